@@ -1,0 +1,36 @@
+"""Bundled real data sets and simulators with known truth.
+
+Real data (all small, shipped inside the package, no download):
+
+* :func:`load_cdnow_transactions`, :func:`load_cdnow_summary`: CDNOW purchases
+  and the published calibration summary (BG/NBD, Pareto/NBD, Gamma-Gamma).
+* :func:`load_donations`: discrete-time repeat donations (BG/BB).
+* :func:`load_febrl`: person records with known duplicates (identity resolution).
+
+Simulators draw data from a model with known parameters, so a fit can be
+checked against the truth: :func:`simulate_transactions`.
+"""
+
+from ._cdnow import load_cdnow_summary, load_cdnow_transactions
+from ._donations import load_donations
+from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
+from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
+
+__all__ = [
+    "CDNOW_SPEND_PARAMS",
+    "FEBRL_FIELDS",
+    "FebrlData",
+    "SimulatedTransactions",
+    "load_cdnow_summary",
+    "load_cdnow_transactions",
+    "load_donations",
+    "load_febrl",
+    "simulate_transactions",
+]
+
+for _name in ("FebrlData", "SimulatedTransactions"):
+    globals()[_name].__module__ = __name__
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

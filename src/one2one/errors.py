@@ -1,0 +1,200 @@
+"""Every error and warning one2one raises, in one tree.
+
+Each exception also subclasses the builtin (or scikit-learn) exception that
+fits, so ``except ValueError`` keeps working for callers who do not know
+one2one, while ``except One2OneError`` catches everything the library raises
+on purpose::
+
+    * One2OneError
+      x DataContractError (ValueError)        bad input: column/field, value, row
+      x NotFittedError (sklearn NotFittedError) a model used before ``fit``
+      x ConvergenceError (RuntimeError)        an optimiser that did not converge
+      x ConsentError (PermissionError)         a contact the customer did not allow
+      x ConfigurationConflictError (ValueError) product choices that break rules
+      x StorageError (OSError)                 a database or file that failed
+      x MissingDependencyError (ImportError)   an optional extra not installed
+    * One2OneWarning (UserWarning)
+      x ConvergenceWarning                     a fit that converged doubtfully
+      x DataWarning                            input accepted, but look at it
+
+Messages say what was wrong, what was expected and, where it helps, how to fix
+it; the context is also kept on the exception as attributes, so code can act on
+it without parsing text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "ConfigurationConflictError",
+    "ConsentError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataContractError",
+    "DataWarning",
+    "MissingDependencyError",
+    "NotFittedError",
+    "One2OneError",
+    "One2OneWarning",
+    "StorageError",
+]
+
+
+class One2OneError(Exception):
+    """Base class of every exception one2one raises on purpose."""
+
+
+class DataContractError(One2OneError, ValueError):
+    """Input that breaks a documented contract (a column, field or argument).
+
+    Parameters
+    ----------
+    message
+        What was wrong, what was expected and what was received.
+    column
+        The column, field or argument name at fault, if there is one.
+    value
+        The offending value (the first one, when there are several).
+    row
+        The index label of the first offending row, for tabular input.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        column: str | None = None,
+        value: object = None,
+        row: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.column = column
+        self.value = value
+        self.row = row
+
+
+class NotFittedError(One2OneError, _SklearnNotFittedError):  # type: ignore[misc]
+    """A model was asked for results before ``fit`` was called.
+
+    It subclasses scikit-learn's ``NotFittedError`` so that code written for
+    scikit-learn estimators catches it too.
+    """
+
+
+class ConvergenceError(One2OneError, RuntimeError):
+    """An optimiser stopped without reaching a trustworthy optimum.
+
+    Parameters
+    ----------
+    message
+        What failed and what to try instead.
+    result
+        The optimiser's own result object (e.g. ``scipy.optimize.OptimizeResult``),
+        kept for inspection.
+    """
+
+    def __init__(self, message: str, *, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ConsentError(One2OneError, PermissionError):
+    """A contact that the customer has not consented to (nothing was stored).
+
+    Parameters
+    ----------
+    message
+        Which consent was missing and how to obtain or check it.
+    customer_id
+        The customer who would have been contacted.
+    purpose
+        The consent purpose that was required (e.g. ``"marketing"``).
+    channel
+        The channel of the refused contact, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        customer_id: str | None = None,
+        purpose: str | None = None,
+        channel: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.customer_id = customer_id
+        self.purpose = purpose
+        self.channel = channel
+
+
+class ConfigurationConflictError(One2OneError, ValueError):
+    """Product choices or a product model that break one or more rules.
+
+    Parameters
+    ----------
+    message
+        The conflict in words.
+    rules
+        Names of the rules involved.
+    choices
+        The user choices that take part in the conflict (a minimal set, where
+        the engine computed one).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rules: Sequence[str] = (),
+        choices: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.rules = tuple(rules)
+        self.choices = tuple(choices)
+
+
+class StorageError(One2OneError, OSError):
+    """A store (database file, saved model) could not be read or written.
+
+    Parameters
+    ----------
+    message
+        What failed and whether any data was changed (it never is, partially).
+    path
+        The file or database involved, if any.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class MissingDependencyError(One2OneError, ImportError):
+    """An optional dependency is needed and not installed.
+
+    Parameters
+    ----------
+    message
+        Which feature needs it and the ``pip install`` line that adds it.
+    extra
+        The one2one extra that provides it (e.g. ``"plot"``).
+    """
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+
+class One2OneWarning(UserWarning):
+    """Base class of every warning one2one emits."""
+
+
+class ConvergenceWarning(One2OneWarning):
+    """A fit finished, but its optimum is doubtful (e.g. a large gradient)."""
+
+
+class DataWarning(One2OneWarning):
+    """Input was accepted, but something about it deserves a look."""

@@ -1,0 +1,44 @@
+import subprocess
+import sys
+
+import pytest
+
+from one2one import __version__
+from one2one.cli import main
+
+
+def test_demo_prints_the_cdnow_summary(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "69,659" in out
+    assert "23,570" in out
+    assert "1997-01-01 .. 1998-06-30 (78 weeks)" in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"one2one {__version__}"
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+
+
+def test_unknown_command_is_an_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["dance"])
+    assert info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_cli():
+    done = subprocess.run(
+        [sys.executable, "-m", "one2one", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"one2one {__version__}"
