@@ -1,0 +1,346 @@
+"""From a transaction log to the per-customer summaries the models are fitted on."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from attrs import frozen
+from numpy.typing import NDArray
+
+from .._validation import (
+    require_columns,
+    require_datetime,
+    require_frame,
+    require_no_missing,
+    require_numeric,
+    require_one_of,
+)
+from ..errors import DataContractError, DataWarning
+from ._periods import Freq, period_ordinals, require_freq, timestamp_ordinal
+
+__all__ = ["discrete_summary", "rfm_summary"]
+
+Returns = Literal["net", "ignore", "error"]
+
+
+def rfm_summary(
+    transactions: pd.DataFrame,
+    *,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str | None = "value",
+    freq: Freq = "W",
+    observation_end: object = None,
+    calibration_end: object = None,
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    returns: Returns = "net",
+) -> pd.DataFrame:
+    """Summarise a transaction log per customer: frequency, recency, T and spend.
+
+    Time is counted in whole calendar periods of ``freq`` (days, Monday-start
+    weeks, months, quarters or years, in the time zone ``tz``). Several
+    purchases in one period are one *purchase occasion*, because the models
+    describe how often a customer comes back, not how many items a visit has.
+
+    Parameters
+    ----------
+    transactions
+        One row per transaction, in any order.
+    customer_id, datetime, monetary
+        Column names. ``datetime`` must be time-zone aware (or pass
+        ``assume_tz``); ``monetary=None`` summarises counts only.
+    freq
+        The period: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``. Recorded in
+        the result's ``attrs["period"]``; models fitted on the summary predict
+        for horizons in this unit.
+    observation_end
+        End of observation (default: the last transaction). Transactions after
+        it are outside the window and ignored.
+    calibration_end
+        If given, the summary describes the calibration period up to this
+        moment and adds holdout columns for the rest of the window. Customers
+        whose first purchase is after it were not yet customers: they are left
+        out, with a :class:`~one2one.errors.DataWarning` giving their number.
+    tz
+        Time zone whose calendar defines the periods.
+    assume_tz
+        Time zone of naive timestamps; by default naive timestamps are refused.
+    returns
+        Policy for negative amounts (returns): ``"net"`` (default) subtracts a
+        return from the purchases of its period; a period with only returns
+        is no purchase occasion and its amount is left out. ``"ignore"`` leaves
+        returns out; ``"error"`` refuses them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (sorted), with columns
+
+        ============================  =========================================================
+        ``frequency`` (int64)         repeat purchase occasions (occasions after the first)
+        ``recency`` (float64)         periods from first to last occasion
+        ``T`` (float64)               periods from first occasion to the (calibration) end
+        ``monetary_value``            mean net amount of the repeat occasions (0.0 if none)
+        ``frequency_holdout``         with ``calibration_end``: occasions after it
+        ``monetary_value_holdout``    mean net amount of those occasions (0.0 if none)
+        ``duration_holdout``          periods from calibration end to observation end
+        ============================  =========================================================
+
+    Raises
+    ------
+    DataContractError
+        On missing columns, missing values, non-finite amounts, naive
+        timestamps without ``assume_tz``, returns under ``returns="error"``, an
+        empty window, or ``calibration_end`` not before ``observation_end``.
+
+    Examples
+    --------
+    >>> from one2one.datasets import load_cdnow_transactions
+    >>> from one2one.clv import rfm_summary
+    >>> summary = rfm_summary(load_cdnow_transactions(), freq="W")
+    >>> summary.attrs["period"], len(summary)
+    ('W', 23570)
+    """
+    frame = require_frame(transactions, name="transactions")
+    freq = require_freq(freq)
+    returns = require_one_of(returns, ("net", "ignore", "error"), name="returns")
+    columns = [customer_id, datetime] + ([monetary] if monetary is not None else [])
+    require_columns(frame, columns, name="transactions")
+    if frame.empty:
+        msg = "transactions is empty; a summary needs at least one purchase."
+        raise DataContractError(msg, column=datetime)
+    require_no_missing(frame, columns, name="transactions")
+    require_datetime(frame, datetime, name="transactions")
+    ordinal = period_ordinals(frame[datetime], freq=freq, tz=tz, name=datetime, assume_tz=assume_tz)
+    end, cutoff = _window(ordinal, freq, tz, observation_end, calibration_end)
+    amount, is_return = _amounts(frame, monetary, returns)
+
+    in_window = ordinal <= end
+    if not in_window.any():
+        msg = f"no transactions on or before observation_end ({observation_end})."
+        raise DataContractError(msg, column=datetime, value=observation_end)
+    codes, uniques = pd.factorize(frame[customer_id].to_numpy()[in_window])
+    occasions = _Occasions.build(
+        codes.astype(np.int64), ordinal[in_window], amount[in_window], is_return[in_window], end
+    )
+    calibration = occasions.period <= cutoff
+    if not calibration.any():
+        when = "calibration_end" if calibration_end is not None else "observation_end"
+        msg = (
+            f"no purchases (rows with a non-negative amount) on or before {when}; "
+            "a summary needs at least one customer's first purchase."
+        )
+        raise DataContractError(msg, column=datetime, value=calibration_end or observation_end)
+    customer, result = _calibration_table(occasions, calibration, cutoff, monetary=monetary)
+    _warn_left_out(len(uniques), np.unique(occasions.customer).size, customer.size)
+    result.index = pd.Index(uniques[customer], name="customer_id")
+    if calibration_end is not None:
+        _add_holdout(result, occasions, calibration, customer, len(uniques), monetary=monetary)
+        result["duration_holdout"] = float(end - cutoff)
+    with contextlib.suppress(TypeError):  # ids of unorderable mixed types keep first-seen order
+        result = result.sort_index()
+    result.attrs["period"] = freq
+    return result
+
+
+def _window(
+    ordinal: NDArray[np.int64],
+    freq: Freq,
+    tz: str,
+    observation_end: object,
+    calibration_end: object,
+) -> tuple[int, int]:
+    """Period ordinals of the observation end and of the calibration end."""
+    end = (
+        int(ordinal.max())
+        if observation_end is None
+        else timestamp_ordinal(observation_end, freq=freq, tz=tz, name="observation_end")
+    )
+    if calibration_end is None:
+        return end, end
+    cutoff = timestamp_ordinal(calibration_end, freq=freq, tz=tz, name="calibration_end")
+    if cutoff >= end:
+        msg = (
+            f"calibration_end ({calibration_end}) must fall in an earlier {freq!r} period "
+            f"than observation_end ({observation_end or 'the last transaction'})."
+        )
+        raise DataContractError(msg, column="calibration_end", value=calibration_end)
+    return end, cutoff
+
+
+def _amounts(
+    frame: pd.DataFrame, monetary: str | None, returns: Returns
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Amounts per row under the returns policy, and which rows are returns."""
+    if monetary is None:
+        return np.zeros(len(frame)), np.zeros(len(frame), dtype=bool)
+    require_numeric(frame, monetary, name="transactions")
+    amount = frame[monetary].to_numpy(dtype=np.float64)
+    is_return = amount < 0
+    if returns == "error" and is_return.any():
+        row = frame.index[np.flatnonzero(is_return)[0]]
+        value = frame.at[row, monetary]
+        msg = (
+            f"transactions column {monetary!r} has negative amounts (returns), first "
+            f"{value!r} at row {row!r}; pass returns='net' or returns='ignore'."
+        )
+        raise DataContractError(msg, column=monetary, value=value, row=row)
+    if returns == "ignore":
+        amount = np.where(is_return, 0.0, amount)
+    return amount, is_return
+
+
+@frozen
+class _Occasions:
+    """Purchase occasions: one per (customer, period) with a purchase, sorted."""
+
+    customer: NDArray[np.int64]
+    period: NDArray[np.int64]
+    total: NDArray[np.float64]
+
+    @classmethod
+    def build(
+        cls,
+        codes: NDArray[np.int64],
+        ordinal: NDArray[np.int64],
+        amount: NDArray[np.float64],
+        is_return: NDArray[np.bool_],
+        end: int,
+    ) -> _Occasions:
+        low = int(ordinal.min())
+        span = int(end - low + 1)
+        keys, inverse = np.unique(codes * span + (ordinal - low), return_inverse=True)
+        buys = np.bincount(inverse, weights=(~is_return).astype(float), minlength=keys.size)
+        totals = np.bincount(inverse, weights=amount, minlength=keys.size)
+        keys, totals = keys[buys > 0], totals[buys > 0]
+        return cls(customer=keys // span, period=keys % span + low, total=totals.astype(np.float64))
+
+
+def _calibration_table(
+    occasions: _Occasions, calibration: NDArray[np.bool_], cutoff: int, *, monetary: str | None
+) -> tuple[NDArray[np.int64], pd.DataFrame]:
+    """Frequency, recency, T (and spend) from the calibration occasions."""
+    cal_customer = occasions.customer[calibration]
+    cal_period, cal_total = occasions.period[calibration], occasions.total[calibration]
+    change = np.flatnonzero(np.diff(cal_customer)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change - 1, [cal_customer.size - 1]])
+    first, last = cal_period[starts], cal_period[ends]
+    frequency = ends - starts
+    table = pd.DataFrame(
+        {
+            "frequency": frequency.astype(np.int64),
+            "recency": (last - first).astype(np.float64),
+            "T": (cutoff - first).astype(np.float64),
+        }
+    )
+    if monetary is not None:
+        repeat_sum = np.add.reduceat(cal_total, starts) - cal_total[starts]
+        table["monetary_value"] = np.where(
+            frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0
+        )
+    return cal_customer[starts], table
+
+
+def _add_holdout(
+    table: pd.DataFrame,
+    occasions: _Occasions,
+    calibration: NDArray[np.bool_],
+    customer: NDArray[np.int64],
+    n_known: int,
+    *,
+    monetary: str | None,
+) -> None:
+    """Add the holdout counts (and spend) of the calibration customers to ``table``."""
+    position = np.full(n_known, -1, dtype=np.int64)
+    position[customer] = np.arange(customer.size)
+    holdout_row = position[occasions.customer[~calibration]]
+    keep = holdout_row >= 0
+    row = holdout_row[keep]
+    count = np.bincount(row, minlength=customer.size)
+    table["frequency_holdout"] = count.astype(np.int64)
+    if monetary is not None:
+        spend = np.bincount(
+            row, weights=occasions.total[~calibration][keep], minlength=customer.size
+        )
+        table["monetary_value_holdout"] = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
+
+
+def _warn_left_out(n_known: int, n_buyers: int, n_summarised: int) -> None:
+    """Say how many customers the summary leaves out, and why."""
+    if n_known > n_buyers:
+        msg = (
+            f"{n_known - n_buyers} customer(s) have only returns (negative amounts) and no "
+            "purchase in the window; they are not in the summary."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=3)
+    if n_buyers > n_summarised:
+        msg = (
+            f"{n_buyers - n_summarised} customer(s) made their first purchase after "
+            "calibration_end and are not in the calibration summary (they were not yet customers)."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=3)
+
+
+def discrete_summary(
+    transactions: pd.DataFrame,
+    *,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    freq: Freq = "Y",
+    observation_end: object = None,
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+) -> pd.DataFrame:
+    """Summarise transactions as repeat opportunities, compressed for BG/BB.
+
+    In a discrete-time setting a customer can buy at most once per
+    opportunity (a yearly appeal, an annual event). Each period of ``freq``
+    after the first purchase is one opportunity, so for each customer
+    ``frequency`` counts opportunities taken, ``recency`` is the opportunity
+    of the last one and ``n_periods`` the number of opportunities observed.
+    Customers with the same pattern are one row with a ``weight``: the BG/BB
+    likelihood depends only on the pattern.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``frequency``, ``recency``, ``n_periods``, ``weight`` (int64),
+        one row per distinct pattern, sorted; ``attrs["period"]`` is ``freq``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from one2one.clv import discrete_summary
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2],
+    ...     "occurred_at": pd.to_datetime(["2020-03-01", "2022-05-01", "2020-01-09"], utc=True),
+    ... })
+    >>> discrete_summary(tx, observation_end="2023-12-31").to_dict("records")
+    [{'frequency': 0, 'recency': 0, 'n_periods': 3, 'weight': 1}, {'frequency': 1, 'recency': 2, 'n_periods': 3, 'weight': 1}]
+    """  # noqa: E501
+    per_customer = rfm_summary(
+        transactions,
+        customer_id=customer_id,
+        datetime=datetime,
+        monetary=None,
+        freq=freq,
+        observation_end=observation_end,
+        tz=tz,
+        assume_tz=assume_tz,
+    )
+    patterns = (
+        per_customer.astype({"recency": np.int64, "T": np.int64})
+        .rename(columns={"T": "n_periods"})
+        .groupby(["frequency", "recency", "n_periods"], as_index=False)
+        .size()
+        .rename(columns={"size": "weight"})
+        .astype(np.int64)
+    )
+    patterns.attrs["period"] = freq
+    return patterns.reset_index(drop=True)

@@ -1,0 +1,291 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from one2one.clv import discrete_summary, rfm_summary
+from one2one.datasets import load_cdnow_summary, load_cdnow_transactions, load_donations
+from one2one.errors import DataContractError, DataWarning
+
+START = pd.Timestamp("2024-01-01", tz="UTC")  # a Monday
+
+
+@st.composite
+def transaction_logs(draw, *, allow_returns=False):
+    n = draw(st.integers(1, 40))
+    customers = draw(st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=n, max_size=n))
+    hours = draw(st.lists(st.integers(0, 24 * 200), min_size=n, max_size=n))
+    low = -50.0 if allow_returns else 0.0
+    values = draw(st.lists(st.floats(low, 500, allow_nan=False), min_size=n, max_size=n))
+    return pd.DataFrame(
+        {
+            "customer_id": customers,
+            "occurred_at": START + pd.to_timedelta(hours, unit="h"),
+            "value": values,
+        }
+    )
+
+
+def naive_summary(tx, freq, end, cutoff=None):
+    """A slow, obvious reference: one customer at a time, with pandas Periods."""
+    cutoff = end if cutoff is None else cutoff
+    rows = {}
+    period = tx["occurred_at"].dt.tz_localize(None).dt.to_period(freq)
+    end_p = end.tz_localize(None).to_period(freq)
+    cut_p = cutoff.tz_localize(None).to_period(freq)
+    for cid, all_rows in tx.assign(period=period).groupby("customer_id"):
+        group = all_rows[all_rows["period"] <= end_p]
+        buys = group[group["value"] >= 0]
+        occasions = sorted(set(buys["period"]))
+        calib = [p for p in occasions if p <= cut_p]
+        if not calib:
+            continue
+        net = group.groupby("period")["value"].sum()
+        repeat = [net[p] for p in calib[1:]]
+        hold = [net[p] for p in occasions if p > cut_p]
+        rows[cid] = {
+            "frequency": len(calib) - 1,
+            "recency": float((calib[-1] - calib[0]).n),
+            "T": float((cut_p - calib[0]).n),
+            "monetary_value": float(np.mean(repeat)) if repeat else 0.0,
+            "frequency_holdout": len(hold),
+            "monetary_value_holdout": float(np.mean(hold)) if hold else 0.0,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@given(transaction_logs(allow_returns=True), st.sampled_from(["D", "W", "M"]))
+def test_matches_a_naive_reference(tx, freq):
+    end = tx["occurred_at"].max()
+    want = naive_summary(tx, freq, end)
+    if want.empty:
+        with pytest.raises(DataContractError, match="no purchases"):
+            rfm_summary(tx, freq=freq)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # return-only customers are reported
+        got = rfm_summary(tx, freq=freq)
+    assert list(got.index) == sorted(want.index)
+    for column in ["frequency", "recency", "T", "monetary_value"]:
+        np.testing.assert_allclose(got[column], want.loc[got.index, column], atol=1e-9)
+
+
+@given(transaction_logs(), st.integers(1, 150))
+def test_calibration_and_holdout_match_the_reference(tx, cut_days):
+    end = START + pd.Timedelta(days=210)
+    cutoff = START + pd.Timedelta(days=cut_days)
+    want = naive_summary(tx, "D", end, cutoff)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        if want.empty:
+            with pytest.raises(DataContractError, match="no purchases"):
+                rfm_summary(tx, freq="D", observation_end=end, calibration_end=cutoff)
+            return
+        got = rfm_summary(tx, freq="D", observation_end=end, calibration_end=cutoff)
+    assert list(got.index) == sorted(want.index)
+    for column in want.columns:
+        np.testing.assert_allclose(got[column], want.loc[got.index, column], atol=1e-9)
+    assert (got["duration_holdout"] == 210 - cut_days).all()
+
+
+@given(transaction_logs(), st.randoms())
+def test_row_order_does_not_matter(tx, random):
+    order = list(range(len(tx)))
+    random.shuffle(order)
+    shuffled = tx.iloc[order].reset_index(drop=True)
+    pd.testing.assert_frame_equal(rfm_summary(tx), rfm_summary(shuffled))
+
+
+@given(transaction_logs())
+def test_invariants(tx):
+    s = rfm_summary(tx, freq="D")
+    assert (s["frequency"] >= 0).all()
+    assert (s["recency"] <= s["T"]).all()
+    assert (s["recency"] >= s["frequency"]).all()  # one occasion per period at most
+    assert ((s["frequency"] == 0) <= (s["recency"] == 0)).all()
+    assert s.attrs["period"] == "D"
+
+
+def test_reproduces_the_published_cdnow_summary():
+    tx = load_cdnow_transactions("sample")
+    s = rfm_summary(tx, freq="D", calibration_end="1997-09-30", observation_end="1998-06-30")
+    published = load_cdnow_summary()
+    assert len(s) == 2357
+    assert (s["frequency"] == published["frequency"]).all()
+    assert np.abs(s["recency"] / 7 - published["recency"]).max() < 0.006
+    assert np.abs(s["T"] / 7 - published["T"]).max() < 0.006
+    assert np.abs(s["monetary_value"] - published["monetary_value"]).max() < 0.006
+    assert (s["duration_holdout"] == 273).all()  # 1 Oct 1997 .. 30 Jun 1998
+
+
+def test_same_day_purchases_are_one_occasion():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "occurred_at": pd.to_datetime(
+                ["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-03 10:00"], utc=True
+            ),
+            "value": [10.0, 5.0, 7.0],
+        }
+    )
+    s = rfm_summary(tx, freq="D")
+    assert s.loc[1].to_dict() == {"frequency": 1, "recency": 2.0, "T": 2.0, "monetary_value": 7.0}
+    w = rfm_summary(tx, freq="W")
+    assert w.loc[1, "frequency"] == 0
+
+
+def test_time_zone_decides_the_day():
+    # 23:30 in New York on 1 Jan is 04:30 UTC on 2 Jan.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "occurred_at": pd.to_datetime(["2024-01-01 12:00", "2024-01-01 23:30"]).tz_localize(
+                "America/New_York"
+            ),
+            "value": [1.0, 1.0],
+        }
+    )
+    assert rfm_summary(tx, freq="D")["frequency"].iloc[0] == 1  # UTC calendar
+    assert rfm_summary(tx, freq="D", tz="America/New_York")["frequency"].iloc[0] == 0
+
+
+def test_naive_timestamps_need_assume_tz():
+    tx = pd.DataFrame(
+        {"customer_id": [1], "occurred_at": pd.to_datetime(["2024-01-01"]), "value": [1.0]}
+    )
+    with pytest.raises(DataContractError, match="assume_tz") as info:
+        rfm_summary(tx)
+    assert info.value.column == "occurred_at"
+    assert len(rfm_summary(tx, assume_tz="Europe/Berlin")) == 1
+
+
+def test_returns_policies():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1],
+            "occurred_at": pd.to_datetime(
+                ["2024-01-01", "2024-01-05", "2024-01-05", "2024-01-09"], utc=True
+            ),
+            "value": [10.0, 30.0, -10.0, -5.0],
+        }
+    )
+    net = rfm_summary(tx, freq="D")
+    assert net.loc[1, "frequency"] == 1  # the return-only day is no occasion
+    assert net.loc[1, "monetary_value"] == 20.0
+    ignore = rfm_summary(tx, freq="D", returns="ignore")
+    assert ignore.loc[1, "monetary_value"] == 30.0
+    with pytest.raises(DataContractError, match="returns") as info:
+        rfm_summary(tx, returns="error")
+    assert (info.value.row, info.value.value) == (2, -10.0)
+
+
+def test_return_only_customers_are_reported():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+            "value": [5.0, -3.0],
+        }
+    )
+    with pytest.warns(DataWarning, match="1 customer.*only returns"):
+        s = rfm_summary(tx)
+    assert list(s.index) == [1]
+
+
+def test_late_customers_are_reported_not_silently_dropped():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "occurred_at": pd.to_datetime(["2024-01-01", "2024-03-01"], utc=True),
+            "value": [1.0, 1.0],
+        }
+    )
+    with pytest.warns(DataWarning, match="1 customer"):
+        s = rfm_summary(tx, calibration_end="2024-02-01", observation_end="2024-04-01")
+    assert list(s.index) == [1]
+
+
+def test_transactions_after_observation_end_are_outside_the_window():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "occurred_at": pd.to_datetime(["2024-01-01", "2024-06-01", "2024-06-01"], utc=True),
+            "value": [1.0, 1.0, 1.0],
+        }
+    )
+    s = rfm_summary(tx, freq="D", observation_end="2024-02-01")
+    assert list(s.index) == [1]
+    assert s.loc[1, "T"] == 31
+
+
+@pytest.mark.parametrize(
+    ("change", "match", "column"),
+    [
+        (lambda tx: tx.drop(columns="value"), "missing required column", "value"),
+        (lambda tx: tx.assign(value=[1.0, np.nan]), "missing value", "value"),
+        (lambda tx: tx.assign(value=[1.0, np.inf]), "finite", "value"),
+        (lambda tx: tx.assign(value=["1", "2"]), "numeric", "value"),
+        (lambda tx: tx.assign(customer_id=[None, 1]), "missing value", "customer_id"),
+        (lambda tx: tx.assign(occurred_at=["2024-01-01", "x"]), "datetimes", "occurred_at"),
+        (lambda tx: tx.iloc[0:0], "empty", "occurred_at"),
+    ],
+)
+def test_bad_input_names_the_column(change, match, column):
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+            "value": [1.0, 2.0],
+        }
+    )
+    with pytest.raises(DataContractError, match=match) as info:
+        rfm_summary(change(tx))
+    assert info.value.column == column
+
+
+def test_bad_arguments():
+    tx = load_cdnow_transactions("sample")
+    with pytest.raises(DataContractError, match="'freq'"):
+        rfm_summary(tx, freq="H")
+    with pytest.raises(DataContractError, match="earlier"):
+        rfm_summary(tx, calibration_end="1998-07-01", observation_end="1998-06-30")
+    with pytest.raises(DataContractError, match="'returns'"):
+        rfm_summary(tx, returns="keep")
+    with pytest.raises(DataContractError, match="must be a pandas DataFrame"):
+        rfm_summary(tx.to_dict())
+
+
+def test_counts_only_summary():
+    s = rfm_summary(load_cdnow_transactions("sample"), monetary=None)
+    assert list(s.columns) == ["frequency", "recency", "T"]
+
+
+def test_discrete_summary_compresses_patterns():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 3, 3],
+            "occurred_at": pd.to_datetime(
+                [
+                    "2019-02-01",
+                    "2019-11-01",
+                    "2021-03-01",
+                    "2019-05-05",
+                    "2019-01-01",
+                    "2020-01-01",
+                ],
+                utc=True,
+            ),
+        }
+    )
+    d = discrete_summary(tx, observation_end="2024-12-31")
+    assert d.to_dict("records") == [
+        {"frequency": 0, "recency": 0, "n_periods": 5, "weight": 1},
+        {"frequency": 1, "recency": 1, "n_periods": 5, "weight": 1},
+        {"frequency": 1, "recency": 2, "n_periods": 5, "weight": 1},
+    ]
+    assert d.attrs["period"] == "Y"
+    donations = load_donations()
+    assert list(d.columns) == list(donations.columns)
