@@ -291,6 +291,14 @@ class Column:
     tz: Literal["aware", "naive", "any"] = "any"
 
 
+def _columns(columns: Iterable[Column]) -> tuple[Column, ...]:
+    return tuple(columns)
+
+
+def _names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(names)
+
+
 @frozen
 class FrameContract:
     """A table's column contract: which columns, of what kind, unique on what key.
@@ -300,8 +308,8 @@ class FrameContract:
     """
 
     name: str
-    columns: tuple[Column, ...] = field(converter=tuple)
-    unique: tuple[str, ...] = field(default=(), converter=tuple)
+    columns: tuple[Column, ...] = field(converter=_columns)
+    unique: tuple[str, ...] = field(default=(), converter=_names)
 
     def validate(self, frame: object) -> pd.DataFrame:
         """Check ``frame`` against the contract and return it."""

@@ -1,0 +1,227 @@
+"""Maximum likelihood that converges by default: several starts, a fallback, diagnostics.
+
+The models differ only in their log-likelihood (per distinct data row, with its
+gradient); everything about optimisation lives here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from attrs import asdict, frozen
+from numpy.typing import NDArray
+from scipy import optimize
+
+from ..errors import ConvergenceError
+
+__all__ = ["FitDiagnostics", "LogLikelihood", "compress", "maximize_likelihood", "observed_hessian"]
+
+FloatArray = NDArray[np.float64]
+LogLikelihood = Callable[[FloatArray, Sequence[FloatArray]], tuple[FloatArray, FloatArray]]
+"""``(params, data columns) -> (log-likelihood per row, gradient per row (n, k))``."""
+
+_LOG_BOUND = 23.0  # parameters are kept within exp(+-23) ~ [1e-10, 1e10]
+_GRADIENT_TOLERANCE = 1e-5
+
+
+@frozen
+class FitDiagnostics:
+    """How a fit went: enough to trust it, or to see why not.
+
+    Attributes
+    ----------
+    converged
+        Whether the winning run met the gradient tolerance.
+    method
+        The optimiser that produced the estimate (``"L-BFGS-B"`` or
+        ``"Nelder-Mead"`` followed by ``"L-BFGS-B"``).
+    n_iterations
+        Iterations of the winning run.
+    gradient_norm
+        Largest absolute gradient of the mean negative log-likelihood with
+        respect to the log-parameters, at the estimate.
+    start
+        Index of the winning starting point (0 is the model's default start).
+    n_starts
+        Starting points tried.
+    n_converged
+        Runs that converged (several agreeing runs mean a well-defined optimum).
+    message
+        The optimiser's message for the winning run.
+    """
+
+    converged: bool
+    method: str
+    n_iterations: int
+    gradient_norm: float
+    start: int
+    n_starts: int
+    n_converged: int
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the diagnostics as a JSON-ready dict."""
+        return asdict(self)
+
+
+def compress(
+    frame: pd.DataFrame, columns: Sequence[str], weights: pd.Series | None = None
+) -> tuple[list[FloatArray], FloatArray, NDArray[np.intp]]:
+    """Reduce rows to distinct values of ``columns`` with summed weights.
+
+    The likelihoods depend on a customer only through these columns, so a
+    million customers usually become a few thousand rows.
+
+    Returns
+    -------
+    tuple
+        The distinct columns, their weights, and for each original row the
+        position of its distinct row (to broadcast per-row results back).
+    """
+    values = frame[list(columns)].to_numpy(dtype=np.float64)
+    unique, found = np.unique(values, axis=0, return_inverse=True)
+    inverse: NDArray[np.intp] = found.reshape(-1).astype(np.intp)
+    w = np.ones(len(frame)) if weights is None else weights.to_numpy(dtype=np.float64)
+    summed = np.bincount(inverse, weights=w, minlength=len(unique)).astype(np.float64)
+    return [unique[:, j].copy() for j in range(unique.shape[1])], summed, inverse
+
+
+def _objective(
+    loglik: LogLikelihood,
+    data: Sequence[FloatArray],
+    weights: FloatArray,
+    penalizer: float,
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """Mean penalised negative log-likelihood and its gradient, in log-parameters."""
+    total = float(weights.sum())
+
+    def f(log_params: FloatArray) -> tuple[float, FloatArray]:
+        params = np.exp(log_params)
+        ll, grad = loglik(params, data)
+        value = -float(weights @ ll) / total + penalizer * float(params @ params)
+        gradient = -(weights @ grad) / total + 2.0 * penalizer * params
+        if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+            return np.inf, np.zeros_like(log_params)
+        return value, gradient * params  # chain rule: d/dlog(p) = p * d/dp
+
+    return f
+
+
+def maximize_likelihood(
+    loglik: LogLikelihood,
+    data: Sequence[FloatArray],
+    weights: FloatArray,
+    starts: Sequence[FloatArray],
+    *,
+    penalizer: float,
+    max_iter: int,
+    model: str,
+) -> tuple[FloatArray, FitDiagnostics]:
+    """Maximise the weighted log-likelihood from several starts; return params and diagnostics.
+
+    Each start runs L-BFGS-B on log-parameters with the analytic gradient. If
+    no run meets the gradient tolerance, the best point is refined with
+    Nelder-Mead (derivative-free) and polished again with L-BFGS-B.
+
+    Raises
+    ------
+    ConvergenceError
+        If even the fallback leaves a gradient above tolerance; the best
+        optimiser result is attached.
+    """
+    f = _objective(loglik, data, weights, penalizer)
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(starts[0])
+    runs = []
+    for start in starts:
+        log_start = np.log(np.clip(start, np.exp(-_LOG_BOUND), np.exp(_LOG_BOUND)))
+        if not np.isfinite(f(log_start)[0]):
+            continue
+        result = optimize.minimize(
+            f,
+            log_start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9},
+        )
+        runs.append(result)
+    if not runs:
+        msg = f"{model}: the log-likelihood is not finite at any starting point; check the data."
+        raise ConvergenceError(msg)
+
+    def gradient_norm(result: optimize.OptimizeResult) -> float:
+        return float(np.max(np.abs(f(result.x)[1])))
+
+    converged = [r for r in runs if np.isfinite(r.fun) and gradient_norm(r) < _GRADIENT_TOLERANCE]
+    method = "L-BFGS-B"
+    if converged:
+        best = min(converged, key=lambda r: r.fun)
+    else:
+        rough = min(runs, key=lambda r: r.fun)
+
+        def value_only(log_params: FloatArray) -> float:
+            return f(log_params)[0]
+
+        simplex = optimize.minimize(
+            value_only,
+            rough.x,
+            method="Nelder-Mead",
+            options={"maxiter": 20 * max_iter, "xatol": 1e-10, "fatol": 1e-14},
+        )
+        best = optimize.minimize(
+            f,
+            simplex.x,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9},
+        )
+        method = "Nelder-Mead + L-BFGS-B"
+        runs.append(best)
+    norm = gradient_norm(best)
+    diagnostics = FitDiagnostics(
+        converged=norm < _GRADIENT_TOLERANCE,
+        method=method,
+        n_iterations=int(best.nit),
+        gradient_norm=norm,
+        start=next(i for i, r in enumerate(runs) if r is best),
+        n_starts=len(starts),
+        n_converged=len(converged),
+        message=str(best.message),
+    )
+    if not diagnostics.converged:
+        msg = (
+            f"{model} did not converge: the largest gradient at the best point is {norm:.2e} "
+            f"(tolerance {_GRADIENT_TOLERANCE:.0e}) after {len(starts)} starts and a "
+            "derivative-free fallback. Try penalizer > 0, or check for a degenerate summary "
+            "(e.g. no repeat purchases)."
+        )
+        raise ConvergenceError(msg, result=best)
+    return np.exp(best.x), diagnostics
+
+
+def observed_hessian(
+    loglik: LogLikelihood,
+    data: Sequence[FloatArray],
+    weights: FloatArray,
+    params: FloatArray,
+    penalizer: float,
+) -> FloatArray:
+    """Hessian of the total penalised negative log-likelihood in log-parameters.
+
+    Central differences of the analytic gradient: accurate to about 1e-8
+    relative, which is far below the sampling error it is used to measure.
+    """
+    total = float(weights.sum())
+    f = _objective(loglik, data, weights, penalizer)
+    log_params = np.log(params)
+    k = log_params.size
+    hessian = np.empty((k, k))
+    step = 1e-5
+    for j in range(k):
+        shift = np.zeros(k)
+        shift[j] = step
+        hessian[:, j] = (f(log_params + shift)[1] - f(log_params - shift)[1]) / (2 * step)
+    return total * (hessian + hessian.T) / 2

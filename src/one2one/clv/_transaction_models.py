@@ -1,0 +1,271 @@
+"""Continuous-time buy-till-you-die models: BG/NBD, MBG/NBD, Pareto/NBD."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from attrs import frozen
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import Column, FrameContract, require_number
+from ..datasets import SimulatedTransactions, simulate_transactions
+from ..errors import DataContractError
+from ._base import LifetimeModel
+from ._bgnbd import (
+    bgnbd_conditional_purchases,
+    bgnbd_expected_purchases,
+    bgnbd_loglik,
+    bgnbd_p_alive,
+    mbgnbd_conditional_purchases,
+    mbgnbd_expected_purchases,
+    mbgnbd_loglik,
+    mbgnbd_p_alive,
+)
+from ._fitting import LogLikelihood, compress
+
+__all__ = ["BetaGeoModel", "ModifiedBetaGeoModel", "TransactionMaths", "TransactionModel"]
+
+FloatArray = NDArray[np.float64]
+Columns = tuple[FloatArray, FloatArray, FloatArray]
+
+RFM_CONTRACT = FrameContract(
+    "summary",
+    columns=[
+        Column("frequency", "integer", non_negative=True),
+        Column("recency", "number", non_negative=True),
+        Column("T", "number", non_negative=True),
+    ],
+)
+
+
+@frozen
+class TransactionMaths:
+    """The functions that define one continuous-time model."""
+
+    loglik: LogLikelihood
+    p_alive: Callable[[Sequence[float], FloatArray, FloatArray, FloatArray], FloatArray]
+    conditional: Callable[[Sequence[float], float, FloatArray, FloatArray, FloatArray], FloatArray]
+    expected: Callable[[Sequence[float], FloatArray], FloatArray]
+    simulator: Literal["bgnbd", "mbgnbd", "paretonbd"]
+
+
+class TransactionModel(LifetimeModel):
+    """Shared API of the continuous-time models: fit on (frequency, recency, T), predict.
+
+    Horizons ``t`` are in the summary's period (``period_``, e.g. weeks).
+    """
+
+    data_columns = ("frequency", "recency", "T")
+    contract = RFM_CONTRACT
+    maths: ClassVar[TransactionMaths]
+
+    def _loglik(self) -> LogLikelihood:
+        return self.maths.loglik
+
+    def _check_data(self, frame: pd.DataFrame) -> pd.DataFrame:
+        bad = frame["recency"] > frame["T"]
+        if bad.any():
+            row = frame.index[np.flatnonzero(bad.to_numpy())[0]]
+            msg = (
+                f"summary column 'recency' must be <= 'T' (got {int(bad.sum())} customer(s) "
+                f"with recency > T, first at row {row!r}); check the observation end date."
+            )
+            raise DataContractError(msg, column="recency", value=frame.at[row, "recency"], row=row)
+        bad = (frame["frequency"] > 0) & (frame["recency"] == 0)
+        if bad.any():
+            row = frame.index[np.flatnonzero(bad.to_numpy())[0]]
+            msg = (
+                "summary has repeat purchases at recency 0 (first at row "
+                f"{row!r}); repeat purchases happen after the first, so recency must be > 0."
+            )
+            raise DataContractError(msg, column="recency", value=0.0, row=row)
+        if len(frame) == 0:
+            msg = "summary is empty; fitting needs at least one customer."
+            raise DataContractError(msg, column="frequency")
+        return frame
+
+    def _default_start(self, data: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
+        x, _, T = data
+        mean_x = max(float(weights @ x) / float(weights.sum()), 0.05)
+        mean_t = max(float(weights @ T) / float(weights.sum()), 1e-3)
+        start = np.ones(len(self.param_names))
+        start[1] = mean_t / mean_x  # r / alpha ~ purchase rate, with r = 1
+        return start
+
+    def _columns(self, summary: pd.DataFrame) -> tuple[Columns, NDArray[np.intp]]:
+        frame = self._check_data(self.contract.validate(summary))
+        columns, _, inverse = compress(frame, self.data_columns)
+        x, tx, T = columns
+        return (x, tx, T), inverse
+
+    def _per_customer(self, summary: pd.DataFrame, values: FloatArray, name: str) -> pd.Series:
+        return pd.Series(values, index=summary.index, name=name)
+
+    # --- predictions ---------------------------------------------------------------------
+    def predict_proba_alive(self, summary: pd.DataFrame) -> pd.Series:
+        """Probability that each customer is still active at the end of observation.
+
+        Parameters
+        ----------
+        summary
+            Customers' ``frequency``, ``recency`` and ``T``.
+
+        Returns
+        -------
+        pandas.Series
+            ``p_alive`` in [0, 1], indexed like ``summary``.
+        """
+        params = self._param_values()
+        (x, tx, T), inverse = self._columns(summary)
+        p = self.maths.p_alive(params, x, tx, T)
+        return self._per_customer(summary, np.clip(p, 0.0, 1.0)[inverse], "p_alive")
+
+    def predict_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
+        """Predict each customer's purchases in the next ``t`` periods, given their history.
+
+        Parameters
+        ----------
+        summary
+            Customers' ``frequency``, ``recency`` and ``T``.
+        t
+            Horizon, in the summary's period.
+
+        Returns
+        -------
+        pandas.Series
+            ``expected_purchases``, indexed like ``summary``.
+        """
+        params = self._param_values()
+        horizon = require_number(t, name="t", low=0)
+        (x, tx, T), inverse = self._columns(summary)
+        values = self.maths.conditional(params, horizon, x, tx, T)
+        return self._per_customer(summary, values[inverse], "expected_purchases")
+
+    def expected_purchases(self, t: ArrayLike) -> FloatArray:
+        """Return the expected repeat purchases of a newly acquired customer by time ``t``.
+
+        The unconditional expectation E[X(t)], used to track a cohort's
+        cumulative repeat purchases against the model.
+        """
+        params = self._param_values()
+        horizon = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        if not np.all(np.isfinite(horizon)) or (horizon < 0).any():
+            msg = f"'t' must be finite and >= 0 (got {t!r})."
+            raise DataContractError(msg, column="t", value=t)
+        return self.maths.expected(params, horizon)
+
+    def predict(self, summary: pd.DataFrame, t: float) -> pd.DataFrame:
+        """P(alive) and expected purchases in the next ``t`` periods, per customer.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``p_alive`` and ``expected_purchases``, indexed like ``summary``.
+        """
+        return pd.concat(
+            [self.predict_proba_alive(summary), self.predict_purchases(summary, t)], axis=1
+        )
+
+    def sample(
+        self,
+        n_customers: int,
+        *,
+        observation_periods: float,
+        acquisition_periods: float = 0.0,
+        seed: int | np.random.Generator | None = None,
+    ) -> SimulatedTransactions:
+        """Draw new customers from the fitted model (periods of the fit, as weeks).
+
+        Returns
+        -------
+        SimulatedTransactions
+            Transactions and the true latent state of each simulated customer.
+        """
+        self._require_fitted()
+        return simulate_transactions(
+            self.maths.simulator,
+            n_customers=n_customers,
+            params={str(k): float(v) for k, v in self.params_.items()},
+            observation_weeks=observation_periods,
+            acquisition_weeks=acquisition_periods,
+            seed=seed,
+        )
+
+
+class BetaGeoModel(TransactionModel):
+    """BG/NBD: customers buy at their own Poisson rate and may drop out after any repeat purchase.
+
+    Assumptions: while active, a customer's purchases follow a Poisson process
+    with rate lambda ~ Gamma(r, alpha) across customers; after each repeat
+    purchase the customer drops out with probability p ~ Beta(a, b); lambda and
+    p are independent. Fit on ``frequency``, ``recency`` and ``T`` from
+    :func:`~one2one.clv.rfm_summary` (an optional ``weight`` column counts
+    identical customers).
+
+    Parameters
+    ----------
+    penalizer, n_starts, max_iter, random_state
+        See :class:`~one2one.clv.LifetimeModel`.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``a``, ``b``.
+    standard_errors_, confidence_intervals_, covariance_
+        Inference from the observed information matrix.
+    log_likelihood_, aic_, bic_, n_obs_
+        Fit statistics (``n_obs_`` counts customers).
+    fit_diagnostics_ : FitDiagnostics
+        How the optimiser converged.
+    period_ : str or None
+        The summary's period; horizons of predictions are in this unit.
+
+    References
+    ----------
+    .. [1] Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your
+       customers" the easy way: an alternative to the Pareto/NBD model.
+       Marketing Science 24(2), 275-284.
+
+    Examples
+    --------
+    >>> from one2one.clv import BetaGeoModel
+    >>> from one2one.datasets import load_cdnow_summary
+    >>> model = BetaGeoModel().fit(load_cdnow_summary())
+    >>> model.params_.round(3).to_dict()
+    {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
+    """
+
+    param_names = ("r", "alpha", "a", "b")
+    maths = TransactionMaths(
+        loglik=bgnbd_loglik,
+        p_alive=bgnbd_p_alive,
+        conditional=bgnbd_conditional_purchases,
+        expected=bgnbd_expected_purchases,
+        simulator="bgnbd",
+    )
+
+
+class ModifiedBetaGeoModel(TransactionModel):
+    """MBG/NBD: BG/NBD where a customer may also drop out right after the first purchase.
+
+    Removes BG/NBD's implication that every customer with no repeat purchase
+    is certainly alive. Same data, parameters and API as :class:`BetaGeoModel`.
+
+    References
+    ----------
+    .. [1] Batislam, E. P., Denizel, M. & Filiztekin, A. (2007). Empirical
+       validation and comparison of models for customer base analysis.
+       International Journal of Research in Marketing 24(3), 201-209.
+    """
+
+    param_names = ("r", "alpha", "a", "b")
+    maths = TransactionMaths(
+        loglik=mbgnbd_loglik,
+        p_alive=mbgnbd_p_alive,
+        conditional=mbgnbd_conditional_purchases,
+        expected=mbgnbd_expected_purchases,
+        simulator="mbgnbd",
+    )
