@@ -182,7 +182,7 @@ def test_not_fitted_error():
         (lambda s: s.assign(T=np.nan), "missing", "T"),
         (lambda s: s.drop(columns="T"), "missing required", "T"),
         (lambda s: s.iloc[0:0], "empty", "frequency"),
-        (lambda s: s.assign(recency=0.0), "recency 0", "recency"),
+        (lambda s: s.assign(recency=1.0), "must be 0 for customers without", "recency"),
     ],
 )
 def test_bad_summaries_are_refused(change, match, column):

@@ -2,22 +2,34 @@
 
 From a transaction log to per-customer summaries (:func:`rfm_summary`,
 :func:`discrete_summary`), to models of purchasing and dropout
-(:class:`BetaGeoModel`, :class:`ModifiedBetaGeoModel`), fitted by maximum
-likelihood on compressed data, to predictions.
+(:class:`BetaGeoModel`, :class:`ModifiedBetaGeoModel`, :class:`ParetoNBDModel`)
+and spend (:class:`GammaGammaModel`), fitted by maximum likelihood on
+compressed data, to predictions and :func:`customer_lifetime_value`.
 """
 
 from ._base import LifetimeModel
 from ._fitting import FitDiagnostics
+from ._spend_models import GammaGammaModel
 from ._summary import discrete_summary, rfm_summary
-from ._transaction_models import BetaGeoModel, ModifiedBetaGeoModel, TransactionModel
+from ._transaction_models import (
+    BetaGeoModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    TransactionModel,
+)
+from ._value import customer_lifetime_value, per_period_rate
 
 __all__ = [
     "BetaGeoModel",
     "FitDiagnostics",
+    "GammaGammaModel",
     "LifetimeModel",
     "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
     "TransactionModel",
+    "customer_lifetime_value",
     "discrete_summary",
+    "per_period_rate",
     "rfm_summary",
 ]
 

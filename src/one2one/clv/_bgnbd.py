@@ -34,7 +34,7 @@ def _loglik(
 ) -> tuple[FloatArray, FloatArray]:
     """Shared body: the two models differ in one shift (``m``) and the x = 0 term."""
     r, alpha, a, b = params
-    x, tx, T = data
+    x, tx, T = (np.asarray(v, dtype=np.float64) for v in data)
     m = 1.0 if modified else 0.0
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
     a2 = betaln(a, b + x + m) - betaln(a, b)
