@@ -120,6 +120,19 @@ def test_acquisition_spreads_first_purchases():
     assert np.allclose(sim.customers["T"], 78 - (first - start) / pd.Timedelta(weeks=1), atol=1e-5)
 
 
+def test_per_customer_observation_lengths():
+    lengths = np.array([1.0, 10.0, 39.0, 0.5])
+    sim = simulate_transactions(
+        n_customers=4, params=CDNOW_BGNBD, observation_weeks=39, T=lengths, seed=3
+    )
+    np.testing.assert_allclose(sim.customers["T"], lengths)
+    assert (sim.customers["recency"] <= lengths).all()
+    with pytest.raises(DataContractError, match="'T' must hold 4 values"):
+        simulate_transactions(
+            n_customers=4, params=CDNOW_BGNBD, observation_weeks=39, T=[1.0, 40.0, 2, 3]
+        )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

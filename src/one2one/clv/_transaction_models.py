@@ -201,8 +201,12 @@ class TransactionModel(LifetimeModel):
         observation_periods: float,
         acquisition_periods: float = 0.0,
         seed: int | np.random.Generator | None = None,
+        T: ArrayLike | None = None,
     ) -> SimulatedTransactions:
         """Draw new customers from the fitted model (periods of the fit, as weeks).
+
+        Pass ``T`` (one observation length per customer, e.g. a summary's
+        ``T``) to simulate customers observed exactly as long as real ones.
 
         Returns
         -------
@@ -217,6 +221,7 @@ class TransactionModel(LifetimeModel):
             observation_weeks=observation_periods,
             acquisition_weeks=acquisition_periods,
             seed=seed,
+            T=T,
         )
 
 

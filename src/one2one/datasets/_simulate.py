@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from attrs import frozen
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_generator, require_number, require_one_of
 from ..errors import DataContractError
@@ -107,6 +107,24 @@ def _first_order_statistics(
     return owner, times
 
 
+def _first_purchase_weeks(
+    rng: np.random.Generator, n: int, horizon: float, acquisition: float, T: ArrayLike | None
+) -> NDArray[np.float64]:
+    """Weeks from the start to each customer's first purchase."""
+    if T is not None:
+        lengths = np.asarray(T, dtype=np.float64).reshape(-1)
+        if lengths.size != n or not np.all((lengths > 0) & (lengths <= horizon)):
+            msg = (
+                f"'T' must hold {n} values in (0, observation_weeks={horizon:g}] "
+                f"(got {lengths.size} values, range {lengths.min():g}..{lengths.max():g})."
+            )
+            raise DataContractError(msg, column="T", value=lengths.size)
+        return horizon - lengths
+    if acquisition > 0:
+        return rng.uniform(0.0, acquisition, size=n)
+    return np.zeros(n)
+
+
 def simulate_transactions(
     model: Model = "bgnbd",
     *,
@@ -117,6 +135,7 @@ def simulate_transactions(
     spend_params: Mapping[str, float] = CDNOW_SPEND_PARAMS,
     start: str | pd.Timestamp = "1997-01-01",
     seed: int | np.random.Generator | None = None,
+    T: ArrayLike | None = None,
 ) -> SimulatedTransactions:
     """Draw a customer base from a buy-till-you-die model, keeping the truth.
 
@@ -152,6 +171,10 @@ def simulate_transactions(
         When observation begins; naive values are taken as UTC.
     seed
         Seed or generator, for reproducible draws.
+    T
+        Optional weeks each customer is observed after their first purchase
+        (one value per customer, each in (0, ``observation_weeks``]); replaces
+        the uniform acquisition, e.g. to mirror a real summary's ``T``.
 
     Returns
     -------
@@ -190,7 +213,7 @@ def simulate_transactions(
     origin = pd.Timestamp(start)
     origin = origin.tz_localize("UTC") if origin.tz is None else origin.tz_convert("UTC")
 
-    birth = rng.uniform(0.0, acquisition, size=n) if acquisition > 0 else np.zeros(n)
+    birth = _first_purchase_weeks(rng, n, horizon, acquisition, T)
     observed = horizon - birth
     lam = rng.gamma(theta["r"], 1.0 / theta["alpha"], size=n)
     truth: dict[str, NDArray[np.float64] | NDArray[np.bool_]] = {}
