@@ -16,7 +16,13 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 
 from .._validation import FrameContract, as_generator, require_number
-from ..errors import ConvergenceWarning, DataContractError, NotFittedError, StorageError
+from ..errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataContractError,
+    NotFittedError,
+    StorageError,
+)
 from ._fitting import (
     FitDiagnostics,
     LogLikelihood,
@@ -206,6 +212,25 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
                 "summary before using it (or load a fitted model with from_dict)."
             )
             raise NotFittedError(msg)
+
+    def estimate(self) -> tuple[FloatArray, FloatArray]:
+        """Return the parameters and their covariance matrix (for the delta method).
+
+        Raises
+        ------
+        ConvergenceError
+            If the covariance is unavailable (Hessian not positive definite).
+        """
+        self._require_fitted()
+        covariance = self.covariance_.to_numpy()
+        if not np.all(np.isfinite(covariance)):
+            msg = (
+                f"{type(self).__name__} has no covariance (its Hessian was not positive "
+                "definite), so delta-method intervals are unavailable; use interval='bootstrap'."
+            )
+            raise ConvergenceError(msg)
+        params: FloatArray = np.asarray(self.params_, dtype=np.float64)
+        return params, np.asarray(covariance, dtype=np.float64)
 
     def _param_values(self) -> tuple[float, ...]:
         self._require_fitted()

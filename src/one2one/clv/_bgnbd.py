@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from ._fitting import Params
+
 __all__ = [
     "bgnbd_conditional_purchases",
     "bgnbd_expected_purchases",
@@ -68,7 +70,7 @@ def mbgnbd_loglik(params: FloatArray, data: Sequence[FloatArray]) -> tuple[Float
 
 
 def _log_odds_dead(
-    params: Sequence[float], x: FloatArray, tx: FloatArray, T: FloatArray, *, modified: bool
+    params: Params, x: FloatArray, tx: FloatArray, T: FloatArray, *, modified: bool
 ) -> FloatArray:
     r, alpha, a, b = params
     m = 1.0 if modified else 0.0
@@ -77,16 +79,12 @@ def _log_odds_dead(
     return np.where(x + m > 0, odds, -np.inf)
 
 
-def bgnbd_p_alive(
-    params: Sequence[float], x: FloatArray, tx: FloatArray, T: FloatArray
-) -> FloatArray:
+def bgnbd_p_alive(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
     """P(alive at T | x, tx, T) under BG/NBD (FHL 2005, eq. 11)."""
     return np.asarray(expit(-_log_odds_dead(params, x, tx, T, modified=False)), dtype=np.float64)
 
 
-def mbgnbd_p_alive(
-    params: Sequence[float], x: FloatArray, tx: FloatArray, T: FloatArray
-) -> FloatArray:
+def mbgnbd_p_alive(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
     """P(alive at T | x, tx, T) under MBG/NBD."""
     return np.asarray(expit(-_log_odds_dead(params, x, tx, T, modified=True)), dtype=np.float64)
 
@@ -108,7 +106,7 @@ def _growth(a: float, c: FloatArray, first: float, z: FloatArray) -> FloatArray:
 
 
 def bgnbd_conditional_purchases(
-    params: Sequence[float], t: float, x: FloatArray, tx: FloatArray, T: FloatArray
+    params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
 ) -> FloatArray:
     """E[purchases in (T, T+t] | x, tx, T] under BG/NBD (FHL 2005, eq. 10)."""
     r, alpha, a, b = params
@@ -117,7 +115,7 @@ def bgnbd_conditional_purchases(
     return (a + b + x - 1.0) * growth * bgnbd_p_alive(params, x, tx, T)
 
 
-def bgnbd_expected_purchases(params: Sequence[float], t: FloatArray) -> FloatArray:
+def bgnbd_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
     """E[X(t)]: expected repeat purchases of a new customer by time t (FHL 2005, eq. 9)."""
     r, alpha, a, b = params
     z = t / (alpha + t)
@@ -125,7 +123,7 @@ def bgnbd_expected_purchases(params: Sequence[float], t: FloatArray) -> FloatArr
 
 
 def mbgnbd_conditional_purchases(
-    params: Sequence[float], t: float, x: FloatArray, tx: FloatArray, T: FloatArray
+    params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
 ) -> FloatArray:
     """E[purchases in (T, T+t] | x, tx, T] under MBG/NBD (Batislam et al. 2007)."""
     r, alpha, a, b = params
@@ -134,7 +132,7 @@ def mbgnbd_conditional_purchases(
     return (a + b + x) * growth * mbgnbd_p_alive(params, x, tx, T)
 
 
-def mbgnbd_expected_purchases(params: Sequence[float], t: FloatArray) -> FloatArray:
+def mbgnbd_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
     """E[X(t)] under MBG/NBD: expected repeat purchases of a new customer by time t.
 
     A new customer may drop out right after the first purchase, so this is

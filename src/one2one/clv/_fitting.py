@@ -16,9 +16,18 @@ from scipy import optimize
 
 from ..errors import ConvergenceError
 
-__all__ = ["FitDiagnostics", "LogLikelihood", "compress", "maximize_likelihood", "observed_hessian"]
+__all__ = [
+    "FitDiagnostics",
+    "LogLikelihood",
+    "Params",
+    "compress",
+    "maximize_likelihood",
+    "observed_hessian",
+]
 
 FloatArray = NDArray[np.float64]
+Params = Sequence[float] | FloatArray
+"""Model parameters, as a sequence or an array (the maths accepts both)."""
 LogLikelihood = Callable[[FloatArray, Sequence[FloatArray]], tuple[FloatArray, FloatArray]]
 """``(params, data columns) -> (log-likelihood per row, gradient per row (n, k))``."""
 

@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
 
+from ._fitting import Params
+
 __all__ = ["gammagamma_conditional_spend", "gammagamma_loglik"]
 
 FloatArray = NDArray[np.float64]
@@ -37,9 +39,7 @@ def gammagamma_loglik(
     return ll, grad
 
 
-def gammagamma_conditional_spend(
-    params: Sequence[float], x: FloatArray, zbar: FloatArray
-) -> FloatArray:
+def gammagamma_conditional_spend(params: Params, x: FloatArray, zbar: FloatArray) -> FloatArray:
     """E[spend per purchase | x, zbar]: a weighted mean of the population mean and zbar."""
     p, q, gamma = params
     return np.asarray(p * (gamma + x * zbar) / (p * x + q - 1.0), dtype=np.float64)

@@ -25,6 +25,8 @@ from attrs import frozen
 from numpy.typing import NDArray
 from scipy.special import digamma, expit, gammaln, logsumexp
 
+from ._fitting import Params
+
 __all__ = [
     "pareto_conditional_purchases",
     "pareto_expected_purchases",
@@ -33,7 +35,6 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-Params = Sequence[float] | FloatArray
 _S_NEAR_ONE = 1e-10  # below this |s - 1| the decay term takes its limit
 
 
@@ -143,9 +144,7 @@ def pareto_loglik(params: FloatArray, data: Sequence[FloatArray]) -> tuple[Float
     return ll, grad
 
 
-def pareto_p_alive(
-    params: Sequence[float], x: FloatArray, tx: FloatArray, T: FloatArray
-) -> FloatArray:
+def pareto_p_alive(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
     """P(alive at T | x, tx, T): the share of the likelihood from 'still alive'."""
     alive, dead, _ = _log_alive_dead(params, x, tx, T)
     return np.asarray(expit(alive - dead), dtype=np.float64)
@@ -159,7 +158,7 @@ def _decay(s: float, log_ratio: FloatArray) -> FloatArray:
 
 
 def pareto_conditional_purchases(
-    params: Sequence[float], t: float, x: FloatArray, tx: FloatArray, T: FloatArray
+    params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
 ) -> FloatArray:
     """E[purchases in (T, T+t] | x, tx, T] (Schmittlein et al. 1987, eq. 22)."""
     r, alpha, s, beta = params
@@ -168,7 +167,7 @@ def pareto_conditional_purchases(
     return rate * lifetime * pareto_p_alive(params, x, tx, T)
 
 
-def pareto_expected_purchases(params: Sequence[float], t: FloatArray) -> FloatArray:
+def pareto_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
     """E[X(t)]: expected purchases of a new customer by time t."""
     r, alpha, s, beta = params
     return (r / alpha) * beta * _decay(s, np.log(beta / (beta + t)))

@@ -112,11 +112,22 @@ class GammaGammaModel(LifetimeModel):
             ``expected_spend``, indexed like ``summary``.
         """
         self.mean_spend()  # refuses q <= 1
+        (x, zbar), inverse = self.validated_columns(summary)
+        spend = gammagamma_conditional_spend(self._param_values(), x, zbar)
+        return pd.Series(spend[inverse], index=summary.index, name="expected_spend")
+
+    def validated_columns(
+        self, summary: pd.DataFrame
+    ) -> tuple[tuple[FloatArray, FloatArray], NDArray[np.intp]]:
+        """Validate ``summary``; return distinct (frequency, spend) columns and the row mapping.
+
+        Customers without repeat purchases get spend 0, which the model maps
+        to the population mean.
+        """
         frame = self.contract.validate(summary)
         bad = (frame["frequency"] > 0) & (frame["monetary_value"] <= 0)
         if bad.any():
             self._check_data(frame)
         columns, _, inverse = compress(frame, self.data_columns)
         x, zbar = columns
-        spend = gammagamma_conditional_spend(self._param_values(), x, np.where(x > 0, zbar, 0.0))
-        return pd.Series(spend[inverse], index=summary.index, name="expected_spend")
+        return (x, np.where(x > 0, zbar, 0.0)), inverse

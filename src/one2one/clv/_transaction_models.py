@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -11,7 +11,7 @@ from attrs import frozen
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import Column, FrameContract, require_number
-from ..datasets import SimulatedTransactions, simulate_transactions
+from ..datasets import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 from ..errors import DataContractError
 from ._base import LifetimeModel
 from ._bgnbd import (
@@ -24,12 +24,19 @@ from ._bgnbd import (
     mbgnbd_loglik,
     mbgnbd_p_alive,
 )
-from ._fitting import LogLikelihood, compress
+from ._fitting import LogLikelihood, Params, compress
 from ._paretonbd import (
     pareto_conditional_purchases,
     pareto_expected_purchases,
     pareto_loglik,
     pareto_p_alive,
+)
+from ._uncertainty import (
+    Interval,
+    bootstrap_draws,
+    check_interval,
+    delta_interval,
+    percentile_interval,
 )
 
 __all__ = [
@@ -58,9 +65,9 @@ class TransactionMaths:
     """The functions that define one continuous-time model."""
 
     loglik: LogLikelihood
-    p_alive: Callable[[Sequence[float], FloatArray, FloatArray, FloatArray], FloatArray]
-    conditional: Callable[[Sequence[float], float, FloatArray, FloatArray, FloatArray], FloatArray]
-    expected: Callable[[Sequence[float], FloatArray], FloatArray]
+    p_alive: Callable[[Params, FloatArray, FloatArray, FloatArray], FloatArray]
+    conditional: Callable[[Params, float, FloatArray, FloatArray, FloatArray], FloatArray]
+    expected: Callable[[Params, FloatArray], FloatArray]
     simulator: Literal["bgnbd", "mbgnbd", "paretonbd"]
 
 
@@ -182,17 +189,107 @@ class TransactionModel(LifetimeModel):
             raise DataContractError(msg, column="t", value=t)
         return self.maths.expected(params, horizon)
 
-    def predict(self, summary: pd.DataFrame, t: float) -> pd.DataFrame:
-        """P(alive) and expected purchases in the next ``t`` periods, per customer.
+    def predict(
+        self,
+        summary: pd.DataFrame,
+        t: float,
+        *,
+        interval: Interval | None = None,
+        level: float = 0.95,
+        n_boot: int = 200,
+        random_state: int | np.random.Generator | None = None,
+    ) -> pd.DataFrame:
+        """Predict P(alive) and expected purchases in the next ``t`` periods, per customer.
+
+        Parameters
+        ----------
+        summary
+            Customers' ``frequency``, ``recency`` and ``T``.
+        t
+            Horizon, in the summary's period.
+        interval
+            ``None``, ``"delta"`` (Wald intervals from the parameter
+            covariance) or ``"bootstrap"`` (percentiles over ``n_boot`` refits
+            on customer bases simulated from the fitted model, each customer
+            observed for their own ``T``).
+        level
+            Confidence level of the intervals.
+        n_boot
+            Bootstrap replicates.
+        random_state
+            Seed for the bootstrap.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``p_alive`` and ``expected_purchases``, indexed like ``summary``.
+            ``p_alive`` and ``expected_purchases``, indexed like ``summary``;
+            with an interval also ``p_alive_lower``, ``p_alive_upper``,
+            ``expected_purchases_lower`` and ``expected_purchases_upper``.
         """
-        return pd.concat(
+        result = pd.concat(
             [self.predict_proba_alive(summary), self.predict_purchases(summary, t)], axis=1
         )
+        kind, level = check_interval(interval, level)
+        if kind is None:
+            return result
+        horizon = float(t)
+        columns, inverse = self._columns(summary)
+        x, tx, T = columns
+        maths = self.maths
+        functions: dict[str, Callable[[FloatArray], FloatArray]] = {
+            "p_alive": lambda theta: maths.p_alive(theta, x, tx, T),
+            "expected_purchases": lambda theta: maths.conditional(theta, horizon, x, tx, T),
+        }
+        if kind == "delta":
+            bounds = {
+                name: delta_interval(f, *self.estimate(), level) for name, f in functions.items()
+            }
+        else:
+            lengths = summary["T"].to_numpy(dtype=np.float64)
+            draws = bootstrap_draws(
+                [self],
+                lambda rng: [self.simulate_summary(lengths, rng).drop(columns="monetary_value")],
+                n_boot=n_boot,
+                random_state=random_state,
+            )
+            bounds = {
+                name: percentile_interval(np.stack([f(d[0]) for d in draws]), level)
+                for name, f in functions.items()
+            }
+        for name, (lower, upper) in bounds.items():
+            high = 1.0 if name == "p_alive" else np.inf
+            result[f"{name}_lower"] = np.clip(lower, 0.0, high)[inverse]
+            result[f"{name}_upper"] = np.clip(upper, 0.0, high)[inverse]
+        return result
+
+    def simulate_summary(
+        self,
+        T: FloatArray,
+        rng: np.random.Generator,
+        spend_params: Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
+        """Simulate a summary like the data's (same ``T`` per customer) from the fitted model.
+
+        Returns ``frequency``, ``recency``, ``T`` and ``monetary_value`` (mean
+        value of the repeat purchases, drawn from ``spend_params`` or the
+        CDNOW spend defaults).
+        """
+        lengths = np.clip(np.asarray(T, dtype=np.float64), 1e-9, None)
+        sim = simulate_transactions(
+            self.maths.simulator,
+            n_customers=lengths.size,
+            params={str(k): float(v) for k, v in self.params_.items()},
+            observation_weeks=float(lengths.max()),
+            T=lengths,
+            seed=rng,
+            spend_params=CDNOW_SPEND_PARAMS if spend_params is None else spend_params,
+        )
+        tx = sim.transactions
+        repeat = tx[tx.groupby("customer_id").cumcount() > 0]
+        spend = repeat.groupby("customer_id")["value"].mean()
+        summary = sim.customers[["frequency", "recency", "T"]].copy()
+        summary["monetary_value"] = spend.reindex(summary.index, fill_value=0.0)
+        return summary
 
     def sample(
         self,

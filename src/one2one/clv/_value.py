@@ -6,12 +6,24 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
+from scipy.linalg import block_diag
 
 from .._validation import require_number, require_one_of
 from ..errors import DataContractError
+from ._gammagamma import gammagamma_conditional_spend
 from ._periods import PERIODS_PER_YEAR, require_freq
 from ._spend_models import GammaGammaModel
 from ._transaction_models import TransactionModel
+from ._uncertainty import (
+    Interval,
+    bootstrap_draws,
+    check_interval,
+    delta_interval,
+    percentile_interval,
+)
+
+FloatArray = NDArray[np.float64]
 
 __all__ = ["customer_lifetime_value", "per_period_rate"]
 
@@ -45,6 +57,10 @@ def customer_lifetime_value(
     discount_rate: float = 0.1,
     discount_per: Literal["year", "period"] = "year",
     period: str | None = None,
+    interval: Interval | None = None,
+    level: float = 0.95,
+    n_boot: int = 200,
+    random_state: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
     """Value each customer: discounted expected spend over the next ``horizon`` periods.
 
@@ -72,13 +88,24 @@ def customer_lifetime_value(
     period
         The summary's period; defaults to the one recorded when the
         transaction model was fitted.
+    interval
+        ``None``, ``"delta"`` (from both models' parameter covariances, taken
+        as independent) or ``"bootstrap"`` (both models refitted on customer
+        bases simulated from them, each customer observed for their own ``T``).
+    level
+        Confidence level of the interval.
+    n_boot
+        Bootstrap replicates.
+    random_state
+        Seed for the bootstrap.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``summary``: ``p_alive``, ``expected_purchases`` (over
         the horizon, undiscounted), ``expected_spend`` (per purchase) and
-        ``clv`` (discounted).
+        ``clv`` (discounted); with an interval also ``clv_lower`` and
+        ``clv_upper``.
 
     Examples
     --------
@@ -96,20 +123,54 @@ def customer_lifetime_value(
     rate = per_period_rate(
         discount_rate, per=discount_per, period=period or transaction_model.period_
     )
-    spend = spend_model.predict_spend(summary)
+    kind, level = check_interval(interval, level)
     columns, inverse = transaction_model.validated_columns(summary)
+    spend_columns, spend_inverse = spend_model.validated_columns(summary)
+    spend_model.mean_spend()  # refuses q <= 1
     edges = np.append(np.arange(1.0, np.ceil(length)), length)
-    cumulative = [np.zeros_like(columns[0])]
-    cumulative += [transaction_model.conditional_on_columns(columns, float(t)) for t in edges]
-    increments = np.diff(np.stack(cumulative), axis=0)
     discount = (1.0 + rate) ** -edges
-    discounted_purchases = discount @ increments
-    return pd.DataFrame(
+    maths = transaction_model.maths
+    k = len(transaction_model.param_names)
+
+    def value(theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Per customer: discounted value and undiscounted purchases, at parameters theta."""
+        x, tx, T = columns
+        cumulative = np.stack(
+            [np.zeros_like(x)] + [maths.conditional(theta[:k], float(t), x, tx, T) for t in edges]
+        )
+        discounted = discount @ np.diff(cumulative, axis=0)
+        spend = gammagamma_conditional_spend(theta[k:], *spend_columns)
+        return discounted[inverse] * spend[spend_inverse], cumulative[-1][inverse]
+
+    theta = np.concatenate([transaction_model.params_, spend_model.params_])
+    clv, purchases = value(theta)
+    result = pd.DataFrame(
         {
             "p_alive": transaction_model.p_alive_on_columns(columns)[inverse],
-            "expected_purchases": cumulative[-1][inverse],
-            "expected_spend": spend.to_numpy(),
-            "clv": discounted_purchases[inverse] * spend.to_numpy(),
+            "expected_purchases": purchases,
+            "expected_spend": gammagamma_conditional_spend(theta[k:], *spend_columns)[
+                spend_inverse
+            ],
+            "clv": clv,
         },
         index=summary.index,
     )
+    if kind == "delta":
+        covariance = block_diag(transaction_model.estimate()[1], spend_model.estimate()[1])
+        lower, upper = delta_interval(lambda p: value(p)[0], theta, covariance, level)
+    elif kind == "bootstrap":
+        lengths = summary["T"].to_numpy(dtype=np.float64)
+        spend_params = {str(n): float(v) for n, v in spend_model.params_.items()}
+        draws = bootstrap_draws(
+            [transaction_model, spend_model],
+            lambda rng: [transaction_model.simulate_summary(lengths, rng, spend_params)] * 2,
+            n_boot=n_boot,
+            random_state=random_state,
+        )
+        lower, upper = percentile_interval(
+            np.stack([value(np.concatenate(d))[0] for d in draws]), level
+        )
+    if kind is not None:
+        result["clv_lower"] = np.clip(lower, 0.0, None)
+        result["clv_upper"] = np.clip(upper, 0.0, None)
+    return result

@@ -1,0 +1,105 @@
+"""Intervals for predictions: the delta method and the parametric bootstrap.
+
+Both treat a prediction as a function of the parameters, ``f(theta)``:
+
+* delta method: Var f ~ grad(f)' Cov(theta) grad(f), with the gradient by
+  central differences (cheap: two evaluations per parameter);
+* parametric bootstrap: simulate customer bases from the fitted model, with
+  the same observation lengths as the data, refit, and take percentiles of
+  ``f`` over the refits (slower, but no normal approximation).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+from sklearn.base import clone
+
+from .._validation import as_generator, optional_import, require_number, require_one_of
+from ..errors import ConvergenceError, ConvergenceWarning
+from ._base import LifetimeModel
+
+__all__ = ["Interval", "bootstrap_draws", "delta_interval", "percentile_interval"]
+
+FloatArray = NDArray[np.float64]
+Interval = Literal["delta", "bootstrap"]
+Prediction = Callable[[FloatArray], FloatArray]
+_PROGRESS_FROM = 50  # bootstrap replicates from which a progress bar is shown
+
+
+def check_interval(interval: object, level: object) -> tuple[Interval | None, float]:
+    """Validate the ``interval`` and ``level`` arguments of a prediction."""
+    if interval is None:
+        return None, 0.95
+    kind: Interval = require_one_of(interval, ["delta", "bootstrap"], name="interval")
+    value = require_number(
+        level, name="level", low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
+    return kind, value
+
+
+def delta_interval(
+    f: Prediction, params: FloatArray, covariance: FloatArray, level: float
+) -> tuple[FloatArray, FloatArray]:
+    """Wald interval of ``f(params)`` from the parameter covariance (delta method)."""
+    centre = f(params)
+    gradient = np.empty((params.size, centre.size))
+    for j in range(params.size):
+        step = 1e-6 * max(abs(params[j]), 1e-8)
+        up, down = params.copy(), params.copy()
+        up[j] += step
+        down[j] -= step
+        gradient[j] = (f(up) - f(down)) / (2 * step)
+    variance = np.einsum("jn,jk,kn->n", gradient, covariance, gradient)
+    half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(np.clip(variance, 0.0, None))
+    return centre - half, centre + half
+
+
+def percentile_interval(draws: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+    """Equal-tailed percentile interval over bootstrap draws (axis 0)."""
+    tail = (1 - level) / 2
+    lower, upper = np.quantile(draws, [tail, 1 - tail], axis=0)
+    return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+
+
+def bootstrap_draws(
+    models: Sequence[LifetimeModel],
+    simulate: Callable[[np.random.Generator], Sequence[pd.DataFrame]],
+    *,
+    n_boot: int,
+    random_state: int | np.random.Generator | None,
+) -> list[list[FloatArray]]:
+    """Refit ``models`` on ``n_boot`` simulated data sets; return their parameter vectors.
+
+    ``simulate(rng)`` returns one frame per model. A refit that fails to
+    converge is skipped (and counted in a warning), never silently reused.
+    """
+    count = int(require_number(n_boot, name="n_boot", low=2, integer=True))
+    rng = as_generator(random_state)
+    steps: Iterable[int] = range(count)
+    if count >= _PROGRESS_FROM:  # long enough to deserve a progress bar, if tqdm is installed
+        try:
+            tqdm = optional_import("tqdm.auto", extra="progress", feature="Progress bars").tqdm
+            steps = tqdm(range(count), desc="bootstrap", leave=False)
+        except ImportError:
+            steps = range(count)
+    draws: list[list[FloatArray]] = []
+    failed = 0
+    for _ in steps:
+        frames = simulate(rng)
+        try:
+            refits = [clone(m).fit(frame) for m, frame in zip(models, frames, strict=True)]
+        except ConvergenceError:
+            failed += 1
+            continue
+        draws.append([refit.params_.to_numpy() for refit in refits])
+    if failed:
+        msg = f"{failed} of {count} bootstrap refits did not converge and were left out."
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+    return draws
