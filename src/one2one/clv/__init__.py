@@ -8,6 +8,7 @@ compressed data, to predictions and :func:`customer_lifetime_value`.
 """
 
 from ._base import LifetimeModel
+from ._compare import compare_models
 from ._fitting import FitDiagnostics
 from ._spend_models import GammaGammaModel
 from ._summary import discrete_summary, rfm_summary
@@ -27,6 +28,7 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "TransactionModel",
+    "compare_models",
     "customer_lifetime_value",
     "discrete_summary",
     "per_period_rate",
