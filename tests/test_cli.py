@@ -13,6 +13,10 @@ def test_demo_prints_the_cdnow_summary(capsys):
     assert "69,659" in out
     assert "23,570" in out
     assert "1997-01-01 .. 1998-06-30 (78 weeks)" in out
+    # The lifetime-value step reproduces the paper and validates on the holdout.
+    assert "r=0.243 alpha=4.414 a=0.793 b=2.426" in out
+    assert "log-lik       -9,582.4" in out
+    assert "1,882 made" in out
 
 
 def test_version(capsys):
