@@ -68,8 +68,10 @@ def _step_lifetime_value() -> list[str]:
     top = value.sort_values("clv", ascending=False).head(5)
     lines = [
         _rule("Lifetime value: BG/NBD + Gamma-Gamma, 39 weeks calibration, 39 weeks holdout"),
-        f"  BG/NBD        r={r:.3f} alpha={alpha:.3f} a={a:.3f} b={b:.3f}"
-        f"  (paper: 0.243 4.414 0.793 2.426)",
+        (
+            f"  BG/NBD        r={r:.3f} alpha={alpha:.3f} a={a:.3f} b={b:.3f}"
+            "  (paper: 0.243 4.414 0.793 2.426)"
+        ),
         f"  log-lik       {purchases.log_likelihood_:,.1f}  (paper: -9,582.4)",
         f"  holdout       {predicted:,.0f} repeat purchases predicted, {actual:,.0f} made",
         f"  mean P(alive) {value['p_alive'].mean():.2f} at the end of calibration",
