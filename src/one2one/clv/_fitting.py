@@ -33,6 +33,7 @@ LogLikelihood = Callable[[FloatArray, Sequence[FloatArray]], tuple[FloatArray, F
 
 _LOG_BOUND = 23.0  # parameters are kept within exp(+-23) ~ [1e-10, 1e10]
 _GRADIENT_TOLERANCE = 1e-5
+_SAME_LOG_PARAMS = 1e-3  # runs within this distance in log-parameters found one optimum
 
 
 @frozen
@@ -90,11 +91,29 @@ def compress(
         position of its distinct row (to broadcast per-row results back).
     """
     values = frame[list(columns)].to_numpy(dtype=np.float64)
-    unique, found = np.unique(values, axis=0, return_inverse=True)
-    inverse: NDArray[np.intp] = found.reshape(-1).astype(np.intp)
+    codes, n_groups = _row_codes(values)
+    first = np.full(n_groups, values.shape[0], dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(values.shape[0], dtype=np.intp))
+    unique = values[first]
     w = np.ones(len(frame)) if weights is None else weights.to_numpy(dtype=np.float64)
-    summed = np.bincount(inverse, weights=w, minlength=len(unique)).astype(np.float64)
-    return [unique[:, j].copy() for j in range(unique.shape[1])], summed, inverse
+    summed = np.bincount(codes, weights=w, minlength=n_groups).astype(np.float64)
+    return [unique[:, j].copy() for j in range(unique.shape[1])], summed, codes
+
+
+def _row_codes(values: FloatArray) -> tuple[NDArray[np.intp], int]:
+    """Label equal rows with equal codes 0..k-1, by hashing (no sort).
+
+    Columns are folded in one at a time and re-labelled after each, so the
+    combined key stays below n**2 and never overflows.
+    """
+    codes = np.zeros(values.shape[0], dtype=np.int64)
+    n_groups = 1
+    for j in range(values.shape[1]):
+        column_codes, uniques = pd.factorize(values[:, j])
+        combined = codes * len(uniques) + column_codes
+        codes, grouped = pd.factorize(combined)
+        n_groups = len(grouped)
+    return codes.astype(np.intp), n_groups
 
 
 def _objective(
@@ -130,9 +149,11 @@ def maximize_likelihood(
 ) -> tuple[FloatArray, FitDiagnostics]:
     """Maximise the weighted log-likelihood from several starts; return params and diagnostics.
 
-    Each start runs L-BFGS-B on log-parameters with the analytic gradient. If
-    no run meets the gradient tolerance, the best point is refined with
-    Nelder-Mead (derivative-free) and polished again with L-BFGS-B.
+    Each start runs L-BFGS-B on log-parameters with the analytic gradient.
+    Starts are tried in order until two runs converge to the same optimum
+    (then the others would only repeat it). If no run meets the gradient
+    tolerance, the best point is refined with Nelder-Mead (derivative-free)
+    and polished again with L-BFGS-B.
 
     Raises
     ------
@@ -142,8 +163,11 @@ def maximize_likelihood(
     """
     f = _objective(loglik, data, weights, penalizer)
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(starts[0])
-    runs = []
+    runs: list[optimize.OptimizeResult] = []
+    agreed: list[optimize.OptimizeResult] = []
     for start in starts:
+        if len(agreed) >= 2:  # noqa: PLR2004 - two agreeing runs settle the optimum
+            break
         log_start = np.log(np.clip(start, np.exp(-_LOG_BOUND), np.exp(_LOG_BOUND)))
         if not np.isfinite(f(log_start)[0]):
             continue
@@ -156,6 +180,8 @@ def maximize_likelihood(
             options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9},
         )
         runs.append(result)
+        if _is_converged(f, result):
+            agreed = [r for r in agreed if _same_optimum(r, result)] + [result]
     if not runs:
         msg = f"{model}: the log-likelihood is not finite at any starting point; check the data."
         raise ConvergenceError(msg)
@@ -163,7 +189,7 @@ def maximize_likelihood(
     def gradient_norm(result: optimize.OptimizeResult) -> float:
         return float(np.max(np.abs(f(result.x)[1])))
 
-    converged = [r for r in runs if np.isfinite(r.fun) and gradient_norm(r) < _GRADIENT_TOLERANCE]
+    converged = [r for r in runs if _is_converged(f, r)]
     method = "L-BFGS-B"
     if converged:
         best = min(converged, key=lambda r: r.fun)
@@ -196,7 +222,7 @@ def maximize_likelihood(
         n_iterations=int(best.nit),
         gradient_norm=norm,
         start=next(i for i, r in enumerate(runs) if r is best),
-        n_starts=len(starts),
+        n_starts=len(runs) - (method != "L-BFGS-B"),
         n_converged=len(converged),
         message=str(best.message),
     )
@@ -209,6 +235,21 @@ def maximize_likelihood(
         )
         raise ConvergenceError(msg, result=best)
     return np.exp(best.x), diagnostics
+
+
+def _is_converged(
+    f: Callable[[FloatArray], tuple[float, FloatArray]], result: optimize.OptimizeResult
+) -> bool:
+    return (
+        bool(np.isfinite(result.fun))
+        and float(np.max(np.abs(f(result.x)[1]))) < _GRADIENT_TOLERANCE
+    )
+
+
+def _same_optimum(a: optimize.OptimizeResult, b: optimize.OptimizeResult) -> bool:
+    """Two runs found the same optimum: equal objective and log-parameters."""
+    close_value = abs(a.fun - b.fun) <= 1e-9 * (1.0 + abs(a.fun))
+    return close_value and bool(np.max(np.abs(a.x - b.x)) < _SAME_LOG_PARAMS)
 
 
 def observed_hessian(
