@@ -10,6 +10,18 @@ compressed data, to predictions and :func:`customer_lifetime_value`.
 from ._base import LifetimeModel
 from ._compare import compare_models
 from ._fitting import FitDiagnostics
+from ._plots import (
+    calibration_vs_holdout_table,
+    expected_purchases_matrix_table,
+    frequency_histogram_table,
+    p_alive_matrix_table,
+    plot_calibration_vs_holdout,
+    plot_expected_purchases_matrix,
+    plot_frequency_histogram,
+    plot_p_alive_matrix,
+    plot_tracking,
+    tracking_table,
+)
 from ._spend_models import GammaGammaModel
 from ._summary import discrete_summary, rfm_summary
 from ._transaction_models import (
@@ -28,11 +40,21 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "TransactionModel",
+    "calibration_vs_holdout_table",
     "compare_models",
     "customer_lifetime_value",
     "discrete_summary",
+    "expected_purchases_matrix_table",
+    "frequency_histogram_table",
+    "p_alive_matrix_table",
     "per_period_rate",
+    "plot_calibration_vs_holdout",
+    "plot_expected_purchases_matrix",
+    "plot_frequency_histogram",
+    "plot_p_alive_matrix",
+    "plot_tracking",
     "rfm_summary",
+    "tracking_table",
 ]
 
 for _name in __all__:
