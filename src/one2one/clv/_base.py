@@ -88,6 +88,21 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         """Check model-specific rules beyond the column contract; return the rows to fit."""
         return frame
 
+    def _extra_names(self) -> tuple[str, ...]:
+        """Return the names of parameters beyond the model's own (e.g. covariate coefficients)."""
+        return ()
+
+    def _extra_columns(self) -> tuple[str, ...]:
+        """Return the data columns beyond ``data_columns`` that the likelihood needs."""
+        return ()
+
+    def _all_names(self) -> list[str]:
+        return [*self.param_names, *self._extra_names()]
+
+    def _positive(self) -> NDArray[np.bool_]:
+        """Return which parameters are positive (fitted on the log scale)."""
+        return np.array([True] * len(self.param_names) + [False] * len(self._extra_names()))
+
     # --- fitting -------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame) -> Self:
         """Estimate the parameters by maximum likelihood.
@@ -121,13 +136,17 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             if (weights < 0).any() or not np.isfinite(weights.to_numpy(dtype=float)).all():
                 msg = "'weight' must be finite and >= 0 (the number of customers in each row)."
                 raise DataContractError(msg, column="weight")
-        columns, w, _ = compress(frame, self.data_columns, weights)
+        columns, w, _ = compress(frame, (*self.data_columns, *self._extra_columns()), weights)
         keep = w > 0
         columns, w = [c[keep] for c in columns], w[keep]
         rng = as_generator(self.random_state)
-        first = self._default_start(columns, w)
+        positive = self._positive()
+        first = np.concatenate(
+            [self._default_start(columns, w), np.zeros(len(self._extra_names()))]
+        )
         starts = [first] + [
-            first * np.exp(rng.normal(0.0, 1.0, first.size)) for _ in range(n_starts - 1)
+            np.where(positive, first * np.exp(rng.normal(0.0, 1.0, first.size)), 0.0)
+            for _ in range(n_starts - 1)
         ]
         loglik = self._loglik()
         params, diagnostics = maximize_likelihood(
@@ -138,13 +157,16 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             penalizer=penalizer,
             max_iter=max_iter,
             model=type(self).__name__,
+            positive=positive,
         )
         ll, _ = loglik(params, columns)
         self._set_fit(
             params=params,
             log_likelihood=float(w @ ll),
             n_obs=float(w.sum()),
-            hessian=observed_hessian(loglik, columns, w, params, penalizer),
+            hessian=observed_hessian(
+                loglik, columns, w, params, penalizer=penalizer, positive=positive
+            ),
             diagnostics=diagnostics,
             period=data.attrs.get("period"),
         )
@@ -161,7 +183,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         period: str | None,
         covariance: FloatArray | None = None,
     ) -> None:
-        names = list(self.param_names)
+        names = self._all_names()
         self.params_ = pd.Series(params, index=names, name="estimate")
         if covariance is None and hessian is not None:
             covariance = self._covariance(hessian, params)
@@ -183,8 +205,8 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         """Covariance of the natural parameters from the Hessian in log-parameters."""
         finite = bool(np.all(np.isfinite(hessian)))
         if finite and np.linalg.eigvalsh(hessian).min() > 0:
-            scale = np.outer(params, params)
-            covariance: FloatArray = np.linalg.inv(hessian) * scale
+            jacobian = np.where(self._positive(), params, 1.0)  # d param / d coordinate
+            covariance: FloatArray = np.linalg.inv(hessian) * np.outer(jacobian, jacobian)
             return covariance
         msg = (
             f"{type(self).__name__}: the Hessian at the estimate is not positive definite, "
@@ -195,14 +217,15 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         return None
 
     def _intervals(self, level: float) -> pd.DataFrame:
-        """Wald intervals on the log scale: always positive, like the parameters."""
+        """Wald intervals: on the log scale for positive parameters (so they stay positive)."""
         z = stats.norm.ppf(0.5 + level / 2)
         params = self.params_.to_numpy()
-        log_se = self.standard_errors_.to_numpy() / params
-        return pd.DataFrame(
-            {"lower": params * np.exp(-z * log_se), "upper": params * np.exp(z * log_se)},
-            index=self.params_.index,
-        )
+        se = self.standard_errors_.to_numpy()
+        positive = self._positive()
+        log_se = se / np.where(positive, params, 1.0)
+        lower = np.where(positive, params * np.exp(-z * log_se), params - z * se)
+        upper = np.where(positive, params * np.exp(z * log_se), params + z * se)
+        return pd.DataFrame({"lower": lower, "upper": upper}, index=self.params_.index)
 
     # --- inspection ----------------------------------------------------------------------
     def _require_fitted(self) -> None:
@@ -307,7 +330,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             raise StorageError(msg)
         try:
             model = cls(**data["config"])
-            params = np.array([data["params"][name] for name in cls.param_names], dtype=float)
+            params = np.array([data["params"][name] for name in model._all_names()], dtype=float)
             covariance = np.array(
                 [[np.nan if v is None else v for v in row] for row in data["covariance"]],
                 dtype=float,

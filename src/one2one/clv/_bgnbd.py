@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+FloatLike = float | FloatArray
 _NEAR_ONE = 1e-8  # below this |a - 1| the closed form loses precision; take the limit
 
 
@@ -89,20 +90,27 @@ def mbgnbd_p_alive(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray)
     return np.asarray(expit(-_log_odds_dead(params, x, tx, T, modified=True)), dtype=np.float64)
 
 
-def _growth(a: float, c: FloatArray, first: float, z: FloatArray) -> FloatArray:
+def _growth(a: FloatLike, c: FloatLike, first: FloatLike, z: FloatLike) -> FloatArray:
     """(1 - (1-z)^(a-1) 2F1(first, a-1; c; z)) / (a-1), with the a -> 1 limit handled.
 
     This is the Euler-transformed bracket of the BG/NBD expectations: the
     transform keeps the hypergeometric arguments small, so heavy buyers
-    (large x) neither overflow nor lose precision.
+    (large x) neither overflow nor lose precision. Arguments broadcast, so
+    each customer may have their own parameters.
     """
-    if abs(a - 1.0) < _NEAR_ONE:  # limit: -log(1-z) - d/da 2F1 at a=1, by a symmetric difference
+    a_, c_, first_, z_ = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (a, c, first, z))
+    )
+    near = np.abs(a_ - 1.0) < _NEAR_ONE
+    shift = np.where(near, 1.0, a_ - 1.0)
+    value = (1.0 - np.exp(shift * np.log1p(-z_)) * hyp2f1(first_, shift, c_, z_)) / shift
+    if near.any():  # the limit a -> 1, by a symmetric difference around it
         h = 1e-5
-        up = _growth(1.0 + h, c, first, z)
-        down = _growth(1.0 - h, c, first, z)
-        return np.asarray((up + down) / 2, dtype=np.float64)
-    value = 1.0 - np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(first, a - 1.0, c, z)
-    return np.asarray(value / (a - 1.0), dtype=np.float64)
+        up = _growth(1.0 + h, c_[near], first_[near], z_[near])
+        down = _growth(1.0 - h, c_[near], first_[near], z_[near])
+        value = np.array(value, dtype=np.float64)
+        value[near] = (up + down) / 2
+    return np.asarray(value, dtype=np.float64)
 
 
 def bgnbd_conditional_purchases(
@@ -140,4 +148,4 @@ def mbgnbd_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
     """
     r, alpha, a, b = params
     z = t / (alpha + t)
-    return b * _growth(a, np.full_like(z, a + b), a + b - r, z)
+    return b * _growth(a, a + b, a + b - r, z)

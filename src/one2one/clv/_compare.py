@@ -73,7 +73,7 @@ def compare_models(
         start = time.perf_counter()
         fitted = clone(model).fit(summary)
         row: dict[str, float] = {
-            "n_params": float(len(fitted.param_names)),
+            "n_params": float(len(fitted.params_)),
             "log_likelihood": fitted.log_likelihood_,
             "aic": fitted.aic_,
             "bic": fitted.bic_,

@@ -31,7 +31,8 @@ Params = Sequence[float] | FloatArray
 LogLikelihood = Callable[[FloatArray, Sequence[FloatArray]], tuple[FloatArray, FloatArray]]
 """``(params, data columns) -> (log-likelihood per row, gradient per row (n, k))``."""
 
-_LOG_BOUND = 23.0  # parameters are kept within exp(+-23) ~ [1e-10, 1e10]
+_LOG_BOUND = 23.0  # positive parameters are kept within exp(+-23) ~ [1e-10, 1e10]
+_FREE_BOUND = 50.0  # unconstrained ones (covariate coefficients) within +-50
 _GRADIENT_TOLERANCE = 1e-5
 _SAME_LOG_PARAMS = 1e-3  # runs within this distance in log-parameters found one optimum
 
@@ -116,23 +117,35 @@ def _row_codes(values: FloatArray) -> tuple[NDArray[np.intp], int]:
     return codes.astype(np.intp), n_groups
 
 
+def to_params(internal: FloatArray, positive: NDArray[np.bool_]) -> FloatArray:
+    """Map optimiser coordinates to parameters: exp for positive ones, identity otherwise."""
+    return np.where(positive, np.exp(np.where(positive, internal, 0.0)), internal)
+
+
+def to_internal(params: FloatArray, positive: NDArray[np.bool_]) -> FloatArray:
+    """Map parameters to optimiser coordinates (log for positive ones)."""
+    safe = np.clip(params, np.exp(-_LOG_BOUND), np.exp(_LOG_BOUND))
+    return np.where(positive, np.log(np.where(positive, safe, 1.0)), params)
+
+
 def _objective(
     loglik: LogLikelihood,
     data: Sequence[FloatArray],
     weights: FloatArray,
     penalizer: float,
+    positive: NDArray[np.bool_],
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
-    """Mean penalised negative log-likelihood and its gradient, in log-parameters."""
+    """Mean penalised negative log-likelihood and its gradient, in optimiser coordinates."""
     total = float(weights.sum())
 
-    def f(log_params: FloatArray) -> tuple[float, FloatArray]:
-        params = np.exp(log_params)
+    def f(internal: FloatArray) -> tuple[float, FloatArray]:
+        params = to_params(internal, positive)
         ll, grad = loglik(params, data)
         value = -float(weights @ ll) / total + penalizer * float(params @ params)
         gradient = -(weights @ grad) / total + 2.0 * penalizer * params
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
-            return np.inf, np.zeros_like(log_params)
-        return value, gradient * params  # chain rule: d/dlog(p) = p * d/dp
+            return np.inf, np.zeros_like(internal)
+        return value, np.where(positive, gradient * params, gradient)  # d/dlog(p) = p d/dp
 
     return f
 
@@ -146,6 +159,7 @@ def maximize_likelihood(
     penalizer: float,
     max_iter: int,
     model: str,
+    positive: NDArray[np.bool_] | None = None,
 ) -> tuple[FloatArray, FitDiagnostics]:
     """Maximise the weighted log-likelihood from several starts; return params and diagnostics.
 
@@ -161,14 +175,15 @@ def maximize_likelihood(
         If even the fallback leaves a gradient above tolerance; the best
         optimiser result is attached.
     """
-    f = _objective(loglik, data, weights, penalizer)
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(starts[0])
+    mask = np.ones(len(starts[0]), dtype=bool) if positive is None else positive
+    f = _objective(loglik, data, weights, penalizer, mask)
+    bounds = [(-_LOG_BOUND, _LOG_BOUND) if p else (-_FREE_BOUND, _FREE_BOUND) for p in mask]
     runs: list[optimize.OptimizeResult] = []
     agreed: list[optimize.OptimizeResult] = []
     for start in starts:
         if len(agreed) >= 2:  # noqa: PLR2004 - two agreeing runs settle the optimum
             break
-        log_start = np.log(np.clip(start, np.exp(-_LOG_BOUND), np.exp(_LOG_BOUND)))
+        log_start = to_internal(np.asarray(start, dtype=np.float64), mask)
         if not np.isfinite(f(log_start)[0]):
             continue
         result = optimize.minimize(
@@ -234,7 +249,7 @@ def maximize_likelihood(
             "(e.g. no repeat purchases)."
         )
         raise ConvergenceError(msg, result=best)
-    return np.exp(best.x), diagnostics
+    return to_params(best.x, mask), diagnostics
 
 
 def _is_converged(
@@ -257,16 +272,19 @@ def observed_hessian(
     data: Sequence[FloatArray],
     weights: FloatArray,
     params: FloatArray,
+    *,
     penalizer: float,
+    positive: NDArray[np.bool_] | None = None,
 ) -> FloatArray:
-    """Hessian of the total penalised negative log-likelihood in log-parameters.
+    """Hessian of the total penalised negative log-likelihood in optimiser coordinates.
 
     Central differences of the analytic gradient: accurate to about 1e-8
     relative, which is far below the sampling error it is used to measure.
     """
     total = float(weights.sum())
-    f = _objective(loglik, data, weights, penalizer)
-    log_params = np.log(params)
+    mask = np.ones(params.size, dtype=bool) if positive is None else positive
+    f = _objective(loglik, data, weights, penalizer, mask)
+    log_params = to_internal(params, mask)
     k = log_params.size
     hessian = np.empty((k, k))
     step = 1e-5

@@ -73,9 +73,9 @@ def _integral(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> _
     the change of variable u = log((p1+y)/(p1+tx)), t = (1 - e^(-k u)) / (1 -
     e^(-k U)), k = A1 - 1; what remains decays no faster, so it is smooth in t.
     """
-    r, alpha, s, beta = params
+    r, alpha, s, beta = (np.broadcast_to(np.asarray(v, dtype=np.float64), x.shape) for v in params)
     exponent_a = r + x
-    exponent_b = np.full(x.shape, s + 1.0)
+    exponent_b = s + 1.0
     alpha_first = exponent_a / (alpha + tx) >= exponent_b / (beta + tx)
     p1 = np.where(alpha_first, alpha, beta)
     a1 = np.where(alpha_first, exponent_a, exponent_b)
@@ -95,9 +95,9 @@ def _integral(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> _
     u = np.where(steep[:, None], u_steep, u_flat)
     log_jac = np.where(steep[:, None], log_jac_steep, log_jac_flat)
     y = tx[:, None] + c[:, None] * np.expm1(u)
-    log_alpha_y, log_beta_y = np.log(alpha + y), np.log(beta + y)
+    log_alpha_y, log_beta_y = np.log(alpha[:, None] + y), np.log(beta[:, None] + y)
     second = np.where(
-        alpha_first[:, None], (s + 1.0) * log_beta_y, exponent_a[:, None] * log_alpha_y
+        alpha_first[:, None], exponent_b[:, None] * log_beta_y, exponent_a[:, None] * log_alpha_y
     )
     log_terms = log_jac - second + _LOG_W[None, :]
     log_sum = logsumexp(log_terms, axis=1)
@@ -107,7 +107,7 @@ def _integral(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> _
     return _Integral(
         log_value=log_value,
         d_r=-(p * log_alpha_y).sum(axis=1),
-        d_alpha=-(r + x) * (p * np.exp(-log_alpha_y)).sum(axis=1),
+        d_alpha=-exponent_a * (p * np.exp(-log_alpha_y)).sum(axis=1),
         d_s=-(p * log_beta_y).sum(axis=1),
         d_beta=-(s + 1.0) * (p * np.exp(-log_beta_y)).sum(axis=1),
     )
@@ -150,11 +150,13 @@ def pareto_p_alive(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray)
     return np.asarray(expit(alive - dead), dtype=np.float64)
 
 
-def _decay(s: float, log_ratio: FloatArray) -> FloatArray:
+def _decay(s: float | FloatArray, log_ratio: FloatArray) -> FloatArray:
     """(1 - exp((s-1) * log_ratio)) / (s-1), equal to -log_ratio at s = 1."""
-    if abs(s - 1.0) < _S_NEAR_ONE:
-        return -log_ratio
-    return np.asarray(-np.expm1((s - 1.0) * log_ratio) / (s - 1.0), dtype=np.float64)
+    shift = np.asarray(s, dtype=np.float64) - 1.0
+    near = np.abs(shift) < _S_NEAR_ONE
+    safe = np.where(near, 1.0, shift)
+    value = np.where(near, -log_ratio, -np.expm1(safe * log_ratio) / safe)
+    return np.asarray(value, dtype=np.float64)
 
 
 def pareto_conditional_purchases(

@@ -10,7 +10,14 @@ import pandas as pd
 from attrs import frozen
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import Column, FrameContract, require_number
+from .._validation import (
+    Column,
+    FrameContract,
+    require_columns,
+    require_no_missing,
+    require_number,
+    require_numeric,
+)
 from ..datasets import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 from ..errors import DataContractError
 from ._base import LifetimeModel
@@ -24,6 +31,7 @@ from ._bgnbd import (
     mbgnbd_loglik,
     mbgnbd_p_alive,
 )
+from ._covariates import CovariateLink, covariate_loglik, row_params
 from ._fitting import LogLikelihood, Params, compress
 from ._paretonbd import (
     pareto_conditional_purchases,
@@ -48,7 +56,8 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-Columns = tuple[FloatArray, FloatArray, FloatArray]
+Columns = tuple[FloatArray, ...]
+"""frequency, recency, T, then any covariate columns (distinct rows)."""
 
 RFM_CONTRACT = FrameContract(
     "summary",
@@ -69,22 +78,90 @@ class TransactionMaths:
     conditional: Callable[[Params, float, FloatArray, FloatArray, FloatArray], FloatArray]
     expected: Callable[[Params, FloatArray], FloatArray]
     simulator: Literal["bgnbd", "mbgnbd", "paretonbd"]
+    link: CovariateLink
+
+
+_BG_LINK = CovariateLink(purchase=((1, -1.0),), dropout=((2, 1.0), (3, 1.0)))
 
 
 class TransactionModel(LifetimeModel):
     """Shared API of the continuous-time models: fit on (frequency, recency, T), predict.
 
     Horizons ``t`` are in the summary's period (``period_``, e.g. weeks).
+
+    Parameters
+    ----------
+    penalizer, n_starts, max_iter, random_state
+        See :class:`~one2one.clv.LifetimeModel`.
+    purchase_covariates
+        Summary columns (numeric, time-invariant, e.g. a 0/1 acquisition
+        channel) that scale each customer's purchase rate by
+        ``exp(coefficient . z)``; coefficients appear in ``params_`` as
+        ``purchase:<column>``.
+    dropout_covariates
+        Summary columns that shift each customer's dropout process
+        (``dropout:<column>``): Pareto/NBD scales the dropout rate by
+        ``exp(coefficient . z)``; BG/NBD scales both Beta parameters (as CLVTools).
     """
 
     data_columns = ("frequency", "recency", "T")
     contract = RFM_CONTRACT
     maths: ClassVar[TransactionMaths]
 
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        n_starts: int = 4,
+        max_iter: int = 2000,
+        random_state: int | None = 0,
+        *,
+        purchase_covariates: Sequence[str] = (),
+        dropout_covariates: Sequence[str] = (),
+    ) -> None:
+        super().__init__(
+            penalizer=penalizer, n_starts=n_starts, max_iter=max_iter, random_state=random_state
+        )
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+
+    def _extra_columns(self) -> tuple[str, ...]:
+        return (*self.purchase_covariates, *self.dropout_covariates)
+
+    def _extra_names(self) -> tuple[str, ...]:
+        return (
+            *(f"purchase:{c}" for c in self.purchase_covariates),
+            *(f"dropout:{c}" for c in self.dropout_covariates),
+        )
+
     def _loglik(self) -> LogLikelihood:
-        return self.maths.loglik
+        if not self._extra_columns():
+            return self.maths.loglik
+        return covariate_loglik(
+            self.maths.loglik,
+            self.maths.link,
+            n_base=len(self.param_names),
+            n_purchase=len(self.purchase_covariates),
+        )
+
+    def _row_params(self, columns: Sequence[FloatArray], theta: FloatArray | None) -> Params:
+        """Each customer's model parameters (or the shared ones, without covariates)."""
+        values = np.asarray(self.params_ if theta is None else theta, dtype=np.float64)
+        if not self._extra_columns():
+            return values
+        return row_params(
+            values,
+            columns[3:],
+            self.maths.link,
+            n_base=len(self.param_names),
+            n_purchase=len(self.purchase_covariates),
+        )
 
     def _check_data(self, frame: pd.DataFrame) -> pd.DataFrame:
+        extra = list(dict.fromkeys(self._extra_columns()))
+        require_columns(frame, extra, name="summary")
+        require_no_missing(frame, extra, name="summary")
+        for column in extra:
+            require_numeric(frame, column, name="summary")
         bad = frame["recency"] > frame["T"]
         if bad.any():
             row = frame.index[np.flatnonzero(bad.to_numpy())[0]]
@@ -117,23 +194,38 @@ class TransactionModel(LifetimeModel):
 
     def _columns(self, summary: pd.DataFrame) -> tuple[Columns, NDArray[np.intp]]:
         frame = self._check_data(self.contract.validate(summary))
-        columns, _, inverse = compress(frame, self.data_columns)
-        x, tx, T = columns
-        return (x, tx, T), inverse
+        columns, _, inverse = compress(frame, (*self.data_columns, *self._extra_columns()))
+        return tuple(columns), inverse
 
-    def conditional_on_columns(self, columns: Columns, t: float) -> FloatArray:
-        """Predict purchases in the next ``t`` periods for already-validated columns."""
-        x, tx, T = columns
-        return self.maths.conditional(self._param_values(), t, x, tx, T)
+    def conditional_on_columns(
+        self, columns: Columns, t: float, theta: FloatArray | None = None
+    ) -> FloatArray:
+        """Predict purchases in the next ``t`` periods for already-validated columns.
 
-    def p_alive_on_columns(self, columns: Columns) -> FloatArray:
-        """P(alive) for already-validated columns."""
-        x, tx, T = columns
-        return np.clip(self.maths.p_alive(self._param_values(), x, tx, T), 0.0, 1.0)
+        ``theta`` replaces the fitted parameters (for intervals).
+        """
+        self._require_fitted()
+        x, tx, T = columns[:3]
+        return self.maths.conditional(self._row_params(columns, theta), t, x, tx, T)
+
+    def p_alive_on_columns(self, columns: Columns, theta: FloatArray | None = None) -> FloatArray:
+        """Return P(alive) for already-validated columns (``theta`` as above)."""
+        self._require_fitted()
+        x, tx, T = columns[:3]
+        p = self.maths.p_alive(self._row_params(columns, theta), x, tx, T)
+        return np.clip(p, 0.0, 1.0)
 
     def validated_columns(self, summary: pd.DataFrame) -> tuple[Columns, NDArray[np.intp]]:
         """Validate ``summary`` and return its distinct columns and the row mapping."""
         return self._columns(summary)
+
+    def _refuse_covariates(self, what: str) -> None:
+        if self._extra_columns():
+            msg = (
+                f"{what} is not available for {type(self).__name__} with covariates yet; "
+                "use interval='delta' for intervals."
+            )
+            raise DataContractError(msg, column="purchase_covariates")
 
     def _per_customer(self, summary: pd.DataFrame, values: FloatArray, name: str) -> pd.Series:
         return pd.Series(values, index=summary.index, name=name)
@@ -180,9 +272,10 @@ class TransactionModel(LifetimeModel):
         """Return the expected repeat purchases of a newly acquired customer by time ``t``.
 
         The unconditional expectation E[X(t)], used to track a cohort's
-        cumulative repeat purchases against the model.
+        cumulative repeat purchases against the model. With covariates, this
+        is for the baseline customer (every covariate 0).
         """
-        params = self._param_values()
+        params = self._param_values()[: len(self.param_names)]
         horizon = np.atleast_1d(np.asarray(t, dtype=np.float64))
         if not np.all(np.isfinite(horizon)) or (horizon < 0).any():
             msg = f"'t' must be finite and >= 0 (got {t!r})."
@@ -234,11 +327,11 @@ class TransactionModel(LifetimeModel):
             return result
         horizon = float(t)
         columns, inverse = self._columns(summary)
-        x, tx, T = columns
-        maths = self.maths
         functions: dict[str, Callable[[FloatArray], FloatArray]] = {
-            "p_alive": lambda theta: maths.p_alive(theta, x, tx, T),
-            "expected_purchases": lambda theta: maths.conditional(theta, horizon, x, tx, T),
+            "p_alive": lambda theta: self.p_alive_on_columns(columns, theta),
+            "expected_purchases": lambda theta: self.conditional_on_columns(
+                columns, horizon, theta
+            ),
         }
         if kind == "delta":
             bounds = {
@@ -274,6 +367,7 @@ class TransactionModel(LifetimeModel):
         value of the repeat purchases, drawn from ``spend_params`` or the
         CDNOW spend defaults).
         """
+        self._refuse_covariates("simulation (and so the bootstrap)")
         lengths = np.clip(np.asarray(T, dtype=np.float64), 1e-9, None)
         sim = simulate_transactions(
             self.maths.simulator,
@@ -311,6 +405,7 @@ class TransactionModel(LifetimeModel):
             Transactions and the true latent state of each simulated customer.
         """
         self._require_fitted()
+        self._refuse_covariates("simulation")
         return simulate_transactions(
             self.maths.simulator,
             n_customers=n_customers,
@@ -372,6 +467,7 @@ class BetaGeoModel(TransactionModel):
         conditional=bgnbd_conditional_purchases,
         expected=bgnbd_expected_purchases,
         simulator="bgnbd",
+        link=_BG_LINK,
     )
 
 
@@ -395,6 +491,7 @@ class ModifiedBetaGeoModel(TransactionModel):
         conditional=mbgnbd_conditional_purchases,
         expected=mbgnbd_expected_purchases,
         simulator="mbgnbd",
+        link=_BG_LINK,
     )
 
 
@@ -435,6 +532,7 @@ class ParetoNBDModel(TransactionModel):
         conditional=pareto_conditional_purchases,
         expected=pareto_expected_purchases,
         simulator="paretonbd",
+        link=CovariateLink(purchase=((1, -1.0),), dropout=((3, -1.0),)),
     )
 
     def _default_start(self, data: Sequence[FloatArray], weights: FloatArray) -> FloatArray:

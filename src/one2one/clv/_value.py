@@ -129,15 +129,14 @@ def customer_lifetime_value(
     spend_model.mean_spend()  # refuses q <= 1
     edges = np.append(np.arange(1.0, np.ceil(length)), length)
     discount = (1.0 + rate) ** -edges
-    maths = transaction_model.maths
-    k = len(transaction_model.param_names)
+    k = len(transaction_model.params_)
 
     def value(theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per customer: discounted value and undiscounted purchases, at parameters theta."""
-        x, tx, T = columns
-        cumulative = np.stack(
-            [np.zeros_like(x)] + [maths.conditional(theta[:k], float(t), x, tx, T) for t in edges]
-        )
+        purchases = [
+            transaction_model.conditional_on_columns(columns, float(t), theta[:k]) for t in edges
+        ]
+        cumulative = np.stack([np.zeros_like(columns[0]), *purchases])
         discounted = discount @ np.diff(cumulative, axis=0)
         spend = gammagamma_conditional_spend(theta[k:], *spend_columns)
         return discounted[inverse] * spend[spend_inverse], cumulative[-1][inverse]
