@@ -9,6 +9,7 @@ compressed data, to predictions and :func:`customer_lifetime_value`.
 
 from ._base import LifetimeModel
 from ._compare import compare_models
+from ._discrete_models import BetaGeoBetaBinomModel, ShiftedBetaGeometricModel
 from ._fitting import FitDiagnostics
 from ._plots import (
     calibration_vs_holdout_table,
@@ -33,12 +34,14 @@ from ._transaction_models import (
 from ._value import customer_lifetime_value, per_period_rate
 
 __all__ = [
+    "BetaGeoBetaBinomModel",
     "BetaGeoModel",
     "FitDiagnostics",
     "GammaGammaModel",
     "LifetimeModel",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
+    "ShiftedBetaGeometricModel",
     "TransactionModel",
     "calibration_vs_holdout_table",
     "compare_models",

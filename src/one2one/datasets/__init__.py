@@ -5,6 +5,7 @@ Real data (all small, shipped inside the package, no download):
 * :func:`load_cdnow_transactions`, :func:`load_cdnow_summary`: CDNOW purchases
   and the published calibration summary (BG/NBD, Pareto/NBD, Gamma-Gamma).
 * :func:`load_donations`: discrete-time repeat donations (BG/BB).
+* :func:`load_retention_cohorts`: subscribers surviving each renewal (sBG).
 * :func:`load_febrl`: person records with known duplicates (identity resolution).
 
 Simulators draw data from a model with known parameters, so a fit can be
@@ -14,6 +15,7 @@ checked against the truth: :func:`simulate_transactions`.
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
+from ._retention import load_retention_cohorts
 from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "load_cdnow_transactions",
     "load_donations",
     "load_febrl",
+    "load_retention_cohorts",
     "simulate_transactions",
 ]
 
