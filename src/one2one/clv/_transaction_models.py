@@ -185,7 +185,7 @@ class TransactionModel(LifetimeModel):
         return frame
 
     def _default_start(self, data: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
-        x, _, T = data
+        x, _, T = data[:3]
         mean_x = max(float(weights @ x) / float(weights.sum()), 0.05)
         mean_t = max(float(weights @ T) / float(weights.sum()), 1e-3)
         start = np.ones(len(self.param_names))
