@@ -49,14 +49,13 @@ def _step_data() -> list[str]:
 
 def _step_lifetime_value() -> list[str]:
     """Predict each customer's future from their past: BG/NBD + Gamma-Gamma on CDNOW."""
-    summary = rfm_summary(
+    summary = rfm_summary(  # purchases counted per day, time in weeks, as in the papers
         load_cdnow_transactions("sample"),
         freq="D",
+        time_unit="W",
         calibration_end="1997-09-30",
         observation_end="1998-06-30",
     )
-    summary[["recency", "T", "duration_holdout"]] /= 7  # days -> weeks, as the papers do
-    summary.attrs["period"] = "W"
     purchases = BetaGeoModel().fit(summary)
     spend = GammaGammaModel().fit(summary)
     r, alpha, a, b = purchases.params_

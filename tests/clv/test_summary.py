@@ -121,6 +121,20 @@ def test_reproduces_the_published_cdnow_summary():
     assert (s["duration_holdout"] == 273).all()  # 1 Oct 1997 .. 30 Jun 1998
 
 
+def test_time_unit_converts_daily_occasions_to_weeks():
+    tx = load_cdnow_transactions("sample")
+    kwargs = {"calibration_end": "1997-09-30", "observation_end": "1998-06-30", "freq": "D"}
+    days = rfm_summary(tx, **kwargs)
+    weeks = rfm_summary(tx, **kwargs, time_unit="W")
+    assert weeks.attrs["period"] == "W"
+    assert days.attrs["period"] == "D"
+    pd.testing.assert_series_equal(weeks["frequency"], days["frequency"])
+    for column in ["recency", "T", "duration_holdout"]:
+        np.testing.assert_allclose(weeks[column], days[column] / 7)
+    published = load_cdnow_summary()
+    assert np.abs(weeks["T"] - published["T"]).max() < 0.006
+
+
 def test_same_day_purchases_are_one_occasion():
     tx = pd.DataFrame(
         {

@@ -20,7 +20,7 @@ from .._validation import (
     require_one_of,
 )
 from ..errors import DataContractError, DataWarning
-from ._periods import Freq, period_ordinals, require_freq, timestamp_ordinal
+from ._periods import PERIODS_PER_YEAR, Freq, period_ordinals, require_freq, timestamp_ordinal
 
 __all__ = ["discrete_summary", "rfm_summary"]
 
@@ -39,6 +39,7 @@ def rfm_summary(
     tz: str = "UTC",
     assume_tz: str | None = None,
     returns: Returns = "net",
+    time_unit: Freq | None = None,
 ) -> pd.DataFrame:
     """Summarise a transaction log per customer: frequency, recency, T and spend.
 
@@ -75,6 +76,11 @@ def rfm_summary(
         return from the purchases of its period; a period with only returns
         is no purchase occasion and its amount is left out. ``"ignore"`` leaves
         returns out; ``"error"`` refuses them.
+    time_unit
+        Unit of ``recency``, ``T`` and ``duration_holdout`` (default: ``freq``).
+        The papers count occasions per day but measure time in weeks:
+        ``freq="D", time_unit="W"``. Months, quarters and years are taken at
+        their mean length (30.44, 91.31, 365.25 days) when converting.
 
     Returns
     -------
@@ -108,6 +114,7 @@ def rfm_summary(
     """
     frame = require_frame(transactions, name="transactions")
     freq = require_freq(freq)
+    unit = freq if time_unit is None else require_freq(time_unit)
     returns = require_one_of(returns, ("net", "ignore", "error"), name="returns")
     columns = [customer_id, datetime] + ([monetary] if monetary is not None else [])
     require_columns(frame, columns, name="transactions")
@@ -142,9 +149,14 @@ def rfm_summary(
     if calibration_end is not None:
         _add_holdout(result, occasions, calibration, customer, len(uniques), monetary=monetary)
         result["duration_holdout"] = float(end - cutoff)
+    if unit != freq:
+        scale = PERIODS_PER_YEAR[unit] / PERIODS_PER_YEAR[freq]
+        for column in ("recency", "T", "duration_holdout"):
+            if column in result.columns:
+                result[column] *= scale
     with contextlib.suppress(TypeError):  # ids of unorderable mixed types keep first-seen order
         result = result.sort_index()
-    result.attrs["period"] = freq
+    result.attrs["period"] = unit
     return result
 
 
