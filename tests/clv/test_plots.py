@@ -458,3 +458,19 @@ def test_an_unfitted_model_is_refused():
         plot_p_alive_matrix(BetaGeoModel(), T=5)
     with pytest.raises(NotFittedError):
         tracking_table(BetaGeoModel(), CDNOW_TX)
+
+
+def test_a_days_in_weeks_summary_tracks_without_a_unit_warning():
+    """rfm_summary(freq="D", time_unit="W") records both, so tracking by day is consistent."""
+    tx = load_cdnow_transactions("sample")
+    summary = rfm_summary(
+        tx, freq="D", time_unit="W", calibration_end="1997-09-30", observation_end="1998-06-30"
+    )
+    model = BetaGeoModel().fit(summary)
+    assert (model.period_, model.occasion_period_) == ("W", "D")
+    restored = BetaGeoModel.from_dict(model.to_dict())
+    assert restored.occasion_period_ == "D"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = tracking_table(model, tx, observation_end="1998-06-30")
+    assert table["actual_cumulative"].iloc[-1] == 4339  # 2,457 calibration + 1,882 holdout

@@ -169,6 +169,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             ),
             diagnostics=diagnostics,
             period=data.attrs.get("period"),
+            occasion_period=data.attrs.get("occasion_period"),
         )
         return self
 
@@ -182,6 +183,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         diagnostics: FitDiagnostics | None,
         period: str | None,
         covariance: FloatArray | None = None,
+        occasion_period: str | None = None,
     ) -> None:
         names = self._all_names()
         self.params_ = pd.Series(params, index=names, name="estimate")
@@ -199,6 +201,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         self.bic_ = k * math.log(n_obs) - 2 * log_likelihood
         self.fit_diagnostics_ = diagnostics
         self.period_ = period
+        self.occasion_period_ = occasion_period
         self.confidence_intervals_ = self._intervals(0.95)
 
     def _covariance(self, hessian: FloatArray, params: FloatArray) -> FloatArray | None:
@@ -307,6 +310,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             "log_likelihood": self.log_likelihood_,
             "n_obs": self.n_obs_,
             "period": self.period_,
+            "occasion_period": self.occasion_period_,
             "diagnostics": None if diagnostics is None else diagnostics.to_dict(),
         }
 
@@ -346,6 +350,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
                 diagnostics=diagnostics,
                 period=data["period"],
                 covariance=covariance,
+                occasion_period=data.get("occasion_period"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"saved {cls.__name__} is incomplete or corrupt: {exc!r}."

@@ -469,11 +469,12 @@ def _tracking(
     frame = require_frame(transactions, name="transactions")
     freq = require_freq(freq)
     fitted = _known_period(getattr(model, "period_", None))
-    occasion = require_freq(occasion_freq) if occasion_freq is not None else fitted or freq
+    counted = _known_period(getattr(model, "occasion_period_", None)) or fitted
+    occasion = require_freq(occasion_freq) if occasion_freq is not None else counted or freq
     unit = require_freq(period) if period is not None else fitted or freq
-    if fitted is not None and occasion != fitted:
+    if counted is not None and occasion != counted:
         msg = (
-            f"the model was fitted on purchase occasions per {period_name(fitted)[:-1]}, but "
+            f"the model was fitted on purchase occasions per {period_name(counted)[:-1]}, but "
             f"occasion_freq={occasion!r} counts them per {period_name(occasion)[:-1]}; actual "
             "and expected counts will not be comparable."
         )

@@ -157,6 +157,7 @@ def rfm_summary(
     with contextlib.suppress(TypeError):  # ids of unorderable mixed types keep first-seen order
         result = result.sort_index()
     result.attrs["period"] = unit
+    result.attrs["occasion_period"] = freq
     return result
 
 

@@ -444,6 +444,9 @@ class BetaGeoModel(TransactionModel):
         How the optimiser converged.
     period_ : str or None
         The summary's period; horizons of predictions are in this unit.
+    occasion_period_ : str or None
+        The period in which purchases were counted as occasions (e.g. days,
+        for a summary measured in weeks); ``None`` when the summary did not say.
 
     References
     ----------
