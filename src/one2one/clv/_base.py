@@ -88,6 +88,10 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         """Check model-specific rules beyond the column contract; return the rows to fit."""
         return frame
 
+    def _prepare(self, columns: list[FloatArray]) -> list[FloatArray]:
+        """Return the compressed columns, plus any parameter-free terms worth computing once."""
+        return columns
+
     def _extra_names(self) -> tuple[str, ...]:
         """Return the names of parameters beyond the model's own (e.g. covariate coefficients)."""
         return ()
@@ -138,7 +142,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
                 raise DataContractError(msg, column="weight")
         columns, w, _ = compress(frame, (*self.data_columns, *self._extra_columns()), weights)
         keep = w > 0
-        columns, w = [c[keep] for c in columns], w[keep]
+        columns, w = self._prepare([c[keep] for c in columns]), w[keep]
         rng = as_generator(self.random_state)
         positive = self._positive()
         first = np.concatenate(

@@ -12,7 +12,7 @@ from .._validation import Column, FrameContract
 from ..errors import DataContractError
 from ._base import LifetimeModel
 from ._fitting import LogLikelihood, compress
-from ._gammagamma import gammagamma_conditional_spend, gammagamma_loglik
+from ._gammagamma import gammagamma_conditional_spend, gammagamma_loglik, spend_terms
 
 __all__ = ["GammaGammaModel"]
 
@@ -80,8 +80,11 @@ class GammaGammaModel(LifetimeModel):
             raise DataContractError(msg, column="frequency")
         return buyers
 
+    def _prepare(self, columns: list[FloatArray]) -> list[FloatArray]:
+        return [*columns, *spend_terms(columns[0], columns[1])]
+
     def _default_start(self, data: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
-        _, zbar = data
+        zbar = data[1]
         mean = float(weights @ zbar) / float(weights.sum())
         return np.array([1.0, 2.0, mean])  # population mean p * gamma / (q - 1) = mean
 
