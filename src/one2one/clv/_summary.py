@@ -144,7 +144,9 @@ def rfm_summary(
         )
         raise DataContractError(msg, column=datetime, value=calibration_end or observation_end)
     customer, result = _calibration_table(occasions, calibration, cutoff, monetary=monetary)
-    _warn_left_out(len(uniques), np.unique(occasions.customer).size, customer.size)
+    buyers = occasions.customer  # sorted, so distinct customers are where it changes
+    n_buyers = int(np.count_nonzero(np.diff(buyers))) + 1 if buyers.size else 0
+    _warn_left_out(len(uniques), n_buyers, customer.size)
     result.index = pd.Index(uniques[customer], name="customer_id")
     if calibration_end is not None:
         _add_holdout(result, occasions, calibration, customer, len(uniques), monetary=monetary)
