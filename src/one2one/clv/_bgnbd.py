@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.stats import nbinom
 
 from ._fitting import Params
 
@@ -21,10 +22,12 @@ __all__ = [
     "bgnbd_expected_purchases",
     "bgnbd_loglik",
     "bgnbd_p_alive",
+    "bgnbd_pmf",
     "mbgnbd_conditional_purchases",
     "mbgnbd_expected_purchases",
     "mbgnbd_loglik",
     "mbgnbd_p_alive",
+    "mbgnbd_pmf",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -149,3 +152,29 @@ def mbgnbd_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
     r, alpha, a, b = params
     z = t / (alpha + t)
     return b * _growth(a, a + b, a + b - r, z)
+
+
+def _nbd_log_pmf(r: float, alpha: float, t: float, n: FloatArray) -> FloatArray:
+    """Log P(N = n) for the negative binomial count of a Gamma(r, alpha) Poisson by time t."""
+    return np.asarray(nbinom.logpmf(n, r, alpha / (alpha + t)), dtype=np.float64)
+
+
+def _nbd_at_least(r: float, alpha: float, t: float, n: FloatArray) -> FloatArray:
+    """P(N >= n) for the same count (1 for n = 0)."""
+    return np.asarray(nbinom.sf(n - 1, r, alpha / (alpha + t)), dtype=np.float64)
+
+
+def bgnbd_pmf(params: Params, n: FloatArray, t: float) -> FloatArray:
+    """P(X(t) = n): repeat purchases of a new customer by time t (FHL 2005, eq. 8)."""
+    r, alpha, a, b = (float(v) for v in params)
+    alive = np.exp(betaln(a, b + n) - betaln(a, b) + _nbd_log_pmf(r, alpha, t, n))
+    left = np.exp(betaln(a + 1.0, b + np.maximum(n, 1.0) - 1.0) - betaln(a, b))
+    return np.asarray(alive + np.where(n > 0, left * _nbd_at_least(r, alpha, t, n), 0.0))
+
+
+def mbgnbd_pmf(params: Params, n: FloatArray, t: float) -> FloatArray:
+    """P(X(t) = n) under MBG/NBD, where dropout may also follow the first purchase."""
+    r, alpha, a, b = (float(v) for v in params)
+    alive = np.exp(betaln(a, b + n + 1.0) - betaln(a, b) + _nbd_log_pmf(r, alpha, t, n))
+    left = np.exp(betaln(a + 1.0, b + n) - betaln(a, b))
+    return np.asarray(alive + left * _nbd_at_least(r, alpha, t, n), dtype=np.float64)

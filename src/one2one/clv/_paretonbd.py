@@ -32,6 +32,7 @@ __all__ = [
     "pareto_expected_purchases",
     "pareto_loglik",
     "pareto_p_alive",
+    "pareto_pmf",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -173,3 +174,27 @@ def pareto_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
     """E[X(t)]: expected purchases of a new customer by time t."""
     r, alpha, s, beta = params
     return (r / alpha) * beta * _decay(s, np.log(beta / (beta + t)))
+
+
+def pareto_pmf(params: Params, n: FloatArray, t: float) -> FloatArray:
+    """P(X(t) = n) for a new customer: alive throughout, or gone at some tau < t.
+
+    P = NBD(n; t) S(t) + integral over (0, t) of NBD(n; tau) f(tau) d tau, with
+    S(t) = (beta / (beta + t))^s and f the lifetime density s beta^s / (beta + tau)^(s+1);
+    the integral uses the same tanh-sinh rule as the likelihood, in log space.
+    """
+    r, alpha, s, beta = (float(v) for v in params)
+    counts = np.asarray(n, dtype=np.float64)[:, None]
+    tau = t * np.exp(_LOG_T)[None, :]  # nodes on (0, t)
+    log_nbd = (
+        gammaln(r + counts) - gammaln(r) - gammaln(counts + 1.0)
+        + r * np.log(alpha / (alpha + tau)) + counts * np.log(tau / (alpha + tau))
+    )  # fmt: skip
+    log_density = np.log(s) + s * np.log(beta) - (s + 1.0) * np.log(beta + tau)
+    gone = np.exp(logsumexp(log_nbd + log_density + _LOG_W[None, :], axis=1) + np.log(t))
+    at_end = (
+        gammaln(r + counts[:, 0]) - gammaln(r) - gammaln(counts[:, 0] + 1.0)
+        + r * np.log(alpha / (alpha + t)) + counts[:, 0] * np.log(t / (alpha + t))
+        + s * np.log(beta / (beta + t))
+    )  # fmt: skip
+    return np.asarray(np.exp(at_end) + gone, dtype=np.float64)

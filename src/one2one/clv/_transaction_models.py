@@ -26,10 +26,12 @@ from ._bgnbd import (
     bgnbd_expected_purchases,
     bgnbd_loglik,
     bgnbd_p_alive,
+    bgnbd_pmf,
     mbgnbd_conditional_purchases,
     mbgnbd_expected_purchases,
     mbgnbd_loglik,
     mbgnbd_p_alive,
+    mbgnbd_pmf,
 )
 from ._covariates import CovariateLink, covariate_loglik, row_params
 from ._fitting import LogLikelihood, Params, compress
@@ -38,6 +40,7 @@ from ._paretonbd import (
     pareto_expected_purchases,
     pareto_loglik,
     pareto_p_alive,
+    pareto_pmf,
 )
 from ._uncertainty import (
     Interval,
@@ -77,6 +80,7 @@ class TransactionMaths:
     p_alive: Callable[[Params, FloatArray, FloatArray, FloatArray], FloatArray]
     conditional: Callable[[Params, float, FloatArray, FloatArray, FloatArray], FloatArray]
     expected: Callable[[Params, FloatArray], FloatArray]
+    pmf: Callable[[Params, FloatArray, float], FloatArray]
     simulator: Literal["bgnbd", "mbgnbd", "paretonbd"]
     link: CovariateLink
 
@@ -282,6 +286,26 @@ class TransactionModel(LifetimeModel):
             raise DataContractError(msg, column="t", value=t)
         return self.maths.expected(params, horizon)
 
+    def proba_purchases(self, n: ArrayLike, t: float) -> FloatArray:
+        """Return P(X(t) = n): the chance a new customer makes n repeat purchases by time t.
+
+        With covariates, this is for the baseline customer (every covariate 0).
+
+        Parameters
+        ----------
+        n
+            Counts (whole numbers >= 0).
+        t
+            Time since the first purchase, in the summary's period.
+        """
+        params = self._param_values()[: len(self.param_names)]
+        horizon = require_number(t, name="t", low=0, low_inclusive=False)
+        counts = np.atleast_1d(np.asarray(n, dtype=np.float64))
+        if not np.all(np.isfinite(counts)) or (counts < 0).any() or (counts % 1 != 0).any():
+            msg = f"'n' must hold whole numbers >= 0 (got {n!r})."
+            raise DataContractError(msg, column="n", value=n)
+        return np.clip(self.maths.pmf(params, counts, horizon), 0.0, 1.0)
+
     def predict(
         self,
         summary: pd.DataFrame,
@@ -469,6 +493,7 @@ class BetaGeoModel(TransactionModel):
         p_alive=bgnbd_p_alive,
         conditional=bgnbd_conditional_purchases,
         expected=bgnbd_expected_purchases,
+        pmf=bgnbd_pmf,
         simulator="bgnbd",
         link=_BG_LINK,
     )
@@ -493,6 +518,7 @@ class ModifiedBetaGeoModel(TransactionModel):
         p_alive=mbgnbd_p_alive,
         conditional=mbgnbd_conditional_purchases,
         expected=mbgnbd_expected_purchases,
+        pmf=mbgnbd_pmf,
         simulator="mbgnbd",
         link=_BG_LINK,
     )
@@ -534,6 +560,7 @@ class ParetoNBDModel(TransactionModel):
         p_alive=pareto_p_alive,
         conditional=pareto_conditional_purchases,
         expected=pareto_expected_purchases,
+        pmf=pareto_pmf,
         simulator="paretonbd",
         link=CovariateLink(purchase=((1, -1.0),), dropout=((3, -1.0),)),
     )
