@@ -10,7 +10,7 @@ from scipy.optimize import approx_fprime
 from one2one.clv import GammaGammaModel
 from one2one.clv._gammagamma import gammagamma_loglik
 from one2one.datasets import load_cdnow_summary
-from one2one.errors import DataContractError
+from one2one.errors import DataContractError, DataWarning
 
 CDNOW = load_cdnow_summary()
 
@@ -79,3 +79,18 @@ def test_non_positive_spend_of_a_buyer_is_refused():
 def test_no_buyers_is_refused():
     with pytest.raises(DataContractError, match="no customer has repeat"):
         GammaGammaModel().fit(CDNOW.assign(frequency=0))
+
+
+def test_nonpositive_spend_can_be_left_out_explicitly():
+    data = CDNOW.copy()
+    data.loc[[1, 2], "monetary_value"] = [0.0, -5.0]  # both have repeat purchases
+    with pytest.warns(DataWarning, match="2 customer"):
+        model = GammaGammaModel(nonpositive_spend="ignore").fit(data)
+    assert model.n_obs_ == 944
+    spend = model.predict_spend(data)
+    assert spend.loc[1] == pytest.approx(model.mean_spend())
+    assert spend.loc[2] == pytest.approx(model.mean_spend())
+    with pytest.raises(DataContractError, match="nonpositive_spend='ignore'"):
+        GammaGammaModel().fit(data)
+    with pytest.raises(DataContractError, match="'nonpositive_spend'"):
+        GammaGammaModel(nonpositive_spend="drop").fit(data)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .._validation import Column, FrameContract
-from ..errors import DataContractError
+from .._validation import Column, FrameContract, require_one_of
+from ..errors import DataContractError, DataWarning
 from ._base import LifetimeModel
 from ._fitting import LogLikelihood, compress
 from ._gammagamma import gammagamma_conditional_spend, gammagamma_loglik, spend_terms
@@ -40,6 +42,17 @@ class GammaGammaModel(LifetimeModel):
     repeat purchases carry no spend information and are left out of the fit
     (they get the population mean when predicting).
 
+    Parameters
+    ----------
+    penalizer, n_starts, max_iter, random_state
+        See :class:`~one2one.clv.LifetimeModel`.
+    nonpositive_spend
+        Customers with repeat purchases whose mean spend is 0 or less (free
+        orders, returns) break the model's assumption of positive amounts:
+        ``"error"`` (default) refuses them; ``"ignore"`` leaves them out of
+        the fit, with a :class:`~one2one.errors.DataWarning` giving their
+        number, and predicts the population mean for them.
+
     References
     ----------
     .. [1] Fader, P. S., Hardie, B. G. S. & Jerath, K. (2005). The Gamma-Gamma
@@ -60,19 +73,44 @@ class GammaGammaModel(LifetimeModel):
     data_columns = ("frequency", "monetary_value")
     contract = SPEND_CONTRACT
 
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        n_starts: int = 4,
+        max_iter: int = 2000,
+        random_state: int | None = 0,
+        *,
+        nonpositive_spend: Literal["error", "ignore"] = "error",
+    ) -> None:
+        super().__init__(
+            penalizer=penalizer, n_starts=n_starts, max_iter=max_iter, random_state=random_state
+        )
+        self.nonpositive_spend = nonpositive_spend
+
     def _loglik(self) -> LogLikelihood:
         return gammagamma_loglik
 
     def _check_data(self, frame: pd.DataFrame) -> pd.DataFrame:
+        policy = require_one_of(
+            self.nonpositive_spend, ("error", "ignore"), name="nonpositive_spend"
+        )
         buyers = frame[frame["frequency"] > 0]
         bad = buyers["monetary_value"] <= 0
-        if bad.any():
+        if bad.any() and policy == "ignore":
+            msg = (
+                f"{int(bad.sum())} customer(s) with repeat purchases but a mean spend <= 0 "
+                "(free orders or net returns) are left out of the spend fit."
+            )
+            warnings.warn(msg, DataWarning, stacklevel=3)
+            buyers = buyers[~bad]
+        elif bad.any():
             row = buyers.index[np.flatnonzero(bad.to_numpy())[0]]
             value = buyers.at[row, "monetary_value"]
             msg = (
                 "summary column 'monetary_value' must be > 0 for customers with repeat "
                 f"purchases (got {value!r} at row {row!r}); the Gamma-Gamma model describes "
-                "positive amounts, so drop free orders or net returns first."
+                "positive amounts; drop free orders or net returns first, or pass "
+                "nonpositive_spend='ignore'."
             )
             raise DataContractError(msg, column="monetary_value", value=value, row=row)
         if buyers.empty:
@@ -129,8 +167,9 @@ class GammaGammaModel(LifetimeModel):
         """
         frame = self.contract.validate(summary)
         bad = (frame["frequency"] > 0) & (frame["monetary_value"] <= 0)
-        if bad.any():
+        if bad.any() and self.nonpositive_spend != "ignore":
             self._check_data(frame)
         columns, _, inverse = compress(frame, self.data_columns)
         x, zbar = columns
-        return (x, np.where(x > 0, zbar, 0.0)), inverse
+        informative = (x > 0) & (zbar > 0)  # the rest get the population mean
+        return (np.where(informative, x, 0.0), np.where(informative, zbar, 0.0)), inverse
