@@ -455,11 +455,14 @@ class BetaGeoModel(TransactionModel):
     ----------
     penalizer, n_starts, max_iter, random_state
         See :class:`~one2one.clv.LifetimeModel`.
+    purchase_covariates, dropout_covariates
+        Summary columns that shift each customer's purchase rate and dropout,
+        see :class:`~one2one.clv.TransactionModel`.
 
     Attributes
     ----------
     params_ : pandas.Series
-        ``r``, ``alpha``, ``a``, ``b``.
+        ``r``, ``alpha``, ``a``, ``b``, then any covariate coefficients.
     standard_errors_, confidence_intervals_, covariance_
         Inference from the observed information matrix.
     log_likelihood_, aic_, bic_, n_obs_
