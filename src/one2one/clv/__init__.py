@@ -8,6 +8,7 @@ compressed data, to predictions and :func:`customer_lifetime_value`.
 """
 
 from ._base import LifetimeModel
+from ._cohorts import cohort_survival
 from ._compare import compare_models
 from ._discrete_models import BetaGeoBetaBinomModel, ShiftedBetaGeometricModel
 from ._fitting import FitDiagnostics
@@ -44,6 +45,7 @@ __all__ = [
     "ShiftedBetaGeometricModel",
     "TransactionModel",
     "calibration_vs_holdout_table",
+    "cohort_survival",
     "compare_models",
     "customer_lifetime_value",
     "discrete_summary",
