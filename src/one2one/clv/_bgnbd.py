@@ -23,11 +23,13 @@ __all__ = [
     "bgnbd_loglik",
     "bgnbd_p_alive",
     "bgnbd_pmf",
+    "bgnbd_purchases_if_alive",
     "mbgnbd_conditional_purchases",
     "mbgnbd_expected_purchases",
     "mbgnbd_loglik",
     "mbgnbd_p_alive",
     "mbgnbd_pmf",
+    "mbgnbd_purchases_if_alive",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -116,14 +118,21 @@ def _growth(a: FloatLike, c: FloatLike, first: FloatLike, z: FloatLike) -> Float
     return np.asarray(value, dtype=np.float64)
 
 
+def bgnbd_purchases_if_alive(
+    params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
+) -> FloatArray:
+    """E[purchases in (T, T+t] | x, tx, T, alive at T] under BG/NBD."""
+    del tx  # given alive at T, the last purchase time no longer matters
+    r, alpha, a, b = params
+    z = t / (alpha + T + t)
+    return (a + b + x - 1.0) * _growth(a, a + b + x - 1.0, a + b - 1.0 - r, z)
+
+
 def bgnbd_conditional_purchases(
     params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
 ) -> FloatArray:
     """E[purchases in (T, T+t] | x, tx, T] under BG/NBD (FHL 2005, eq. 10)."""
-    r, alpha, a, b = params
-    z = t / (alpha + T + t)
-    growth = _growth(a, a + b + x - 1.0, a + b - 1.0 - r, z)
-    return (a + b + x - 1.0) * growth * bgnbd_p_alive(params, x, tx, T)
+    return bgnbd_purchases_if_alive(params, t, x, tx, T) * bgnbd_p_alive(params, x, tx, T)
 
 
 def bgnbd_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
@@ -133,14 +142,21 @@ def bgnbd_expected_purchases(params: Params, t: FloatArray) -> FloatArray:
     return (a + b - 1.0) * _growth(a, np.full_like(z, a + b - 1.0), a + b - 1.0 - r, z)
 
 
+def mbgnbd_purchases_if_alive(
+    params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
+) -> FloatArray:
+    """E[purchases in (T, T+t] | x, tx, T, alive at T] under MBG/NBD."""
+    del tx  # given alive at T, the last purchase time no longer matters
+    r, alpha, a, b = params
+    z = t / (alpha + T + t)
+    return (a + b + x) * _growth(a, a + b + x, a + b - r, z)
+
+
 def mbgnbd_conditional_purchases(
     params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
 ) -> FloatArray:
     """E[purchases in (T, T+t] | x, tx, T] under MBG/NBD (Batislam et al. 2007)."""
-    r, alpha, a, b = params
-    z = t / (alpha + T + t)
-    growth = _growth(a, a + b + x, a + b - r, z)
-    return (a + b + x) * growth * mbgnbd_p_alive(params, x, tx, T)
+    return mbgnbd_purchases_if_alive(params, t, x, tx, T) * mbgnbd_p_alive(params, x, tx, T)
 
 
 def mbgnbd_expected_purchases(params: Params, t: FloatArray) -> FloatArray:

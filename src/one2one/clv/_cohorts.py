@@ -108,7 +108,7 @@ def cohort_survival(
     )
     cohort = began.dt.tz_localize(None).dt.to_period(freq).astype("string")
     step = _OFFSETS[freq]
-    rows = []
+    rows: list[tuple[str, int, int]] = []
     k = 0
     anniversary = began.copy()
     while True:

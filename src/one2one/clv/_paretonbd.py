@@ -33,6 +33,7 @@ __all__ = [
     "pareto_loglik",
     "pareto_p_alive",
     "pareto_pmf",
+    "pareto_purchases_if_alive",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -160,14 +161,21 @@ def _decay(s: float | FloatArray, log_ratio: FloatArray) -> FloatArray:
     return np.asarray(value, dtype=np.float64)
 
 
+def pareto_purchases_if_alive(
+    params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
+) -> FloatArray:
+    """E[purchases in (T, T+t] | x, tx, T, alive at T]: posterior rate x expected active time."""
+    del tx  # given alive at T, the last purchase time no longer matters
+    r, alpha, s, beta = params
+    rate = (r + x) / (alpha + T)
+    return rate * (beta + T) * _decay(s, np.log((beta + T) / (beta + T + t)))
+
+
 def pareto_conditional_purchases(
     params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray
 ) -> FloatArray:
     """E[purchases in (T, T+t] | x, tx, T] (Schmittlein et al. 1987, eq. 22)."""
-    r, alpha, s, beta = params
-    rate = (r + x) / (alpha + T)
-    lifetime = (beta + T) * _decay(s, np.log((beta + T) / (beta + T + t)))
-    return rate * lifetime * pareto_p_alive(params, x, tx, T)
+    return pareto_purchases_if_alive(params, t, x, tx, T) * pareto_p_alive(params, x, tx, T)
 
 
 def pareto_expected_purchases(params: Params, t: FloatArray) -> FloatArray:

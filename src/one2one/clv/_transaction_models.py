@@ -22,25 +22,25 @@ from ..datasets import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_trans
 from ..errors import DataContractError
 from ._base import LifetimeModel
 from ._bgnbd import (
-    bgnbd_conditional_purchases,
     bgnbd_expected_purchases,
     bgnbd_loglik,
     bgnbd_p_alive,
     bgnbd_pmf,
-    mbgnbd_conditional_purchases,
+    bgnbd_purchases_if_alive,
     mbgnbd_expected_purchases,
     mbgnbd_loglik,
     mbgnbd_p_alive,
     mbgnbd_pmf,
+    mbgnbd_purchases_if_alive,
 )
 from ._covariates import CovariateLink, covariate_loglik, row_params
 from ._fitting import LogLikelihood, Params, compress
 from ._paretonbd import (
-    pareto_conditional_purchases,
     pareto_expected_purchases,
     pareto_loglik,
     pareto_p_alive,
     pareto_pmf,
+    pareto_purchases_if_alive,
 )
 from ._uncertainty import (
     Interval,
@@ -78,7 +78,7 @@ class TransactionMaths:
 
     loglik: LogLikelihood
     p_alive: Callable[[Params, FloatArray, FloatArray, FloatArray], FloatArray]
-    conditional: Callable[[Params, float, FloatArray, FloatArray, FloatArray], FloatArray]
+    if_alive: Callable[[Params, float, FloatArray, FloatArray, FloatArray], FloatArray]
     expected: Callable[[Params, FloatArray], FloatArray]
     pmf: Callable[[Params, FloatArray, float], FloatArray]
     simulator: Literal["bgnbd", "mbgnbd", "paretonbd"]
@@ -208,9 +208,22 @@ class TransactionModel(LifetimeModel):
 
         ``theta`` replaces the fitted parameters (for intervals).
         """
+        cumulative: FloatArray = self.cumulative_on_columns(columns, [t], theta)[0]
+        return cumulative
+
+    def cumulative_on_columns(
+        self, columns: Columns, horizons: Sequence[float], theta: FloatArray | None = None
+    ) -> FloatArray:
+        """Return expected purchases by each horizon, shape (len(horizons), rows).
+
+        E[purchases | history] = E[purchases | alive] * P(alive); P(alive) does
+        not depend on the horizon, so it is computed once for all of them.
+        """
         self._require_fitted()
         x, tx, T = columns[:3]
-        return self.maths.conditional(self._row_params(columns, theta), t, x, tx, T)
+        params = self._row_params(columns, theta)
+        alive = np.clip(self.maths.p_alive(params, x, tx, T), 0.0, 1.0)
+        return np.stack([self.maths.if_alive(params, t, x, tx, T) * alive for t in horizons])
 
     def p_alive_on_columns(self, columns: Columns, theta: FloatArray | None = None) -> FloatArray:
         """Return P(alive) for already-validated columns (``theta`` as above)."""
@@ -494,7 +507,7 @@ class BetaGeoModel(TransactionModel):
     maths = TransactionMaths(
         loglik=bgnbd_loglik,
         p_alive=bgnbd_p_alive,
-        conditional=bgnbd_conditional_purchases,
+        if_alive=bgnbd_purchases_if_alive,
         expected=bgnbd_expected_purchases,
         pmf=bgnbd_pmf,
         simulator="bgnbd",
@@ -519,7 +532,7 @@ class ModifiedBetaGeoModel(TransactionModel):
     maths = TransactionMaths(
         loglik=mbgnbd_loglik,
         p_alive=mbgnbd_p_alive,
-        conditional=mbgnbd_conditional_purchases,
+        if_alive=mbgnbd_purchases_if_alive,
         expected=mbgnbd_expected_purchases,
         pmf=mbgnbd_pmf,
         simulator="mbgnbd",
@@ -561,7 +574,7 @@ class ParetoNBDModel(TransactionModel):
     maths = TransactionMaths(
         loglik=pareto_loglik,
         p_alive=pareto_p_alive,
-        conditional=pareto_conditional_purchases,
+        if_alive=pareto_purchases_if_alive,
         expected=pareto_expected_purchases,
         pmf=pareto_pmf,
         simulator="paretonbd",

@@ -133,10 +133,8 @@ def customer_lifetime_value(
 
     def value(theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per customer: discounted value and undiscounted purchases, at parameters theta."""
-        purchases = [
-            transaction_model.conditional_on_columns(columns, float(t), theta[:k]) for t in edges
-        ]
-        cumulative = np.stack([np.zeros_like(columns[0]), *purchases])
+        purchases = transaction_model.cumulative_on_columns(columns, edges.tolist(), theta[:k])
+        cumulative = np.vstack([np.zeros_like(columns[0]), purchases])
         discounted = discount @ np.diff(cumulative, axis=0)
         spend = gammagamma_conditional_spend(theta[k:], *spend_columns)
         return discounted[inverse] * spend[spend_inverse], cumulative[-1][inverse]
