@@ -45,7 +45,15 @@ nb_merge_streams = True
 
 autodoc_typehints = "none"  # numpydoc renders the types from the signature and docstring
 autodoc_member_order = "bysource"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {
+    "members": True,
+    "show-inheritance": True,
+    # scikit-learn's metadata routing: it generates the setters on every estimator, and
+    # their docstrings point into scikit-learn's own docs and say nothing about our models.
+    "exclude-members": (
+        "set_fit_request,set_predict_request,set_score_request,get_metadata_routing"
+    ),
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
