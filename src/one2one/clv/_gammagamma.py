@@ -1,4 +1,4 @@
-"""Gamma-Gamma spend maths (Fader, Hardie & Jerath 2005 note; Colombo & Jiang 1999).
+"""Gamma-Gamma spend maths (Fader & Hardie 2013 note; Colombo & Jiang 1999).
 
 A customer's purchase amounts are Gamma(p, nu), with nu ~ Gamma(q, gamma)
 across customers; the mean of ``x`` purchases, ``zbar``, is then sufficient.

@@ -55,9 +55,12 @@ class GammaGammaModel(LifetimeModel):
 
     References
     ----------
-    .. [1] Fader, P. S., Hardie, B. G. S. & Jerath, K. (2005). The Gamma-Gamma
-       model of monetary value. Note.
-    .. [2] Colombo, R. & Jiang, W. (1999). A stochastic RFM model. Journal of
+    .. [1] Fader, P. S. & Hardie, B. G. S. (2013). The Gamma-Gamma model of
+       monetary value. Note.
+    .. [2] Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV:
+       using iso-value curves for customer base analysis. Journal of
+       Marketing Research 42(4), 415-430.
+    .. [3] Colombo, R. & Jiang, W. (1999). A stochastic RFM model. Journal of
        Interactive Marketing 13(3), 2-12.
 
     Examples

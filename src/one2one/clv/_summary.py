@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from typing import Literal
 
@@ -131,7 +130,11 @@ def rfm_summary(
     if not in_window.any():
         msg = f"no transactions on or before observation_end ({observation_end})."
         raise DataContractError(msg, column=datetime, value=observation_end)
-    codes, uniques = pd.factorize(frame[customer_id].to_numpy()[in_window])
+    ids = frame[customer_id].to_numpy()[in_window]
+    try:  # codes in id order make the result come out sorted by customer_id
+        codes, uniques = pd.factorize(ids, sort=True)
+    except TypeError:  # ids of unorderable mixed types keep first-seen order
+        codes, uniques = pd.factorize(ids)
     occasions = _Occasions.build(
         codes.astype(np.int64), ordinal[in_window], amount[in_window], is_return[in_window], end
     )
@@ -156,8 +159,6 @@ def rfm_summary(
         for column in ("recency", "T", "duration_holdout"):
             if column in result.columns:
                 result[column] *= scale
-    with contextlib.suppress(TypeError):  # ids of unorderable mixed types keep first-seen order
-        result = result.sort_index()
     result.attrs["period"] = unit
     result.attrs["occasion_period"] = freq
     return result

@@ -45,6 +45,7 @@ from ._paretonbd import (
 from ._uncertainty import (
     Interval,
     bootstrap_draws,
+    bootstrap_lengths,
     check_interval,
     delta_interval,
     percentile_interval,
@@ -375,10 +376,13 @@ class TransactionModel(LifetimeModel):
                 name: delta_interval(f, *self.estimate(), level) for name, f in functions.items()
             }
         else:
-            lengths = summary["T"].to_numpy(dtype=np.float64)
             draws = bootstrap_draws(
                 [self],
-                lambda rng: [self.simulate_summary(lengths, rng).drop(columns="monetary_value")],
+                lambda rng: [
+                    self.simulate_summary(bootstrap_lengths(self, summary, rng), rng).drop(
+                        columns="monetary_value"
+                    )
+                ],
                 n_boot=n_boot,
                 random_state=random_state,
             )
@@ -470,7 +474,9 @@ class BetaGeoModel(TransactionModel):
         See :class:`~one2one.clv.LifetimeModel`.
     purchase_covariates, dropout_covariates
         Summary columns that shift each customer's purchase rate and dropout,
-        see :class:`~one2one.clv.TransactionModel`.
+        see :class:`~one2one.clv.TransactionModel`. As in CLVTools, dropout
+        covariates scale both ``a`` and ``b``: they change how concentrated the
+        dropout probabilities are, not their mean ``a / (a + b)``.
 
     Attributes
     ----------

@@ -25,7 +25,13 @@ from .._validation import as_generator, optional_import, require_number, require
 from ..errors import ConvergenceError, ConvergenceWarning
 from ._base import LifetimeModel
 
-__all__ = ["Interval", "bootstrap_draws", "delta_interval", "percentile_interval"]
+__all__ = [
+    "Interval",
+    "bootstrap_draws",
+    "bootstrap_lengths",
+    "delta_interval",
+    "percentile_interval",
+]
 
 FloatArray = NDArray[np.float64]
 Interval = Literal["delta", "bootstrap"]
@@ -62,10 +68,37 @@ def delta_interval(
 
 
 def percentile_interval(draws: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
-    """Equal-tailed percentile interval over bootstrap draws (axis 0)."""
+    """Equal-tailed percentile interval over bootstrap draws (axis 0).
+
+    A refit that landed on a degenerate optimum can give non-finite
+    predictions; such draws are left out and counted in a warning, never
+    turned into silent NaN bounds.
+    """
+    finite = np.all(np.isfinite(draws), axis=1)
+    if not finite.any():
+        msg = "no bootstrap refit gave finite predictions; use interval='delta'."
+        raise ConvergenceError(msg)
+    if not finite.all():
+        left_out = int((~finite).sum())
+        msg = f"{left_out} bootstrap draw(s) gave non-finite predictions and were left out."
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
     tail = (1 - level) / 2
-    lower, upper = np.quantile(draws, [tail, 1 - tail], axis=0)
+    lower, upper = np.quantile(draws[finite], [tail, 1 - tail], axis=0)
     return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+
+
+def bootstrap_lengths(
+    model: LifetimeModel, summary: pd.DataFrame, rng: np.random.Generator
+) -> FloatArray:
+    """Observation lengths for one simulated customer base as large as the fitted data.
+
+    Interval widths depend on how many customers the parameters were
+    estimated from, not on how many are being predicted, so each simulated
+    base has ``n_obs_`` customers, their ``T`` drawn from the summary's.
+    """
+    size = max(round(model.n_obs_), 1)
+    lengths = summary["T"].to_numpy(dtype=np.float64)
+    return np.asarray(rng.choice(lengths, size=size, replace=True), dtype=np.float64)
 
 
 def bootstrap_draws(

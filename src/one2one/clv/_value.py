@@ -18,6 +18,7 @@ from ._transaction_models import TransactionModel
 from ._uncertainty import (
     Interval,
     bootstrap_draws,
+    bootstrap_lengths,
     check_interval,
     delta_interval,
     percentile_interval,
@@ -156,11 +157,15 @@ def customer_lifetime_value(
         covariance = block_diag(transaction_model.estimate()[1], spend_model.estimate()[1])
         lower, upper = delta_interval(lambda p: value(p)[0], theta, covariance, level)
     elif kind == "bootstrap":
-        lengths = summary["T"].to_numpy(dtype=np.float64)
         spend_params = {str(n): float(v) for n, v in spend_model.params_.items()}
+
+        def simulate(rng: np.random.Generator) -> list[pd.DataFrame]:
+            lengths = bootstrap_lengths(transaction_model, summary, rng)
+            return [transaction_model.simulate_summary(lengths, rng, spend_params)] * 2
+
         draws = bootstrap_draws(
             [transaction_model, spend_model],
-            lambda rng: [transaction_model.simulate_summary(lengths, rng, spend_params)] * 2,
+            simulate,
             n_boot=n_boot,
             random_state=random_state,
         )
