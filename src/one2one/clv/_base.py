@@ -14,6 +14,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 from sklearn.base import BaseEstimator
+from threadpoolctl import threadpool_limits
 
 from .._validation import FrameContract, as_generator, require_number
 from ..errors import (
@@ -153,6 +154,33 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             for _ in range(n_starts - 1)
         ]
         loglik = self._loglik()
+        with threadpool_limits(limits=1, user_api="blas"):
+            params, diagnostics, hessian = self._optimise(
+                loglik, columns, w, starts, penalizer, max_iter
+            )
+        ll, _ = loglik(params, columns)
+        self._set_fit(
+            params=params,
+            log_likelihood=float(w @ ll),
+            n_obs=float(w.sum()),
+            hessian=hessian,
+            diagnostics=diagnostics,
+            period=data.attrs.get("period"),
+            occasion_period=data.attrs.get("occasion_period"),
+        )
+        return self
+
+    def _optimise(
+        self,
+        loglik: LogLikelihood,
+        columns: list[FloatArray],
+        w: FloatArray,
+        starts: list[FloatArray],
+        penalizer: float,
+        max_iter: int,
+    ) -> tuple[FloatArray, FitDiagnostics, FloatArray]:
+        """Maximise the likelihood and measure its curvature at the optimum."""
+        positive = self._positive()
         params, diagnostics = maximize_likelihood(
             loglik,
             columns,
@@ -163,19 +191,10 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             model=type(self).__name__,
             positive=positive,
         )
-        ll, _ = loglik(params, columns)
-        self._set_fit(
-            params=params,
-            log_likelihood=float(w @ ll),
-            n_obs=float(w.sum()),
-            hessian=observed_hessian(
-                loglik, columns, w, params, penalizer=penalizer, positive=positive
-            ),
-            diagnostics=diagnostics,
-            period=data.attrs.get("period"),
-            occasion_period=data.attrs.get("occasion_period"),
+        hessian = observed_hessian(
+            loglik, columns, w, params, penalizer=penalizer, positive=positive
         )
-        return self
+        return params, diagnostics, hessian
 
     def _set_fit(
         self,
