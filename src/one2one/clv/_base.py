@@ -156,7 +156,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         loglik = self._loglik()
         with threadpool_limits(limits=1, user_api="blas"):
             params, diagnostics, hessian = self._optimise(
-                loglik, columns, w, starts, penalizer, max_iter
+                loglik, columns, w, starts, penalizer=penalizer, max_iter=max_iter
             )
         ll, _ = loglik(params, columns)
         self._set_fit(
@@ -176,6 +176,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         columns: list[FloatArray],
         w: FloatArray,
         starts: list[FloatArray],
+        *,
         penalizer: float,
         max_iter: int,
     ) -> tuple[FloatArray, FitDiagnostics, FloatArray]:
