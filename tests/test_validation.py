@@ -168,3 +168,13 @@ def test_optional_import_names_the_extra():
     with pytest.raises(MissingDependencyError, match=r"one2one\[plot\]") as info:
         v.optional_import("no_such_module_xyz", extra="plot", feature="Plotting")
     assert info.value.extra == "plot"
+
+
+def test_mixed_naive_and_aware_timestamps_name_the_first_switch():
+    frame = pd.DataFrame(
+        {"at": [pd.Timestamp("2024-01-01", tz="UTC"), pd.Timestamp("2024-01-02")]},
+        index=["a", "b"],
+    )
+    with pytest.raises(DataContractError, match="mixes time-zone aware and naive") as info:
+        v.require_datetime(frame, "at", name="transactions")
+    assert (info.value.column, info.value.row) == ("at", "b")

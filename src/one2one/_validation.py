@@ -155,6 +155,7 @@ def require_datetime(
     """Raise unless ``column`` holds datetimes, time-zone aware or naive as asked."""
     dtype = frame[column].dtype
     if not pd.api.types.is_datetime64_any_dtype(dtype):
+        _refuse_mixed_time_zones(frame, column, name=name)
         msg = (
             f"{name} column {column!r} must hold datetimes (got dtype {dtype}); "
             "convert it with pandas.to_datetime."
@@ -170,6 +171,23 @@ def require_datetime(
     if tz == "naive" and aware:
         msg = f"{name} column {column!r} must be time-zone naive (got {dtype})."
         raise DataContractError(msg, column=column, value=str(dtype))
+
+
+def _refuse_mixed_time_zones(frame: pd.DataFrame, column: str, *, name: str) -> None:
+    """Name the first row where a column of timestamps switches between naive and aware."""
+    values = frame[column]
+    stamps = values.map(lambda v: isinstance(v, pd.Timestamp | np.datetime64))
+    if len(values) == 0 or not stamps.all():
+        return
+    aware = values.map(lambda v: getattr(v, "tzinfo", None) is not None)
+    differs = aware != aware.iloc[0]
+    if differs.any():
+        row, value = _first_bad(frame, column, differs)
+        msg = (
+            f"{name} column {column!r} mixes time-zone aware and naive timestamps "
+            f"(first switch at row {row!r}: {value!r}); make them all aware."
+        )
+        raise DataContractError(msg, column=column, value=value, row=row)
 
 
 def as_utc(values: pd.Series, *, name: str, assume_tz: str | None = None) -> pd.Series:

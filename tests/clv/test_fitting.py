@@ -2,10 +2,11 @@
 
 import numpy as np
 import pandas as pd
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from one2one.clv import BetaGeoModel
+from one2one.clv import BetaGeoModel, ParetoNBDModel
 from one2one.clv._fitting import compress
 from one2one.datasets import load_cdnow_summary
 
@@ -40,3 +41,20 @@ def test_a_single_start_is_allowed():
     model = BetaGeoModel(n_starts=1).fit(load_cdnow_summary())
     assert model.fit_diagnostics_.n_starts == 1
     np.testing.assert_allclose(model.params_, [0.243, 4.414, 0.793, 2.426], atol=5e-4)
+
+
+@settings(max_examples=30)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(4, 6)), min_size=1, max_size=40
+    ),
+    model_class=st.sampled_from([BetaGeoModel, ParetoNBDModel]),
+)
+def test_compressed_likelihood_equals_the_sum_over_customers(rows, model_class):
+    summary = pd.DataFrame(rows, columns=["frequency", "recency", "T"]).astype(float)
+    summary.loc[summary["frequency"] == 0, "recency"] = 0.0
+    loglik = model_class()._loglik()
+    theta = np.array([0.5, 4.0, 0.8, 2.5])
+    per_customer = loglik(theta, [summary[c].to_numpy() for c in ["frequency", "recency", "T"]])[0]
+    columns, weights, _ = compress(summary, ["frequency", "recency", "T"])
+    assert weights @ loglik(theta, columns)[0] == pytest.approx(per_customer.sum(), rel=1e-12)
