@@ -10,7 +10,7 @@ import inspect
 
 import pytest
 
-PACKAGES = ["one2one", "one2one.errors", "one2one.datasets", "one2one.clv"]
+PACKAGES = ["one2one", "one2one.errors", "one2one.datasets", "one2one.clv", "one2one.identify"]
 
 
 def _public_objects():

@@ -1,6 +1,39 @@
 """Identify: recognise the same customer across records and channels.
 
-This room is being built; see the project issues for its plan.
+This room is being built in steps. Available now: the record contract
+(:class:`RecordSchema`) and the normalisers that make one person's records
+comparable. Blocking, comparison, the Fellegi-Sunter model, clustering and the
+incremental :class:`IdentityResolver` follow (see the project issues).
 """
 
-__all__: list[str] = []
+from ._normalise import (
+    LEGAL_FORMS,
+    normalise_date,
+    normalise_email,
+    normalise_name,
+    normalise_organisation,
+    normalise_phone,
+    normalise_postcode,
+)
+from ._schema import ROLES, RecordSchema
+
+__all__ = [
+    "LEGAL_FORMS",
+    "ROLES",
+    "RecordSchema",
+    "normalise_date",
+    "normalise_email",
+    "normalise_name",
+    "normalise_organisation",
+    "normalise_phone",
+    "normalise_postcode",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if callable(_obj):
+        _obj.__module__ = __name__
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,74 @@
+"""RecordSchema: the column contract of identity resolution."""
+
+import pandas as pd
+import pytest
+
+from one2one.datasets import load_febrl
+from one2one.errors import DataContractError
+from one2one.identify import RecordSchema
+
+FEBRL = RecordSchema(
+    record_id="rec_id",
+    given_name="given_name",
+    surname="surname",
+    street="address_1",
+    postcode="postcode",
+    city="suburb",
+    date_of_birth="date_of_birth",
+    account_id="soc_sec_id",
+)
+
+
+def test_standardising_febrl_keeps_every_record_and_every_missing_value():
+    data = load_febrl("dataset2")
+    records = data.records.reset_index()
+    table = FEBRL.standardise(records)
+    assert table.shape == (5000, 7)
+    assert table.index.name == "record_id"
+    assert table.index.is_unique
+    assert (table.dtypes == "string").all()
+    # A blank stays blank: missing source values are missing after normalisation.
+    for name, column in FEBRL.fields().items():
+        assert (table[name].isna().to_numpy() >= records[column].isna().to_numpy()).all()
+    # True duplicates agree on the normalised surname far more often than random pairs.
+    links = data.true_links
+    first = table.loc[links["rec_id_1"], "surname"].reset_index(drop=True)
+    second = table.loc[links["rec_id_2"], "surname"].reset_index(drop=True)
+    shuffled = second.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    assert (first == second).mean(skipna=True) > 0.5
+    assert (first == shuffled).mean(skipna=True) < 0.02
+
+
+def test_custom_fields_and_round_trip():
+    schema = RecordSchema(record_id="id", email="mail", custom={"employer": "company"})
+    records = pd.DataFrame({"id": [1, 2], "mail": ["A@x.org", None], "company": ["Acme", "BETA"]})
+    table = schema.standardise(records)
+    assert table["email"].iloc[0] == "a@x.org"
+    assert table["email"].isna().tolist() == [False, True]
+    assert table["employer"].tolist() == ["acme", "beta"]
+    assert RecordSchema.from_dict(schema.to_dict()) == schema
+
+
+@pytest.mark.parametrize(
+    ("records", "match", "column"),
+    [
+        (pd.DataFrame({"id": [1], "name": ["x"]}), "missing required column", "mail"),
+        (pd.DataFrame({"id": [], "mail": []}), "empty", "id"),
+        (pd.DataFrame({"id": [1, 1], "mail": ["a@b.c", "d@e.f"]}), "one row per", "id"),
+        (pd.DataFrame({"id": [1, None], "mail": ["a@b.c", "d@e.f"]}), "missing value", "id"),
+        (pd.DataFrame({"id": [1, 2], "mail": [None, " "]}), "empty in every record", "mail"),
+        (pd.DataFrame({"id": [1, 2], "mail": ["a@b.c", ["x"]]}), "text or numbers", "mail"),
+    ],
+)
+def test_bad_records_are_refused(records, match, column):
+    schema = RecordSchema(record_id="id", email="mail")
+    with pytest.raises(DataContractError, match=match) as info:
+        schema.standardise(records)
+    assert info.value.column == column
+
+
+def test_a_schema_must_declare_something():
+    with pytest.raises(DataContractError, match="declares no identity field"):
+        RecordSchema(record_id="id").validate(pd.DataFrame({"id": [1]}))
+    with pytest.raises(DataContractError, match="clash"):
+        RecordSchema(record_id="id", email="m", custom={"email": "x"}).fields()
