@@ -1,11 +1,13 @@
 """Identify: recognise the same customer across records and channels.
 
 This room is being built in steps. Available now: the record contract
-(:class:`RecordSchema`) and the normalisers that make one person's records
-comparable. Blocking, comparison, the Fellegi-Sunter model, clustering and the
+(:class:`RecordSchema`), the normalisers that make one person's records
+comparable, and blocking (:class:`BlockingRule`, with pair counts before any
+pair is built). Blocking, comparison, the Fellegi-Sunter model, clustering and the
 incremental :class:`IdentityResolver` follow (see the project issues).
 """
 
+from ._blocking import BlockingRule, blocking_quality, candidate_pairs, count_candidate_pairs
 from ._normalise import (
     LEGAL_FORMS,
     normalise_date,
@@ -20,7 +22,11 @@ from ._schema import ROLES, RecordSchema
 __all__ = [
     "LEGAL_FORMS",
     "ROLES",
+    "BlockingRule",
     "RecordSchema",
+    "blocking_quality",
+    "candidate_pairs",
+    "count_candidate_pairs",
     "normalise_date",
     "normalise_email",
     "normalise_name",
