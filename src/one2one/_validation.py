@@ -208,7 +208,15 @@ def as_utc(values: pd.Series, *, name: str, assume_tz: str | None = None) -> pd.
             "recorded in) or localize them first."
         )
         raise DataContractError(msg, column=name, value=str(values.dtype))
-    converted = values.dt.tz_localize(assume_tz).dt.tz_convert("UTC")
+    try:
+        converted = values.dt.tz_localize(assume_tz).dt.tz_convert("UTC")
+    except (ValueError, KeyError) as exc:  # unknown zone, or a clock change (DST gap/overlap)
+        msg = (
+            f"{name} cannot be read as times in {assume_tz!r}: {exc}. Times that do not exist "
+            "or repeat when clocks change need localizing yourself (pandas tz_localize with "
+            "ambiguous= and nonexistent=)."
+        )
+        raise DataContractError(msg, column=name, value=assume_tz) from exc
     return converted
 
 

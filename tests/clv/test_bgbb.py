@@ -300,12 +300,11 @@ def test_not_fitted_error():
          "frequency", 0),
         (lambda s: s.assign(recency=s["recency"] + (s["frequency"] == 0)),
          "'recency' must be 0 when 'frequency' is 0", "recency", 0),
-        (lambda s: s.assign(n_periods=0), "'n_periods' must be >= 1", "n_periods", 0),
+        (lambda s: s.assign(n_periods=-1), "'n_periods' must be >= 0", "n_periods", 0),
         (lambda s: s.assign(recency=np.nan), "missing", "recency", 0),
         (lambda s: s.drop(columns="n_periods"), "missing required", "n_periods", None),
         (lambda s: s.iloc[0:0], "empty", "frequency", None),
-        (lambda s: s.assign(weight=-s["weight"]), "'weight' must be finite and >= 0", "weight",
-         None),
+        (lambda s: s.assign(weight=-s["weight"]), "'weight' must be >= 0", "weight", 0),
     ],
 )  # fmt: skip
 def test_bad_summaries_are_refused(change, match, column, row):
@@ -344,3 +343,22 @@ def test_sklearn_conventions(bgbb):
     assert list(table.columns) == ["estimate", "std_error", "lower", "upper"]
     assert table.attrs["bic"] == pytest.approx(4 * math.log(11_104) + 2 * 33_225.58, abs=0.1)
     assert type(bgbb).__module__ == "one2one.clv"
+
+
+def test_customers_first_seen_in_the_last_period_are_fitted():
+    """discrete_summary gives n_periods = 0 to a customer whose first purchase is in the
+    last period: they carry no repeat information (log-likelihood 0), but are valid."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3],
+            "occurred_at": pd.to_datetime(
+                ["2019-03-01", "2021-05-01", "2020-01-09", "2023-06-01"], utc=True
+            ),
+        }
+    )
+    patterns = pd.concat([discrete_summary(tx, observation_end="2023-12-31"), DONATIONS])
+    assert (patterns["n_periods"] == 0).any()
+    model = BetaGeoBetaBinomModel().fit(patterns)
+    observed = discrete_summary(tx, observation_end="2023-12-31")
+    plain = BetaGeoBetaBinomModel().fit(pd.concat([observed[observed["n_periods"] > 0], DONATIONS]))
+    np.testing.assert_allclose(model.params_, plain.params_, rtol=1e-6)

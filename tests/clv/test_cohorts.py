@@ -34,7 +34,7 @@ def brute_force(contracts, stop):
         k = 0
         while c["started_at"] + pd.DateOffset(months=k) <= stop:
             anniversary = c["started_at"] + pd.DateOffset(months=k)
-            alive = pd.isna(c["ended_at"]) or c["ended_at"] > anniversary
+            alive = k == 0 or pd.isna(c["ended_at"]) or c["ended_at"] > anniversary
             count, members = rows.get((cohort, k), (0, 0))
             rows[(cohort, k)] = (count + alive, members + 1)
             k += 1

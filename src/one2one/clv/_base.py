@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -16,7 +16,14 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
-from .._validation import FrameContract, as_generator, require_number
+from .._validation import (
+    FrameContract,
+    as_generator,
+    require_no_missing,
+    require_non_negative,
+    require_number,
+    require_numeric,
+)
 from ..errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -89,6 +96,10 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         """Check model-specific rules beyond the column contract; return the rows to fit."""
         return frame
 
+    def _check_fit_data(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Check what fitting needs beyond what predicting needs (e.g. some repeat buyers)."""
+        return frame
+
     def _prepare(self, columns: list[FloatArray]) -> list[FloatArray]:
         """Return the compressed columns, plus any parameter-free terms worth computing once."""
         return columns
@@ -138,9 +149,13 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         weights = None
         if "weight" in frame.columns:
             weights = frame["weight"]
-            if (weights < 0).any() or not np.isfinite(weights.to_numpy(dtype=float)).all():
-                msg = "'weight' must be finite and >= 0 (the number of customers in each row)."
+            require_numeric(frame, "weight", name="summary")
+            require_no_missing(frame, ["weight"], name="summary")
+            require_non_negative(frame, ["weight"], name="summary")
+            if weights.sum() <= 0:
+                msg = "'weight' sums to 0: no customer is left to fit on."
                 raise DataContractError(msg, column="weight")
+        frame = self._check_fit_data(frame)
         columns, w, _ = compress(frame, (*self.data_columns, *self._extra_columns()), weights)
         keep = w > 0
         columns, w = self._prepare([c[keep] for c in columns]), w[keep]
@@ -336,7 +351,16 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
             "period": self.period_,
             "occasion_period": self.occasion_period_,
             "diagnostics": None if diagnostics is None else diagnostics.to_dict(),
+            "state": self._extra_state(),
         }
+
+    def _extra_state(self) -> dict[str, object]:
+        """Return model-specific fitted state to persist (JSON-ready)."""
+        return {}
+
+    def _restore_state(self, state: Mapping[str, object]) -> None:
+        """Restore what :meth:`_extra_state` saved."""
+        del state
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
@@ -376,6 +400,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
                 covariance=covariance,
                 occasion_period=data.get("occasion_period"),
             )
+            model._restore_state(data.get("state") or {})
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"saved {cls.__name__} is incomplete or corrupt: {exc!r}."
             raise StorageError(msg) from exc

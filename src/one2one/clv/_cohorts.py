@@ -116,12 +116,19 @@ def cohort_survival(
         complete = counted.groupby(cohort).all()
         if not complete.any():
             break
-        alive = (left.isna() | (left > anniversary)).groupby(cohort).sum()
+        renewed = left.isna() | (left > anniversary) | (k == 0)  # period 0: the whole cohort
+        alive = renewed.groupby(cohort).sum()
         rows.extend(
             (str(name), k, int(alive[name])) for name in complete.index[complete.to_numpy()]
         )
         k += 1
         anniversary = began + step * k
+    if not rows:
+        msg = (
+            f"no cohort has a complete period 0 by observation_end ({stop}); "
+            "move observation_end later."
+        )
+        raise DataContractError(msg, column=start, value=str(stop))
     table = pd.DataFrame(rows, columns=["cohort", "period", "n_alive"])
     table = table.sort_values(["cohort", "period"], ignore_index=True)
     table = table.astype({"cohort": "string", "period": "int64", "n_alive": "int64"})

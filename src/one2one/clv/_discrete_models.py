@@ -151,8 +151,8 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         if len(frame) == 0:
             msg = "summary is empty; fitting and predicting need at least one customer."
             raise DataContractError(msg, column="frequency")
-        rule = "summary column 'n_periods' must be >= 1: a customer is observed for at least one"
-        _refuse(frame, frame["n_periods"] < 1, "n_periods", f"{rule} opportunity")
+        rule = "summary column 'n_periods' must be >= 0 (opportunities observed after the first)"
+        _refuse(frame, frame["n_periods"] < 0, "n_periods", rule)
         rule = "summary column 'recency' must be <= 'n_periods'; check the observation end"
         _refuse(frame, frame["recency"] > frame["n_periods"], "recency", rule)
         rule = (

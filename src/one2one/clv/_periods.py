@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._validation import as_utc, require_one_of
+from ..errors import DataContractError
 
 __all__ = ["PERIODS_PER_YEAR", "Freq", "period_ordinals", "require_freq"]
 
@@ -46,7 +47,11 @@ def period_ordinals(
     are counts of whole periods.
     """
     utc = as_utc(values, name=name, assume_tz=assume_tz)
-    local = utc.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    try:
+        local = utc.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    except (ValueError, KeyError) as exc:  # zoneinfo's "not found" is a KeyError
+        msg = f"'tz' must be a known time zone such as 'UTC' or 'Europe/Paris' (got {tz!r})."
+        raise DataContractError(msg, column="tz", value=tz) from exc
     ordinals: NDArray[np.int64]
     if freq in ("D", "W"):
         ordinals = local.astype("datetime64[D]").astype(np.int64)

@@ -19,7 +19,13 @@ from .._validation import (
     require_one_of,
 )
 from ..errors import DataContractError, DataWarning
-from ._periods import PERIODS_PER_YEAR, Freq, period_ordinals, require_freq, timestamp_ordinal
+from ._periods import (
+    PERIODS_PER_YEAR,
+    Freq,
+    period_ordinals,
+    require_freq,
+    timestamp_ordinal,
+)
 
 __all__ = ["discrete_summary", "rfm_summary"]
 
@@ -59,11 +65,14 @@ def rfm_summary(
         the result's ``attrs["period"]``; models fitted on the summary predict
         for horizons in this unit.
     observation_end
-        End of observation (default: the last transaction). Transactions after
-        it are outside the window and ignored.
+        End of observation (default: the last transaction). Periods are whole:
+        the period containing it is the last one counted, so with weekly
+        periods a mid-week date counts its whole week; use ``freq="D"`` (and
+        ``time_unit``) to cut at the day. Later periods are outside the window.
     calibration_end
-        If given, the summary describes the calibration period up to this
-        moment and adds holdout columns for the rest of the window. Customers
+        If given, the summary describes the calibration period up to the end
+        of the period containing this moment (periods are whole, as for
+        ``observation_end``) and adds holdout columns for the rest of the window. Customers
         whose first purchase is after it were not yet customers: they are left
         out, with a :class:`~one2one.errors.DataWarning` giving their number.
     tz

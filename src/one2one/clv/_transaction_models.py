@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from .._validation import (
     require_numeric,
 )
 from ..datasets import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
-from ..errors import DataContractError
+from ..errors import ConvergenceError, DataContractError
 from ._base import LifetimeModel
 from ._bgnbd import (
     bgnbd_expected_purchases,
@@ -86,6 +86,15 @@ class TransactionMaths:
     link: CovariateLink
 
 
+def _weighted_quantiles(values: FloatArray, weights: FloatArray, n: int = 1000) -> FloatArray:
+    """``n`` evenly spaced quantiles of ``values`` counted with ``weights``."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    targets = (np.arange(n) + 0.5) / n * cumulative[-1]
+    picked = np.searchsorted(cumulative, targets).clip(0, values.size - 1)
+    return np.asarray(values[order][picked], dtype=np.float64)
+
+
 _BG_LINK = CovariateLink(purchase=((1, -1.0),), dropout=((2, 1.0), (3, 1.0)))
 
 
@@ -129,14 +138,21 @@ class TransactionModel(LifetimeModel):
         self.purchase_covariates = purchase_covariates
         self.dropout_covariates = dropout_covariates
 
+    def _covariates(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Return the covariate column names (a single string names one column)."""
+        purchase, dropout = self.purchase_covariates, self.dropout_covariates
+        return (
+            (purchase,) if isinstance(purchase, str) else tuple(purchase),
+            (dropout,) if isinstance(dropout, str) else tuple(dropout),
+        )
+
     def _extra_columns(self) -> tuple[str, ...]:
-        return (*self.purchase_covariates, *self.dropout_covariates)
+        purchase, dropout = self._covariates()
+        return (*purchase, *dropout)
 
     def _extra_names(self) -> tuple[str, ...]:
-        return (
-            *(f"purchase:{c}" for c in self.purchase_covariates),
-            *(f"dropout:{c}" for c in self.dropout_covariates),
-        )
+        purchase, dropout = self._covariates()
+        return (*(f"purchase:{c}" for c in purchase), *(f"dropout:{c}" for c in dropout))
 
     def _loglik(self) -> LogLikelihood:
         if not self._extra_columns():
@@ -145,7 +161,7 @@ class TransactionModel(LifetimeModel):
             self.maths.loglik,
             self.maths.link,
             n_base=len(self.param_names),
-            n_purchase=len(self.purchase_covariates),
+            n_purchase=len(self._covariates()[0]),
         )
 
     def _row_params(self, columns: Sequence[FloatArray], theta: FloatArray | None) -> Params:
@@ -158,7 +174,7 @@ class TransactionModel(LifetimeModel):
             columns[3:],
             self.maths.link,
             n_base=len(self.param_names),
-            n_purchase=len(self.purchase_covariates),
+            n_purchase=len(self._covariates()[0]),
         )
 
     def _check_data(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -186,6 +202,41 @@ class TransactionModel(LifetimeModel):
             raise DataContractError(msg, column="recency", value=value, row=row)
         if len(frame) == 0:
             msg = "summary is empty; fitting needs at least one customer."
+            raise DataContractError(msg, column="frequency")
+        return frame
+
+    def fit(self, data: pd.DataFrame) -> Self:
+        """Estimate the parameters by maximum likelihood (see :meth:`LifetimeModel.fit`).
+
+        Also keeps 1,000 quantiles of the customers' observation lengths
+        ``T``, so the parametric bootstrap can simulate bases like this one.
+        """
+        super().fit(data)
+        lengths: FloatArray = data["T"].to_numpy(dtype=np.float64)
+        weights: FloatArray = (
+            data["weight"].to_numpy(dtype=np.float64)
+            if "weight" in data.columns
+            else np.ones(lengths.size)
+        )
+        self.observation_lengths_ = _weighted_quantiles(lengths, weights)
+        return self
+
+    def _extra_state(self) -> dict[str, object]:
+        lengths = getattr(self, "observation_lengths_", None)
+        return {"observation_lengths": None if lengths is None else lengths.tolist()}
+
+    def _restore_state(self, state: Mapping[str, object]) -> None:
+        lengths = state.get("observation_lengths")
+        if isinstance(lengths, list):
+            self.observation_lengths_ = np.asarray(lengths, dtype=np.float64)
+
+    def _check_fit_data(self, frame: pd.DataFrame) -> pd.DataFrame:
+        counted = frame["weight"] > 0 if "weight" in frame.columns else True
+        if not ((frame["frequency"] > 0) & counted).any():
+            msg = (
+                "no customer in the summary has a repeat purchase (frequency > 0), so the "
+                "purchase and dropout processes cannot be told apart; use a longer window."
+            )
             raise DataContractError(msg, column="frequency")
         return frame
 
@@ -224,7 +275,19 @@ class TransactionModel(LifetimeModel):
         x, tx, T = columns[:3]
         params = self._row_params(columns, theta)
         alive = np.clip(self.maths.p_alive(params, x, tx, T), 0.0, 1.0)
-        return np.stack([self.maths.if_alive(params, t, x, tx, T) * alive for t in horizons])
+        values = np.stack([self.maths.if_alive(params, t, x, tx, T) * alive for t in horizons])
+        return self._finite(values, "expected purchases")
+
+    def _finite(self, values: FloatArray, what: str) -> FloatArray:
+        """Return ``values``, or raise rather than hand back a silent NaN."""
+        if not np.all(np.isfinite(values)):
+            params = {str(k): round(float(v), 4) for k, v in self.params_.items()}
+            msg = (
+                f"{type(self).__name__}: {what} could not be computed for some customers at "
+                f"parameters {params} (the hypergeometric series fails in this extreme region)."
+            )
+            raise ConvergenceError(msg)
+        return values
 
     def p_alive_on_columns(self, columns: Columns, theta: FloatArray | None = None) -> FloatArray:
         """Return P(alive) for already-validated columns (``theta`` as above)."""
@@ -298,7 +361,7 @@ class TransactionModel(LifetimeModel):
         if not np.all(np.isfinite(horizon)) or (horizon < 0).any():
             msg = f"'t' must be finite and >= 0 (got {t!r})."
             raise DataContractError(msg, column="t", value=t)
-        return self.maths.expected(params, horizon)
+        return self._finite(self.maths.expected(params, horizon), "expected purchases")
 
     def proba_purchases(self, n: ArrayLike, t: float) -> FloatArray:
         """Return P(X(t) = n): the chance a new customer makes n repeat purchases by time t.
@@ -408,6 +471,7 @@ class TransactionModel(LifetimeModel):
         value of the repeat purchases, drawn from ``spend_params`` or the
         CDNOW spend defaults).
         """
+        self._require_fitted()
         self._refuse_covariates("simulation (and so the bootstrap)")
         lengths = np.clip(np.asarray(T, dtype=np.float64), 1e-9, None)
         sim = simulate_transactions(
@@ -454,7 +518,7 @@ class TransactionModel(LifetimeModel):
             observation_weeks=observation_periods,
             acquisition_weeks=acquisition_periods,
             seed=seed,
-            T=T,
+            T=None if T is None else np.clip(np.asarray(T, dtype=np.float64), 1e-9, None),
         )
 
 

@@ -22,7 +22,7 @@ from scipy import stats
 from sklearn.base import clone
 
 from .._validation import as_generator, optional_import, require_number, require_one_of
-from ..errors import ConvergenceError, ConvergenceWarning
+from ..errors import ConvergenceError, ConvergenceWarning, DataContractError
 from ._base import LifetimeModel
 
 __all__ = [
@@ -90,14 +90,16 @@ def percentile_interval(draws: FloatArray, level: float) -> tuple[FloatArray, Fl
 def bootstrap_lengths(
     model: LifetimeModel, summary: pd.DataFrame, rng: np.random.Generator
 ) -> FloatArray:
-    """Observation lengths for one simulated customer base as large as the fitted data.
+    """Observation lengths for one simulated customer base like the fitted data.
 
-    Interval widths depend on how many customers the parameters were
-    estimated from, not on how many are being predicted, so each simulated
-    base has ``n_obs_`` customers, their ``T`` drawn from the summary's.
+    Interval widths depend on the data the parameters were estimated from,
+    not on the customers being predicted, so each simulated base has
+    ``n_obs_`` customers with ``T`` drawn from the fitted data's (the
+    model's ``observation_lengths_``; the summary's for older saved models).
     """
     size = max(round(model.n_obs_), 1)
-    lengths = summary["T"].to_numpy(dtype=np.float64)
+    fitted = getattr(model, "observation_lengths_", None)
+    lengths = summary["T"].to_numpy(dtype=np.float64) if fitted is None else fitted
     return np.asarray(rng.choice(lengths, size=size, replace=True), dtype=np.float64)
 
 
@@ -128,7 +130,7 @@ def bootstrap_draws(
         frames = simulate(rng)
         try:
             refits = [clone(m).fit(frame) for m, frame in zip(models, frames, strict=True)]
-        except ConvergenceError:
+        except (ConvergenceError, DataContractError):  # a degenerate simulated base
             failed += 1
             continue
         draws.append([refit.params_.to_numpy() for refit in refits])

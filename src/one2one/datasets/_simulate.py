@@ -218,7 +218,8 @@ def simulate_transactions(
     lam = rng.gamma(theta["r"], 1.0 / theta["alpha"], size=n)
     truth: dict[str, NDArray[np.float64] | NDArray[np.bool_]] = {}
     if model == "paretonbd":
-        mu = rng.gamma(theta["s"], 1.0 / theta["beta"], size=n)
+        tiny = np.finfo(np.float64).tiny  # a rate that underflows to 0 means "never leaves"
+        mu = np.maximum(rng.gamma(theta["s"], 1.0 / theta["beta"], size=n), tiny)
         lifetime = rng.exponential(1.0 / mu)
         window = np.minimum(lifetime, observed)
         n_events = rng.poisson(lam * window)
@@ -226,7 +227,7 @@ def simulate_transactions(
         alive = lifetime > observed
         truth["dropout_rate"] = mu
     else:
-        p = rng.beta(theta["a"], theta["b"], size=n)
+        p = np.clip(rng.beta(theta["a"], theta["b"], size=n), 1e-12, 1.0)  # 0 underflow
         window = observed
         n_events = rng.poisson(lam * window)
         # Repeat purchases made before dropping out: dropout follows the J-th one.
