@@ -96,6 +96,10 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         """Check model-specific rules beyond the column contract; return the rows to fit."""
         return frame
 
+    def _remember(self, columns: Sequence[FloatArray], weights: FloatArray) -> None:
+        """Keep what later steps need from the fitted data (the compressed rows)."""
+        del columns, weights
+
     def _check_fit_data(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Check what fitting needs beyond what predicting needs (e.g. some repeat buyers)."""
         return frame
@@ -159,6 +163,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         columns, w, _ = compress(frame, (*self.data_columns, *self._extra_columns()), weights)
         keep = w > 0
         columns, w = self._prepare([c[keep] for c in columns]), w[keep]
+        self._remember(columns, w)
         rng = as_generator(self.random_state)
         positive = self._positive()
         first = np.concatenate(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import ClassVar, Literal, Self
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -205,21 +205,9 @@ class TransactionModel(LifetimeModel):
             raise DataContractError(msg, column="frequency")
         return frame
 
-    def fit(self, data: pd.DataFrame) -> Self:
-        """Estimate the parameters by maximum likelihood (see :meth:`LifetimeModel.fit`).
-
-        Also keeps 1,000 quantiles of the customers' observation lengths
-        ``T``, so the parametric bootstrap can simulate bases like this one.
-        """
-        super().fit(data)
-        lengths: FloatArray = data["T"].to_numpy(dtype=np.float64)
-        weights: FloatArray = (
-            data["weight"].to_numpy(dtype=np.float64)
-            if "weight" in data.columns
-            else np.ones(lengths.size)
-        )
-        self.observation_lengths_ = _weighted_quantiles(lengths, weights)
-        return self
+    def _remember(self, columns: Sequence[FloatArray], weights: FloatArray) -> None:
+        """Keep 1,000 quantiles of ``T``, so the bootstrap can simulate bases like the data."""
+        self.observation_lengths_ = _weighted_quantiles(columns[2], weights)
 
     def _extra_state(self) -> dict[str, object]:
         lengths = getattr(self, "observation_lengths_", None)
@@ -557,6 +545,9 @@ class BetaGeoModel(TransactionModel):
     occasion_period_ : str or None
         The period in which purchases were counted as occasions (e.g. days,
         for a summary measured in weeks); ``None`` when the summary did not say.
+    observation_lengths_ : numpy.ndarray
+        1,000 quantiles of the fitted customers' ``T``, from which the
+        parametric bootstrap draws simulated customer bases.
 
     References
     ----------
