@@ -2,12 +2,14 @@
 
 This room is being built in steps. Available now: the record contract
 (:class:`RecordSchema`), the normalisers that make one person's records
-comparable, and blocking (:class:`BlockingRule`, with pair counts before any
-pair is built). Blocking, comparison, the Fellegi-Sunter model, clustering and the
-incremental :class:`IdentityResolver` follow (see the project issues).
+comparable, blocking (:class:`BlockingRule`, with pair counts before any
+pair is built) and field comparison levels (:class:`Comparison`). The
+Fellegi-Sunter model, clustering and the incremental identity resolver
+follow (see the project issues).
 """
 
 from ._blocking import BlockingRule, blocking_quality, candidate_pairs, count_candidate_pairs
+from ._compare import MISSING, Comparison, compare_pairs, default_comparisons
 from ._normalise import (
     LEGAL_FORMS,
     normalise_date,
@@ -21,12 +23,16 @@ from ._schema import ROLES, RecordSchema
 
 __all__ = [
     "LEGAL_FORMS",
+    "MISSING",
     "ROLES",
     "BlockingRule",
+    "Comparison",
     "RecordSchema",
     "blocking_quality",
     "candidate_pairs",
+    "compare_pairs",
     "count_candidate_pairs",
+    "default_comparisons",
     "normalise_date",
     "normalise_email",
     "normalise_name",
