@@ -34,10 +34,7 @@ from .._validation import (
     FrameContract,
     as_generator,
     optional_import,
-    require_columns,
-    require_datetime,
     require_frame,
-    require_no_missing,
     require_number,
 )
 from ..errors import DataContractError, DataWarning
@@ -49,7 +46,7 @@ from ._periods import (
     require_freq,
     timestamp_ordinal,
 )
-from ._summary import _amounts, _Occasions
+from ._summary import _amounts, _Occasions, validated_log
 from ._transaction_models import TransactionModel
 
 if TYPE_CHECKING:
@@ -466,7 +463,6 @@ def _tracking(
     assume_tz: str | None,
 ) -> tuple[pd.DataFrame, NDArray[np.datetime64]]:
     """Return the tracking table, and the naive local end of what each row counts."""
-    frame = require_frame(transactions, name="transactions")
     freq = require_freq(freq)
     fitted = _known_period(getattr(model, "period_", None))
     counted = _known_period(getattr(model, "occasion_period_", None)) or fitted
@@ -479,13 +475,9 @@ def _tracking(
             "and expected counts will not be comparable."
         )
         warnings.warn(msg, DataWarning, stacklevel=3)
-    columns = [customer_id, datetime] + ([monetary] if monetary is not None else [])
-    require_columns(frame, columns, name="transactions")
-    if frame.empty:
-        msg = "transactions is empty; tracking needs at least one purchase."
-        raise DataContractError(msg, column=datetime)
-    require_no_missing(frame, columns, name="transactions")
-    require_datetime(frame, datetime, name="transactions")
+    frame = validated_log(
+        transactions, customer_id=customer_id, datetime=datetime, monetary=monetary, use="tracking"
+    )
 
     ordinal = period_ordinals(
         frame[datetime], freq=occasion, tz=tz, name=datetime, assume_tz=assume_tz

@@ -120,17 +120,12 @@ def rfm_summary(
     >>> summary.attrs["period"], len(summary)
     ('W', 23570)
     """
-    frame = require_frame(transactions, name="transactions")
     freq = require_freq(freq)
     unit = freq if time_unit is None else require_freq(time_unit)
     returns = require_one_of(returns, ("net", "ignore", "error"), name="returns")
-    columns = [customer_id, datetime] + ([monetary] if monetary is not None else [])
-    require_columns(frame, columns, name="transactions")
-    if frame.empty:
-        msg = "transactions is empty; a summary needs at least one purchase."
-        raise DataContractError(msg, column=datetime)
-    require_no_missing(frame, columns, name="transactions")
-    require_datetime(frame, datetime, name="transactions")
+    frame = validated_log(
+        transactions, customer_id=customer_id, datetime=datetime, monetary=monetary, use="a summary"
+    )
     ordinal = period_ordinals(frame[datetime], freq=freq, tz=tz, name=datetime, assume_tz=assume_tz)
     end, cutoff = _window(ordinal, freq, tz, observation_end, calibration_end)
     amount, is_return = _amounts(frame, monetary, returns)
@@ -171,6 +166,24 @@ def rfm_summary(
     result.attrs["period"] = unit
     result.attrs["occasion_period"] = freq
     return result
+
+
+def validated_log(
+    transactions: object, *, customer_id: str, datetime: str, monetary: str | None, use: str
+) -> pd.DataFrame:
+    """Check a transaction log: its columns exist, it has rows, no gaps, real datetimes.
+
+    ``use`` names what needs the log, for the empty-log message.
+    """
+    frame = require_frame(transactions, name="transactions")
+    columns = [customer_id, datetime] + ([monetary] if monetary is not None else [])
+    require_columns(frame, columns, name="transactions")
+    if frame.empty:
+        msg = f"transactions is empty; {use} needs at least one purchase."
+        raise DataContractError(msg, column=datetime)
+    require_no_missing(frame, columns, name="transactions")
+    require_datetime(frame, datetime, name="transactions")
+    return frame
 
 
 def _window(
