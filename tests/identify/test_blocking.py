@@ -12,6 +12,7 @@ from one2one.errors import DataContractError
 from one2one.identify import (
     BlockingRule,
     RecordSchema,
+    SortedNeighbourhood,
     blocking_quality,
     candidate_pairs,
     count_candidate_pairs,
@@ -77,6 +78,49 @@ def test_linking_pairs_are_exactly_the_union_of_the_rules(left, right):
     assert len(got) <= counts["pairs"].sum()
 
 
+@settings(max_examples=60)
+@given(record_tables(), st.integers(2, 6))
+def test_sorted_neighbourhood_pairs_records_within_the_window(records, window):
+    rule = SortedNeighbourhood(["surname", "city"], window=window)
+    key = records["surname"].str.cat(records["city"], sep=" ", na_rep="").str.strip()
+    key = key[key != ""].sort_values(kind="stable")
+    expected = set()
+    for a in range(len(key)):
+        for b in range(a + 1, min(a + window, len(key))):
+            expected.add(frozenset((key.index[a], key.index[b])))
+    got = {frozenset(p) for p in candidate_pairs(records, [rule]).itertuples(index=False)}
+    assert got == expected
+    assert count_candidate_pairs(records, [rule]).loc[rule.name, "pairs"] == len(expected)
+
+
+@settings(max_examples=40)
+@given(record_tables("a"), record_tables("b"), st.integers(2, 6))
+def test_sorted_neighbourhood_links_only_across_files(left, right, window):
+    rule = SortedNeighbourhood("surname", window=window)
+    rows = [(v, 0, i) for i, v in left["surname"].items() if not pd.isna(v)]
+    rows += [(v, 1, i) for i, v in right["surname"].items() if not pd.isna(v)]
+    rows.sort(key=lambda row: row[0])  # stable: left file first among equal keys
+    expected = set()
+    for a in range(len(rows)):
+        for b in range(a + 1, min(a + window, len(rows))):
+            first, second = sorted([rows[a], rows[b]], key=lambda row: row[1])
+            if first[1] != second[1]:
+                expected.add((first[2], second[2]))
+    got = set(candidate_pairs(left, [rule], other=right).itertuples(index=False, name=None))
+    assert got == expected
+    assert len(got) <= count_candidate_pairs(left, [rule], other=right)["pairs"].iloc[0]
+
+
+def test_phonetic_keys_block_names_spelt_alike():
+    records = pd.DataFrame(
+        {"given_name": ["catherine", "katherine", "john", None]}, index=["a", "b", "c", "d"]
+    ).astype("string")
+    rule = BlockingRule("given_name", phonetic="nysiis")
+    pairs = candidate_pairs(records, [rule])
+    assert pairs.to_dict("records") == [{"left": "a", "right": "b"}]
+    assert count_candidate_pairs(records, [rule]).loc[rule.name, "pairs"] == 1
+
+
 def test_febrl_blocking_keeps_nearly_every_true_link():
     schema = RecordSchema(
         record_id="rec_id",
@@ -104,7 +148,7 @@ def test_a_pair_explosion_is_refused_before_it_happens():
     records = pd.DataFrame({"surname": ["same"] * 300}, index=[f"r{i}" for i in range(300)])
     counts = count_candidate_pairs(records, [BlockingRule("surname")])
     assert counts.loc["surname", "pairs"] == 300 * 299 // 2
-    assert counts.loc["surname", "largest_block"] == 300
+    assert counts.loc["surname", "largest_block_pairs"] == 300 * 299 // 2
     with pytest.raises(DataContractError, match="44,850 pairs") as info:
         candidate_pairs(records, [BlockingRule("surname")], max_pairs=1000)
     assert info.value.column == "surname"
@@ -118,3 +162,7 @@ def test_bad_rules_are_refused():
         count_candidate_pairs(records, [BlockingRule("email")])
     with pytest.raises(DataContractError, match="prefix must be >= 1"):
         count_candidate_pairs(records, [BlockingRule("surname", prefix=0)])
+    with pytest.raises(DataContractError, match="phonetic must be one of"):
+        count_candidate_pairs(records, [BlockingRule("surname", phonetic="caverphone")])
+    with pytest.raises(DataContractError, match="window must be >= 2"):
+        count_candidate_pairs(records, [SortedNeighbourhood("surname", window=1)])

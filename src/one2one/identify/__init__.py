@@ -8,7 +8,13 @@ Fellegi-Sunter model, clustering and the incremental identity resolver
 follow (see the project issues).
 """
 
-from ._blocking import BlockingRule, blocking_quality, candidate_pairs, count_candidate_pairs
+from ._blocking import (
+    BlockingRule,
+    SortedNeighbourhood,
+    blocking_quality,
+    candidate_pairs,
+    count_candidate_pairs,
+)
 from ._compare import MISSING, Comparison, compare_pairs, default_comparisons
 from ._normalise import (
     LEGAL_FORMS,
@@ -28,6 +34,7 @@ __all__ = [
     "BlockingRule",
     "Comparison",
     "RecordSchema",
+    "SortedNeighbourhood",
     "blocking_quality",
     "candidate_pairs",
     "compare_pairs",

@@ -9,8 +9,10 @@ another (same date of birth).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Literal, Protocol
 
+import jellyfish
 import numpy as np
 import pandas as pd
 from attrs import field, frozen
@@ -19,9 +21,46 @@ from numpy.typing import NDArray
 from .._validation import require_columns, require_frame
 from ..errors import DataContractError
 
-__all__ = ["BlockingRule", "blocking_quality", "candidate_pairs", "count_candidate_pairs"]
+__all__ = [
+    "BlockingRule",
+    "SortedNeighbourhood",
+    "blocking_quality",
+    "candidate_pairs",
+    "count_candidate_pairs",
+]
 
 IntArray = NDArray[np.int64]
+Phonetic = Literal["soundex", "metaphone", "nysiis"]
+_PHONETIC: dict[str, Callable[[str], str]] = {
+    "soundex": jellyfish.soundex,
+    "metaphone": jellyfish.metaphone,
+    "nysiis": jellyfish.nysiis,
+}
+
+
+class Blocker(Protocol):
+    """What :func:`candidate_pairs` needs of a rule: a name, a pair count and the pairs."""
+
+    @property
+    def name(self) -> str:
+        """A readable name, used in reports."""
+        ...
+
+    def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
+        """Pairs the rule would produce, and the largest block's pairs."""
+        ...
+
+    def pairs(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[IntArray, IntArray]:
+        """Positional ``(i, j)`` pairs; for deduplication ``i < j``."""
+        ...
+
+
+def _phonetic(values: pd.Series, code: Phonetic) -> pd.Series:
+    """Phonetic code of each word-joined value, computed once per distinct value."""
+    encode = _PHONETIC[code]
+    uniques = values.dropna().unique()
+    table = {v: encode(v.replace(" ", "")) or None for v in uniques}
+    return values.map(table, na_action="ignore").astype("string")
 
 
 def _names(fields: Sequence[str] | str) -> tuple[str, ...]:
@@ -39,6 +78,10 @@ class BlockingRule:
     prefix
         If given, compare only the first ``prefix`` characters of each field
         (e.g. 3 letters of a surname, to survive a typo at its end).
+    phonetic
+        If given, compare a phonetic code of each field (``"soundex"``,
+        ``"metaphone"`` or ``"nysiis"``, from jellyfish), so that ``catherine``
+        and ``katharine`` share a block.
 
     Examples
     --------
@@ -46,16 +89,21 @@ class BlockingRule:
     'surname+postcode'
     >>> BlockingRule("surname", prefix=3).name
     'surname[:3]'
+    >>> BlockingRule(["given_name", "surname"], phonetic="nysiis").name
+    'nysiis(given_name)+nysiis(surname)'
     """
 
     fields: tuple[str, ...] = field(converter=_names)
     prefix: int | None = None
+    phonetic: Phonetic | None = None
 
     @property
     def name(self) -> str:
         """A readable name, used in reports."""
         cut = "" if self.prefix is None else f"[:{self.prefix}]"
-        return "+".join(f"{f}{cut}" for f in self.fields)
+        if self.phonetic is None:
+            return "+".join(f"{f}{cut}" for f in self.fields)
+        return "+".join(f"{self.phonetic}({f}){cut}" for f in self.fields)
 
     def keys(self, records: pd.DataFrame) -> pd.Series:
         """Return each record's blocking key; records missing any field get NA (no block)."""
@@ -63,9 +111,17 @@ class BlockingRule:
         if self.prefix is not None and self.prefix < 1:
             msg = f"blocking rule {self.name!r}: prefix must be >= 1 (got {self.prefix})."
             raise DataContractError(msg, column=self.fields[0], value=self.prefix)
+        if self.phonetic is not None and self.phonetic not in _PHONETIC:
+            msg = (
+                f"blocking rule on {self.fields}: phonetic must be one of "
+                f"{sorted(_PHONETIC)} (got {self.phonetic!r})."
+            )
+            raise DataContractError(msg, column=self.fields[0], value=self.phonetic)
         parts = []
         for name in self.fields:
             values = records[name].astype("string")
+            if self.phonetic is not None:
+                values = _phonetic(values, self.phonetic)
             if self.prefix is not None:
                 values = values.str[: self.prefix]
             parts.append(values)
@@ -74,15 +130,116 @@ class BlockingRule:
             key = key + "\x1f" + part  # NA in any part makes the key NA
         return key
 
+    def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
+        """Pairs the rule would produce, from block sizes alone, and the largest block's pairs."""
+        left_keys = self.keys(left).value_counts()
+        if right is None:
+            per_block = left_keys * (left_keys - 1) // 2
+        else:
+            per_block = left_keys.mul(self.keys(right).value_counts(), fill_value=0)
+        if per_block.empty:
+            return 0, 0
+        return int(per_block.sum()), int(per_block.max())
 
-def _codes(records: pd.DataFrame, rule: BlockingRule) -> IntArray:
-    codes, _ = pd.factorize(rule.keys(records), use_na_sentinel=True)
-    return codes.astype(np.int64)
+    def pairs(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[IntArray, IntArray]:
+        """Positional ``(i, j)`` pairs of records sharing the key; ``i < j`` for deduplication."""
+        keys_left = self.keys(left)
+        keys_right = keys_left if right is None else self.keys(right)
+        a = pd.DataFrame({"key": keys_left, "i": np.arange(len(keys_left))}).dropna()
+        b = pd.DataFrame({"key": keys_right, "j": np.arange(len(keys_right))}).dropna()
+        joined = a.merge(b, on="key")
+        i, j = joined["i"].to_numpy(np.int64), joined["j"].to_numpy(np.int64)
+        if right is None:
+            keep = i < j
+            i, j = i[keep], j[keep]
+        return i, j
+
+
+@frozen
+class SortedNeighbourhood:
+    """Records are candidates when they sit close together once sorted by a key.
+
+    Sorting by a field (or the concatenation of several) and pairing each
+    record with the next ``window - 1`` ones catches near-identical keys that
+    no exact block shares (``jonson``/``johnson`` sort next to each other),
+    at a cost known in advance: about ``n * (window - 1)`` pairs.
+
+    Parameters
+    ----------
+    fields
+        Standardised fields whose values, joined by a space, form the sort key.
+    window
+        How many neighbouring records (the record itself included) are paired.
+
+    Examples
+    --------
+    >>> SortedNeighbourhood(["surname", "given_name"], window=5).name
+    'sorted(surname+given_name, window=5)'
+    """
+
+    fields: tuple[str, ...] = field(converter=_names)
+    window: int = 5
+
+    @property
+    def name(self) -> str:
+        """A readable name, used in reports."""
+        return f"sorted({'+'.join(self.fields)}, window={self.window})"
+
+    def _sorted(
+        self, left: pd.DataFrame, right: pd.DataFrame | None
+    ) -> tuple[IntArray, NDArray[np.bool_]]:
+        """Positions of non-missing keys in sort order, and whether each is from the right file."""
+        if self.window < 2:  # noqa: PLR2004 - a window of one pairs nothing
+            msg = f"{self.name}: window must be >= 2 (got {self.window})."
+            raise DataContractError(msg, column=self.fields[0], value=self.window)
+        frames = [left] if right is None else [left, right]
+        keys = []
+        for frame in frames:
+            require_columns(frame, self.fields, name="records")
+            key = frame[self.fields[0]].astype("string")
+            for name in self.fields[1:]:
+                key = key.str.cat(frame[name].astype("string"), sep=" ", na_rep="")
+            keys.append(key.str.strip().replace("", pd.NA))
+        joined = pd.concat(keys, ignore_index=True)
+        side = np.repeat(np.arange(len(frames)), [len(f) for f in frames]).astype(bool)
+        position = np.concatenate([np.arange(len(f)) for f in frames]).astype(np.int64)
+        present = joined.notna().to_numpy()
+        values = joined[present].to_numpy(dtype=object)
+        order = np.argsort(values, kind="stable")
+        return position[present][order], side[present][order]
+
+    def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
+        """Pairs the rule would produce (exact for deduplication, a bound for linking)."""
+        positions, _ = self._sorted(left, right)
+        n, w = len(positions), min(self.window, len(positions))
+        pairs = max(n * (w - 1) - (w - 1) * w // 2, 0)
+        return pairs, w * (w - 1) // 2
+
+    def pairs(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[IntArray, IntArray]:
+        """Positional pairs within the window; across the files when linking."""
+        positions, from_right = self._sorted(left, right)
+        firsts, seconds = [], []
+        for step in range(1, self.window):
+            a, b = np.arange(len(positions) - step), np.arange(step, len(positions))
+            if right is None:
+                i, j = positions[a], positions[b]
+                firsts.append(np.minimum(i, j))
+                seconds.append(np.maximum(i, j))
+            else:
+                cross = from_right[a] != from_right[b]
+                a, b = a[cross], b[cross]
+                left_first = ~from_right[a]
+                firsts.append(np.where(left_first, positions[a], positions[b]))
+                seconds.append(np.where(left_first, positions[b], positions[a]))
+        return (
+            np.concatenate(firsts).astype(np.int64),
+            np.concatenate(seconds).astype(np.int64),
+        )
 
 
 def count_candidate_pairs(
     records: pd.DataFrame,
-    rules: Sequence[BlockingRule],
+    rules: Sequence[Blocker],
     *,
     other: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -97,43 +254,37 @@ def count_candidate_pairs(
     records
         Standardised records (deduplication), or the left file (linking).
     rules
-        Blocking rules.
+        Blocking rules (:class:`BlockingRule`, :class:`SortedNeighbourhood`).
     other
         The right file, when linking two files.
 
     Returns
     -------
     pandas.DataFrame
-        One row per rule (indexed by its name): ``pairs``, ``largest_block``
+        One row per rule (indexed by its name): ``pairs``, ``largest_block_pairs``
         and ``share_of_all_pairs``; the union has at most the sum of ``pairs``.
     """
     left = require_frame(records, name="records")
+    right = None if other is None else require_frame(other, name="other")
+    total = len(left) * (len(left) - 1) // 2 if right is None else len(left) * len(right)
     rows = {}
-    total = len(left) * (len(left) - 1) // 2 if other is None else len(left) * len(other)
     for rule in rules:
-        sizes = pd.Series(_codes(left, rule)).pipe(lambda c: c[c >= 0]).value_counts()
-        if other is None:
-            pairs = int((sizes * (sizes - 1) // 2).sum())
-            largest = int(sizes.max()) if len(sizes) else 0
-        else:
-            right = pd.Series(rule.keys(require_frame(other, name="other"))).value_counts()
-            left_keys = rule.keys(left).value_counts()
-            joint = left_keys.mul(right, fill_value=0)
-            pairs = int(joint.sum())
-            largest = int(joint.max()) if len(joint) else 0
+        pairs, largest = rule.count(left, right)
         rows[rule.name] = {
             "pairs": pairs,
-            "largest_block": largest,
+            "largest_block_pairs": largest,
             "share_of_all_pairs": pairs / total if total else 0.0,
         }
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["pairs", "largest_block_pairs", "share_of_all_pairs"]
+    )
     table.index.name = "rule"
     return table
 
 
 def candidate_pairs(
     records: pd.DataFrame,
-    rules: Sequence[BlockingRule],
+    rules: Sequence[Blocker],
     *,
     other: pd.DataFrame | None = None,
     max_pairs: int = 50_000_000,
@@ -173,29 +324,23 @@ def candidate_pairs(
             f"{int(per_rule.max()):,}. Use a stricter rule."
         )
         raise DataContractError(msg, column=worst, value=int(per_rule.sum()))
-    right = left if other is None else require_frame(other, name="other")
-    found = [_pairs_of(left, right, rule, dedupe=other is None) for rule in rules]
-    i = np.concatenate([f[0] for f in found])
-    j = np.concatenate([f[1] for f in found])
-    unique = np.unique(i * len(right) + j)
-    first, second = unique // len(right), unique % len(right)
+    first, second = candidate_positions(left, rules, other=other)
+    right = left if other is None else other
     return pd.DataFrame({"left": left.index[first], "right": right.index[second]})
 
 
-def _pairs_of(
-    left: pd.DataFrame, right: pd.DataFrame, rule: BlockingRule, *, dedupe: bool
+def candidate_positions(
+    records: pd.DataFrame, rules: Sequence[Blocker], *, other: pd.DataFrame | None = None
 ) -> tuple[IntArray, IntArray]:
-    """Positional (i, j) pairs of records sharing the rule's key."""
-    keys_left = rule.keys(left)
-    keys_right = keys_left if dedupe else rule.keys(right)
-    a = pd.DataFrame({"key": keys_left, "i": np.arange(len(left))}).dropna()
-    b = pd.DataFrame({"key": keys_right, "j": np.arange(len(right))}).dropna()
-    joined = a.merge(b, on="key")
-    i, j = joined["i"].to_numpy(np.int64), joined["j"].to_numpy(np.int64)
-    if dedupe:
-        keep = i < j
-        i, j = i[keep], j[keep]
-    return i, j
+    """Return the union of the rules' pairs as sorted positional arrays (no count check)."""
+    right = None if other is None else require_frame(other, name="other")
+    n_right = len(records) if right is None else len(right)
+    found = [rule.pairs(records, right) for rule in rules]
+    i = np.concatenate([f[0] for f in found])
+    j = np.concatenate([f[1] for f in found])
+    unique = pd.unique(i * n_right + j)
+    unique.sort()
+    return unique // n_right, unique % n_right
 
 
 def blocking_quality(
