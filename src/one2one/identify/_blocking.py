@@ -199,7 +199,8 @@ class SortedNeighbourhood:
             key = frame[self.fields[0]].astype("string")
             for name in self.fields[1:]:
                 key = key.str.cat(frame[name].astype("string"), sep=" ", na_rep="")
-            keys.append(key.str.strip().replace("", pd.NA))
+            key = key.str.strip()
+            keys.append(key.mask(key == ""))
         joined = pd.concat(keys, ignore_index=True)
         side = np.repeat(np.arange(len(frames)), [len(f) for f in frames]).astype(bool)
         position = np.concatenate([np.arange(len(f)) for f in frames]).astype(np.int64)
