@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from one2one.errors import DataContractError
 from one2one.identify import MISSING, Comparison, compare_pairs, default_comparisons
+from one2one.identify._compare import encode_fields
 
 COMPARISONS = [
     Comparison("name", "jaro_winkler", (0.92, 0.8)),
@@ -15,6 +16,7 @@ COMPARISONS = [
     Comparison("name", "exact"),
     Comparison("name", "initial"),
     Comparison("day", "date", (31, 366)),
+    Comparison("name", "numeric", (1, 5)),
 ]
 names = st.one_of(st.none(), st.text(alphabet="abcde", max_size=8))
 days = st.one_of(st.none(), st.dates().map(lambda d: d.isoformat()))
@@ -73,3 +75,18 @@ def test_compare_pairs_aligns_with_the_pairs_and_checks_them():
     assert (info.value.column, info.value.row, info.value.value) == ("right", 1, "b9")
     with pytest.raises(DataContractError, match="missing required column"):
         compare_pairs(left, pairs, default_comparisons(["email"]), other=right)
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(names, names, days, days), min_size=1, max_size=30))
+def test_comparing_codes_gives_the_levels_of_comparing_values(rows):
+    a_name, b_name, a_day, b_day = (_series(list(col)) for col in zip(*rows, strict=True))
+    left = pd.DataFrame({"name": a_name, "day": a_day})
+    right = pd.DataFrame({"name": b_name, "day": b_day})
+    encoded = encode_fields(left, ["name", "day"], other=right)
+    for comparison in COMPARISONS:
+        field = encoded[comparison.field]
+        np.testing.assert_array_equal(
+            comparison.compare_codes(field.left, field.right, field.uniques),
+            comparison.compare(left[comparison.field], right[comparison.field]),
+        )

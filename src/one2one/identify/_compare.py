@@ -27,7 +27,7 @@ __all__ = ["MISSING", "Comparison", "compare_pairs", "default_comparisons"]
 MISSING = -1
 """The level of a pair where either record lacks the field."""
 
-Kind = Literal["exact", "jaro_winkler", "levenshtein", "date", "initial"]
+Kind = Literal["exact", "jaro_winkler", "levenshtein", "date", "numeric", "initial"]
 Levels = NDArray[np.int8]
 
 
@@ -48,7 +48,8 @@ class Comparison:
         above each threshold (descending, e.g. ``(0.92, 0.8)``). ``"levenshtein"``:
         at most each number of edits (ascending, e.g. ``(1, 2)``). ``"date"``
         (``YYYY-MM-DD``): day and month swapped, then within each number of
-        days. ``"initial"``: same first letter.
+        days. ``"numeric"``: absolute difference at most each threshold
+        (ascending). ``"initial"``: same first letter.
     thresholds
         The cut-offs of the intermediate levels, as explained for ``kind``.
 
@@ -71,6 +72,8 @@ class Comparison:
             middle = tuple(f"<= {t:g} edits" for t in self.thresholds)
         elif self.kind == "date":
             middle = ("day and month swapped", *(f"within {t:g} days" for t in self.thresholds))
+        elif self.kind == "numeric":
+            middle = tuple(f"within {t:g}" for t in self.thresholds)
         elif self.kind == "initial":
             middle = ("same initial",)
         else:
@@ -87,6 +90,56 @@ class Comparison:
             level = np.where(hit & (level == len(self.levels) - 1), index, level).astype(np.int8)
         level[exact] = 0
         level[missing] = MISSING
+        return level
+
+    def compare_codes(
+        self, left: NDArray[np.int64], right: NDArray[np.int64], uniques: NDArray[np.object_]
+    ) -> Levels:
+        """Levels of pairs given as codes into ``uniques`` (-1 = missing).
+
+        Each distinct pair of values is compared once: on real data the same
+        city or first name pair recurs thousands of times.
+        """
+        level = np.full(left.size, MISSING, dtype=np.int8)
+        present = (left >= 0) & (right >= 0)
+        if not present.any():
+            return level
+        a, b = left[present], right[present]
+        if self.kind in {"exact", "date", "numeric", "initial"}:
+            level[present] = self._levels_by_value(a, b, uniques)
+            return level
+        low, high = np.minimum(a, b), np.maximum(a, b)  # comparisons are symmetric
+        combined = low * np.int64(len(uniques)) + high
+        distinct, inverse = np.unique(combined, return_inverse=True)
+        first = pd.Series(uniques[distinct // len(uniques)], dtype="string")
+        second = pd.Series(uniques[distinct % len(uniques)], dtype="string")
+        level[present] = self.compare(first, second)[inverse]
+        return level
+
+    def _levels_by_value(
+        self, a: NDArray[np.int64], b: NDArray[np.int64], uniques: NDArray[np.object_]
+    ) -> Levels:
+        """Levels from a number per distinct value, for kinds that need no string distance."""
+        different = len(self.levels) - 1
+        hits: list[NDArray[np.bool_]] = []
+        text = pd.Series(uniques, dtype="string")
+        if self.kind in {"date", "numeric"}:
+            if self.kind == "date":
+                value = _days(text)
+                flipped = text.str.replace(r"^(\d{4})-(\d{2})-(\d{2})$", r"\1-\3-\2", regex=True)
+                swapped = _days(flipped)
+                hits.append((value[a] == swapped[b]) & np.isfinite(value[a]))
+            else:
+                value = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+            gap = np.nan_to_num(np.abs(value[a] - value[b]), nan=np.inf)
+            hits.extend(gap <= t for t in self.thresholds)
+        elif self.kind == "initial":
+            initial, _ = pd.factorize(text.str[:1])
+            hits.append(initial[a] == initial[b])
+        level = np.full(a.size, different, dtype=np.int8)
+        for index, hit in reversed(list(enumerate(hits, start=1))):
+            level[hit] = index
+        level[a == b] = 0
         return level
 
     def _middle(
@@ -111,11 +164,23 @@ class Comparison:
             days = (first - second).abs().dt.days.to_numpy(dtype=float, na_value=np.inf)
             swap = (first == swapped).to_numpy(dtype=bool, na_value=False)
             return [swap, *(days <= t for t in self.thresholds)]
+        if self.kind == "numeric":
+            x = pd.to_numeric(pd.Series(filled_a), errors="coerce").to_numpy(dtype=float)
+            y = pd.to_numeric(pd.Series(filled_b), errors="coerce").to_numpy(dtype=float)
+            gap = np.nan_to_num(np.abs(x - y), nan=np.inf)
+            return [gap <= t for t in self.thresholds]
         if self.kind == "initial":
             initial_a = pd.Series(filled_a, dtype="string").str[:1].to_numpy(dtype=object)
             initial_b = pd.Series(filled_b, dtype="string").str[:1].to_numpy(dtype=object)
             return [np.asarray((initial_a == initial_b) & (initial_a != ""), dtype=bool)]
         return []
+
+
+def _days(text: pd.Series) -> NDArray[np.float64]:
+    """Days since the epoch of ``YYYY-MM-DD`` strings (NaN if not a date)."""
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    days = (parsed - pd.Timestamp("1970-01-01")).dt.days
+    return np.asarray(days.to_numpy(dtype=float, na_value=np.nan), dtype=float)
 
 
 def _objects(values: pd.Series) -> NDArray[np.object_]:
@@ -198,8 +263,44 @@ def compare_pairs(
             value = pairs.at[row, column]
             msg = f"pairs column {column!r} names a record not in the {side} records: {value!r}."
             raise DataContractError(msg, column=column, value=value, row=row)
-    a = left.loc[pairs["left"].to_numpy()]
-    b = right.loc[pairs["right"].to_numpy()]
+    i = left.index.get_indexer(pd.Index(pairs["left"]))
+    j = right.index.get_indexer(pd.Index(pairs["right"]))
+    encoded = encode_fields(left, fields, other=None if other is None else right)
     return pd.DataFrame(
-        {c.field: c.compare(a[c.field], b[c.field]) for c in comparisons}, index=pairs.index
+        {
+            c.field: c.compare_codes(
+                encoded[c.field].left[i], encoded[c.field].right[j], encoded[c.field].uniques
+            )
+            for c in comparisons
+        },
+        index=pairs.index,
     )
+
+
+@attrs.frozen
+class EncodedField:
+    """One field of both files as integer codes into shared distinct values (-1 = missing)."""
+
+    left: NDArray[np.int64]
+    right: NDArray[np.int64]
+    uniques: NDArray[np.object_]
+
+    def counts(self) -> NDArray[np.int64]:
+        """How many records (both files) hold each distinct value."""
+        codes = self.left if self.right is self.left else np.concatenate([self.left, self.right])
+        return np.bincount(codes[codes >= 0], minlength=len(self.uniques)).astype(np.int64)
+
+
+def encode_fields(
+    records: pd.DataFrame, fields: Sequence[str], *, other: pd.DataFrame | None = None
+) -> dict[str, EncodedField]:
+    """Factorise each field once, over both files, so pairs can be compared by code."""
+    encoded = {}
+    for name in dict.fromkeys(fields):
+        values = records[name] if other is None else pd.concat([records[name], other[name]])
+        codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+        codes = codes.astype(np.int64)
+        left = codes[: len(records)]
+        right = left if other is None else codes[len(records) :]
+        encoded[name] = EncodedField(left, right, np.asarray(uniques, dtype=object))
+    return encoded
