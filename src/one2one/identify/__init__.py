@@ -1,11 +1,13 @@
 """Identify: recognise the same customer across records and channels.
 
-This room is being built in steps. Available now: the record contract
-(:class:`RecordSchema`), the normalisers that make one person's records
-comparable, blocking (:class:`BlockingRule`, with pair counts before any
-pair is built) and field comparison levels (:class:`Comparison`). The
-Fellegi-Sunter model, clustering and the incremental identity resolver
-follow (see the project issues).
+The pipeline: a :class:`RecordSchema` says which column holds which
+identity field; normalisers make one person's records comparable; blocking
+rules (:class:`BlockingRule`, :class:`SortedNeighbourhood`) choose candidate
+pairs, counted before any is built; :class:`Comparison` levels say how alike
+two records are field by field; a :class:`FellegiSunter` model learnt
+without labels turns levels into match weights; :func:`cluster_pairs` turns
+scored pairs into one ``customer_id`` per record. :class:`RecordMatcher`
+runs all of it in one call.
 """
 
 from ._blocking import (
@@ -15,7 +17,11 @@ from ._blocking import (
     candidate_pairs,
     count_candidate_pairs,
 )
+from ._cluster import cluster_pairs, link_one_to_one
 from ._compare import MISSING, Comparison, compare_pairs, default_comparisons
+from ._evaluate import evaluate_links, linked_pairs, threshold_curve
+from ._fellegi_sunter import FellegiSunter
+from ._matcher import MatchRule, RecordMatcher, default_blocking
 from ._normalise import (
     LEGAL_FORMS,
     normalise_date,
@@ -33,19 +39,28 @@ __all__ = [
     "ROLES",
     "BlockingRule",
     "Comparison",
+    "FellegiSunter",
+    "MatchRule",
+    "RecordMatcher",
     "RecordSchema",
     "SortedNeighbourhood",
     "blocking_quality",
     "candidate_pairs",
+    "cluster_pairs",
     "compare_pairs",
     "count_candidate_pairs",
+    "default_blocking",
     "default_comparisons",
+    "evaluate_links",
+    "link_one_to_one",
+    "linked_pairs",
     "normalise_date",
     "normalise_email",
     "normalise_name",
     "normalise_organisation",
     "normalise_phone",
     "normalise_postcode",
+    "threshold_curve",
 ]
 
 for _name in __all__:

@@ -77,11 +77,15 @@ class BlockingRule:
         Standardised field names (as produced by ``RecordSchema.standardise``).
     prefix
         If given, compare only the first ``prefix`` characters of each field
-        (e.g. 3 letters of a surname, to survive a typo at its end).
+        (e.g. 3 letters of a surname, to survive a typo at its end); a tuple
+        gives one prefix (or ``None``, the whole value) per field.
     phonetic
         If given, compare a phonetic code of each field (``"soundex"``,
         ``"metaphone"`` or ``"nysiis"``, from jellyfish), so that ``catherine``
         and ``katharine`` share a block.
+    unordered
+        Sort the fields' values before joining them, so the key survives
+        values typed into each other's field (given name and surname swapped).
 
     Examples
     --------
@@ -89,27 +93,39 @@ class BlockingRule:
     'surname+postcode'
     >>> BlockingRule("surname", prefix=3).name
     'surname[:3]'
+    >>> BlockingRule(["date_of_birth", "surname"], prefix=(None, 2)).name
+    'date_of_birth+surname[:2]'
     >>> BlockingRule(["given_name", "surname"], phonetic="nysiis").name
     'nysiis(given_name)+nysiis(surname)'
     """
 
     fields: tuple[str, ...] = field(converter=_names)
-    prefix: int | None = None
+    prefix: int | tuple[int | None, ...] | None = None
     phonetic: Phonetic | None = None
+    unordered: bool = False
 
     @property
     def name(self) -> str:
         """A readable name, used in reports."""
-        cut = "" if self.prefix is None else f"[:{self.prefix}]"
+        cuts = ["" if p is None else f"[:{p}]" for p in self._prefixes()]
         if self.phonetic is None:
-            return "+".join(f"{f}{cut}" for f in self.fields)
-        return "+".join(f"{self.phonetic}({f}){cut}" for f in self.fields)
+            return "+".join(f"{f}{c}" for f, c in zip(self.fields, cuts, strict=False))
+        return "+".join(f"{self.phonetic}({f}){c}" for f, c in zip(self.fields, cuts, strict=False))
+
+    def _prefixes(self) -> tuple[int | None, ...]:
+        if isinstance(self.prefix, tuple):
+            return self.prefix
+        return (self.prefix,) * len(self.fields)
 
     def keys(self, records: pd.DataFrame) -> pd.Series:
         """Return each record's blocking key; records missing any field get NA (no block)."""
         require_columns(records, self.fields, name="records")
-        if self.prefix is not None and self.prefix < 1:
-            msg = f"blocking rule {self.name!r}: prefix must be >= 1 (got {self.prefix})."
+        prefixes = self._prefixes()
+        if len(prefixes) != len(self.fields) or any(p is not None and p < 1 for p in prefixes):
+            msg = (
+                f"blocking rule on {self.fields}: prefix must be >= 1, one per field "
+                f"(got {self.prefix})."
+            )
             raise DataContractError(msg, column=self.fields[0], value=self.prefix)
         if self.phonetic is not None and self.phonetic not in _PHONETIC:
             msg = (
@@ -118,13 +134,22 @@ class BlockingRule:
             )
             raise DataContractError(msg, column=self.fields[0], value=self.phonetic)
         parts = []
-        for name in self.fields:
+        for name, prefix in zip(self.fields, prefixes, strict=True):
             values = records[name].astype("string")
             if self.phonetic is not None:
                 values = _phonetic(values, self.phonetic)
-            if self.prefix is not None:
-                values = values.str[: self.prefix]
+            if prefix is not None:
+                values = values.str[:prefix]
             parts.append(values)
+        if self.unordered and len(parts) > 1:
+            frame = pd.concat(parts, axis=1)
+            complete = frame.notna().all(axis=1).to_numpy()
+            ordered = np.sort(frame[complete].to_numpy(dtype=str), axis=1)
+            parts = [
+                pd.Series(pd.NA, index=records.index, dtype="string") for _ in range(len(parts))
+            ]
+            for column, part in enumerate(parts):
+                part[complete] = ordered[:, column]
         key = parts[0]
         for part in parts[1:]:
             key = key + "\x1f" + part  # NA in any part makes the key NA

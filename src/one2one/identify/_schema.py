@@ -166,7 +166,7 @@ class RecordSchema:
         frame = self.validate(records)
         normalisers = self._normalisers()
         out = {
-            name: normalisers.get(name, normalise_name)(frame[column])
+            name: _once_per_value(frame[column], normalisers.get(name, normalise_name))
             for name, column in self.fields().items()
         }
         result = pd.DataFrame(out)
@@ -192,6 +192,16 @@ class RecordSchema:
     def from_dict(cls, data: Mapping[str, Any]) -> RecordSchema:
         """Rebuild a schema written by :meth:`to_dict`."""
         return cls(**data)
+
+
+def _once_per_value(values: pd.Series, normalise: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Normalise each distinct value once: names, cities and dates repeat a lot."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    done = normalise(pd.Series(uniques, dtype=object)).astype("string").to_numpy()
+    result = pd.Series(pd.NA, index=values.index, dtype="string")
+    present = codes >= 0
+    result[present] = done[codes[present]]
+    return result
 
 
 def _scalar_text(value: object) -> bool:

@@ -1,0 +1,557 @@
+"""The batch pipeline: records -> candidate pairs -> match probabilities -> customers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import as_generator, optional_import, require_frame, require_number
+from ..errors import DataContractError, NotFittedError
+from ._blocking import Blocker, BlockingRule, SortedNeighbourhood, candidate_positions
+from ._blocking import count_candidate_pairs as _count
+from ._cluster import cluster_pairs, link_one_to_one
+from ._compare import Comparison, EncodedField, default_comparisons, encode_fields
+from ._fellegi_sunter import FellegiSunter
+from ._schema import RecordSchema
+
+__all__ = ["MatchRule", "RecordMatcher", "default_blocking"]
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+_TF_FIELDS = ("given_name", "surname", "full_name", "city", "organisation", "street")
+_PROGRESS_FROM = 100_000
+
+
+def _names(fields: Sequence[str] | str) -> tuple[str, ...]:
+    return (fields,) if isinstance(fields, str) else tuple(fields)
+
+
+@attrs.frozen
+class MatchRule:
+    """A deterministic rule: records agreeing exactly on all these fields are one customer.
+
+    Rules run before the model: their pairs are always candidates, count as
+    matches (probability 1) and seed the model's estimate of ``m``. Use them
+    for identifiers you trust, such as a verified e-mail or an account id.
+
+    Examples
+    --------
+    >>> MatchRule("email").name
+    'same email'
+    """
+
+    fields: tuple[str, ...] = attrs.field(converter=_names)
+
+    @property
+    def name(self) -> str:
+        """A readable name, shown in ``matched_by``."""
+        return "same " + " and ".join(self.fields)
+
+
+def default_blocking(fields: Sequence[str]) -> list[Blocker]:
+    """Blocking rules for the declared fields that keep typos in any one field findable.
+
+    Strong identifiers (e-mail, phone, account and tax ids) block alone;
+    names block by their phonetic codes and in sorted order; date of birth
+    and postcode block together with the first letters of a name, so a typo
+    in the other name is still caught. Check the cost with
+    :func:`count_candidate_pairs` on large files.
+    """
+    have = set(fields)
+    rules: list[Blocker] = [
+        BlockingRule(f) for f in ("email", "phone", "account_id", "tax_id") if f in have
+    ]
+    names = [f for f in ("given_name", "surname") if f in have]
+    if len(names) == 2:  # noqa: PLR2004 - given name and surname
+        rules.append(BlockingRule(names, phonetic="nysiis", unordered=True))
+        rules.append(SortedNeighbourhood(["surname", "given_name"], window=4))
+    elif "full_name" in have:
+        rules.append(BlockingRule("full_name", phonetic="nysiis"))
+        rules.append(SortedNeighbourhood("full_name", window=4))
+    if "organisation" in have:
+        rules.append(BlockingRule("organisation", phonetic="nysiis"))
+    for anchor in ("date_of_birth", "postcode"):
+        if anchor in have:
+            rules.extend(BlockingRule([anchor, n], prefix=(None, 2)) for n in names)
+            if not names and "full_name" in have:
+                rules.append(BlockingRule([anchor, "full_name"], prefix=(None, 2)))
+    if "street" in have:
+        rules.extend(BlockingRule(["street", a]) for a in ("postcode", "city") if a in have)
+    if "date_of_birth" in have and "postcode" in have:
+        rules.append(BlockingRule(["date_of_birth", "postcode"]))
+    if not rules:
+        rules = [SortedNeighbourhood(list(fields), window=10)]
+    return rules
+
+
+@attrs.define
+class _Prepared:
+    """Standardised records, their candidate pairs and the pairs' levels."""
+
+    left: pd.DataFrame
+    right: pd.DataFrame | None
+    encoded: dict[str, EncodedField]
+    i: IntArray
+    j: IntArray
+    levels: pd.DataFrame
+    matched_by: NDArray[np.object_]
+
+
+class RecordMatcher(BaseEstimator):  # type: ignore[misc]
+    """Find the records that belong to the same customer, unsupervised by default.
+
+    Records are standardised by the schema, paired by blocking rules,
+    compared field by field and scored by a Fellegi-Sunter model learnt from
+    the data itself (``u`` from random pairs, ``m`` and the prior by EM), with
+    matches on rare names counting more than on common ones. Pairs are then
+    grouped into customers.
+
+    Parameters
+    ----------
+    schema
+        Which column holds which identity field.
+    blocking
+        Blocking rules; :func:`default_blocking` of the declared fields if ``None``.
+    comparisons
+        Field comparisons; :func:`default_comparisons` if ``None``.
+    match_rules
+        Deterministic rules applied first (e.g. ``[MatchRule("email")]``).
+    term_frequency
+        Fields whose exact matches are weighted by how rare the value is;
+        ``None`` means the name, street, city and organisation fields declared.
+    threshold
+        Match probability from which two records are the same customer.
+    group_link
+        Groups of several records merge only if their compared pairs average
+        at least this probability (``None``: plain connected components).
+    one_to_one
+        When linking two files, match each record at most once (both files
+        already free of duplicates).
+    classifier
+        A scikit-learn classifier used instead of Fellegi-Sunter when labels
+        are given to :meth:`fit` (features: one indicator per field level).
+    random_pairs
+        Random pairs drawn to learn ``u``.
+    max_pairs
+        Refuse blocking rules that would produce more candidate pairs.
+    random_state
+        Seed for the random pairs.
+    estimate_u
+        Re-estimate ``u`` among candidate pairs by EM (see :class:`FellegiSunter`).
+    swapped_names
+        Compare given name with surname and surname with given name too, and
+        keep the better reading: forms get the two the wrong way round.
+    progress
+        Show a progress bar over the steps (``None``: from 100,000 records, if
+        tqdm is installed).
+
+    Examples
+    --------
+    >>> from one2one.datasets import load_febrl
+    >>> from one2one.identify import RecordMatcher, RecordSchema
+    >>> schema = RecordSchema(
+    ...     record_id="rec_id", given_name="given_name", surname="surname",
+    ...     street="address_1", postcode="postcode", city="suburb",
+    ...     date_of_birth="date_of_birth", account_id="soc_sec_id",
+    ... )
+    >>> records = load_febrl("dataset1").records.reset_index()
+    >>> customer_id = RecordMatcher(schema).fit_predict(records)
+    >>> customer_id.nunique()  # 500 people; one pair's duplicate is too damaged to tell
+    501
+    """
+
+    def __init__(
+        self,
+        schema: RecordSchema,
+        *,
+        blocking: Sequence[Blocker] | None = None,
+        comparisons: Sequence[Comparison] | None = None,
+        match_rules: Sequence[MatchRule] = (),
+        term_frequency: Sequence[str] | None = None,
+        threshold: float = 0.9,
+        group_link: float | None = 0.5,
+        one_to_one: bool = False,
+        classifier: Any = None,
+        random_pairs: int = 1_000_000,
+        max_pairs: int = 50_000_000,
+        random_state: int | None = 0,
+        progress: bool | None = None,
+        estimate_u: bool = True,
+        swapped_names: bool = True,
+    ) -> None:
+        self.swapped_names = swapped_names
+        self.estimate_u = estimate_u
+        self.schema = schema
+        self.blocking = blocking
+        self.comparisons = comparisons
+        self.match_rules = match_rules
+        self.term_frequency = term_frequency
+        self.threshold = threshold
+        self.group_link = group_link
+        self.one_to_one = one_to_one
+        self.classifier = classifier
+        self.random_pairs = random_pairs
+        self.max_pairs = max_pairs
+        self.random_state = random_state
+        self.progress = progress
+
+    # -- fitting ------------------------------------------------------------
+    def fit(
+        self,
+        records: pd.DataFrame,
+        other: pd.DataFrame | None = None,
+        *,
+        labels: pd.DataFrame | None = None,
+    ) -> RecordMatcher:
+        """Learn how much each field's agreement says about a match.
+
+        Parameters
+        ----------
+        records
+            The records to deduplicate, or the left file when linking.
+        other
+            The right file, when linking two files.
+        labels
+            Known matching pairs (two columns of record ids, left then right):
+            a supervised fit. Candidate pairs not listed count as non-matches.
+        """
+        self._fit_prepared(self._prepare(records, other), labels)
+        return self
+
+    def _fit_prepared(self, prepared: _Prepared, labels: pd.DataFrame | None) -> None:
+        self._validate_config()
+        comparisons = self.comparisons_
+        self.term_frequencies_ = {
+            name: _shares(prepared.encoded[name]) for name in self._tf_fields(prepared.left)
+        }
+        if labels is not None:
+            truth = self._label(prepared, labels)
+            if self.classifier is not None:
+                self.model_ = FellegiSunter(comparisons).fit(prepared.levels, labels=truth)
+                self.classifier_ = clone(self.classifier).fit(
+                    _one_hot(prepared.levels, comparisons), truth
+                )
+                return
+            self.model_ = FellegiSunter(comparisons).fit(prepared.levels, labels=truth)
+            return
+        random_levels = self._random_levels(prepared)
+        known = prepared.matched_by != "model"
+        self.model_ = FellegiSunter(comparisons, estimate_u=self.estimate_u).fit(
+            prepared.levels, random_levels, known_matches=known
+        )
+
+    def _validate_config(self) -> None:
+        require_number(self.threshold, name="threshold", low=0.0, high=1.0)
+        if self.group_link is not None:
+            require_number(self.group_link, name="group_link", low=0.0, high=1.0)
+        require_number(self.random_pairs, name="random_pairs", low=1, integer=True)
+
+    def _prepare(self, records: pd.DataFrame, other: pd.DataFrame | None) -> _Prepared:
+        with self._steps(len(require_frame(records, name="records"))) as step:
+            step("standardise")
+            left = self.schema.standardise(records)
+            right = None if other is None else self.schema.standardise(other)
+            fields = list(left.columns)
+            self.fields_ = fields
+            self.comparisons_ = list(
+                default_comparisons(fields) if self.comparisons is None else self.comparisons
+            )
+            step("block")
+            rules = list(default_blocking(fields) if self.blocking is None else self.blocking)
+            exact = [BlockingRule(rule.fields) for rule in self.match_rules]
+            counts = _count(left, [*rules, *exact], other=right)
+            if counts["pairs"].sum() > self.max_pairs:
+                worst = str(counts["pairs"].idxmax())
+                msg = (
+                    f"the blocking rules would produce up to {int(counts['pairs'].sum()):,} "
+                    f"pairs (max_pairs={self.max_pairs:,}); rule {worst!r} alone gives "
+                    f"{int(counts['pairs'].max()):,}. Use stricter blocking rules."
+                )
+                raise DataContractError(msg, column=worst, value=int(counts["pairs"].sum()))
+            i, j = candidate_positions(left, [*rules, *exact], other=right)
+            step("compare")
+            encoded = encode_fields(
+                left,
+                sorted({*fields, *(f for r in self.match_rules for f in r.fields)}),
+                other=right,
+            )
+            levels = pd.DataFrame(
+                {
+                    c.field: c.compare_codes(
+                        encoded[c.field].left[i],
+                        encoded[c.field].right[j],
+                        encoded[c.field].uniques,
+                    )
+                    for c in self.comparisons_
+                }
+            )
+            if self.swapped_names:
+                _unswap_names(levels, encoded, i, j, self.comparisons_)
+            matched_by = np.full(len(i), "model", dtype=object)
+            for rule in reversed(self.match_rules):
+                hit = np.ones(len(i), dtype=bool)
+                for name in rule.fields:
+                    a, b = encoded[name].left[i], encoded[name].right[j]
+                    hit &= (a == b) & (a >= 0)
+                matched_by[hit] = rule.name
+            step("score")
+        return _Prepared(left, right, encoded, i, j, levels, matched_by)
+
+    @contextlib.contextmanager
+    def _steps(self, n_records: int) -> Iterator[Any]:
+        show = self.progress if self.progress is not None else n_records >= _PROGRESS_FROM
+        bar = None
+        if show:
+            try:
+                tqdm = optional_import("tqdm.auto", extra="progress", feature="Progress bars").tqdm
+                bar = tqdm(total=4, desc="matching", leave=False)
+            except ImportError:
+                bar = None
+
+        def step(name: str) -> None:
+            if bar is not None:
+                bar.set_postfix_str(name)
+                bar.update(1)
+
+        try:
+            yield step
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _tf_fields(self, left: pd.DataFrame) -> list[str]:
+        wanted = _TF_FIELDS if self.term_frequency is None else tuple(self.term_frequency)
+        compared = {c.field: c for c in self.comparisons_}
+        return [f for f in wanted if f in left.columns and f in compared]
+
+    def _random_levels(self, prepared: _Prepared) -> pd.DataFrame:
+        """Levels of random pairs: nearly all non-matches, so their level shares are ``u``."""
+        rng = as_generator(self.random_state)
+        n_left = len(prepared.left)
+        n_right = n_left if prepared.right is None else len(prepared.right)
+        total = n_left * (n_left - 1) // 2 if prepared.right is None else n_left * n_right
+        draws = int(min(self.random_pairs, max(total, 1)))
+        a = rng.integers(0, n_left, size=draws)
+        b = rng.integers(0, n_right, size=draws)
+        if prepared.right is None:
+            keep = a != b
+            a, b = a[keep], b[keep]
+        return pd.DataFrame(
+            {
+                c.field: c.compare_codes(
+                    prepared.encoded[c.field].left[a],
+                    prepared.encoded[c.field].right[b],
+                    prepared.encoded[c.field].uniques,
+                )
+                for c in self.comparisons_
+            }
+        )
+
+    def _label(self, prepared: _Prepared, labels: pd.DataFrame) -> NDArray[np.bool_]:
+        frame = require_frame(labels, name="labels")
+        if frame.shape[1] < 2:  # noqa: PLR2004 - two record ids per pair
+            msg = "labels must have two columns of record ids (left, right)."
+            raise DataContractError(msg, column="labels")
+        right = prepared.left if prepared.right is None else prepared.right
+        a = prepared.left.index.get_indexer(pd.Index(frame.iloc[:, 0].astype("string")))
+        b = right.index.get_indexer(pd.Index(frame.iloc[:, 1].astype("string")))
+        if prepared.right is None:
+            a, b = np.minimum(a, b), np.maximum(a, b)
+        known = a * len(right) + b
+        return np.isin(prepared.i * len(right) + prepared.j, known[(a >= 0) & (b >= 0)])
+
+    # -- scoring ------------------------------------------------------------
+    def predict_pairs(
+        self, records: pd.DataFrame, other: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Score every candidate pair.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``left``, ``right`` (record ids), ``match_weight`` (log2 Bayes
+            factor, term frequencies included), ``match_probability`` and
+            ``matched_by`` (the deterministic rule that fired, or ``"model"``).
+        """
+        self._check_fitted()
+        return self._score(self._prepare(records, other))
+
+    def _score(self, prepared: _Prepared) -> pd.DataFrame:
+        weight = self.model_.match_weight(prepared.levels)
+        for name in self.term_frequencies_:
+            weight += self._tf_adjustment(prepared, name)
+        if hasattr(self, "classifier_"):
+            probability = self.classifier_.predict_proba(
+                _one_hot(prepared.levels, self.comparisons_)
+            )[:, 1]
+        else:
+            probability = self.model_.probability(weight)
+        ruled = prepared.matched_by != "model"
+        probability = np.where(ruled, 1.0, probability)
+        right = prepared.left if prepared.right is None else prepared.right
+        return pd.DataFrame(
+            {
+                "left": prepared.left.index[prepared.i],
+                "right": right.index[prepared.j],
+                "match_weight": weight,
+                "match_probability": probability,
+                "matched_by": pd.array(prepared.matched_by, dtype="string"),
+            }
+        )
+
+    def _tf_adjustment(self, prepared: _Prepared, name: str) -> FloatArray:
+        """``log2(u_exact / share of the value)`` on exact agreements: rare values weigh more."""
+        field = prepared.encoded[name]
+        a = field.left[prepared.i]
+        exact = (prepared.levels[name].to_numpy() == 0) & (a >= 0)
+        shares = self.term_frequencies_[name]
+        floor = 1.0 / max(int(field.counts().sum()), 1)
+        per_value = (
+            pd.Series(shares)
+            .reindex(field.uniques, fill_value=floor)
+            .to_numpy(dtype=float, na_value=floor)
+        )
+        u_exact = float(self.model_.random_u_[name][0])
+        table = self.model_.weights_table()
+        weights = table.loc[table["field"] == name, "match_weight"].to_numpy()
+        # an exact match on a common value still counts at least as a near match
+        lowest = weights[1] - weights[0] if len(weights) > 2 else -np.inf  # noqa: PLR2004
+        adjustment = np.zeros(len(a))
+        raw = np.log2(u_exact / np.maximum(per_value[a[exact]], floor))
+        adjustment[exact] = np.maximum(raw, lowest)
+        return adjustment
+
+    def predict(self, records: pd.DataFrame, other: pd.DataFrame | None = None) -> pd.Series:
+        """Return a ``customer_id`` for every record.
+
+        For deduplication the result is indexed by record id. When linking, it
+        is indexed by ``(source, record_id)`` with ``source`` ``"left"`` or
+        ``"right"``.
+        """
+        self._check_fitted()
+        return self._customers(self._prepare(records, other))
+
+    def fit_predict(
+        self,
+        records: pd.DataFrame,
+        other: pd.DataFrame | None = None,
+        *,
+        labels: pd.DataFrame | None = None,
+    ) -> pd.Series:
+        """Fit on the records and return their ``customer_id`` (see :meth:`predict`)."""
+        prepared = self._prepare(records, other)
+        self._fit_prepared(prepared, labels)
+        return self._customers(prepared)
+
+    def _customers(self, prepared: _Prepared) -> pd.Series:
+        pairs = self._score(prepared)
+        if prepared.right is None:
+            return cluster_pairs(
+                pairs, prepared.left.index, threshold=self.threshold, group_link=self.group_link
+            )
+        ids = pd.Index(
+            [*("left:" + prepared.left.index), *("right:" + prepared.right.index)],
+            dtype="string",
+        )
+        tagged = pairs.assign(left="left:" + pairs["left"], right="right:" + pairs["right"])
+        if self.one_to_one:
+            tagged = link_one_to_one(tagged, threshold=self.threshold)
+        customer = cluster_pairs(
+            tagged,
+            ids,
+            threshold=self.threshold,
+            group_link=None if self.one_to_one else self.group_link,
+        )
+        source = ["left"] * len(prepared.left) + ["right"] * len(prepared.right)
+        record = [*prepared.left.index, *prepared.right.index]
+        index = pd.MultiIndex.from_arrays([source, record], names=["source", "record_id"])
+        return pd.Series(customer.to_numpy(), index=index, name="customer_id", dtype="string")
+
+    def _check_fitted(self) -> None:
+        try:
+            check_is_fitted(self, ["model_", "term_frequencies_"])
+        except Exception as error:
+            msg = "this RecordMatcher is not fitted yet; call fit() first."
+            raise NotFittedError(msg) from error
+
+    def weights_table(self) -> pd.DataFrame:
+        """Return ``m``, ``u`` and the match weight of every level of every field."""
+        self._check_fitted()
+        return self.model_.weights_table()
+
+    def term_frequency_of(self, field: str, value: str) -> float | None:
+        """Share of records holding ``value`` in ``field`` at fit time (``None`` if not tracked)."""
+        self._check_fitted()
+        shares: Mapping[str, float] | None = self.term_frequencies_.get(field)
+        if shares is None:
+            return None
+        return float(shares.get(value, 0.0))
+
+
+def _unswap_names(
+    levels: pd.DataFrame,
+    encoded: dict[str, EncodedField],
+    i: IntArray,
+    j: IntArray,
+    comparisons: Sequence[Comparison],
+) -> None:
+    """Where given name and surname agree better crosswise, use the crosswise levels."""
+    by_field = {c.field: c for c in comparisons}
+    if "given_name" not in by_field or "surname" not in by_field:
+        return
+    given, surname = encoded["given_name"], encoded["surname"]
+    codes, distinct = pd.factorize(
+        pd.Series(np.concatenate([given.uniques, surname.uniques]), dtype="string")
+    )
+    joint = np.asarray(distinct, dtype=object)
+    shift = len(given.uniques)
+
+    def recode(values: IntArray, offset: int) -> IntArray:
+        out = np.full(values.shape, -1, dtype=np.int64)
+        present = values >= 0
+        out[present] = codes[values[present] + offset]
+        return out
+
+    cross_given = by_field["given_name"].compare_codes(
+        recode(given.left[i], 0), recode(surname.right[j], shift), joint
+    )
+    cross_surname = by_field["surname"].compare_codes(
+        recode(surname.left[i], shift), recode(given.right[j], 0), joint
+    )
+    worst = len(by_field["given_name"].levels) + len(by_field["surname"].levels)
+    direct_given = levels["given_name"].to_numpy()
+    direct_surname = levels["surname"].to_numpy()
+    direct = np.where(direct_given < 0, worst, direct_given) + np.where(
+        direct_surname < 0, worst, direct_surname
+    )
+    cross = np.where(cross_given < 0, worst, cross_given) + np.where(
+        cross_surname < 0, worst, cross_surname
+    )
+    better = cross < direct
+    levels.loc[better, "given_name"] = cross_given[better]
+    levels.loc[better, "surname"] = cross_surname[better]
+
+
+def _shares(field: EncodedField) -> dict[str, float]:
+    """Share of non-missing records holding each value."""
+    counts = field.counts()
+    total = max(int(counts.sum()), 1)
+    return {str(v): float(c) / total for v, c in zip(field.uniques, counts, strict=True) if c}
+
+
+def _one_hot(levels: pd.DataFrame, comparisons: Sequence[Comparison]) -> NDArray[np.float64]:
+    """One indicator column per field level (missing: all zero)."""
+    columns: list[NDArray[np.bool_]] = []
+    for comparison in comparisons:
+        values = levels[comparison.field].to_numpy()
+        columns.extend((values == level) for level in range(len(comparison.levels)))
+    return np.column_stack(columns).astype(float)

@@ -1,0 +1,101 @@
+"""The batch pipeline against Febrl's ground truth, unsupervised, default settings."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from one2one.datasets import load_febrl
+from one2one.errors import DataContractError, NotFittedError
+from one2one.identify import (
+    BlockingRule,
+    MatchRule,
+    RecordMatcher,
+    RecordSchema,
+    evaluate_links,
+    threshold_curve,
+)
+
+SCHEMA = RecordSchema(
+    record_id="rec_id",
+    given_name="given_name",
+    surname="surname",
+    street="address_1",
+    postcode="postcode",
+    city="suburb",
+    date_of_birth="date_of_birth",
+    account_id="soc_sec_id",
+)
+
+
+@pytest.mark.parametrize("name", ["dataset1", "dataset2"])
+def test_febrl_deduplication_unsupervised_reaches_f1_099(name):
+    data = load_febrl(name)
+    customer_id = RecordMatcher(SCHEMA).fit_predict(data.records.reset_index())
+    scores = evaluate_links(customer_id, data.true_links)
+    assert scores["f1"] >= 0.99, scores
+    assert scores["precision"] >= 0.99, scores
+    assert scores["recall"] >= 0.99, scores
+
+
+def test_febrl_linking_4a_to_4b_unsupervised_reaches_f1_0998():
+    data = load_febrl("dataset4")
+    matcher = RecordMatcher(SCHEMA)
+    customer_id = matcher.fit_predict(data.left.reset_index(), data.right.reset_index())
+    scores = evaluate_links(customer_id, data.true_links)
+    assert scores["f1"] >= 0.998, scores
+    assert scores["precision"] >= 0.998, scores
+    assert scores["recall"] >= 0.998, scores
+    # the learnt weights make sense: agreeing on an id says far more than disagreeing
+    table = matcher.weights_table().set_index(["field", "level"])["match_weight"]
+    assert table["account_id", "exact"] > 10
+    assert table["account_id", "different"] < 0
+
+
+def test_supervised_paths_learn_from_labels():
+    data = load_febrl("dataset1")
+    records = data.records.reset_index()
+    for matcher in (RecordMatcher(SCHEMA), RecordMatcher(SCHEMA, classifier=LogisticRegression())):
+        customer_id = matcher.fit_predict(records, labels=data.true_links)
+        assert evaluate_links(customer_id, data.true_links)["f1"] >= 0.99
+
+
+def test_match_rules_fire_first_and_count_as_certain():
+    records = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "name": ["ann lee", "zoe park", "bob ray"],
+            "email": ["x@y.com", "x@y.com", "q@y.com"],
+        }
+    )
+    schema = RecordSchema(record_id="id", full_name="name", email="email")
+    matcher = RecordMatcher(schema, match_rules=[MatchRule("email")]).fit(records)
+    pairs = matcher.predict_pairs(records).set_index(["left", "right"])
+    assert pairs.loc[("a", "b"), "matched_by"] == "same email"
+    assert pairs.loc[("a", "b"), "match_probability"] == 1.0
+    customer_id = matcher.predict(records)
+    assert customer_id["a"] == customer_id["b"] != customer_id["c"]
+
+
+def test_threshold_curve_trades_precision_for_recall():
+    data = load_febrl("dataset1")
+    records = data.records.reset_index()
+    matcher = RecordMatcher(SCHEMA).fit(records)
+    curve = threshold_curve(matcher.predict_pairs(records), data.true_links)
+    assert (np.diff(curve["recall"]) <= 1e-12).all()
+    assert curve["pairs"].is_monotonic_decreasing
+    assert curve["f1"].max() > 0.99
+
+
+def test_not_fitted_and_bad_configuration_are_refused():
+    records = load_febrl("dataset1").records.reset_index()
+    with pytest.raises(NotFittedError):
+        RecordMatcher(SCHEMA).predict(records)
+    with pytest.raises(DataContractError, match="threshold"):
+        RecordMatcher(SCHEMA, threshold=1.5).fit(records)
+    with pytest.raises(DataContractError, match="max_pairs"):
+        RecordMatcher(SCHEMA, blocking=[BlockingRule("city")], max_pairs=10).fit(records)
+    with pytest.raises(DataContractError, match="missing required column"):
+        RecordMatcher(SCHEMA).fit(records.drop(columns="surname"))
+    with pytest.raises(DataContractError, match="empty"):
+        RecordMatcher(SCHEMA).fit(records.iloc[:0])
