@@ -2,6 +2,8 @@
 
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from one2one.datasets import load_febrl
 from one2one.errors import DataContractError
@@ -72,3 +74,38 @@ def test_a_schema_must_declare_something():
         RecordSchema(record_id="id").validate(pd.DataFrame({"id": [1]}))
     with pytest.raises(DataContractError, match="clash"):
         RecordSchema(record_id="id", email="m", custom={"email": "x"}).fields()
+
+
+@settings(max_examples=50)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "name": st.one_of(st.none(), st.text(max_size=12)),
+                "mail": st.one_of(st.none(), st.sampled_from(["A.b+x@GMail.com", "x", "q@r.io"])),
+                "tel": st.one_of(st.none(), st.text(alphabet="0123456789 +()", max_size=14)),
+                "born": st.one_of(st.none(), st.sampled_from(["01/02/1990", "19900201", "bad"])),
+            }
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_one_record_is_standardised_exactly_like_a_batch(rows):
+    schema = RecordSchema(
+        record_id="id",
+        surname="name",
+        email="mail",
+        phone="tel",
+        date_of_birth="born",
+        email_provider_rules=True,
+        phone_country_code="61",
+    )
+    frame = pd.DataFrame(rows).assign(id=[f"r{i}" for i in range(len(rows))])
+    frame = frame.assign(name=frame["name"].fillna("x").where(frame.index > 0, "ann"))
+    assume(frame[["mail", "tel", "born"]].notna().any().all())  # else refused, tested above
+    batch = schema.standardise(frame)
+    for position, row in enumerate(rows):
+        one = schema.standardise_one({**row, "name": frame["name"].iloc[position]})
+        expected = batch.iloc[position]
+        assert {k: (None if pd.isna(v) else v) for k, v in expected.items()} == one

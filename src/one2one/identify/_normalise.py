@@ -1,16 +1,22 @@
 """Normalisers: the same person written the same way, whatever the channel typed.
 
 Every normaliser takes and returns a pandas Series of strings (pandas
-``string`` dtype), works on the whole column at once, and keeps missing
-values missing: a blank field says nothing about a match, so it must not
-become an empty string that compares equal to another blank.
+``string`` dtype) and keeps missing values missing: a blank field says
+nothing about a match, so it must not become an empty string that compares
+equal to another blank. Each is written once, for one value, and applied
+once per distinct value of a column (names, cities and dates repeat a lot);
+the identity resolver uses the same one-value functions, so a record typed
+into a web form is normalised exactly like the batch it is matched against.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -33,26 +39,112 @@ LEGAL_FORMS: frozenset[str] = frozenset(
 """Legal-form words dropped from organisation names (``Acme Ltd`` = ``ACME Limited``)."""
 
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
+_QUOTES = re.compile("['\u2019`]")  # straight, curly, grave
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
+_SPACES = re.compile(r"\s+")
+_EMAIL = re.compile(r"[^@]+@[^@]+\.[^@]+")
+_DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y")
+_MIN_PHONE_DIGITS = 6
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Strings with NA for missing and for blanks, NFKC-folded and trimmed."""
-    text = values.astype("string").str.normalize("NFKC").str.strip()
-    return text.mask(text == "")
+def _clean(value: object) -> str | None:
+    """Text NFKC-folded and trimmed; missing and blank become ``None``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
 
 
-def _finish(text: pd.Series) -> pd.Series:
-    """Recompose characters that earlier steps brought together, and blank -> NA."""
-    done = text.astype("string").str.normalize("NFKC")
-    return done.mask(done == "")
+def _finish(text: str | None) -> str | None:
+    """Recompose characters that earlier steps brought together; blank -> ``None``."""
+    if text is None:
+        return None
+    return unicodedata.normalize("NFKC", text) or None
 
 
-def _strip_accents(text: pd.Series) -> pd.Series:
-    def fold(value: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", value)
-        return "".join(c for c in decomposed if not unicodedata.combining(c))
+def name_value(value: object) -> str | None:
+    """Normalise one personal name (see :func:`normalise_name`)."""
+    text = _clean(value)
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    text = _PUNCTUATION.sub(" ", _QUOTES.sub("", text))
+    return _finish(_SPACES.sub(" ", text).strip())
 
-    return text.map(fold, na_action="ignore").astype("string")
+
+def organisation_value(value: object) -> str | None:
+    """Normalise one organisation name (see :func:`normalise_organisation`)."""
+    name = name_value(value)
+    if name is None:
+        return None
+    parts = name.replace("&", " ").split()
+    kept = [p for p in parts if p not in LEGAL_FORMS]
+    return _finish(" ".join(kept) if kept else " ".join(parts))
+
+
+def email_value(value: object, *, provider_rules: bool = False) -> str | None:
+    """Normalise one e-mail address (see :func:`normalise_email`)."""
+    text = _clean(value)
+    if text is None:
+        return None
+    text = _SPACES.sub("", text.lower())
+    if not _EMAIL.fullmatch(text):
+        return None
+    if provider_rules:
+        local, domain = text.rsplit("@", 1)
+        domain = domain.replace("googlemail.com", "gmail.com")
+        if domain in _GMAIL:
+            local = local.split("+", 1)[0].replace(".", "")
+        text = f"{local}@{domain}"
+    return _finish(text)
+
+
+def phone_value(value: object, *, country_code: str | None = None) -> str | None:
+    """Normalise one phone number (see :func:`normalise_phone`)."""
+    text = _clean(value)
+    if text is None:
+        return None
+    international = text.startswith(("+", "00"))
+    digits = re.sub(r"\D", "", text.replace("(0)", ""))
+    if international and text.startswith("00"):
+        digits = digits[2:]
+    if not international and country_code is not None:
+        digits = re.sub(r"\D", "", country_code) + digits.lstrip("0")
+        international = True
+    if len(digits) < _MIN_PHONE_DIGITS:
+        return None
+    return _finish("+" + digits if international else digits)
+
+
+def postcode_value(value: object) -> str | None:
+    """Normalise one postcode or identifier (see :func:`normalise_postcode`)."""
+    text = _clean(value)
+    if text is None:
+        return None
+    return _finish(re.sub(r"[\s\-]", "", text.upper()))
+
+
+def date_value(value: object, *, day_first: bool = True) -> str | None:
+    """Normalise one date to ``YYYY-MM-DD`` (see :func:`normalise_date`)."""
+    text = _clean(value)
+    if text is None:
+        return None
+    slashed = ("%d/%m/%Y", "%d-%m-%Y") if day_first else ("%m/%d/%Y", "%m-%d-%Y")
+    for fmt in (*_DATE_FORMATS, *slashed):
+        try:
+            parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 - a calendar date, no zone
+        except ValueError:
+            continue
+        return f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}"
+    return None
+
+
+def per_value(values: pd.Series, normalise: Callable[[object], str | None]) -> pd.Series:
+    """Apply a one-value normaliser once per distinct value of a column."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    done = np.array([normalise(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(done[codes], index=values.index, dtype="string")  # code -1 -> None
 
 
 def normalise_name(values: pd.Series) -> pd.Series:
@@ -67,11 +159,7 @@ def normalise_name(values: pd.Series) -> pd.Series:
     >>> normalise_name(pd.Series(["  O'Brien-Smith ", "JOSÉ", None, " "])).tolist()
     ['obrien smith', 'jose', <NA>, <NA>]
     """
-    text = _strip_accents(_text(values)).str.lower()
-    text = text.str.replace("['\u2019`]", "", regex=True)  # straight, curly, grave
-    text = text.str.replace(r"[^\w\s]|_", " ", regex=True)
-    text = text.str.replace(r"\s+", " ", regex=True).str.strip()
-    return _finish(text)
+    return per_value(values, name_value)
 
 
 def normalise_organisation(values: pd.Series) -> pd.Series:
@@ -83,13 +171,7 @@ def normalise_organisation(values: pd.Series) -> pd.Series:
     >>> normalise_organisation(pd.Series(["ACME Ltd.", "Acme Limited", "Müller GmbH & Co. KG"])).tolist()
     ['acme', 'acme', 'muller']
     """  # noqa: E501
-    words = normalise_name(values).str.replace("&", " ", regex=False).str.split()
-
-    def drop_forms(parts: list[str]) -> str | None:
-        kept = [p for p in parts if p not in LEGAL_FORMS]
-        return " ".join(kept) if kept else " ".join(parts) or None
-
-    return _finish(words.map(drop_forms, na_action="ignore"))
+    return per_value(values, organisation_value)
 
 
 def normalise_email(values: pd.Series, *, provider_rules: bool = False) -> pd.Series:
@@ -107,18 +189,7 @@ def normalise_email(values: pd.Series, *, provider_rules: bool = False) -> pd.Se
     >>> normalise_email(emails, provider_rules=True).tolist()
     ['joann@gmail.com', <NA>, <NA>]
     """
-    text = _text(values).str.lower().str.replace(r"\s+", "", regex=True)
-    valid = text.str.fullmatch(r"[^@]+@[^@]+\.[^@]+").fillna(value=False).astype(bool)
-    text = text.where(valid)
-    if provider_rules:
-        parts = text.str.rsplit("@", n=1, expand=True)
-        if parts.shape[1] == 2:  # noqa: PLR2004 - local part and domain
-            local, domain = parts[0], parts[1].replace("googlemail.com", "gmail.com")
-            gmail = domain.isin(_GMAIL).fillna(value=False).astype(bool)
-            cleaned = local.str.split("+", n=1).str[0].str.replace(".", "", regex=False)
-            local = local.where(~gmail, cleaned)
-            text = (local + "@" + domain).astype("string")
-    return _finish(text)
+    return per_value(values, lambda v: email_value(v, provider_rules=provider_rules))
 
 
 def normalise_phone(values: pd.Series, *, country_code: str | None = None) -> pd.Series:
@@ -136,20 +207,7 @@ def normalise_phone(values: pd.Series, *, country_code: str | None = None) -> pd
     >>> normalise_phone(phones, country_code="44").tolist()
     ['+442079460958', '+442079460958', '+442079460958', <NA>]
     """
-    text = _text(values)
-    international = text.str.match(r"^\s*(\+|00)").fillna(value=False).astype(bool)
-    text = text.str.replace(r"\(0\)", "", regex=True)
-    digits = text.str.replace(r"\D", "", regex=True)
-    digits = digits.where(~(international & digits.str.startswith("00")), digits.str[2:])
-    national = ~international
-    if country_code is not None:
-        code = re.sub(r"\D", "", country_code)
-        trunk = digits.str.lstrip("0")
-        digits = digits.where(~national, code + trunk)
-        international = international | national
-    result = digits.where(~international, "+" + digits)
-    short = digits.str.len() < 6  # noqa: PLR2004 - shortest plausible phone number
-    return _finish(result.mask(short.fillna(value=False).astype(bool)))
+    return per_value(values, lambda v: phone_value(v, country_code=country_code))
 
 
 def normalise_postcode(values: pd.Series) -> pd.Series:
@@ -161,10 +219,7 @@ def normalise_postcode(values: pd.Series) -> pd.Series:
     >>> normalise_postcode(pd.Series([" sw1a 1aa", "12-345", ""])).tolist()
     ['SW1A1AA', '12345', <NA>]
     """
-    return _finish(_text(values).str.upper().str.replace(r"[\s\-]", "", regex=True))
-
-
-_DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y")
+    return per_value(values, postcode_value)
 
 
 def normalise_date(values: pd.Series, *, day_first: bool = True) -> pd.Series:
@@ -181,14 +236,4 @@ def normalise_date(values: pd.Series, *, day_first: bool = True) -> pd.Series:
     >>> normalise_date(pd.Series(["19650310", "10/03/1965", "1965-3-10", "19651332", None])).tolist()
     ['1965-03-10', '1965-03-10', '1965-03-10', <NA>, <NA>]
     """  # noqa: E501
-    text = _text(values)
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")  # years 1..9999
-    slashed = ("%d/%m/%Y", "%d-%m-%Y") if day_first else ("%m/%d/%Y", "%m-%d-%Y")
-    for fmt in (*_DATE_FORMATS, *slashed):
-        missing = parsed.isna() & text.notna()
-        if not missing.any():
-            break
-        attempt = pd.to_datetime(text[missing], format=fmt, errors="coerce")
-        parsed = parsed.fillna(attempt.astype("datetime64[s]"))
-    result: pd.Series = parsed.dt.strftime("%Y-%m-%d").astype("string")
-    return result
+    return per_value(values, lambda v: date_value(v, day_first=day_first))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -12,12 +13,13 @@ from attrs import asdict, field, frozen
 from .._validation import require_columns, require_frame, require_no_missing, require_unique
 from ..errors import DataContractError
 from ._normalise import (
-    normalise_date,
-    normalise_email,
-    normalise_name,
-    normalise_organisation,
-    normalise_phone,
-    normalise_postcode,
+    date_value,
+    email_value,
+    name_value,
+    organisation_value,
+    per_value,
+    phone_value,
+    postcode_value,
 )
 
 __all__ = ["ROLES", "RecordSchema"]
@@ -166,22 +168,35 @@ class RecordSchema:
         frame = self.validate(records)
         normalisers = self._normalisers()
         out = {
-            name: _once_per_value(frame[column], normalisers.get(name, normalise_name))
+            name: per_value(frame[column], normalisers.get(name, name_value))
             for name, column in self.fields().items()
         }
         result = pd.DataFrame(out)
         result.index = pd.Index(frame[self.record_id].astype("string"), name="record_id")
         return result
 
-    def _normalisers(self) -> dict[str, Callable[[pd.Series], pd.Series]]:
+    def _normalisers(self) -> dict[str, Callable[[object], str | None]]:
+        """Return the one-value normaliser of each built-in field (custom fields: names)."""
         return {
-            "email": lambda s: normalise_email(s, provider_rules=self.email_provider_rules),
-            "phone": lambda s: normalise_phone(s, country_code=self.phone_country_code),
-            "postcode": normalise_postcode,
-            "date_of_birth": lambda s: normalise_date(s, day_first=self.day_first),
-            "account_id": normalise_postcode,
-            "tax_id": normalise_postcode,
-            "organisation": normalise_organisation,
+            "email": functools.partial(email_value, provider_rules=self.email_provider_rules),
+            "phone": functools.partial(phone_value, country_code=self.phone_country_code),
+            "postcode": postcode_value,
+            "date_of_birth": functools.partial(date_value, day_first=self.day_first),
+            "account_id": postcode_value,
+            "tax_id": postcode_value,
+            "organisation": organisation_value,
+        }
+
+    def standardise_one(self, record: Mapping[str, object]) -> dict[str, str | None]:
+        """Normalise one record given as ``{column: value}`` (for resolving it live).
+
+        Columns not in the record count as missing; no other check is made,
+        so this stays fast enough for one web sign-up at a time.
+        """
+        normalisers = self._normalisers()
+        return {
+            name: normalisers.get(name, name_value)(record.get(column))
+            for name, column in self.fields().items()
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,16 +207,6 @@ class RecordSchema:
     def from_dict(cls, data: Mapping[str, Any]) -> RecordSchema:
         """Rebuild a schema written by :meth:`to_dict`."""
         return cls(**data)
-
-
-def _once_per_value(values: pd.Series, normalise: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Normalise each distinct value once: names, cities and dates repeat a lot."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    done = normalise(pd.Series(uniques, dtype=object)).astype("string").to_numpy()
-    result = pd.Series(pd.NA, index=values.index, dtype="string")
-    present = codes >= 0
-    result[present] = done[codes[present]]
-    return result
 
 
 def _scalar_text(value: object) -> bool:
