@@ -90,3 +90,13 @@ def test_comparing_codes_gives_the_levels_of_comparing_values(rows):
             comparison.compare_codes(field.left, field.right, field.uniques),
             comparison.compare(left[comparison.field], right[comparison.field]),
         )
+
+
+@settings(max_examples=60)
+@given(names, st.lists(names, max_size=12), days, st.lists(days, max_size=12))
+def test_one_value_against_many_gives_the_levels_of_pairs(name, others, day, other_days):
+    for comparison in COMPARISONS:
+        value, values = (name, others) if comparison.field == "name" else (day, other_days)
+        got = comparison.compare_one(value, np.asarray(values, dtype=object))
+        expected = comparison.compare(_series([value] * len(values)), _series(values))
+        np.testing.assert_array_equal(got, expected)

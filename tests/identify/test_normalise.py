@@ -45,7 +45,8 @@ birth_dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 
 @given(birth_dates)
 def test_dates_in_any_supported_format_agree(day):
-    forms = [day.strftime(f) for f in ("%Y%m%d", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")]
+    formats = ("%Y%m%d", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y")
+    forms = [day.strftime(f) for f in formats]
     assert set(normalise_date(pd.Series(forms)).tolist()) == {day.isoformat()}
 
 

@@ -9,29 +9,37 @@ Real data (all small, shipped inside the package, no download):
 * :func:`load_febrl`: person records with known duplicates (identity resolution).
 
 Simulators draw data from a model with known parameters, so a fit can be
-checked against the truth: :func:`simulate_transactions`.
+checked against the truth:
+
+* :func:`simulate_transactions`: purchases from a buy-till-you-die model.
+* :func:`simulate_identities`: person records at any size, with corrupted
+  duplicates and households, and the true entities (identity resolution).
 """
 
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
+from ._identities import IDENTITY_FIELDS, SimulatedIdentities, simulate_identities
 from ._retention import load_retention_cohorts
 from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 
 __all__ = [
     "CDNOW_SPEND_PARAMS",
     "FEBRL_FIELDS",
+    "IDENTITY_FIELDS",
     "FebrlData",
+    "SimulatedIdentities",
     "SimulatedTransactions",
     "load_cdnow_summary",
     "load_cdnow_transactions",
     "load_donations",
     "load_febrl",
     "load_retention_cohorts",
+    "simulate_identities",
     "simulate_transactions",
 ]
 
-for _name in ("FebrlData", "SimulatedTransactions"):
+for _name in ("FebrlData", "SimulatedIdentities", "SimulatedTransactions"):
     globals()[_name].__module__ = __name__
 
 

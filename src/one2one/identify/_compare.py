@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from rapidfuzz.distance import JaroWinkler, Levenshtein
-from rapidfuzz.process import cpdist
+from rapidfuzz.process import cdist, cpdist
 
 from .._validation import require_columns, require_frame
 from ..errors import DataContractError
@@ -114,6 +114,46 @@ class Comparison:
         first = pd.Series(uniques[distinct // len(uniques)], dtype="string")
         second = pd.Series(uniques[distinct % len(uniques)], dtype="string")
         level[present] = self.compare(first, second)[inverse]
+        return level
+
+    def compare_one(self, value: str | None, others: NDArray[np.object_]) -> Levels:
+        """Levels of one value against many (``None`` = missing), without pandas.
+
+        The same levels as :meth:`compare`, at a cost small enough to resolve
+        one record against its candidates in well under a millisecond.
+        """
+        level = np.full(len(others), MISSING, dtype=np.int8)
+        if value is None or len(others) == 0:
+            return level
+        present = np.fromiter((o is not None for o in others), dtype=bool, count=len(others))
+        candidates = others[present]
+        different = len(self.levels) - 1
+        found = np.full(len(candidates), different, dtype=np.int8)
+        hits: list[NDArray[np.bool_]] = []
+        if len(candidates) and self.kind in {"jaro_winkler", "levenshtein"}:
+            scorer = (
+                JaroWinkler.normalized_similarity
+                if self.kind == "jaro_winkler"
+                else Levenshtein.distance
+            )
+            score = cdist([value], list(candidates), scorer=scorer, dtype=np.float64)[0]
+            if self.kind == "jaro_winkler":
+                hits = [score >= t for t in self.thresholds]
+            else:
+                hits = [score <= t for t in self.thresholds]
+        elif len(candidates) and self.kind in {"date", "numeric", "initial"}:
+            found = self._levels_by_value(
+                np.zeros(len(candidates), dtype=np.int64),
+                np.arange(1, len(candidates) + 1, dtype=np.int64),
+                np.asarray([value, *candidates], dtype=object),
+            )
+            found[candidates == value] = 0
+            level[present] = found
+            return level
+        for index, hit in reversed(list(enumerate(hits, start=1))):
+            found[hit] = index
+        found[candidates == value] = 0
+        level[present] = found
         return level
 
     def _levels_by_value(

@@ -43,7 +43,7 @@ _QUOTES = re.compile("['\u2019`]")  # straight, curly, grave
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
 _EMAIL = re.compile(r"[^@]+@[^@]+\.[^@]+")
-_DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y")
+_DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d %b %Y", "%d %B %Y")
 _MIN_PHONE_DIGITS = 6
 
 
@@ -225,8 +225,8 @@ def normalise_postcode(values: pd.Series) -> pd.Series:
 def normalise_date(values: pd.Series, *, day_first: bool = True) -> pd.Series:
     """Read dates written in several formats and return them as ``YYYY-MM-DD``.
 
-    Unambiguous formats (``19650310``, ``1965-03-10``, ``10.03.1965``) are read
-    as written; slashed dates with the year last (``10/03/1965``) follow
+    Unambiguous formats (``19650310``, ``1965-03-10``, ``10.03.1965``,
+    ``10 Mar 1965``, ``10 March 1965``) are read as written; slashed dates with the year last (``10/03/1965``) follow
     ``day_first``. Impossible dates (``19651332``) become NA rather than a
     guess; day/month swaps are the comparison's business, not this one's.
 
