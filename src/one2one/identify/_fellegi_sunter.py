@@ -51,6 +51,11 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         random pairs' ``u``. Blocking makes non-matching candidates agree
         more often than random pairs do (they share a postcode, a name), so
         a ``u`` kept from random pairs pushes them into the match class.
+    related_fields
+        Fields that different people of one household share (surname,
+        address, landline). If given, EM learns a third class, related
+        non-matches, as Winkler did for census households: without it, a
+        couple sharing an address and a phone looks like one person.
 
     Attributes
     ----------
@@ -61,6 +66,8 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         (the base of term-frequency adjustments).
     prior_
         Share of candidate pairs that are matches.
+    related_, related_prior_
+        Level probabilities and share of the related class (``None``, 0 without).
     n_iter_
         EM rounds run.
 
@@ -83,16 +90,20 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     [3.17, -0.0, -1.58]
     """
 
+    related_: dict[str, FloatArray] | None
+
     def __init__(
         self,
         comparisons: Sequence[Comparison],
         *,
         prior: float | None = None,
-        max_iter: int = 200,
-        tol: float = 1e-7,
+        max_iter: int = 1000,
+        tol: float = 1e-6,
         estimate_u: bool = True,
+        related_fields: Sequence[str] = (),
     ) -> None:
         self.comparisons = comparisons
+        self.related_fields = related_fields
         self.prior = prior
         self.max_iter = max_iter
         self.tol = tol
@@ -135,6 +146,8 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             self.u_ = self._frequencies(levels[~truth])
             self.random_u_ = dict(self.u_)
             self.prior_ = float(truth.mean()) if self.prior is None else float(self.prior)
+            self.related_, self.related_prior_ = None, 0.0
+            self.unrelated_prior_ = 1.0 - self.prior_
             self.n_iter_ = 0
             return self
         if random_levels is not None:
@@ -185,29 +198,43 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     def _em(
         self, patterns: NDArray[np.int8], counts: FloatArray, m: dict[str, FloatArray]
     ) -> tuple[dict[str, FloatArray], float, int]:
-        u = self.u_
-        prior = 0.01 if self.prior is None else float(self.prior)
+        """EM over two latent classes (match, non-match), or three with a related class."""
+        related = [f for f in self.related_fields if f in self.fields]
+        classes = [m, dict(self.u_)]
+        if related:  # alike on what a household shares, unrelated on the rest
+            classes.append({f: (m[f] if f in related else self.u_[f]).copy() for f in self.fields})
+        priors = np.array([0.01, 0.98, 0.01][: len(classes)])
+        priors /= priors.sum()
+        if self.prior is not None:
+            priors = np.array([self.prior, *((1 - self.prior) * priors[1:] / priors[1:].sum())])
+        free = [0, *([1] if self.estimate_u else []), *([2] if related else [])]
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - reported as n_iter_
-            log_ratio = _log2_ratio(patterns, self.fields, m, u, monotone=False)
-            odds = np.log2(prior) - np.log2(1 - prior) + log_ratio
-            share = 1 / (1 + np.exp2(-np.clip(odds, -1000, 1000)))
-            new_m = {
-                name: _share(patterns[:, column], counts * share, len(m[name]))
-                for column, name in enumerate(self.fields)
-            }
-            if self.estimate_u:
-                u = {
-                    name: _share(patterns[:, column], counts * (1 - share), len(u[name]))
+            log_joint = np.stack(
+                [
+                    np.log2(p) + _log2_probability(patterns, self.fields, dist)
+                    for p, dist in zip(priors, classes, strict=True)
+                ]
+            )
+            log_joint -= log_joint.max(axis=0)
+            posterior = np.exp2(log_joint)
+            posterior /= posterior.sum(axis=0)
+            moved = 0.0
+            for k in free:
+                new = {
+                    name: _share(patterns[:, column], counts * posterior[k], len(m[name]))
                     for column, name in enumerate(self.fields)
                 }
-            new_prior = float(np.clip((counts * share).sum() / counts.sum(), _FLOOR, 1 - _FLOOR))
+                if k != 1:
+                    moved = max(moved, *(np.abs(new[f] - classes[k][f]).max() for f in self.fields))
+                classes[k] = new
+            new_priors = np.clip((posterior * counts).sum(axis=1) / counts.sum(), _FLOOR, 1)
+            new_priors /= new_priors.sum()
             if self.prior is not None:
-                new_prior = prior
-            moved = max(
-                abs(new_prior - prior), *(np.abs(new_m[f] - m[f]).max() for f in self.fields)
-            )
-            m, prior = new_m, new_prior
+                rest = new_priors[1:] / new_priors[1:].sum()
+                new_priors = np.array([self.prior, *((1 - self.prior) * rest)])
+            moved = max(moved, float(np.abs(new_priors - priors).max()))
+            priors = new_priors
             if moved < self.tol:
                 break
         else:
@@ -216,16 +243,39 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        self.u_ = u
-        return m, prior, n_iter
+        self.u_ = classes[1]
+        self.related_ = classes[2] if related else None
+        self.related_prior_ = float(priors[2]) if related else 0.0
+        self.unrelated_prior_ = float(priors[1])
+        return classes[0], float(priors[0]), n_iter
 
     def match_weight(self, levels: pd.DataFrame) -> FloatArray:
-        """Return each pair's match weight: the sum over fields of ``log2(m / u)``."""
+        """Return each pair's match weight: ``log2`` of the Bayes factor for a match.
+
+        Without a related class this is the sum over fields of ``log2(m / u)``;
+        with one, the non-match side also allows for related people (a
+        household), which lowers the weight of pairs that look like one.
+        """
         self._check_fitted()
         frame = require_frame(levels, name="levels")
         require_columns(frame, self.fields, name="levels")
         values = frame[self.fields].to_numpy(dtype=np.int64)
-        return _log2_ratio(values, self.fields, self.m_, self.u_)
+        return self._weight_of(values)
+
+    def _weight_of(self, values: NDArray[np.int64]) -> FloatArray:
+        """Match weight of level rows (a numpy array, fields in order)."""
+        weight = _log2_ratio(values, self.fields, self.m_, self.u_)
+        return weight - self._related_correction(values)
+
+    def _related_correction(self, values: NDArray[np.int64]) -> FloatArray:
+        """``log2 P(levels | unrelated) - log2 P(levels | non-match)`` (0 without related class)."""
+        dist = getattr(self, "related_", None)
+        if dist is None:
+            return np.zeros(len(values))
+        related = _log2_ratio(values, self.fields, dist, self.u_, monotone=False)
+        unrelated, household = self.unrelated_prior_, self.related_prior_
+        share = household / (unrelated + household)
+        return np.asarray(np.log2((1 - share) + share * np.exp2(np.clip(related, -1000, 1000))))
 
     def probability(self, match_weight: FloatArray) -> FloatArray:
         """Turn match weights (plus the prior) into match probabilities."""
@@ -271,6 +321,12 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             "u": {k: v.tolist() for k, v in self.u_.items()},
             "random_u": {k: v.tolist() for k, v in self.random_u_.items()},
             "prior_": self.prior_,
+            "related_fields": list(self.related_fields),
+            "related": None
+            if self.related_ is None
+            else {k: v.tolist() for k, v in self.related_.items()},
+            "related_prior": self.related_prior_,
+            "unrelated_prior": self.unrelated_prior_,
             "n_iter": self.n_iter_,
         }
 
@@ -284,7 +340,14 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             max_iter=data["max_iter"],
             tol=data["tol"],
             estimate_u=data["estimate_u"],
+            related_fields=tuple(data["related_fields"]),
         )
+        related = data["related"]
+        model.related_ = (
+            None if related is None else {k: np.asarray(v, dtype=float) for k, v in related.items()}
+        )
+        model.related_prior_ = float(data["related_prior"])
+        model.unrelated_prior_ = float(data["unrelated_prior"])
         model.m_ = {k: np.asarray(v, dtype=float) for k, v in data["m"].items()}
         model.u_ = {k: np.asarray(v, dtype=float) for k, v in data["u"].items()}
         model.random_u_ = {k: np.asarray(v, dtype=float) for k, v in data["random_u"].items()}
@@ -316,6 +379,16 @@ def _default_m(size: int) -> FloatArray:
     start[1:] *= 0.1 / start[1:].sum()
     start[0] = 0.9
     return start
+
+
+def _log2_probability(
+    levels: NDArray[np.integer[Any]], fields: Sequence[str], dist: dict[str, FloatArray]
+) -> FloatArray:
+    """``log2`` probability of each row's levels under one class (missing adds nothing)."""
+    total = np.zeros(len(levels))
+    for column, name in enumerate(fields):
+        total += np.append(np.log2(dist[name]), 0.0)[levels[:, column]]
+    return total
 
 
 def _log2_ratio(

@@ -29,6 +29,7 @@ FloatArray = NDArray[np.float64]
 
 _TF_FIELDS = ("given_name", "surname", "full_name", "city", "organisation", "street")
 _PROGRESS_FROM = 100_000
+_HOUSEHOLD = ("surname", "street", "postcode", "city", "phone")
 
 
 def _names(fields: Sequence[str] | str) -> tuple[str, ...]:
@@ -147,6 +148,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         Seed for the random pairs.
     estimate_u
         Re-estimate ``u`` among candidate pairs by EM (see :class:`FellegiSunter`).
+    households
+        Learn a third class of pairs, different people of one household
+        (alike on surname, address and phone), so that family members are
+        not merged (see :class:`FellegiSunter`'s ``related_fields``).
     swapped_names
         Compare given name with surname and surname with given name too, and
         keep the better reading: forms get the two the wrong way round.
@@ -187,7 +192,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         progress: bool | None = None,
         estimate_u: bool = True,
         swapped_names: bool = True,
+        households: bool = True,
     ) -> None:
+        self.households = households
         self.swapped_names = swapped_names
         self.estimate_u = estimate_u
         self.schema = schema
@@ -245,9 +252,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             return
         random_levels = self._random_levels(prepared)
         known = prepared.matched_by != "model"
-        self.model_ = FellegiSunter(comparisons, estimate_u=self.estimate_u).fit(
-            prepared.levels, random_levels, known_matches=known
-        )
+        related = [] if self.households is False else [f for f in _HOUSEHOLD if f in self.fields_]
+        self.model_ = FellegiSunter(
+            comparisons, estimate_u=self.estimate_u, related_fields=related
+        ).fit(prepared.levels, random_levels, known_matches=known)
 
     def _validate_config(self) -> None:
         require_number(self.threshold, name="threshold", low=0.0, high=1.0)
