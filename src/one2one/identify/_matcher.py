@@ -170,8 +170,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     ... )
     >>> records = load_febrl("dataset1").records.reset_index()
     >>> customer_id = RecordMatcher(schema).fit_predict(records)
-    >>> customer_id.nunique()  # 500 people; one pair's duplicate is too damaged to tell
-    501
+    >>> customer_id.nunique()  # 500 people, each with one duplicate
+    500
     """
 
     def __init__(
