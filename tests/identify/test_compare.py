@@ -13,6 +13,7 @@ from one2one.identify._compare import encode_fields
 COMPARISONS = [
     Comparison("name", "jaro_winkler", (0.92, 0.8)),
     Comparison("name", "levenshtein", (1, 2)),
+    Comparison("name", "damerau", (1,)),
     Comparison("name", "exact"),
     Comparison("name", "initial"),
     Comparison("day", "date", (31, 366)),

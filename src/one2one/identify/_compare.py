@@ -10,13 +10,13 @@ vectorised over all pairs at once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cdist, cpdist
 
 from .._validation import require_columns, require_frame
@@ -27,7 +27,8 @@ __all__ = ["MISSING", "Comparison", "compare_pairs", "default_comparisons"]
 MISSING = -1
 """The level of a pair where either record lacks the field."""
 
-Kind = Literal["exact", "jaro_winkler", "levenshtein", "date", "numeric", "initial"]
+Kind = Literal["exact", "jaro_winkler", "levenshtein", "damerau", "date", "numeric", "initial"]
+_EDITS: dict[str, Any] = {"levenshtein": Levenshtein.distance, "damerau": OSA.distance}
 Levels = NDArray[np.int8]
 
 
@@ -46,7 +47,9 @@ class Comparison:
     kind
         ``"exact"``: same or different. ``"jaro_winkler"``: similarity at or
         above each threshold (descending, e.g. ``(0.92, 0.8)``). ``"levenshtein"``:
-        at most each number of edits (ascending, e.g. ``(1, 2)``). ``"date"``
+        at most each number of edits (ascending, e.g. ``(1, 2)``).
+        ``"damerau"``: the same, a swap of two neighbouring characters counting
+        as one edit (the commonest slip in typed numbers). ``"date"``
         (``YYYY-MM-DD``): day and month swapped, then within each number of
         days. ``"numeric"``: absolute difference at most each threshold
         (ascending). ``"initial"``: same first letter.
@@ -68,7 +71,7 @@ class Comparison:
         """Names of the levels, best first (level -1, missing, is not listed)."""
         if self.kind == "jaro_winkler":
             middle = tuple(f"jaro_winkler >= {t:g}" for t in self.thresholds)
-        elif self.kind == "levenshtein":
+        elif self.kind in _EDITS:
             middle = tuple(f"<= {t:g} edits" for t in self.thresholds)
         elif self.kind == "date":
             middle = ("day and month swapped", *(f"within {t:g} days" for t in self.thresholds))
@@ -130,12 +133,8 @@ class Comparison:
         different = len(self.levels) - 1
         found = np.full(len(candidates), different, dtype=np.int8)
         hits: list[NDArray[np.bool_]] = []
-        if len(candidates) and self.kind in {"jaro_winkler", "levenshtein"}:
-            scorer = (
-                JaroWinkler.normalized_similarity
-                if self.kind == "jaro_winkler"
-                else Levenshtein.distance
-            )
+        if len(candidates) and self.kind in {"jaro_winkler", *_EDITS}:
+            scorer: Any = _EDITS.get(self.kind, JaroWinkler.normalized_similarity)
             score = cdist([value], list(candidates), scorer=scorer, dtype=np.float64)[0]
             if self.kind == "jaro_winkler":
                 hits = [score >= t for t in self.thresholds]
@@ -191,8 +190,8 @@ class Comparison:
         if self.kind == "jaro_winkler":
             score = cpdist(filled_a, filled_b, scorer=JaroWinkler.normalized_similarity)
             return [score >= t for t in self.thresholds]
-        if self.kind == "levenshtein":
-            edits = cpdist(filled_a, filled_b, scorer=Levenshtein.distance)
+        if self.kind in _EDITS:
+            edits = cpdist(filled_a, filled_b, scorer=_EDITS[self.kind])
             return [edits <= t for t in self.thresholds]
         if self.kind == "date":
             first = pd.to_datetime(pd.Series(filled_a), format="%Y-%m-%d", errors="coerce")
@@ -238,10 +237,10 @@ _DEFAULTS: Mapping[str, tuple[Kind, tuple[float, ...]]] = {
     "city": ("jaro_winkler", (0.92,)),
     "organisation": ("jaro_winkler", (0.92, 0.8)),
     "email": ("levenshtein", (1,)),
-    "phone": ("levenshtein", (1,)),
-    "postcode": ("levenshtein", (1,)),
-    "account_id": ("levenshtein", (1,)),
-    "tax_id": ("levenshtein", (1,)),
+    "phone": ("damerau", (1,)),
+    "postcode": ("damerau", (1,)),
+    "account_id": ("damerau", (1,)),
+    "tax_id": ("damerau", (1,)),
     "date_of_birth": ("date", (31, 366)),
 }
 
@@ -250,7 +249,8 @@ def default_comparisons(fields: Sequence[str]) -> list[Comparison]:
     """Return sensible comparisons for standardised fields (custom fields: Jaro-Winkler).
 
     Names use Jaro-Winkler (typos and transpositions near the end matter
-    less), identifiers and e-mails allow one edit, dates of birth allow a
+    less), identifiers and e-mails allow one edit (a swap of neighbouring digits
+    counts as one), dates of birth allow a
     day/month swap and closeness within a month or a year.
     """
     comparisons = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,28 @@ _QUOTES = re.compile("['\u2019`]")  # straight, curly, grave
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
 _EMAIL = re.compile(r"[^@]+@[^@]+\.[^@]+")
-_DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d %b %Y", "%d %B %Y")
+_DATE_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"(\d{4})(\d{2})(\d{2})"), ("year", "month", "day")),
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), ("year", "month", "day")),
+    (re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"), ("year", "month", "day")),
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), ("day", "month", "year")),
+    (re.compile(r"(\d{1,2}) ([A-Za-z]{3,9})\.? (\d{4})"), ("day", "month", "year")),
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), ("a", "b", "year")),
+    (re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})"), ("a", "b", "year")),
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
 _MIN_PHONE_DIGITS = 6
 
 
@@ -51,15 +72,17 @@ def _clean(value: object) -> str | None:
     """Text NFKC-folded and trimmed; missing and blank become ``None``."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
+    text = str(value)
+    if not text.isascii():  # NFKC leaves ASCII alone; most values are ASCII
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip() or None
 
 
 def _finish(text: str | None) -> str | None:
     """Recompose characters that earlier steps brought together; blank -> ``None``."""
     if text is None:
         return None
-    return unicodedata.normalize("NFKC", text) or None
+    return (text if text.isascii() else unicodedata.normalize("NFKC", text)) or None
 
 
 def name_value(value: object) -> str | None:
@@ -67,8 +90,10 @@ def name_value(value: object) -> str | None:
     text = _clean(value)
     if text is None:
         return None
-    decomposed = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = text.lower()
     text = _PUNCTUATION.sub(" ", _QUOTES.sub("", text))
     return _finish(_SPACES.sub(" ", text).strip())
 
@@ -130,13 +155,21 @@ def date_value(value: object, *, day_first: bool = True) -> str | None:
     text = _clean(value)
     if text is None:
         return None
-    slashed = ("%d/%m/%Y", "%d-%m-%Y") if day_first else ("%m/%d/%Y", "%m-%d-%Y")
-    for fmt in (*_DATE_FORMATS, *slashed):
-        try:
-            parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 - a calendar date, no zone
-        except ValueError:
+    for pattern, order in _DATE_PATTERNS:
+        found = pattern.fullmatch(text)
+        if found is None:
             continue
-        return f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}"
+        parts = dict(zip(order, found.groups(), strict=True))
+        if order == ("a", "b", "year"):  # slashed or dashed with the year last
+            day, month = (parts["a"], parts["b"]) if day_first else (parts["b"], parts["a"])
+        else:
+            day, month = parts["day"], parts["month"]
+        number = _MONTHS.get(month.lower()) if month.isalpha() else int(month)
+        try:
+            parsed = date(int(parts["year"]), number or 0, int(day))
+        except ValueError:
+            return None
+        return parsed.isoformat()
     return None
 
 
