@@ -166,16 +166,17 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     Examples
     --------
     >>> from one2one.datasets import load_febrl
-    >>> from one2one.identify import RecordMatcher, RecordSchema
+    >>> from one2one.identify import RecordMatcher, RecordSchema, evaluate_links
     >>> schema = RecordSchema(
     ...     record_id="rec_id", given_name="given_name", surname="surname",
     ...     street="address_1", postcode="postcode", city="suburb",
     ...     date_of_birth="date_of_birth", account_id="soc_sec_id",
     ... )
-    >>> records = load_febrl("dataset1").records.reset_index()
-    >>> customer_id = RecordMatcher(schema).fit_predict(records)
-    >>> customer_id.nunique()  # 500 people, each with one duplicate
-    500
+    >>> data = load_febrl("dataset1")  # 500 people, each with one damaged duplicate
+    >>> customer_id = RecordMatcher(schema).fit_predict(data.records.reset_index())
+    >>> scores = evaluate_links(customer_id, data.true_links)
+    >>> round(scores["precision"], 3), round(scores["recall"], 3)
+    (1.0, 0.998)
     """
 
     def __init__(
