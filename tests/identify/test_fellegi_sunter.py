@@ -41,7 +41,7 @@ def test_em_recovers_known_m_and_prior():
     for name, truth in M.items():
         np.testing.assert_allclose(model.m_[name], truth, atol=0.01)
         np.testing.assert_allclose(model.u_[name], U[name], atol=0.01)
-    classic = FellegiSunter(COMPARISONS).fit(levels, random_levels)
+    classic = FellegiSunter(COMPARISONS, estimate_u=True).fit(levels, random_levels)
     assert classic.prior_ == pytest.approx(match.mean(), abs=0.01)
 
 
@@ -94,3 +94,32 @@ def test_bad_levels_and_unfitted_use_are_refused():
         model.fit(pd.DataFrame({"name": [], "dob": [], "city": []}))
     with pytest.raises(DataContractError, match="labels"):
         model.fit(pd.DataFrame({"name": [0], "dob": [0], "city": [0]}), labels=np.array([True]))
+
+
+def test_a_related_class_takes_households_out_of_the_matches():
+    # matches agree on everything; households agree on surname and city only
+    rng = np.random.default_rng(5)
+    kinds = rng.choice(3, size=60_000, p=[0.1, 0.2, 0.7])  # match, household, unrelated
+    comparisons = [Comparison(f) for f in ("given", "surname", "city", "dob")]
+    agree = {
+        "given": [0.95, 0.05, 0.05],
+        "surname": [0.97, 0.99, 0.02],
+        "city": [0.95, 0.99, 0.05],
+        "dob": [0.97, 0.01, 0.01],
+    }
+    levels = pd.DataFrame(
+        {f: (rng.random(kinds.size) >= np.take(p, kinds)).astype(np.int8) for f, p in agree.items()}
+    )
+    random_levels = pd.DataFrame(
+        {f: (rng.random(50_000) >= p[2]).astype(np.int8) for f, p in agree.items()}
+    )
+    plain = FellegiSunter(comparisons).fit(levels, random_levels)
+    related = FellegiSunter(comparisons, related_groups=[("surname", "city")]).fit(
+        levels, random_levels
+    )
+    household = kinds == 1
+    plain_false = (plain.predict_proba(levels)[household] > 0.5).mean()
+    related_false = (related.predict_proba(levels)[household] > 0.5).mean()
+    assert related_false < 0.1 < 0.5 < plain_false
+    assert related.prior_ == pytest.approx(0.1, abs=0.01)
+    assert related.related_priors_[0] == pytest.approx(0.2, abs=0.02)

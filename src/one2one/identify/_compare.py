@@ -137,6 +137,7 @@ class Comparison:
             scorer: Any = _EDITS.get(self.kind, JaroWinkler.normalized_similarity)
             score = cdist([value], list(candidates), scorer=scorer, dtype=np.float64)[0]
             if self.kind == "jaro_winkler":
+                score = np.round(score, 9)  # one-to-many and pairwise differ in the last bit
                 hits = [score >= t for t in self.thresholds]
             else:
                 hits = [score <= t for t in self.thresholds]
@@ -189,6 +190,7 @@ class Comparison:
         filled_b = np.where(missing, "", b)
         if self.kind == "jaro_winkler":
             score = cpdist(filled_a, filled_b, scorer=JaroWinkler.normalized_similarity)
+            score = np.round(score, 9)
             return [score >= t for t in self.thresholds]
         if self.kind in _EDITS:
             edits = cpdist(filled_a, filled_b, scorer=_EDITS[self.kind])

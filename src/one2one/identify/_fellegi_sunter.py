@@ -44,18 +44,21 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     prior
         Share of candidate pairs that are matches; estimated by EM if ``None``.
     max_iter, tol
-        EM stops after ``max_iter`` rounds or when no probability moves by
-        more than ``tol``.
+        EM stops after ``max_iter`` rounds or when the log-likelihood per
+        pair (in bits) gains less than ``tol``.
     estimate_u
         Re-estimate ``u`` by EM among the candidate pairs, starting from the
-        random pairs' ``u``. Blocking makes non-matching candidates agree
-        more often than random pairs do (they share a postcode, a name), so
-        a ``u`` kept from random pairs pushes them into the match class.
-    related_fields
-        Fields that different people of one household share (surname,
-        address, landline). If given, EM learns a third class, related
-        non-matches, as Winkler did for census households: without it, a
-        couple sharing an address and a phone looks like one person.
+        random pairs' ``u`` (classic Fellegi-Sunter EM). Off by default:
+        blocking gathers non-matches that agree on the blocked fields, and a
+        free ``u`` drifts to describe them (a date-of-birth agreement then
+        counts for nothing); the related classes describe them instead.
+    related_groups
+        Groups of fields that different people can share: a household
+        (surname, address, landline), neighbours (postcode, city), namesakes
+        (given name, surname). Each group adds a latent class of non-matches
+        that agree on those fields, as Winkler did for census households:
+        with only two classes, a couple sharing an address and a phone looks
+        like one person, because blocking gathers exactly such pairs.
 
     Attributes
     ----------
@@ -66,8 +69,8 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         (the base of term-frequency adjustments).
     prior_
         Share of candidate pairs that are matches.
-    related_, related_prior_
-        Level probabilities and share of the related class (``None``, 0 without).
+    related_, related_priors_
+        Level probabilities and shares of the related classes (one per group).
     n_iter_
         EM rounds run.
 
@@ -90,7 +93,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     [3.17, -0.0, -1.58]
     """
 
-    related_: dict[str, FloatArray] | None
+    related_: list[dict[str, FloatArray]]
 
     def __init__(
         self,
@@ -98,12 +101,12 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         *,
         prior: float | None = None,
         max_iter: int = 1000,
-        tol: float = 1e-6,
-        estimate_u: bool = True,
-        related_fields: Sequence[str] = (),
+        tol: float = 1e-5,
+        estimate_u: bool = False,
+        related_groups: Sequence[Sequence[str]] = (),
     ) -> None:
         self.comparisons = comparisons
-        self.related_fields = related_fields
+        self.related_groups = related_groups
         self.prior = prior
         self.max_iter = max_iter
         self.tol = tol
@@ -146,7 +149,8 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             self.u_ = self._frequencies(levels[~truth])
             self.random_u_ = dict(self.u_)
             self.prior_ = float(truth.mean()) if self.prior is None else float(self.prior)
-            self.related_, self.related_prior_ = None, 0.0
+            self.related_ = []
+            self.related_priors_: list[float] = []
             self.unrelated_prior_ = 1.0 - self.prior_
             self.n_iter_ = 0
             return self
@@ -198,17 +202,20 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     def _em(
         self, patterns: NDArray[np.int8], counts: FloatArray, m: dict[str, FloatArray]
     ) -> tuple[dict[str, FloatArray], float, int]:
-        """EM over two latent classes (match, non-match), or three with a related class."""
-        related = [f for f in self.related_fields if f in self.fields]
+        """EM over latent classes: match, unrelated non-match, and related non-matches."""
+        groups = [[f for f in g if f in self.fields] for g in self.related_groups]
+        groups = [g for g in groups if g]
         classes = [m, dict(self.u_)]
-        if related:  # alike on what a household shares, unrelated on the rest
-            classes.append({f: (m[f] if f in related else self.u_[f]).copy() for f in self.fields})
-        priors = np.array([0.01, 0.98, 0.01][: len(classes)])
+        classes.extend(  # alike on what the group shares, unrelated on the rest
+            {f: (m[f] if f in group else self.u_[f]).copy() for f in self.fields}
+            for group in groups
+        )
+        priors = np.array([0.01, 0.98, *[0.01] * len(groups)])
         priors /= priors.sum()
         if self.prior is not None:
             priors = np.array([self.prior, *((1 - self.prior) * priors[1:] / priors[1:].sum())])
-        free = [0, *([1] if self.estimate_u else []), *([2] if related else [])]
-        n_iter = 0
+        free = [0, *([1] if self.estimate_u else []), *range(2, len(classes))]
+        n_iter, previous = 0, -np.inf
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - reported as n_iter_
             log_joint = np.stack(
                 [
@@ -216,27 +223,25 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                     for p, dist in zip(priors, classes, strict=True)
                 ]
             )
-            log_joint -= log_joint.max(axis=0)
-            posterior = np.exp2(log_joint)
-            posterior /= posterior.sum(axis=0)
-            moved = 0.0
+            top = log_joint.max(axis=0)
+            posterior = np.exp2(log_joint - top)
+            total = posterior.sum(axis=0)
+            posterior /= total
+            log_likelihood = float((counts * (top + np.log2(total))).sum() / counts.sum())
             for k in free:
-                new = {
+                classes[k] = {
                     name: _share(patterns[:, column], counts * posterior[k], len(m[name]))
                     for column, name in enumerate(self.fields)
                 }
-                if k != 1:
-                    moved = max(moved, *(np.abs(new[f] - classes[k][f]).max() for f in self.fields))
-                classes[k] = new
             new_priors = np.clip((posterior * counts).sum(axis=1) / counts.sum(), _FLOOR, 1)
             new_priors /= new_priors.sum()
             if self.prior is not None:
                 rest = new_priors[1:] / new_priors[1:].sum()
                 new_priors = np.array([self.prior, *((1 - self.prior) * rest)])
-            moved = max(moved, float(np.abs(new_priors - priors).max()))
             priors = new_priors
-            if moved < self.tol:
+            if abs(log_likelihood - previous) < self.tol:
                 break
+            previous = log_likelihood
         else:
             warnings.warn(
                 f"EM did not settle in {self.max_iter} rounds; raise max_iter.",
@@ -244,17 +249,18 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 stacklevel=3,
             )
         self.u_ = classes[1]
-        self.related_ = classes[2] if related else None
-        self.related_prior_ = float(priors[2]) if related else 0.0
+        self.related_ = classes[2:]
+        self.related_priors_ = [float(p) for p in priors[2:]]
         self.unrelated_prior_ = float(priors[1])
         return classes[0], float(priors[0]), n_iter
 
     def match_weight(self, levels: pd.DataFrame) -> FloatArray:
         """Return each pair's match weight: ``log2`` of the Bayes factor for a match.
 
-        Without a related class this is the sum over fields of ``log2(m / u)``;
-        with one, the non-match side also allows for related people (a
-        household), which lowers the weight of pairs that look like one.
+        Without related classes this is the sum over fields of ``log2(m / u)``;
+        with them, the non-match side also allows for related people (a
+        household, namesakes), which lowers the weight of pairs that look
+        like them.
         """
         self._check_fitted()
         frame = require_frame(levels, name="levels")
@@ -269,13 +275,15 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
 
     def _related_correction(self, values: NDArray[np.int64]) -> FloatArray:
         """``log2 P(levels | unrelated) - log2 P(levels | non-match)`` (0 without related class)."""
-        dist = getattr(self, "related_", None)
-        if dist is None:
+        dists = getattr(self, "related_", [])
+        if not dists:
             return np.zeros(len(values))
-        related = _log2_ratio(values, self.fields, dist, self.u_, monotone=False)
-        unrelated, household = self.unrelated_prior_, self.related_prior_
-        share = household / (unrelated + household)
-        return np.asarray(np.log2((1 - share) + share * np.exp2(np.clip(related, -1000, 1000))))
+        total = np.full(len(values), self.unrelated_prior_)
+        for dist, prior in zip(dists, self.related_priors_, strict=True):
+            ratio = _log2_ratio(values, self.fields, dist, self.u_, monotone=False)
+            total += prior * np.exp2(np.clip(ratio, -1000, 1000))
+        scale = self.unrelated_prior_ + sum(self.related_priors_)
+        return np.asarray(np.log2(total / scale))
 
     def probability(self, match_weight: FloatArray) -> FloatArray:
         """Turn match weights (plus the prior) into match probabilities."""
@@ -321,11 +329,9 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             "u": {k: v.tolist() for k, v in self.u_.items()},
             "random_u": {k: v.tolist() for k, v in self.random_u_.items()},
             "prior_": self.prior_,
-            "related_fields": list(self.related_fields),
-            "related": None
-            if self.related_ is None
-            else {k: v.tolist() for k, v in self.related_.items()},
-            "related_prior": self.related_prior_,
+            "related_groups": [list(g) for g in self.related_groups],
+            "related": [{k: v.tolist() for k, v in d.items()} for d in self.related_],
+            "related_priors": self.related_priors_,
             "unrelated_prior": self.unrelated_prior_,
             "n_iter": self.n_iter_,
         }
@@ -340,13 +346,12 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             max_iter=data["max_iter"],
             tol=data["tol"],
             estimate_u=data["estimate_u"],
-            related_fields=tuple(data["related_fields"]),
+            related_groups=[tuple(g) for g in data["related_groups"]],
         )
-        related = data["related"]
-        model.related_ = (
-            None if related is None else {k: np.asarray(v, dtype=float) for k, v in related.items()}
-        )
-        model.related_prior_ = float(data["related_prior"])
+        model.related_ = [
+            {k: np.asarray(v, dtype=float) for k, v in d.items()} for d in data["related"]
+        ]
+        model.related_priors_ = [float(p) for p in data["related_priors"]]
         model.unrelated_prior_ = float(data["unrelated_prior"])
         model.m_ = {k: np.asarray(v, dtype=float) for k, v in data["m"].items()}
         model.u_ = {k: np.asarray(v, dtype=float) for k, v in data["u"].items()}

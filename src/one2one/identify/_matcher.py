@@ -29,7 +29,12 @@ FloatArray = NDArray[np.float64]
 
 _TF_FIELDS = ("given_name", "surname", "full_name", "city", "organisation", "street")
 _PROGRESS_FROM = 100_000
-_HOUSEHOLD = ("surname", "street", "postcode", "city", "phone")
+_RELATED = (
+    ("surname", "street", "postcode", "city", "phone"),  # a household
+    ("postcode", "city"),  # neighbours
+    ("given_name", "surname", "full_name"),  # namesakes
+    ("date_of_birth",),  # same birthday
+)
 
 
 def _names(fields: Sequence[str] | str) -> tuple[str, ...]:
@@ -152,10 +157,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         Seed for the random pairs.
     estimate_u
         Re-estimate ``u`` among candidate pairs by EM (see :class:`FellegiSunter`).
-    households
-        Learn a third class of pairs, different people of one household
-        (alike on surname, address and phone), so that family members are
-        not merged (see :class:`FellegiSunter`'s ``related_fields``).
+    related_classes
+        Learn classes of different-but-alike people (households sharing an
+        address and phone, neighbours, namesakes) besides unrelated pairs, so
+        family members are not merged (see :class:`FellegiSunter`).
     swapped_names
         Compare given name with surname and surname with given name too, and
         keep the better reading: forms get the two the wrong way round.
@@ -195,11 +200,11 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         max_pairs: int = 50_000_000,
         random_state: int | None = 0,
         progress: bool | None = None,
-        estimate_u: bool = True,
+        estimate_u: bool = False,
         swapped_names: bool = True,
-        households: bool = True,
+        related_classes: bool = True,
     ) -> None:
-        self.households = households
+        self.related_classes = related_classes
         self.swapped_names = swapped_names
         self.estimate_u = estimate_u
         self.schema = schema
@@ -257,9 +262,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             return
         random_levels = self._random_levels(prepared)
         known = prepared.matched_by != "model"
-        related = [] if self.households is False else [f for f in _HOUSEHOLD if f in self.fields_]
         self.model_ = FellegiSunter(
-            comparisons, estimate_u=self.estimate_u, related_fields=related
+            comparisons,
+            estimate_u=self.estimate_u,
+            related_groups=_RELATED if self.related_classes else (),
         ).fit(prepared.levels, random_levels, known_matches=known)
 
     def _validate_config(self) -> None:
@@ -280,6 +286,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             )
             step("block")
             rules = list(default_blocking(fields) if self.blocking is None else self.blocking)
+            self.blocking_ = rules
             exact = [BlockingRule(rule.fields) for rule in self.match_rules]
             counts = _count(left, [*rules, *exact], other=right)
             if counts["pairs"].sum() > self.max_pairs:
