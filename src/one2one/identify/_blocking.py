@@ -54,6 +54,10 @@ class Blocker(Protocol):
         """Positional ``(i, j)`` pairs; for deduplication ``i < j``."""
         ...
 
+    def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
+        """Return the pair count and a way to build the pairs, sharing the work of both."""
+        ...
+
 
 def _phonetic(values: pd.Series, code: Phonetic) -> pd.Series:
     """Phonetic code of each word-joined value, computed once per distinct value."""
@@ -155,29 +159,58 @@ class BlockingRule:
             key = key + "\x1f" + part  # NA in any part makes the key NA
         return key
 
+    def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
+        """Count the rule's pairs from block sizes, and say how to build them."""
+        keys = self.keys(left) if right is None else pd.concat([self.keys(left), self.keys(right)])
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        a = codes[: len(left)].astype(np.int64)
+        b = a if right is None else codes[len(left) :].astype(np.int64)
+        size_a = np.bincount(a[a >= 0], minlength=len(uniques))
+        if right is None:
+            per_block = size_a * (size_a - 1) // 2
+        else:
+            per_block = size_a * np.bincount(b[b >= 0], minlength=len(uniques))
+        largest = int(per_block.max()) if len(per_block) else 0
+        return Plan(int(per_block.sum()), largest, lambda: _block_pairs(a, b, dedupe=right is None))
+
     def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
         """Pairs the rule would produce, from block sizes alone, and the largest block's pairs."""
-        left_keys = self.keys(left).value_counts()
-        if right is None:
-            per_block = left_keys * (left_keys - 1) // 2
-        else:
-            per_block = left_keys.mul(self.keys(right).value_counts(), fill_value=0)
-        if per_block.empty:
-            return 0, 0
-        return int(per_block.sum()), int(per_block.max())
+        plan = self.plan(left, right)
+        return plan.pairs, plan.largest
 
     def pairs(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[IntArray, IntArray]:
         """Positional ``(i, j)`` pairs of records sharing the key; ``i < j`` for deduplication."""
-        keys_left = self.keys(left)
-        keys_right = keys_left if right is None else self.keys(right)
-        a = pd.DataFrame({"key": keys_left, "i": np.arange(len(keys_left))}).dropna()
-        b = pd.DataFrame({"key": keys_right, "j": np.arange(len(keys_right))}).dropna()
-        joined = a.merge(b, on="key")
-        i, j = joined["i"].to_numpy(np.int64), joined["j"].to_numpy(np.int64)
-        if right is None:
-            keep = i < j
-            i, j = i[keep], j[keep]
-        return i, j
+        return self.plan(left, right).build()
+
+
+@frozen
+class Plan:
+    """A rule's pair count, known before its pairs are built."""
+
+    pairs: int
+    largest: int
+    build: Callable[[], tuple[IntArray, IntArray]]
+
+
+def _block_pairs(a: IntArray, b: IntArray, *, dedupe: bool) -> tuple[IntArray, IntArray]:
+    """Every pair within each block, from block codes (-1 = no block), without a join."""
+    order_b = np.argsort(b, kind="stable")
+    sorted_b = b[order_b]
+    start = np.searchsorted(sorted_b, a, side="left")
+    stop = np.searchsorted(sorted_b, a, side="right")
+    if dedupe:  # pair each record with the records after it in its block
+        rank = np.empty(len(a), dtype=np.int64)
+        rank[order_b] = np.arange(len(a))
+        start = rank + 1
+    counts = np.where(a >= 0, np.maximum(stop - start, 0), 0)
+    first = np.repeat(np.arange(len(a), dtype=np.int64), counts)
+    offsets = np.arange(counts.sum(), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+    second = order_b[np.repeat(start, counts) + offsets]
+    if dedupe:
+        first, second = np.minimum(first, second), np.maximum(first, second)
+    return first, second.astype(np.int64)
 
 
 @frozen
@@ -234,12 +267,17 @@ class SortedNeighbourhood:
         order = np.argsort(values, kind="stable")
         return position[present][order], side[present][order]
 
-    def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
-        """Pairs the rule would produce (exact for deduplication, a bound for linking)."""
+    def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
+        """Count the pairs (exact for deduplication, a bound for linking); say how to build them."""
         positions, _ = self._sorted(left, right)
         n, w = len(positions), min(self.window, len(positions))
         pairs = max(n * (w - 1) - (w - 1) * w // 2, 0)
-        return pairs, w * (w - 1) // 2
+        return Plan(pairs, w * (w - 1) // 2, lambda: self.pairs(left, right))
+
+    def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
+        """Pairs the rule would produce (exact for deduplication, a bound for linking)."""
+        plan = self.plan(left, right)
+        return plan.pairs, plan.largest
 
     def pairs(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[IntArray, IntArray]:
         """Positional pairs within the window; across the files when linking."""
@@ -340,28 +378,32 @@ def candidate_pairs(
         msg = "no blocking rules given; pass at least one BlockingRule."
         raise DataContractError(msg, column="rules")
     left = require_frame(records, name="records")
-    counts = count_candidate_pairs(left, rules, other=other)
-    per_rule = counts["pairs"]
-    if per_rule.sum() > max_pairs:
-        worst = str(per_rule.idxmax())
-        msg = (
-            f"the blocking rules would produce up to {int(per_rule.sum()):,} pairs "
-            f"(max_pairs={max_pairs:,}); rule {worst!r} alone gives "
-            f"{int(per_rule.max()):,}. Use a stricter rule."
-        )
-        raise DataContractError(msg, column=worst, value=int(per_rule.sum()))
-    first, second = candidate_positions(left, rules, other=other)
+    first, second = candidate_positions(left, rules, other=other, max_pairs=max_pairs)
     right = left if other is None else other
     return pd.DataFrame({"left": left.index[first], "right": right.index[second]})
 
 
 def candidate_positions(
-    records: pd.DataFrame, rules: Sequence[Blocker], *, other: pd.DataFrame | None = None
+    records: pd.DataFrame,
+    rules: Sequence[Blocker],
+    *,
+    other: pd.DataFrame | None = None,
+    max_pairs: int | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Return the union of the rules' pairs as sorted positional arrays (no count check)."""
+    """Return the union of the rules' pairs as sorted positional arrays, checking the count."""
     right = None if other is None else require_frame(other, name="other")
+    plans = {rule.name: rule.plan(records, right) for rule in rules}
+    total = sum(plan.pairs for plan in plans.values())
+    if max_pairs is not None and total > max_pairs:
+        worst = max(plans, key=lambda name: plans[name].pairs)
+        msg = (
+            f"the blocking rules would produce up to {total:,} pairs "
+            f"(max_pairs={max_pairs:,}); rule {worst!r} alone gives "
+            f"{plans[worst].pairs:,}. Use a stricter rule."
+        )
+        raise DataContractError(msg, column=worst, value=total)
     n_right = len(records) if right is None else len(right)
-    found = [rule.pairs(records, right) for rule in rules]
+    found = [plan.build() for plan in plans.values()]
     i = np.concatenate([f[0] for f in found])
     j = np.concatenate([f[1] for f in found])
     unique = pd.unique(i * n_right + j)

@@ -76,6 +76,19 @@ def cluster_pairs(
         row = int(np.flatnonzero(np.isnan(p))[0])
         msg = "pairs column 'match_probability' has a missing value."
         raise DataContractError(msg, column="match_probability", row=row)
+    return cluster_positions(ids, i, j, p, threshold=threshold, group_link=group_link)
+
+
+def cluster_positions(
+    ids: pd.Index,
+    i: NDArray[np.intp] | NDArray[np.int64],
+    j: NDArray[np.intp] | NDArray[np.int64],
+    p: NDArray[np.float64],
+    *,
+    threshold: float,
+    group_link: float | None,
+) -> pd.Series:
+    """Cluster pairs given as positions into ``ids`` (no checks: for the pipeline)."""
     root = _join(len(ids), i, j, p, threshold=threshold, group_link=group_link)
     # label each group by its smallest record id (order-free)
     rank = np.argsort(np.argsort(ids.to_numpy(dtype=str), kind="stable"), kind="stable")
@@ -88,8 +101,8 @@ def cluster_pairs(
 
 def _join(
     n: int,
-    i: NDArray[np.intp],
-    j: NDArray[np.intp],
+    i: NDArray[np.intp] | NDArray[np.int64],
+    j: NDArray[np.intp] | NDArray[np.int64],
     p: NDArray[np.float64],
     *,
     threshold: float,

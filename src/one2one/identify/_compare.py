@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
-from rapidfuzz.process import cdist, cpdist
+from rapidfuzz.process import cpdist
 
 from .._validation import require_columns, require_frame
 from ..errors import DataContractError
@@ -113,10 +113,27 @@ class Comparison:
             return level
         low, high = np.minimum(a, b), np.maximum(a, b)  # comparisons are symmetric
         combined = low * np.int64(len(uniques)) + high
-        distinct, inverse = np.unique(combined, return_inverse=True)
-        first = pd.Series(uniques[distinct // len(uniques)], dtype="string")
-        second = pd.Series(uniques[distinct % len(uniques)], dtype="string")
-        level[present] = self.compare(first, second)[inverse]
+        inverse, distinct = pd.factorize(combined)  # hashing: no sort of every pair
+        first = uniques[distinct // len(uniques)]
+        second = uniques[distinct % len(uniques)]
+        level[present] = self._string_levels(first, second, same=first == second)[inverse]
+        return level
+
+    def _string_levels(
+        self, first: NDArray[np.object_], second: NDArray[np.object_], same: NDArray[np.bool_]
+    ) -> Levels:
+        """Levels of present string pairs by Jaro-Winkler or edit distance (no pandas)."""
+        scorer: Any = _EDITS.get(self.kind, JaroWinkler.normalized_similarity)
+        score = cpdist(list(first), list(second), scorer=scorer, dtype=np.float64)
+        if self.kind == "jaro_winkler":
+            score = np.round(score, 9)  # one-to-many and pairwise differ in the last bit
+            hits = [score >= t for t in self.thresholds]
+        else:
+            hits = [score <= t for t in self.thresholds]
+        level = np.full(len(first), len(self.levels) - 1, dtype=np.int8)
+        for index, hit in reversed(list(enumerate(hits, start=1))):
+            level[hit] = index
+        level[same] = 0
         return level
 
     def compare_one(self, value: str | None, others: NDArray[np.object_]) -> Levels:
@@ -130,28 +147,17 @@ class Comparison:
             return level
         present = np.fromiter((o is not None for o in others), dtype=bool, count=len(others))
         candidates = others[present]
-        different = len(self.levels) - 1
-        found = np.full(len(candidates), different, dtype=np.int8)
-        hits: list[NDArray[np.bool_]] = []
-        if len(candidates) and self.kind in {"jaro_winkler", *_EDITS}:
-            scorer: Any = _EDITS.get(self.kind, JaroWinkler.normalized_similarity)
-            score = cdist([value], list(candidates), scorer=scorer, dtype=np.float64)[0]
-            if self.kind == "jaro_winkler":
-                score = np.round(score, 9)  # one-to-many and pairwise differ in the last bit
-                hits = [score >= t for t in self.thresholds]
-            else:
-                hits = [score <= t for t in self.thresholds]
-        elif len(candidates) and self.kind in {"date", "numeric", "initial"}:
-            found = self._levels_by_value(
-                np.zeros(len(candidates), dtype=np.int64),
-                np.arange(1, len(candidates) + 1, dtype=np.int64),
-                np.asarray([value, *candidates], dtype=object),
-            )
-            found[candidates == value] = 0
-            level[present] = found
+        if not len(candidates):
             return level
-        for index, hit in reversed(list(enumerate(hits, start=1))):
-            found[hit] = index
+        if self.kind in {"jaro_winkler", *_EDITS}:
+            repeated = np.full(len(candidates), value, dtype=object)
+            level[present] = self._string_levels(repeated, candidates, candidates == value)
+            return level
+        found = self._levels_by_value(
+            np.zeros(len(candidates), dtype=np.int64),
+            np.arange(1, len(candidates) + 1, dtype=np.int64),
+            np.asarray([value, *candidates], dtype=object),
+        )
         found[candidates == value] = 0
         level[present] = found
         return level

@@ -16,8 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import as_generator, optional_import, require_frame, require_number
 from ..errors import DataContractError, NotFittedError
 from ._blocking import Blocker, BlockingRule, SortedNeighbourhood, candidate_positions
-from ._blocking import count_candidate_pairs as _count
-from ._cluster import cluster_pairs, link_one_to_one
+from ._cluster import cluster_pairs, cluster_positions, link_one_to_one
 from ._compare import Comparison, EncodedField, default_comparisons, encode_fields
 from ._fellegi_sunter import FellegiSunter
 from ._schema import RecordSchema
@@ -288,16 +287,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             rules = list(default_blocking(fields) if self.blocking is None else self.blocking)
             self.blocking_ = rules
             exact = [BlockingRule(rule.fields) for rule in self.match_rules]
-            counts = _count(left, [*rules, *exact], other=right)
-            if counts["pairs"].sum() > self.max_pairs:
-                worst = str(counts["pairs"].idxmax())
-                msg = (
-                    f"the blocking rules would produce up to {int(counts['pairs'].sum()):,} "
-                    f"pairs (max_pairs={self.max_pairs:,}); rule {worst!r} alone gives "
-                    f"{int(counts['pairs'].max()):,}. Use stricter blocking rules."
-                )
-                raise DataContractError(msg, column=worst, value=int(counts["pairs"].sum()))
-            i, j = candidate_positions(left, [*rules, *exact], other=right)
+            i, j = candidate_positions(
+                left, [*rules, *exact], other=right, max_pairs=self.max_pairs
+            )
             step("compare")
             encoded = encode_fields(
                 left,
@@ -406,17 +398,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         return self._score(self._prepare(records, other))
 
     def _score(self, prepared: _Prepared) -> pd.DataFrame:
-        weight = self.model_.match_weight(prepared.levels)
-        for name in self.term_frequencies_:
-            weight += self._tf_adjustment(prepared, name)
-        if hasattr(self, "classifier_"):
-            probability = self.classifier_.predict_proba(
-                _one_hot(prepared.levels, self.comparisons_)
-            )[:, 1]
-        else:
-            probability = self.model_.probability(weight)
-        ruled = prepared.matched_by != "model"
-        probability = np.where(ruled, 1.0, probability)
+        weight, probability = self._probabilities(prepared)
         right = prepared.left if prepared.right is None else prepared.right
         return pd.DataFrame(
             {
@@ -427,6 +409,20 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 "matched_by": pd.array(prepared.matched_by, dtype="string"),
             }
         )
+
+    def _probabilities(self, prepared: _Prepared) -> tuple[FloatArray, FloatArray]:
+        """Match weight and probability of every candidate pair (rules give 1)."""
+        weight = self.model_.match_weight(prepared.levels)
+        for name in self.term_frequencies_:
+            weight += self._tf_adjustment(prepared, name)
+        if hasattr(self, "classifier_"):
+            probability = self.classifier_.predict_proba(
+                _one_hot(prepared.levels, self.comparisons_)
+            )[:, 1]
+        else:
+            probability = self.model_.probability(weight)
+        ruled = prepared.matched_by != "model"
+        return weight, np.where(ruled, 1.0, probability)
 
     def _tf_adjustment(self, prepared: _Prepared, name: str) -> FloatArray:
         """``log2(u_exact / share of the value)`` on exact agreements: rare values weigh more."""
@@ -473,11 +469,17 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         return self._customers(prepared)
 
     def _customers(self, prepared: _Prepared) -> pd.Series:
-        pairs = self._score(prepared)
         if prepared.right is None:
-            return cluster_pairs(
-                pairs, prepared.left.index, threshold=self.threshold, group_link=self.group_link
+            _, probability = self._probabilities(prepared)
+            return cluster_positions(
+                pd.Index(prepared.left.index.astype("string"), name="record_id"),
+                prepared.i,
+                prepared.j,
+                probability,
+                threshold=self.threshold,
+                group_link=self.group_link,
             )
+        pairs = self._score(prepared)
         ids = pd.Index(
             [*("left:" + prepared.left.index), *("right:" + prepared.right.index)],
             dtype="string",
