@@ -99,3 +99,28 @@ def test_not_fitted_and_bad_configuration_are_refused():
         RecordMatcher(SCHEMA).fit(records.drop(columns="surname"))
     with pytest.raises(DataContractError, match="empty"):
         RecordMatcher(SCHEMA).fit(records.iloc[:0])
+
+
+def test_one_pair_at_a_time_scores_exactly_like_the_batch():
+    data = load_febrl("dataset2")
+    records = data.records.reset_index()
+    matcher = RecordMatcher(SCHEMA).fit(records)
+    pairs = matcher.predict_pairs(records)
+    sample = pd.concat(
+        [pairs[pairs["match_probability"] > 0.5].head(40), pairs.sample(60, random_state=1)]
+    )
+    rows = records.set_index("rec_id")
+    for left, right, weight, probability in sample[
+        ["left", "right", "match_weight", "match_probability"]
+    ].itertuples(index=False):
+        a = rows.loc[left].to_dict() | {"rec_id": left}
+        b = rows.loc[right].to_dict() | {"rec_id": right}
+        explanation = matcher.explain(a, b)
+        assert explanation.match_weight == pytest.approx(weight, abs=1e-9)
+        assert explanation.probability == pytest.approx(probability, abs=1e-12)
+        table = explanation.to_frame()
+        parts = table["match_weight"].iloc[1:-1].sum()
+        assert parts == pytest.approx(weight, abs=1e-9)
+        assert table["match_weight"].iloc[-1] == pytest.approx(
+            explanation.prior_weight + weight, abs=1e-9
+        )

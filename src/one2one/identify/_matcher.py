@@ -18,6 +18,7 @@ from ..errors import DataContractError, NotFittedError
 from ._blocking import Blocker, BlockingRule, SortedNeighbourhood, candidate_positions
 from ._cluster import cluster_pairs, cluster_positions, link_one_to_one
 from ._compare import Comparison, EncodedField, default_comparisons, encode_fields
+from ._explain import FieldEvidence, MatchExplanation
 from ._fellegi_sunter import FellegiSunter
 from ._schema import RecordSchema
 
@@ -249,6 +250,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         self.term_frequencies_ = {
             name: _shares(prepared.encoded[name]) for name in self._tf_fields(prepared.left)
         }
+        self.tf_floor_ = {
+            name: 1.0 / max(int(prepared.encoded[name].counts().sum()), 1)
+            for name in self.term_frequencies_
+        }
         if labels is not None:
             truth = self._label(prepared, labels)
             if self.classifier is not None:
@@ -425,26 +430,139 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         return weight, np.where(ruled, 1.0, probability)
 
     def _tf_adjustment(self, prepared: _Prepared, name: str) -> FloatArray:
-        """``log2(u_exact / share of the value)`` on exact agreements: rare values weigh more."""
+        """Term-frequency weight of every candidate pair agreeing exactly on ``name``."""
         field = prepared.encoded[name]
         a = field.left[prepared.i]
         exact = (prepared.levels[name].to_numpy() == 0) & (a >= 0)
-        shares = self.term_frequencies_[name]
-        floor = 1.0 / max(int(field.counts().sum()), 1)
-        per_value = (
-            pd.Series(shares)
-            .reindex(field.uniques, fill_value=floor)
-            .to_numpy(dtype=float, na_value=floor)
-        )
-        u_exact = float(self.model_.random_u_[name][0])
-        table = self.model_.weights_table()
-        weights = table.loc[table["field"] == name, "match_weight"].to_numpy()
-        # an exact match on a common value still counts at least as a near match
-        lowest = weights[1] - weights[0] if len(weights) > 2 else -np.inf  # noqa: PLR2004
+        per_value = self._tf_weights(name, field.uniques)
         adjustment = np.zeros(len(a))
-        raw = np.log2(u_exact / np.maximum(per_value[a[exact]], floor))
-        adjustment[exact] = np.maximum(raw, lowest)
+        adjustment[exact] = per_value[a[exact]]
         return adjustment
+
+    def _tf_weights(self, name: str, values: NDArray[np.object_]) -> FloatArray:
+        """``log2(u_exact / share of the value)`` per value: agreeing on a rare value weighs more.
+
+        An exact match on a common value still counts at least as a near match.
+        """
+        shares = self.term_frequencies_[name]
+        floor = self.tf_floor_[name]
+        share = np.fromiter((shares.get(v, floor) for v in values), dtype=float, count=len(values))
+        u_exact = float(self.model_.random_u_[name][0])
+        weights = self._field_weights[name]
+        lowest = weights[1] - weights[0] if len(weights) > 2 else -np.inf  # noqa: PLR2004
+        return np.asarray(np.maximum(np.log2(u_exact / np.maximum(share, floor)), lowest))
+
+    @property
+    def _field_weights(self) -> dict[str, FloatArray]:
+        table = self.model_.weights_table()
+        return {str(k): g["match_weight"].to_numpy() for k, g in table.groupby("field")}
+
+    # -- one record at a time -----------------------------------------------
+    def _score_one(
+        self, record: Mapping[str, str | None], others: Mapping[str, NDArray[np.object_]]
+    ) -> tuple[NDArray[np.int64], FloatArray, FloatArray, NDArray[np.bool_]]:
+        """Levels, weights and probabilities of one standardised record against many."""
+        n = len(next(iter(others.values())))
+        levels = (
+            np.column_stack(
+                [c.compare_one(record.get(c.field), others[c.field]) for c in self.comparisons_]
+            ).astype(np.int64)
+            if self.comparisons_
+            else np.zeros((n, 0), dtype=np.int64)
+        )
+        fields = [c.field for c in self.comparisons_]
+        if self.swapped_names and "given_name" in fields and "surname" in fields:
+            g, sn = fields.index("given_name"), fields.index("surname")
+            cross_g = self.comparisons_[g].compare_one(record.get("given_name"), others["surname"])
+            cross_s = self.comparisons_[sn].compare_one(record.get("surname"), others["given_name"])
+            worst = len(self.comparisons_[g].levels) + len(self.comparisons_[sn].levels)
+            direct = _rank(levels[:, g], worst) + _rank(levels[:, sn], worst)
+            better = _rank(cross_g, worst) + _rank(cross_s, worst) < direct
+            levels[better, g] = cross_g[better]
+            levels[better, sn] = cross_s[better]
+        weight = self.model_._weight_of(levels)  # noqa: SLF001 - same room
+        for name in self.term_frequencies_:
+            column = fields.index(name)
+            exact = levels[:, column] == 0
+            if exact.any():
+                mine = np.asarray([record.get(name)], dtype=object)
+                weight[exact] += self._tf_weights(name, mine)[0]
+        probability = self.model_.probability(weight)
+        ruled = np.zeros(n, dtype=bool)
+        for rule in self.match_rules:
+            hit = np.ones(n, dtype=bool)
+            for name in rule.fields:
+                value = record.get(name)
+                hit &= (others[name] == value) if value is not None else False
+            ruled |= hit
+        return levels, weight, np.where(ruled, 1.0, probability), ruled
+
+    def explain(
+        self, record: Mapping[str, object], other: Mapping[str, object]
+    ) -> MatchExplanation:
+        """Explain, field by field, how much two records look like one customer.
+
+        Parameters
+        ----------
+        record, other
+            Records as ``{column: value}`` in the schema's columns (e.g. a
+            row of your data as a dict).
+
+        Examples
+        --------
+        >>> from one2one.datasets import load_febrl
+        >>> from one2one.identify import RecordMatcher, RecordSchema
+        >>> schema = RecordSchema(record_id="rec_id", given_name="given_name",
+        ...     surname="surname", date_of_birth="date_of_birth", postcode="postcode")
+        >>> records = load_febrl("dataset1").records.reset_index()
+        >>> matcher = RecordMatcher(schema).fit(records)
+        >>> a = {"given_name": "Ann", "surname": "Lee", "date_of_birth": "19700101"}
+        >>> b = {"given_name": "Anne", "surname": "Lee", "date_of_birth": "19700101"}
+        >>> matcher.explain(a, b).to_frame()["step"].tolist()
+        ['prior', 'given_name', 'surname', 'date_of_birth', 'postcode', 'related people', 'total']
+        """
+        self._check_fitted()
+        left = self.schema.standardise_one(record)
+        right = self.schema.standardise_one(other)
+        return self._explain_standardised(left, right)
+
+    def _explain_standardised(
+        self, left: Mapping[str, str | None], right: Mapping[str, str | None]
+    ) -> MatchExplanation:
+        others = {f: np.asarray([right.get(f)], dtype=object) for f in self._standard_fields()}
+        levels, weight, probability, ruled = self._score_one(left, others)
+        table = self._field_weights
+        evidence = []
+        for column, comparison in enumerate(self.comparisons_):
+            level = int(levels[0, column])
+            name = comparison.field
+            tf = 0.0
+            if level == 0 and name in self.term_frequencies_:
+                tf = float(self._tf_weights(name, np.asarray([left.get(name)], dtype=object))[0])
+            base = 0.0 if level < 0 else float(table[name][level])
+            evidence.append(
+                FieldEvidence(
+                    field=name,
+                    left=left.get(name),
+                    right=right.get(name),
+                    level="missing" if level < 0 else comparison.levels[level],
+                    match_weight=base + tf,
+                    term_frequency=tf,
+                )
+            )
+        related = -float(self.model_._related_correction(levels)[0])  # noqa: SLF001
+        prior = float(np.log2(self.model_.prior_) - np.log2(1 - self.model_.prior_))
+        return MatchExplanation(
+            fields=tuple(evidence),
+            prior_weight=prior,
+            related_weight=related,
+            match_weight=float(weight[0]),
+            probability=float(probability[0]),
+            matched_by="rule" if bool(ruled[0]) else "model",
+        )
+
+    def _standard_fields(self) -> list[str]:
+        return sorted({*self.fields_, *(f for r in self.match_rules for f in r.fields)})
 
     def predict(self, records: pd.DataFrame, other: pd.DataFrame | None = None) -> pd.Series:
         """Return a ``customer_id`` for every record.
@@ -561,6 +679,11 @@ def _unswap_names(
     better = cross < direct
     levels.loc[better, "given_name"] = cross_given[better]
     levels.loc[better, "surname"] = cross_surname[better]
+
+
+def _rank(levels: NDArray[np.int64] | NDArray[np.int8], worst: int) -> NDArray[np.int64]:
+    """Levels with missing counted as worse than any level."""
+    return np.where(levels < 0, worst, levels).astype(np.int64)
 
 
 def _shares(field: EncodedField) -> dict[str, float]:
