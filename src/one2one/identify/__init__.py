@@ -7,7 +7,9 @@ pairs, counted before any is built; :class:`Comparison` levels say how alike
 two records are field by field; a :class:`FellegiSunter` model learnt
 without labels turns levels into match weights; :func:`cluster_pairs` turns
 scored pairs into one ``customer_id`` per record. :class:`RecordMatcher`
-runs all of it in one call.
+runs all of it in one call and explains any pair (:class:`MatchExplanation`);
+:class:`IdentityResolver` keeps the customers, resolves one new record in
+milliseconds and records merges and splits as :class:`IdentityEvent`.
 """
 
 from ._blocking import (
@@ -20,6 +22,7 @@ from ._blocking import (
 from ._cluster import cluster_pairs, link_one_to_one
 from ._compare import MISSING, Comparison, compare_pairs, default_comparisons
 from ._evaluate import evaluate_links, linked_pairs, threshold_curve
+from ._explain import FieldEvidence, MatchExplanation
 from ._fellegi_sunter import FellegiSunter
 from ._matcher import MatchRule, RecordMatcher, default_blocking
 from ._normalise import (
@@ -31,6 +34,7 @@ from ._normalise import (
     normalise_phone,
     normalise_postcode,
 )
+from ._resolver import IdentityEvent, IdentityResolver, Resolution
 from ._schema import ROLES, RecordSchema
 
 __all__ = [
@@ -40,9 +44,14 @@ __all__ = [
     "BlockingRule",
     "Comparison",
     "FellegiSunter",
+    "FieldEvidence",
+    "IdentityEvent",
+    "IdentityResolver",
+    "MatchExplanation",
     "MatchRule",
     "RecordMatcher",
     "RecordSchema",
+    "Resolution",
     "SortedNeighbourhood",
     "blocking_quality",
     "candidate_pairs",

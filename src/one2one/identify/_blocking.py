@@ -9,7 +9,7 @@ another (same date of birth).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, Protocol
 
 import jellyfish
@@ -158,6 +158,22 @@ class BlockingRule:
         for part in parts[1:]:
             key = key + "\x1f" + part  # NA in any part makes the key NA
         return key
+
+    def key_one(self, record: Mapping[str, str | None]) -> str | None:
+        """Return one standardised record's key (the same as :meth:`keys` would)."""
+        parts = []
+        for name, prefix in zip(self.fields, self._prefixes(), strict=False):
+            value = record.get(name)
+            if value is None:
+                return None
+            if self.phonetic is not None:
+                value = _PHONETIC[self.phonetic](value.replace(" ", "")) or None
+                if value is None:
+                    return None
+            parts.append(value if prefix is None else value[:prefix])
+        if self.unordered:
+            parts.sort()
+        return "\x1f".join(parts)
 
     def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
         """Count the rule's pairs from block sizes, and say how to build them."""

@@ -561,6 +561,60 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             matched_by="rule" if bool(ruled[0]) else "model",
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fitted matcher as JSON-ready data (not with a custom classifier)."""
+        self._check_fitted()
+        if hasattr(self, "classifier_"):
+            msg = "a matcher with a scikit-learn classifier cannot be saved without pickle."
+            raise DataContractError(msg, column="classifier")
+        return {
+            "schema": self.schema.to_dict(),
+            "config": {
+                "term_frequency": None
+                if self.term_frequency is None
+                else list(self.term_frequency),
+                "threshold": self.threshold,
+                "group_link": self.group_link,
+                "one_to_one": self.one_to_one,
+                "random_pairs": self.random_pairs,
+                "max_pairs": self.max_pairs,
+                "random_state": self.random_state,
+                "estimate_u": self.estimate_u,
+                "swapped_names": self.swapped_names,
+                "related_classes": self.related_classes,
+            },
+            "blocking": [_rule_to_dict(r) for r in self.blocking_],
+            "comparisons": [
+                {"field": c.field, "kind": c.kind, "thresholds": list(c.thresholds)}
+                for c in self.comparisons_
+            ],
+            "match_rules": [list(r.fields) for r in self.match_rules],
+            "fields": list(self.fields_),
+            "model": self.model_.to_dict(),
+            "term_frequencies": self.term_frequencies_,
+            "tf_floor": self.tf_floor_,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordMatcher:
+        """Rebuild a fitted matcher written by :meth:`to_dict`."""
+        blocking = [_rule_from_dict(r) for r in data["blocking"]]
+        comparisons = [Comparison(**c) for c in data["comparisons"]]
+        matcher = cls(
+            RecordSchema.from_dict(data["schema"]),
+            blocking=blocking,
+            comparisons=comparisons,
+            match_rules=[MatchRule(tuple(f)) for f in data["match_rules"]],
+            **data["config"],
+        )
+        matcher.blocking_ = blocking
+        matcher.comparisons_ = comparisons
+        matcher.fields_ = list(data["fields"])
+        matcher.model_ = FellegiSunter.from_dict(data["model"])
+        matcher.term_frequencies_ = {k: dict(v) for k, v in data["term_frequencies"].items()}
+        matcher.tf_floor_ = {k: float(v) for k, v in data["tf_floor"].items()}
+        return matcher
+
     def _standard_fields(self) -> list[str]:
         return sorted({*self.fields_, *(f for r in self.match_rules for f in r.fields)})
 
@@ -679,6 +733,34 @@ def _unswap_names(
     better = cross < direct
     levels.loc[better, "given_name"] = cross_given[better]
     levels.loc[better, "surname"] = cross_surname[better]
+
+
+def _rule_to_dict(rule: Blocker) -> dict[str, Any]:
+    if isinstance(rule, SortedNeighbourhood):
+        return {"type": "sorted", "fields": list(rule.fields), "window": rule.window}
+    if isinstance(rule, BlockingRule):
+        prefix = list(rule.prefix) if isinstance(rule.prefix, tuple) else rule.prefix
+        return {
+            "type": "rule",
+            "fields": list(rule.fields),
+            "prefix": prefix,
+            "phonetic": rule.phonetic,
+            "unordered": rule.unordered,
+        }
+    msg = f"blocking rule {rule.name!r} of type {type(rule).__name__} cannot be saved."
+    raise DataContractError(msg, column="blocking", value=rule.name)
+
+
+def _rule_from_dict(data: Mapping[str, Any]) -> Blocker:
+    if data["type"] == "sorted":
+        return SortedNeighbourhood(tuple(data["fields"]), window=int(data["window"]))
+    prefix = data["prefix"]
+    return BlockingRule(
+        tuple(data["fields"]),
+        prefix=tuple(prefix) if isinstance(prefix, list) else prefix,
+        phonetic=data["phonetic"],
+        unordered=bool(data["unordered"]),
+    )
 
 
 def _rank(levels: NDArray[np.int64] | NDArray[np.int8], worst: int) -> NDArray[np.int64]:
