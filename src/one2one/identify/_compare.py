@@ -9,7 +9,9 @@ vectorised over all pairs at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, Literal
 
 import attrs
@@ -168,20 +170,20 @@ class Comparison:
         """Levels from a number per distinct value, for kinds that need no string distance."""
         different = len(self.levels) - 1
         hits: list[NDArray[np.bool_]] = []
-        text = pd.Series(uniques, dtype="string")
         if self.kind in {"date", "numeric"}:
             if self.kind == "date":
-                value = _days(text)
-                flipped = text.str.replace(r"^(\d{4})-(\d{2})-(\d{2})$", r"\1-\3-\2", regex=True)
-                swapped = _days(flipped)
+                value = np.fromiter((_day(v) for v in uniques), dtype=float, count=len(uniques))
+                swapped = np.fromiter(
+                    (_day(_swap_day_month(v)) for v in uniques), dtype=float, count=len(uniques)
+                )
                 hits.append((value[a] == swapped[b]) & np.isfinite(value[a]))
             else:
-                value = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+                value = np.fromiter((_number(v) for v in uniques), dtype=float, count=len(uniques))
             gap = np.nan_to_num(np.abs(value[a] - value[b]), nan=np.inf)
             hits.extend(gap <= t for t in self.thresholds)
         elif self.kind == "initial":
-            initial, _ = pd.factorize(text.str[:1])
-            hits.append(initial[a] == initial[b])
+            initial = np.asarray([str(v)[:1] for v in uniques], dtype=object)
+            hits.append(np.asarray(initial[a] == initial[b], dtype=bool))
         level = np.full(a.size, different, dtype=np.int8)
         for index, hit in reversed(list(enumerate(hits, start=1))):
             level[hit] = index
@@ -223,11 +225,31 @@ class Comparison:
         return []
 
 
-def _days(text: pd.Series) -> NDArray[np.float64]:
-    """Days since the epoch of ``YYYY-MM-DD`` strings (NaN if not a date)."""
-    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    days = (parsed - pd.Timestamp("1970-01-01")).dt.days
-    return np.asarray(days.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _day(value: object) -> float:
+    """Day number of a ``YYYY-MM-DD`` string, NaN if it is not one."""
+    if not isinstance(value, str) or _ISO_DAY.fullmatch(value) is None:
+        return np.nan
+    try:
+        return float(date.fromisoformat(value).toordinal())
+    except ValueError:
+        return np.nan
+
+
+def _swap_day_month(value: object) -> object:
+    if not isinstance(value, str) or _ISO_DAY.fullmatch(value) is None:
+        return None
+    return f"{value[:4]}-{value[8:10]}-{value[5:7]}"
+
+
+def _number(value: object) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return np.nan
+    return number if np.isfinite(number) else np.nan
 
 
 def _objects(values: pd.Series) -> NDArray[np.object_]:

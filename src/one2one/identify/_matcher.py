@@ -454,8 +454,14 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
 
     @property
     def _field_weights(self) -> dict[str, FloatArray]:
-        table = self.model_.weights_table()
-        return {str(k): g["match_weight"].to_numpy() for k, g in table.groupby("field")}
+        """Each field's weight per level, computed once per fitted model."""
+        cached: tuple[object, dict[str, FloatArray]] | None = self.__dict__.get("_weights_cache")
+        if cached is None or cached[0] is not self.model_:
+            table = self.model_.weights_table()
+            weights = {str(k): g["match_weight"].to_numpy() for k, g in table.groupby("field")}
+            cached = (self.model_, weights)
+            self.__dict__["_weights_cache"] = cached
+        return cached[1]
 
     # -- one record at a time -----------------------------------------------
     def _score_one(
