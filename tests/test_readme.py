@@ -18,6 +18,8 @@ def test_readme_example_runs(capsys):
     out = capsys.readouterr().out
     assert "clv" in out
     assert "p_alive" in out
+    assert "customer_id" in out
+    assert "Resolution(" in out
 
 
 def test_readme_names_the_two_set_up_commands():
