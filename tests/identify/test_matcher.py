@@ -15,17 +15,9 @@ from one2one.identify import (
     evaluate_links,
     threshold_curve,
 )
+from tests.identify.schemas import FEBRL
 
-SCHEMA = RecordSchema(
-    record_id="rec_id",
-    given_name="given_name",
-    surname="surname",
-    street="address_1",
-    postcode="postcode",
-    city="suburb",
-    date_of_birth="date_of_birth",
-    account_id="soc_sec_id",
-)
+SCHEMA = FEBRL
 
 
 @pytest.mark.parametrize("name", ["dataset1", "dataset2"])

@@ -8,18 +8,10 @@ from hypothesis import strategies as st
 
 from one2one.datasets import load_febrl
 from one2one.errors import DataContractError, StorageError
-from one2one.identify import IdentityResolver, RecordSchema
+from one2one.identify import IdentityResolver
+from tests.identify.schemas import FEBRL
 
-SCHEMA = RecordSchema(
-    record_id="rec_id",
-    given_name="given_name",
-    surname="surname",
-    street="address_1",
-    postcode="postcode",
-    city="suburb",
-    date_of_birth="date_of_birth",
-    account_id="soc_sec_id",
-)
+SCHEMA = FEBRL
 RECORDS = load_febrl("dataset1").records.reset_index()
 
 

@@ -8,17 +8,7 @@ from hypothesis import strategies as st
 from one2one.datasets import load_febrl
 from one2one.errors import DataContractError
 from one2one.identify import RecordSchema
-
-FEBRL = RecordSchema(
-    record_id="rec_id",
-    given_name="given_name",
-    surname="surname",
-    street="address_1",
-    postcode="postcode",
-    city="suburb",
-    date_of_birth="date_of_birth",
-    account_id="soc_sec_id",
-)
+from tests.identify.schemas import FEBRL
 
 
 def test_standardising_febrl_keeps_every_record_and_every_missing_value():
