@@ -51,7 +51,8 @@ autodoc_default_options = {
     # scikit-learn's metadata routing: it generates the setters on every estimator, and
     # their docstrings point into scikit-learn's own docs and say nothing about our models.
     "exclude-members": (
-        "set_fit_request,set_predict_request,set_score_request,get_metadata_routing"
+        "set_fit_request,set_predict_request,set_score_request,set_predict_proba_request,"
+        "get_metadata_routing"
     ),
 }
 numpydoc_show_class_members = False

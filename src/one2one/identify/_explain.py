@@ -46,6 +46,23 @@ class MatchExplanation:
     The total weight is the prior's log-odds, plus every field's weight, plus
     the correction for related people (a household member agrees on the
     address without being the same person); the probability follows from it.
+
+    Attributes
+    ----------
+    fields
+        One :class:`FieldEvidence` per compared field.
+    prior_weight
+        ``log2`` of the prior odds that a candidate pair is a match.
+    related_weight
+        The correction for related people (0 or negative), in bits.
+    match_weight
+        The evidence of the two records (fields plus correction), without the
+        prior: the Bayes factor in bits. The ``total`` row of :meth:`to_frame`
+        adds the prior.
+    probability
+        The match probability.
+    matched_by
+        ``"rule"`` if a deterministic rule decided, else ``"model"``.
     """
 
     fields: tuple[FieldEvidence, ...]

@@ -29,6 +29,7 @@ FloatArray = NDArray[np.float64]
 
 _TF_FIELDS = ("given_name", "surname", "full_name", "city", "organisation", "street")
 _PROGRESS_FROM = 100_000
+_NAMES = frozenset({"given_name", "surname"})
 _RELATED = (
     ("surname", "street", "postcode", "city", "phone"),  # a household
     ("postcode", "city"),  # neighbours
@@ -114,6 +115,7 @@ class _Prepared:
     j: IntArray
     levels: pd.DataFrame
     matched_by: NDArray[np.object_]
+    swapped: NDArray[np.bool_]
 
 
 class RecordMatcher(BaseEstimator):  # type: ignore[misc]
@@ -311,8 +313,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                     for c in self.comparisons_
                 }
             )
+            swapped = np.zeros(len(i), dtype=bool)
             if self.swapped_names:
-                _unswap_names(levels, encoded, i, j, self.comparisons_)
+                swapped = _unswap_names(levels, encoded, i, j, self.comparisons_)
             matched_by = np.full(len(i), "model", dtype=object)
             for rule in reversed(self.match_rules):
                 hit = np.ones(len(i), dtype=bool)
@@ -321,7 +324,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                     hit &= (a == b) & (a >= 0)
                 matched_by[hit] = rule.name
             step("score")
-        return _Prepared(left, right, encoded, i, j, levels, matched_by)
+        return _Prepared(left, right, encoded, i, j, levels, matched_by, swapped)
 
     @contextlib.contextmanager
     def _steps(self, n_records: int) -> Iterator[Any]:
@@ -434,6 +437,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         field = prepared.encoded[name]
         a = field.left[prepared.i]
         exact = (prepared.levels[name].to_numpy() == 0) & (a >= 0)
+        if name in _NAMES:  # crosswise names: the value belongs to the other field's table
+            exact &= ~prepared.swapped
         per_value = self._tf_weights(name, field.uniques)
         adjustment = np.zeros(len(a))
         adjustment[exact] = per_value[a[exact]]
@@ -466,8 +471,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     # -- one record at a time -----------------------------------------------
     def _score_one(
         self, record: Mapping[str, str | None], others: Mapping[str, NDArray[np.object_]]
-    ) -> tuple[NDArray[np.int64], FloatArray, FloatArray, NDArray[np.bool_]]:
-        """Levels, weights and probabilities of one standardised record against many."""
+    ) -> tuple[NDArray[np.int64], FloatArray, FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+        """Levels, weights, probabilities, rule hits and crosswise names against many records."""
         n = len(next(iter(others.values())))
         levels = (
             np.column_stack(
@@ -477,6 +482,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             else np.zeros((n, 0), dtype=np.int64)
         )
         fields = [c.field for c in self.comparisons_]
+        swapped = np.zeros(n, dtype=bool)
         if self.swapped_names and "given_name" in fields and "surname" in fields:
             g, sn = fields.index("given_name"), fields.index("surname")
             cross_g = self.comparisons_[g].compare_one(record.get("given_name"), others["surname"])
@@ -486,14 +492,21 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             better = _rank(cross_g, worst) + _rank(cross_s, worst) < direct
             levels[better, g] = cross_g[better]
             levels[better, sn] = cross_s[better]
+            swapped = better
         weight = self.model_._weight_of(levels)  # noqa: SLF001 - same room
         for name in self.term_frequencies_:
             column = fields.index(name)
             exact = levels[:, column] == 0
+            if name in _NAMES:
+                exact &= ~swapped
             if exact.any():
                 mine = np.asarray([record.get(name)], dtype=object)
                 weight[exact] += self._tf_weights(name, mine)[0]
-        probability = self.model_.probability(weight)
+        if hasattr(self, "classifier_"):
+            frame = pd.DataFrame(levels, columns=fields)
+            probability = self.classifier_.predict_proba(_one_hot(frame, self.comparisons_))[:, 1]
+        else:
+            probability = self.model_.probability(weight)
         ruled = np.zeros(n, dtype=bool)
         for rule in self.match_rules:
             hit = np.ones(n, dtype=bool)
@@ -501,7 +514,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 value = record.get(name)
                 hit &= (others[name] == value) if value is not None else False
             ruled |= hit
-        return levels, weight, np.where(ruled, 1.0, probability), ruled
+        return levels, weight, np.where(ruled, 1.0, probability), ruled, swapped
 
     def explain(
         self, record: Mapping[str, object], other: Mapping[str, object]
@@ -536,14 +549,24 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         self, left: Mapping[str, str | None], right: Mapping[str, str | None]
     ) -> MatchExplanation:
         others = {f: np.asarray([right.get(f)], dtype=object) for f in self._standard_fields()}
-        levels, weight, probability, ruled = self._score_one(left, others)
+        levels, weight, probability, ruled, swapped = self._score_one(left, others)
+        if swapped[0]:  # show what was compared with what
+            right = {
+                **right,
+                "given_name": right.get("surname"),
+                "surname": right.get("given_name"),
+            }
         table = self._field_weights
         evidence = []
         for column, comparison in enumerate(self.comparisons_):
             level = int(levels[0, column])
             name = comparison.field
             tf = 0.0
-            if level == 0 and name in self.term_frequencies_:
+            if (
+                level == 0
+                and name in self.term_frequencies_
+                and not (name in _NAMES and swapped[0])
+            ):
                 tf = float(self._tf_weights(name, np.asarray([left.get(name)], dtype=object))[0])
             base = 0.0 if level < 0 else float(table[name][level])
             evidence.append(
@@ -703,11 +726,14 @@ def _unswap_names(
     i: IntArray,
     j: IntArray,
     comparisons: Sequence[Comparison],
-) -> None:
-    """Where given name and surname agree better crosswise, use the crosswise levels."""
+) -> NDArray[np.bool_]:
+    """Where given name and surname agree better crosswise, use the crosswise levels.
+
+    Returns which pairs were read crosswise.
+    """
     by_field = {c.field: c for c in comparisons}
     if "given_name" not in by_field or "surname" not in by_field:
-        return
+        return np.zeros(len(i), dtype=bool)
     given, surname = encoded["given_name"], encoded["surname"]
     codes, distinct = pd.factorize(
         pd.Series(np.concatenate([given.uniques, surname.uniques]), dtype="string")
@@ -739,6 +765,7 @@ def _unswap_names(
     better = cross < direct
     levels.loc[better, "given_name"] = cross_given[better]
     levels.loc[better, "surname"] = cross_surname[better]
+    return np.asarray(better, dtype=bool)
 
 
 def _rule_to_dict(rule: Blocker) -> dict[str, Any]:

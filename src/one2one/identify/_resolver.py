@@ -242,7 +242,12 @@ class IdentityResolver:
         return pd.Series([c for _, c in kept], index=index, name="customer_id", dtype="string")
 
     def events(self) -> pd.DataFrame:
-        """Return the merges and splits so far: ``kind``, ``from_ids``, ``into_id``, ``at``."""
+        """Return the merges and splits so far.
+
+        Columns ``kind``, ``from_ids``, ``into_id``, ``at`` and ``record_id``
+        (the record whose arrival or removal caused the event). After a split,
+        :meth:`customers` tells which records moved to the new id.
+        """
         return pd.DataFrame(
             [attrs.asdict(e) for e in self._events],
             columns=["kind", "from_ids", "into_id", "at", "record_id"],
@@ -274,8 +279,7 @@ class IdentityResolver:
             f: np.asarray([self._values[f][p] for p in positions], dtype=object)
             for f in self._fields
         }
-        _, _, probability, _ = self.matcher._score_one(record, others)  # noqa: SLF001
-        return probability
+        return self.matcher._score_one(record, others)[2]  # noqa: SLF001
 
     def resolve(self, record: Mapping[str, object], *, explain: bool = True) -> Resolution:
         """Say which known customer a record belongs to, without storing it.
@@ -312,8 +316,9 @@ class IdentityResolver:
         """Resolve a record and keep it: it joins its customer, or starts a new one.
 
         If it matches records of several customers strongly enough, those
-        customers are merged into the one it matches best (the oldest id
-        survives), and a ``merge`` event is recorded.
+        customers are merged into one, which keeps the oldest of their ids,
+        and a ``merge`` event is recorded. The returned resolution names the
+        best-matching known record; ask :meth:`resolve` for an explanation.
         """
         record_id = record.get(self.matcher.schema.record_id)
         if record_id is None or record_id is pd.NA or record_id != record_id:  # noqa: PLR0124 - NaN
@@ -344,13 +349,15 @@ class IdentityResolver:
             if len(joined) > 1:
                 self._merge([c for c in joined if c != customer], customer, when, record_id)
             best = float(probability.max())
+            matched: str | None = self._ids[int(positions[int(np.argmax(probability))])]
         else:
+            matched = None
             customer = self._format(self._next)
             self._next += 1
             best = float(probability.max()) if len(probability) else 0.0
         self._append(record_id, standard, customer)
         return Resolution(
-            customer_id=customer, probability=best, is_new=not strong.any(), matched_record=None
+            customer_id=customer, probability=best, is_new=not strong.any(), matched_record=matched
         )
 
     def add_records(self, records: pd.DataFrame) -> pd.DataFrame:
