@@ -1,0 +1,492 @@
+"""Benchmark one2one.identify against splink and recordlinkage on the same deduplication task.
+
+The data is ``one2one.datasets.simulate_identities(--records, seed=--seed)``: person
+records with duplicates (typos, nicknames, swapped names, reformatted e-mails, phones and
+dates) and households (different people sharing a surname, an address and often a
+landline). Three unsupervised pipelines deduplicate it:
+
+1. one2one: ``RecordMatcher(schema).fit_predict(records)`` with its defaults.
+2. splink (DuckDB backend), configured as splink's own person-dedupe tutorials do: name
+   comparisons with Jaro-Winkler and term frequencies, date of birth, e-mail, phone and
+   address comparisons from ``splink.comparison_library``; the prior from deterministic
+   rules, ``u`` by random sampling, ``m`` by EM on two blocking rules; ``predict`` then
+   ``cluster_pairwise_predictions_at_threshold`` at 0.9 (one2one's default threshold).
+3. recordlinkage: ``Index`` with blocks, ``Compare`` (Jaro-Winkler thresholds, exact),
+   ``ECMClassifier``; the matched pairs are clustered by connected components.
+
+splink and recordlinkage get the same cleaned inputs as one2one: the records are passed
+through ``one2one.identify.normalise_*`` (lower case, accents and punctuation removed,
+Gmail dots and ``+tags`` dropped, phones to ``+61...``, dates to ``YYYY-MM-DD``) before
+they see them; that step is inside their timed run. Their blocking rules are similar in
+spirit to one2one's defaults (e-mail, phone, whole name, date of birth with a name
+prefix, postcode or city with a name, street with postcode).
+
+Scores are pairwise, after clustering: every pair of records given the same cluster is a
+predicted link, compared with ``sim.true_links`` by ``one2one.identify.evaluate_links``.
+
+Each pipeline runs in its own child process (``multiprocessing``, spawn), started one at
+a time, so one's memory does not count against another and a run past ``--timeout`` can
+be stopped (it is reported as "did not finish"). The child receives the records, imports
+its library and then resets its peak resident set size (``/proc/self/clear_refs``); the
+reported peak is the child's ``VmHWM`` over the run (data and interpreter included,
+DuckDB's own allocations too), and "extra" is that peak minus the resident size at the
+start of the run. Wall time covers everything from the raw records to a cluster per
+record (normalisation, blocking, training, scoring, clustering); CPU time is the child's
+user + system time over the same span (above wall time means more than one core).
+
+Install (see benchmarks/README.md) and run::
+
+    python benchmarks/identify.py                     # 100,000 records
+    python benchmarks/identify.py --records 1000000 --timeout 600
+    python benchmarks/identify.py --only one2one,splink
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import logging
+import multiprocessing as mp
+import os
+import platform
+import queue
+import resource
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from one2one.datasets import simulate_identities
+from one2one.identify import (
+    RecordMatcher,
+    RecordSchema,
+    evaluate_links,
+    normalise_date,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+    normalise_postcode,
+)
+
+FIELDS = (
+    "given_name",
+    "surname",
+    "email",
+    "phone",
+    "street",
+    "postcode",
+    "city",
+    "date_of_birth",
+)
+PHONE_COUNTRY = "61"  # the simulated records are Australian
+THRESHOLD = 0.9  # one2one's default match probability; splink clusters at the same
+SETUP_SECONDS = 300.0  # cap on handing the records to a child and importing its library
+MiB = 2**20
+
+
+# --- shared cleaning -----------------------------------------------------------------------
+def cleaned(records: pd.DataFrame) -> pd.DataFrame:
+    """The records as one2one normalises them, for the competitors (``record_id`` kept)."""
+    return pd.DataFrame(
+        {
+            "record_id": records["record_id"].astype("string"),
+            "given_name": normalise_name(records["given_name"]),
+            "surname": normalise_name(records["surname"]),
+            "email": normalise_email(records["email"], provider_rules=True),
+            "phone": normalise_phone(records["phone"], country_code=PHONE_COUNTRY),
+            "street": normalise_name(records["street"]),
+            "postcode": normalise_postcode(records["postcode"]),
+            "city": normalise_name(records["city"]),
+            "date_of_birth": normalise_date(records["date_of_birth"]),
+        }
+    )
+
+
+# --- pipeline 1: one2one -------------------------------------------------------------------
+def run_one2one(records: pd.DataFrame, _options: dict[str, Any]) -> pd.Series:
+    schema = RecordSchema(
+        record_id="record_id",
+        **{field: field for field in FIELDS},
+        phone_country_code=PHONE_COUNTRY,
+        email_provider_rules=True,
+    )
+    return RecordMatcher(schema, progress=False).fit_predict(records)
+
+
+# --- pipeline 2: splink --------------------------------------------------------------------
+def splink_settings() -> Any:
+    """The splink model: comparisons and prediction blocking rules (see module docstring)."""
+    import splink.comparison_library as cl  # noqa: PLC0415
+    from splink import SettingsCreator, block_on  # noqa: PLC0415
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[
+            cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
+            cl.EmailComparison("email"),
+            cl.DamerauLevenshteinAtThresholds("phone", [1]),
+            cl.JaroWinklerAtThresholds("street", [0.9, 0.7]).configure(
+                term_frequency_adjustments=True
+            ),
+            cl.DamerauLevenshteinAtThresholds("postcode", [1]),
+            cl.JaroWinklerAtThresholds("city", [0.9]).configure(term_frequency_adjustments=True),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("email"),
+            block_on("phone"),
+            block_on("given_name", "surname"),
+            block_on("date_of_birth", "substr(surname, 1, 2)"),
+            block_on("date_of_birth", "substr(given_name, 1, 2)"),
+            block_on("postcode", "surname"),
+            block_on("city", "given_name"),
+            block_on("city", "surname"),
+            block_on("street", "postcode"),
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def run_splink(records: pd.DataFrame, options: dict[str, Any]) -> pd.Series:
+    from splink import DuckDBAPI, Linker, block_on  # noqa: PLC0415
+
+    frame = cleaned(records)
+    linker = Linker(DuckDBAPI().register(frame), splink_settings(), log_level=None)
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "surname", "date_of_birth"), block_on("email")], recall=0.7
+    )
+    training.estimate_u_using_random_sampling(max_pairs=options["u_pairs"], seed=options["seed"])
+    training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
+    training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=THRESHOLD
+    ).as_pandas_dataframe()
+    return pd.Series(
+        clusters["cluster_id"].to_numpy(),
+        index=pd.Index(clusters["record_id"].astype(str), name="record_id"),
+        name="customer_id",
+    )
+
+
+# --- pipeline 3: recordlinkage -------------------------------------------------------------
+RECORDLINKAGE_BLOCKS = (
+    ["email"],
+    ["phone"],
+    ["given_name", "surname"],
+    ["date_of_birth", "surname_2"],
+    ["date_of_birth", "given_name_2"],
+    ["postcode", "surname"],
+    ["city", "given_name"],
+    ["city", "surname"],
+    ["street", "postcode"],
+)
+
+
+def run_recordlinkage(records: pd.DataFrame, _options: dict[str, Any]) -> pd.Series:
+    import recordlinkage  # noqa: PLC0415
+    from scipy.sparse import coo_matrix  # noqa: PLC0415
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
+    frame = cleaned(records).set_index("record_id")
+    frame = frame.astype(object).where(frame.notna(), None)  # recordlinkage wants None
+    frame["surname_2"] = frame["surname"].str[:2]
+    frame["given_name_2"] = frame["given_name"].str[:2]
+    indexer = recordlinkage.Index()
+    for block in RECORDLINKAGE_BLOCKS:
+        indexer.block(left_on=block)
+    pairs = indexer.index(frame)
+    compare = recordlinkage.Compare()
+    for field in ("given_name", "surname", "street", "city"):
+        compare.string(field, field, method="jarowinkler", threshold=0.85, label=field)
+    for field in ("date_of_birth", "email", "phone", "postcode"):
+        compare.exact(field, field, label=field)
+    features = compare.compute(pairs, frame)
+    matches = recordlinkage.ECMClassifier(binarize=None).fit_predict(features)
+    position = pd.Series(np.arange(len(frame)), index=frame.index)
+    left = position[matches.get_level_values(0)].to_numpy()
+    right = position[matches.get_level_values(1)].to_numpy()
+    graph = coo_matrix((np.ones(left.size), (left, right)), shape=(len(frame), len(frame)))
+    _, labels = connected_components(graph, directed=False)
+    return pd.Series(labels, index=frame.index, name="customer_id")
+
+
+PIPELINES: dict[str, Callable[[pd.DataFrame, dict[str, Any]], pd.Series]] = {
+    "one2one": run_one2one,
+    "splink": run_splink,
+    "recordlinkage": run_recordlinkage,
+}
+IMPORTS = {"one2one": "one2one.identify", "splink": "splink", "recordlinkage": "recordlinkage"}
+
+
+# --- one child process per pipeline --------------------------------------------------------
+def _status_kib(key: str) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
+    return None
+
+
+def _reset_peak() -> bool:
+    """Reset this process's peak RSS (Linux >= 4.0); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="utf-8")
+    except OSError:
+        return False
+    return True
+
+
+def _quiet() -> None:
+    warnings.simplefilter("ignore")
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    logging.getLogger("splink").propagate = False
+
+
+def _child(name: str, records: pd.DataFrame, options: dict[str, Any], out: Any) -> None:
+    """Run one pipeline and send back ("done", customer_id, stats) or ("error", text)."""
+    _quiet()
+    try:
+        __import__(IMPORTS[name])
+        reset = _reset_peak()
+        start_rss = _status_kib("VmRSS")
+        out.put(("ready",))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        customer_id = PIPELINES[name](records, options)
+        seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+        peak = _status_kib("VmHWM") if reset else None
+        if peak is None:  # peak of the whole child, setup included
+            peak = after.ru_maxrss
+        stats = {"seconds": seconds, "cpu": cpu, "peak_kib": peak, "start_kib": start_rss}
+        out.put(("done", customer_id, stats))
+    except Exception:  # noqa: BLE001 - any failure is reported in the table
+        out.put(("error", traceback.format_exc()))
+
+
+@dataclass
+class Result:
+    name: str
+    scores: dict[str, float] | None = None
+    seconds: float | None = None
+    cpu: float | None = None
+    peak_mib: float | None = None
+    extra_mib: float | None = None
+    note: str = ""
+
+
+def receive(out: Any, child: Any, seconds: float) -> tuple[Any, ...] | None:
+    """The child's next message, or None if none came in ``seconds`` or the child died."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            return out.get(timeout=min(left, 1.0))
+        except queue.Empty:
+            if not child.is_alive():
+                with contextlib.suppress(queue.Empty):  # a last message may be in flight
+                    return out.get(timeout=1.0)
+                return None
+    return None
+
+
+def run_in_child(
+    name: str, records: pd.DataFrame, true_links: pd.DataFrame, args: argparse.Namespace
+) -> Result:
+    context = mp.get_context("spawn")
+    out = context.Queue()
+    options = {"seed": args.seed, "u_pairs": args.splink_u_pairs}
+    child = context.Process(target=_child, args=(name, records, options, out), daemon=True)
+    child.start()
+    try:
+        message = receive(out, child, SETUP_SECONDS)
+        if message is not None and message[0] == "ready":
+            message = receive(out, child, args.timeout)
+        if message is None:
+            if child.is_alive():
+                return Result(name, note=f"did not finish in {args.timeout:g} s")
+            return Result(name, note=f"died (exit code {child.exitcode})")
+    finally:
+        if child.is_alive():
+            child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+    if message[0] == "error":
+        print(f"\n{name} failed:\n{message[1]}", file=sys.stderr)
+        lines = message[1].strip().splitlines()
+        return Result(name, note=f"failed: {lines[-1] if lines else 'unknown error'}")
+    _, customer_id, stats = message
+    peak = stats["peak_kib"] / 1024
+    extra = None if stats["start_kib"] is None else peak - stats["start_kib"] / 1024
+    return Result(
+        name,
+        scores=evaluate_links(customer_id, true_links),
+        seconds=stats["seconds"],
+        cpu=stats["cpu"],
+        peak_mib=peak,
+        extra_mib=extra,
+    )
+
+
+# --- report --------------------------------------------------------------------------------
+def version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        meminfo = Path("/proc/meminfo").read_text(encoding="utf-8")
+        memory = f", {int(meminfo.split()[1]) / 2**20:.0f} GiB"
+    return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
+
+
+def print_header(args: argparse.Namespace) -> None:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    packages = ["one2one", "splink", "duckdb", "recordlinkage", "numpy", "pandas", "scipy"]
+    print(f"identify.py  {now}")
+    print(f"machine: {machine()}")
+    print(
+        f"python {platform.python_version()}; " + ", ".join(f"{p} {version(p)}" for p in packages)
+    )
+    print(f"command: {' '.join([sys.executable, *sys.argv])}")
+    print(
+        f"pipelines: {args.only}; timeout {args.timeout:g} s each; "
+        f"splink u from {args.splink_u_pairs:,.0f} random pairs"
+    )
+    print(
+        "splink and recordlinkage are given the records cleaned by one2one.identify."
+        "normalise_* (same inputs as one2one); that cleaning is inside their timed run."
+    )
+
+
+def cell(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def print_table(results: list[Result]) -> None:
+    base = next((r.seconds for r in results if r.name == "one2one"), None)
+    header = (
+        "pipeline",
+        "precision",
+        "recall",
+        "F1",
+        "false pos",
+        "false neg",
+        "wall s",
+        "CPU s",
+        "peak MiB",
+        "extra MiB",
+        "time / one2one",
+    )
+    table = [header]
+    for r in results:
+        s = r.scores or {}
+        ratio = "-"
+        if base and r.seconds is not None:
+            ratio = f"{r.seconds / base:.2f}x"
+        table.append(
+            (
+                r.name,
+                cell(s.get("precision"), ".4f"),
+                cell(s.get("recall"), ".4f"),
+                cell(s.get("f1"), ".4f"),
+                cell(s.get("false_positives"), ",.0f"),
+                cell(s.get("false_negatives"), ",.0f"),
+                cell(r.seconds, ".1f") if r.seconds is not None else r.note,
+                cell(r.cpu, ".1f"),
+                cell(r.peak_mib, ",.0f"),
+                cell(r.extra_mib, ",.0f"),
+                ratio,
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    print("\n== pairwise scores after clustering; time / one2one > 1 means one2one is faster ==")
+    for i, line in enumerate(table):
+        cells = [line[0].ljust(widths[0])] + [
+            line[j].rjust(widths[j]) for j in range(1, len(header))
+        ]
+        print("  ".join(cells))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    f1 = {r.name: r.scores["f1"] for r in results if r.scores is not None}
+    for other in ("splink", "recordlinkage"):
+        if "one2one" in f1 and other in f1:
+            print(f"F1 one2one - {other}: {f1['one2one'] - f1[other]:+.4f}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000, help="records to deduplicate")
+    parser.add_argument("--seed", type=int, default=2024, help="seed of the simulated records")
+    parser.add_argument(
+        "--only",
+        default=",".join(PIPELINES),
+        help=f"comma-separated subset of {','.join(PIPELINES)}",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="cap on one pipeline's run, seconds"
+    )
+    parser.add_argument(
+        "--splink-u-pairs",
+        type=float,
+        default=1e6,
+        help="random pairs for splink's u estimate (one2one draws 1,000,000)",
+    )
+    args = parser.parse_args(argv)
+    unknown = set(args.only.split(",")) - set(PIPELINES)
+    if unknown:
+        parser.error(f"unknown pipeline(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    print_header(args)
+    started = time.perf_counter()
+    sim = simulate_identities(args.records, seed=args.seed)
+    true_links = sim.true_links
+    print(
+        f"data: {len(sim.records):,} records of {sim.true_entities.nunique():,} people, "
+        f"{len(true_links):,} true duplicate pairs (seed {args.seed})"
+    )
+    results = []
+    for name in args.only.split(","):
+        result = run_in_child(name, sim.records, true_links, args)
+        done = f"{result.seconds:.1f} s" if result.seconds is not None else result.note
+        print(f"  {name}: {done}", flush=True)
+        results.append(result)
+    print_table(results)
+    print(
+        "peak MiB: the child's peak resident set over the run (data and interpreter "
+        "included); extra MiB: that peak minus its resident set at the start of the run"
+    )
+    print(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
