@@ -152,7 +152,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         A scikit-learn classifier used instead of Fellegi-Sunter when labels
         are given to :meth:`fit` (features: one indicator per field level).
     random_pairs
-        Random pairs drawn to learn ``u``.
+        Random pairs drawn to learn ``u``; by default two per record, at
+        least 200,000 and at most 1,000,000 (enough for levels as rare as
+        one in 100,000 pairs; more only costs time).
     max_pairs
         Refuse blocking rules that would produce more candidate pairs.
     random_state
@@ -198,7 +200,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         group_link: float | None = 0.5,
         one_to_one: bool = False,
         classifier: Any = None,
-        random_pairs: int = 1_000_000,
+        random_pairs: int | None = None,
         max_pairs: int = 50_000_000,
         random_state: int | None = 0,
         progress: bool | None = None,
@@ -278,7 +280,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         require_number(self.threshold, name="threshold", low=0.0, high=1.0)
         if self.group_link is not None:
             require_number(self.group_link, name="group_link", low=0.0, high=1.0)
-        require_number(self.random_pairs, name="random_pairs", low=1, integer=True)
+        if self.random_pairs is not None:
+            require_number(self.random_pairs, name="random_pairs", low=1, integer=True)
 
     def _prepare(self, records: pd.DataFrame, other: pd.DataFrame | None) -> _Prepared:
         with self._steps(len(require_frame(records, name="records"))) as step:
@@ -359,7 +362,12 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         n_left = len(prepared.left)
         n_right = n_left if prepared.right is None else len(prepared.right)
         total = n_left * (n_left - 1) // 2 if prepared.right is None else n_left * n_right
-        draws = int(min(self.random_pairs, max(total, 1)))
+        wanted = (
+            min(1_000_000, max(200_000, 2 * max(n_left, n_right)))
+            if self.random_pairs is None
+            else self.random_pairs
+        )
+        draws = int(min(wanted, max(total, 1)))
         a = rng.integers(0, n_left, size=draws)
         b = rng.integers(0, n_right, size=draws)
         if prepared.right is None:
