@@ -42,6 +42,7 @@ _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 _QUOTES = re.compile("['\u2019`]")  # straight, curly, grave
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
+_NON_DIGIT = re.compile(r"\D")
 _EMAIL = re.compile(r"[^@]+@[^@]+\.[^@]+")
 _DATE_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"(\d{4})(\d{2})(\d{2})"), ("year", "month", "day")),
@@ -94,6 +95,9 @@ def name_value(value: object) -> str | None:
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in decomposed if not unicodedata.combining(c))
     text = text.lower()
+    words = text.split()
+    if all(word.isalnum() for word in words):  # nothing to strip: the common case, fast
+        return " ".join(words) or None
     text = _PUNCTUATION.sub(" ", _QUOTES.sub("", text))
     return _finish(_SPACES.sub(" ", text).strip())
 
@@ -131,11 +135,11 @@ def phone_value(value: object, *, country_code: str | None = None) -> str | None
     if text is None:
         return None
     international = text.startswith(("+", "00"))
-    digits = re.sub(r"\D", "", text.replace("(0)", ""))
+    digits = _NON_DIGIT.sub("", text.replace("(0)", ""))
     if international and text.startswith("00"):
         digits = digits[2:]
     if not international and country_code is not None:
-        digits = re.sub(r"\D", "", country_code) + digits.lstrip("0")
+        digits = _NON_DIGIT.sub("", country_code) + digits.lstrip("0")
         international = True
     if len(digits) < _MIN_PHONE_DIGITS:
         return None
