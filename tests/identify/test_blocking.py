@@ -2,6 +2,7 @@
 
 import itertools
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -166,3 +167,21 @@ def test_bad_rules_are_refused():
         count_candidate_pairs(records, [BlockingRule("surname", phonetic="caverphone")])
     with pytest.raises(DataContractError, match="window must be >= 2"):
         count_candidate_pairs(records, [SortedNeighbourhood("surname", window=1)])
+
+
+@settings(max_examples=60)
+@given(record_tables())
+def test_key_codes_group_records_exactly_as_key_strings_do(records):
+    rules = [
+        *RULES,
+        BlockingRule(["surname", "city"], unordered=True),
+        BlockingRule(["surname", "city"], phonetic="soundex", prefix=(2, None)),
+    ]
+    for rule in rules:
+        strings = rule.keys(records).to_numpy(dtype=object, na_value=None)
+        codes = rule.key_codes(records)
+        assert ((codes < 0) == np.array([s is None for s in strings])).all()
+        for a in range(len(records)):
+            for b in range(len(records)):
+                if codes[a] >= 0 and codes[b] >= 0:
+                    assert (codes[a] == codes[b]) == (strings[a] == strings[b])

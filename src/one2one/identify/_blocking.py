@@ -159,6 +159,49 @@ class BlockingRule:
             key = key + "\x1f" + part  # NA in any part makes the key NA
         return key
 
+    def key_codes(self, records: pd.DataFrame) -> IntArray:
+        """Return each record's key as an integer code (-1: no key), as :meth:`keys` groups them.
+
+        Works on distinct values and integer codes only, so it is several
+        times faster than building key strings for every record.
+        """
+        self.keys(records.iloc[:0])  # the same checks
+        field_codes, transformed = [], []
+        for name, prefix in zip(self.fields, self._prefixes(), strict=True):
+            codes, uniques = pd.factorize(records[name].astype("string"), use_na_sentinel=True)
+            values = [self._transform(str(v), prefix) for v in uniques]
+            field_codes.append(np.asarray(codes, dtype=np.int64))
+            transformed.append(values)
+        joint, _ = pd.factorize(
+            pd.Series([v for values in transformed for v in values], dtype=object),
+            use_na_sentinel=True,
+        )
+        offsets = np.cumsum([0, *(len(values) for values in transformed)])
+        columns = []
+        for k, codes in enumerate(field_codes):
+            lookup = np.asarray(joint[offsets[k] : offsets[k + 1]], dtype=np.int64)
+            if not len(lookup):  # the field is missing everywhere
+                columns.append(np.full(len(codes), -1, dtype=np.int64))
+                continue
+            columns.append(np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1))
+        table = np.column_stack(columns)
+        if self.unordered:
+            table = np.sort(table, axis=1)
+        missing = (table < 0).any(axis=1)
+        key = np.zeros(len(table), dtype=np.int64)
+        for column in table.T:
+            combined = key * (int(column.max(initial=0)) + 2) + column + 1
+            key = np.asarray(pd.factorize(combined)[0], dtype=np.int64)
+        key[missing] = -1
+        return key
+
+    def _transform(self, value: str, prefix: int | None) -> str | None:
+        if self.phonetic is not None:
+            value = _PHONETIC[self.phonetic](value.replace(" ", "")) or ""
+            if not value:
+                return None
+        return value if prefix is None else value[:prefix]
+
     def key_one(self, record: Mapping[str, str | None]) -> str | None:
         """Return one standardised record's key (the same as :meth:`keys` would)."""
         parts = []
@@ -177,15 +220,20 @@ class BlockingRule:
 
     def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
         """Count the rule's pairs from block sizes, and say how to build them."""
-        keys = self.keys(left) if right is None else pd.concat([self.keys(left), self.keys(right)])
-        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-        a = codes[: len(left)].astype(np.int64)
-        b = a if right is None else codes[len(left) :].astype(np.int64)
-        size_a = np.bincount(a[a >= 0], minlength=len(uniques))
+        require_columns(left, self.fields, name="records")
+        fields = list(self.fields)
+        if right is not None:
+            require_columns(right, self.fields, name="other")
+        both = left if right is None else pd.concat([left[fields], right[fields]])
+        codes = self.key_codes(both)  # dense: 0 .. blocks - 1, and -1
+        blocks = int(codes.max(initial=-1)) + 1
+        a = codes[: len(left)]
+        b = a if right is None else codes[len(left) :]
+        size_a = np.bincount(a[a >= 0], minlength=blocks)
         if right is None:
             per_block = size_a * (size_a - 1) // 2
         else:
-            per_block = size_a * np.bincount(b[b >= 0], minlength=len(uniques))
+            per_block = size_a * np.bincount(b[b >= 0], minlength=blocks)
         largest = int(per_block.max()) if len(per_block) else 0
         return Plan(int(per_block.sum()), largest, lambda: _block_pairs(a, b, dedupe=right is None))
 
