@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from one2one.datasets import simulate_identities
+from one2one.datasets import IDENTITY_FIELDS, simulate_identities
 from one2one.identify import (
     RecordMatcher,
     RecordSchema,
@@ -77,16 +77,7 @@ from one2one.identify import (
     normalise_postcode,
 )
 
-FIELDS = (
-    "given_name",
-    "surname",
-    "email",
-    "phone",
-    "street",
-    "postcode",
-    "city",
-    "date_of_birth",
-)
+FIELDS = IDENTITY_FIELDS
 PHONE_COUNTRY = "61"  # the simulated records are Australian
 THRESHOLD = 0.9  # one2one's default match probability; splink clusters at the same
 SETUP_SECONDS = 300.0  # cap on handing the records to a child and importing its library
