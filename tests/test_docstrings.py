@@ -10,7 +10,14 @@ import inspect
 
 import pytest
 
-PACKAGES = ["one2one", "one2one.errors", "one2one.datasets", "one2one.clv", "one2one.identify"]
+PACKAGES = [
+    "one2one",
+    "one2one.errors",
+    "one2one.datasets",
+    "one2one.clv",
+    "one2one.identify",
+    "one2one.differentiate",
+]
 
 
 def _public_objects():

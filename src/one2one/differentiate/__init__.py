@@ -1,6 +1,20 @@
 """Differentiate: rank customers by value and group them by needs.
 
-This room is being built; see the project issues for its plan.
+Being built in steps. Available now: RFM (:func:`rfm_table` from a
+transaction log, :func:`rfm_scores` as tie-safe quantile scores,
+:func:`rfm_segments` with visible, replaceable rules). Value tiers, share of
+customer, needs segments and uplift follow (see the project issues).
 """
 
-__all__: list[str] = []
+from ._rfm import DEFAULT_SEGMENTS, RFMSegment, rfm_scores, rfm_segments, rfm_table
+
+__all__ = ["DEFAULT_SEGMENTS", "RFMSegment", "rfm_scores", "rfm_segments", "rfm_table"]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if callable(_obj):
+        _obj.__module__ = __name__
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
