@@ -2,13 +2,25 @@
 
 Being built in steps. Available now: RFM (:func:`rfm_table` from a
 transaction log, :func:`rfm_scores` as tie-safe quantile scores,
-:func:`rfm_segments` with visible, replaceable rules). Value tiers, share of
-customer, needs segments and uplift follow (see the project issues).
+:func:`rfm_segments` with visible, replaceable rules) and Peppers & Rogers
+value tiers (:func:`value_tiers`, :func:`tier_report`, :func:`lorenz_curve`).
+Share of customer, needs segments and uplift follow (see the project issues).
 """
 
 from ._rfm import DEFAULT_SEGMENTS, RFMSegment, rfm_scores, rfm_segments, rfm_table
+from ._tiers import TIERS, lorenz_curve, tier_report, value_tiers
 
-__all__ = ["DEFAULT_SEGMENTS", "RFMSegment", "rfm_scores", "rfm_segments", "rfm_table"]
+__all__ = [
+    "DEFAULT_SEGMENTS",
+    "TIERS",
+    "RFMSegment",
+    "lorenz_curve",
+    "rfm_scores",
+    "rfm_segments",
+    "rfm_table",
+    "tier_report",
+    "value_tiers",
+]
 
 for _name in __all__:
     _obj = globals()[_name]

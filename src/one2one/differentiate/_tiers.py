@@ -1,0 +1,168 @@
+"""Value tiers (Peppers & Rogers): most valuable, most growable, below zero, and the rest.
+
+Treat customers differently by what they are worth: keep the most valuable
+(MVC), grow the most growable (MGC, the largest gap between what they could
+and do spend with you), stop losing money on the below-zero (BZ, worth less
+than they cost to serve); the rest are migrators, moving between tiers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import (
+    require_columns,
+    require_frame,
+    require_no_missing,
+    require_number,
+    require_numeric,
+)
+from ..errors import DataContractError
+
+__all__ = ["TIERS", "lorenz_curve", "tier_report", "value_tiers"]
+
+TIERS: tuple[str, ...] = ("most valuable", "most growable", "migrators", "below zero")
+"""Tier names, most valuable first."""
+
+
+def _top(values: pd.Series, share: float) -> pd.Series:
+    """Mark the top ``share`` of customers by value; ties at the cut are all in (order-free)."""
+    if values.empty or share <= 0:
+        return pd.Series(data=False, index=values.index)
+    count = min(len(values), max(1, int(np.ceil(share * len(values)))))
+    cut = values.sort_values(ascending=False).iloc[count - 1]
+    return pd.Series(values >= cut, index=values.index)
+
+
+def value_tiers(
+    values: pd.DataFrame,
+    *,
+    most_valuable_share: float = 0.2,
+    most_growable_share: float = 0.2,
+) -> pd.DataFrame:
+    """Place every customer in one tier by actual value, growth potential and cost to serve.
+
+    Parameters
+    ----------
+    values
+        Indexed by ``customer_id``: ``actual_value`` (e.g. CLV from
+        ``one2one.clv`` or historic margin), and optionally ``potential_value``
+        (what the customer could be worth; its gap to ``actual_value`` makes
+        MGC) and ``cost_to_serve`` (e.g. the interaction log's costs).
+    most_valuable_share
+        Share of the customers with positive net value who are MVC.
+    most_growable_share
+        Share of the remaining customers, by largest positive growth gap, who are MGC.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``net_value`` (actual minus cost to serve), ``growth_gap`` (potential
+        minus actual, 0 without potential) and ``tier`` (one of :data:`TIERS`).
+        Customers tied at a cut are all placed in the higher tier, so tiers
+        never depend on row order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> values = pd.DataFrame({"actual_value": [900.0, 50, 40, 30, 5],
+    ...                        "potential_value": [950.0, 60, 400, 35, 10],
+    ...                        "cost_to_serve": [20.0, 10, 10, 10, 25]},
+    ...                       index=["a", "b", "c", "d", "e"])
+    >>> value_tiers(values)["tier"].tolist()
+    ['most valuable', 'migrators', 'most growable', 'migrators', 'below zero']
+    """
+    frame = require_frame(values, name="values")
+    require_columns(frame, ["actual_value"], name="values")
+    if frame.empty:
+        msg = "values is empty; there is nobody to tier."
+        raise DataContractError(msg, column="actual_value")
+    if frame.index.has_duplicates:
+        value = frame.index[frame.index.duplicated()][0]
+        msg = f"values has customer {value!r} twice; one row per customer."
+        raise DataContractError(msg, column="customer_id", value=value)
+    columns = [c for c in ("actual_value", "potential_value", "cost_to_serve") if c in frame]
+    require_no_missing(frame, columns, name="values")
+    for column in columns:
+        require_numeric(frame, column, name="values")
+    require_number(most_valuable_share, name="most_valuable_share", low=0.0, high=1.0)
+    require_number(most_growable_share, name="most_growable_share", low=0.0, high=1.0)
+    actual = frame["actual_value"].astype(float)
+    cost = frame["cost_to_serve"].astype(float) if "cost_to_serve" in frame else 0.0 * actual
+    potential = frame["potential_value"].astype(float) if "potential_value" in frame else actual
+    net = actual - cost
+    gap = (potential - actual).clip(lower=0.0)
+    tier = pd.Series("migrators", index=frame.index, dtype=object)
+    below = net < 0
+    tier[below] = "below zero"
+    positive = net[~below]
+    valuable = _top(positive, most_valuable_share)
+    tier[valuable[valuable].index] = "most valuable"
+    rest = gap[(tier == "migrators") & (gap > 0)]
+    growable = _top(rest, most_growable_share * (tier == "migrators").sum() / max(len(rest), 1))
+    tier[growable[growable].index] = "most growable"
+    return pd.DataFrame(
+        {"net_value": net, "growth_gap": gap, "tier": pd.Categorical(tier, categories=TIERS)},
+        index=frame.index,
+    )
+
+
+def tier_report(tiers: pd.DataFrame) -> pd.DataFrame:
+    """Count customers and net value per tier, with each tier's share of both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by tier (all of :data:`TIERS`): ``customers``,
+        ``customer_share``, ``net_value``, ``value_share`` (of the total net
+        value; below-zero customers have a negative share) and
+        ``growth_gap``.
+    """
+    frame = require_frame(tiers, name="tiers")
+    require_columns(frame, ["tier", "net_value", "growth_gap"], name="tiers")
+    grouped = frame.groupby("tier", observed=False)
+    report = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "net_value": grouped["net_value"].sum(),
+            "growth_gap": grouped["growth_gap"].sum(),
+        }
+    ).reindex(list(TIERS), fill_value=0)
+    report["customer_share"] = report["customers"] / report["customers"].sum()
+    total = report["net_value"].sum()
+    report["value_share"] = report["net_value"] / total if total else np.nan
+    report.index.name = "tier"
+    return report[["customers", "customer_share", "net_value", "value_share", "growth_gap"]]
+
+
+def lorenz_curve(value: pd.Series) -> pd.DataFrame:
+    """Cumulative share of value held by the most valuable customers (the Pareto curve).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_share`` (0..1, most valuable first) and ``value_share``
+        (cumulative share of the total), starting at (0, 0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lorenz_curve(pd.Series([60.0, 30, 10])).round(2).values.tolist()
+    [[0.0, 0.0], [0.33, 0.6], [0.67, 0.9], [1.0, 1.0]]
+    """
+    values = pd.Series(value, dtype=float)
+    if values.empty or values.isna().any():
+        msg = "value must be a non-empty series without missing values."
+        raise DataContractError(msg, column="value")
+    total = values.sum()
+    if total <= 0:
+        msg = f"the values sum to {total}; a share of value needs a positive total."
+        raise DataContractError(msg, column="value", value=float(total))
+    ordered = np.sort(values.to_numpy())[::-1]
+    return pd.DataFrame(
+        {
+            "customer_share": np.arange(len(ordered) + 1) / len(ordered),
+            "value_share": np.concatenate([[0.0], np.cumsum(ordered) / total]),
+        }
+    )

@@ -1,0 +1,85 @@
+"""Value tiers: a partition, order-free, shares that add up, more value never hurts an MVC."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from one2one.differentiate import TIERS, lorenz_curve, tier_report, value_tiers
+from one2one.errors import DataContractError
+
+customers = st.lists(
+    st.tuples(
+        st.floats(0, 1000, allow_nan=False),
+        st.floats(0, 2000, allow_nan=False),
+        st.floats(0, 100, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=50,
+)
+
+
+def _values(data):
+    frame = pd.DataFrame(data, columns=["actual_value", "potential_value", "cost_to_serve"])
+    frame.index = pd.Index([f"c{i}" for i in range(len(frame))], name="customer_id")
+    return frame
+
+
+@settings(max_examples=80)
+@given(customers, st.floats(0, 1), st.floats(0, 1), st.randoms(use_true_random=False))
+def test_tiers_partition_the_customers_whatever_the_order(data, mvc, mgc, random):
+    values = _values(data)
+    tiers = value_tiers(values, most_valuable_share=mvc, most_growable_share=mgc)
+    assert tiers.index.equals(values.index)
+    assert set(tiers["tier"]) <= set(TIERS)
+    assert ((tiers["tier"] == "below zero") == (tiers["net_value"] < 0)).all()
+    order = list(values.index)
+    random.shuffle(order)
+    again = value_tiers(values.loc[order], most_valuable_share=mvc, most_growable_share=mgc)
+    pd.testing.assert_frame_equal(again.loc[values.index], tiers)
+    report = tier_report(tiers)
+    assert report["customers"].sum() == len(values)
+    assert report["customer_share"].sum() == pytest.approx(1.0)
+    if tiers["net_value"].sum() != 0:
+        assert report["value_share"].sum() == pytest.approx(1.0)
+    # every MVC is worth at least as much as every positive-value customer outside it
+    mvc_values = tiers.loc[tiers["tier"] == "most valuable", "net_value"]
+    others = tiers.loc[(tiers["tier"] != "most valuable") & (tiers["net_value"] >= 0), "net_value"]
+    if len(mvc_values) and len(others):
+        assert mvc_values.min() >= others.max()
+
+
+@settings(max_examples=60)
+@given(customers, st.floats(0, 1000, allow_nan=False))
+def test_raising_an_mvc_value_keeps_it_mvc(data, extra):
+    values = _values(data)
+    tiers = value_tiers(values)
+    for customer in tiers.index[tiers["tier"] == "most valuable"]:
+        richer = values.copy()
+        richer.loc[customer, "actual_value"] += extra
+        richer.loc[customer, "potential_value"] += extra
+        assert value_tiers(richer).loc[customer, "tier"] == "most valuable"
+
+
+def test_lorenz_curve_of_equal_values_is_the_diagonal():
+    curve = lorenz_curve(pd.Series([5.0] * 4))
+    np.testing.assert_allclose(curve["customer_share"], curve["value_share"])
+    skewed = lorenz_curve(pd.Series([97.0, 1, 1, 1]))
+    assert skewed["value_share"].iloc[1] == pytest.approx(0.97)
+
+
+def test_bad_input_is_refused():
+    values = _values([(1.0, 2.0, 0.5)])
+    with pytest.raises(DataContractError, match="missing required column"):
+        value_tiers(values.drop(columns="actual_value"))
+    with pytest.raises(DataContractError, match="empty"):
+        value_tiers(values.iloc[:0])
+    with pytest.raises(DataContractError):
+        value_tiers(values.assign(actual_value=[np.nan]))
+    with pytest.raises(DataContractError, match="twice"):
+        value_tiers(pd.concat([values, values]))
+    with pytest.raises(DataContractError, match="most_valuable_share"):
+        value_tiers(values, most_valuable_share=1.5)
+    with pytest.raises(DataContractError, match="positive total"):
+        lorenz_curve(pd.Series([0.0, 0.0]))
