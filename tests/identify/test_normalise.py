@@ -87,3 +87,9 @@ def test_what_is_not_a_value_becomes_missing():
     assert normalise_email(pd.Series(["not an email", "a@b"])).isna().all()
     assert normalise_phone(pd.Series(["123", "n/a"])).isna().all()
     assert normalise_date(pd.Series(["19651332", "soon"])).isna().all()
+
+
+def test_names_in_scripts_that_decompose_are_recomposed():
+    once = normalise_name(pd.Series([":가", "가", "Ωmega"]))
+    assert once.tolist()[:2] == ["가", "가"]
+    pd.testing.assert_series_equal(normalise_name(once), once)

@@ -97,7 +97,7 @@ def name_value(value: object) -> str | None:
     text = text.lower()
     words = text.split()
     if all(word.isalnum() for word in words):  # nothing to strip: the common case, fast
-        return " ".join(words) or None
+        return _finish(" ".join(words))
     text = _PUNCTUATION.sub(" ", _QUOTES.sub("", text))
     return _finish(_SPACES.sub(" ", text).strip())
 
