@@ -7,6 +7,7 @@ and spend (:class:`GammaGammaModel`), fitted by maximum likelihood on
 compressed data, to predictions and :func:`customer_lifetime_value`.
 """
 
+from .._exports import public_api
 from ._base import LifetimeModel
 from ._cohorts import cohort_survival
 from ._compare import compare_models
@@ -62,11 +63,4 @@ __all__ = [
     "tracking_table",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__dir__ = public_api(globals(), __all__, classes_only=True)

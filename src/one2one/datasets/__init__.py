@@ -16,6 +16,7 @@ checked against the truth:
   duplicates and households, and the true entities (identity resolution).
 """
 
+from .._exports import public_api
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
@@ -39,9 +40,4 @@ __all__ = [
     "simulate_transactions",
 ]
 
-for _name in ("FebrlData", "SimulatedIdentities", "SimulatedTransactions"):
-    globals()[_name].__module__ = __name__
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__dir__ = public_api(globals(), __all__, classes_only=True)

@@ -8,6 +8,7 @@ share of customer with an estimated potential (:func:`share_of_customer`).
 Needs segments and uplift follow (see the project issues).
 """
 
+from .._exports import public_api
 from ._rfm import DEFAULT_SEGMENTS, RFMSegment, rfm_scores, rfm_segments, rfm_table
 from ._share import share_of_customer
 from ._tiers import TIERS, lorenz_curve, tier_report, value_tiers
@@ -25,11 +26,4 @@ __all__ = [
     "value_tiers",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if callable(_obj):
-        _obj.__module__ = __name__
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__dir__ = public_api(globals(), __all__)

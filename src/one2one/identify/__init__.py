@@ -12,6 +12,7 @@ runs all of it in one call and explains any pair (:class:`MatchExplanation`);
 milliseconds and records merges and splits as :class:`IdentityEvent`.
 """
 
+from .._exports import public_api
 from ._blocking import (
     BlockingRule,
     SortedNeighbourhood,
@@ -72,11 +73,4 @@ __all__ = [
     "threshold_curve",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if callable(_obj):
-        _obj.__module__ = __name__
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__dir__ = public_api(globals(), __all__)

@@ -121,8 +121,8 @@ class BlockingRule:
             return self.prefix
         return (self.prefix,) * len(self.fields)
 
-    def keys(self, records: pd.DataFrame) -> pd.Series:
-        """Return each record's blocking key; records missing any field get NA (no block)."""
+    def _check(self, records: pd.DataFrame) -> None:
+        """Refuse a rule that cannot key ``records``: missing fields, bad prefix or phonetic."""
         require_columns(records, self.fields, name="records")
         prefixes = self._prefixes()
         if len(prefixes) != len(self.fields) or any(p is not None and p < 1 for p in prefixes):
@@ -137,6 +137,11 @@ class BlockingRule:
                 f"{sorted(_PHONETIC)} (got {self.phonetic!r})."
             )
             raise DataContractError(msg, column=self.fields[0], value=self.phonetic)
+
+    def keys(self, records: pd.DataFrame) -> pd.Series:
+        """Return each record's blocking key; records missing any field get NA (no block)."""
+        self._check(records)
+        prefixes = self._prefixes()
         parts = []
         for name, prefix in zip(self.fields, prefixes, strict=True):
             values = records[name].astype("string")
@@ -165,7 +170,7 @@ class BlockingRule:
         Works on distinct values and integer codes only, so it is several
         times faster than building key strings for every record.
         """
-        self.keys(records.iloc[:0])  # the same checks
+        self._check(records)
         field_codes, transformed = [], []
         for name, prefix in zip(self.fields, self._prefixes(), strict=True):
             codes, uniques = pd.factorize(records[name].astype("string"), use_na_sentinel=True)

@@ -87,15 +87,12 @@ class Comparison:
 
     def compare(self, left: pd.Series, right: pd.Series) -> Levels:
         """Return the level of each pair ``(left[i], right[i])`` (positional)."""
-        a, b = _objects(left), _objects(right)
-        missing = np.asarray(pd.isna(a) | pd.isna(b), dtype=bool)
-        exact = np.asarray(a == b, dtype=bool) & ~missing
-        level = np.full(a.size, len(self.levels) - 1, dtype=np.int8)
-        for index, hit in enumerate(self._middle(a, b, missing), start=1):
-            level = np.where(hit & (level == len(self.levels) - 1), index, level).astype(np.int8)
-        level[exact] = 0
-        level[missing] = MISSING
-        return level
+        values = pd.concat([pd.Series(left), pd.Series(right)], ignore_index=True)
+        codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        return self.compare_codes(
+            codes[: len(left)], codes[len(left) :], np.asarray(uniques, dtype=object)
+        )
 
     def compare_codes(
         self, left: NDArray[np.int64], right: NDArray[np.int64], uniques: NDArray[np.object_]
@@ -190,40 +187,6 @@ class Comparison:
         level[a == b] = 0
         return level
 
-    def _middle(
-        self, a: NDArray[np.object_], b: NDArray[np.object_], missing: NDArray[np.bool_]
-    ) -> list[NDArray[np.bool_]]:
-        """One boolean array per intermediate level, best first."""
-        filled_a = np.where(missing, "", a)
-        filled_b = np.where(missing, "", b)
-        if self.kind == "jaro_winkler":
-            score = cpdist(filled_a, filled_b, scorer=JaroWinkler.normalized_similarity)
-            score = np.round(score, 9)
-            return [score >= t for t in self.thresholds]
-        if self.kind in _EDITS:
-            edits = cpdist(filled_a, filled_b, scorer=_EDITS[self.kind])
-            return [edits <= t for t in self.thresholds]
-        if self.kind == "date":
-            first = pd.to_datetime(pd.Series(filled_a), format="%Y-%m-%d", errors="coerce")
-            second = pd.to_datetime(pd.Series(filled_b), format="%Y-%m-%d", errors="coerce")
-            flipped = pd.Series(filled_b, dtype="string").str.replace(
-                r"^(\d{4})-(\d{2})-(\d{2})$", r"\1-\3-\2", regex=True
-            )
-            swapped = pd.to_datetime(flipped, format="%Y-%m-%d", errors="coerce")
-            days = (first - second).abs().dt.days.to_numpy(dtype=float, na_value=np.inf)
-            swap = (first == swapped).to_numpy(dtype=bool, na_value=False)
-            return [swap, *(days <= t for t in self.thresholds)]
-        if self.kind == "numeric":
-            x = pd.to_numeric(pd.Series(filled_a), errors="coerce").to_numpy(dtype=float)
-            y = pd.to_numeric(pd.Series(filled_b), errors="coerce").to_numpy(dtype=float)
-            gap = np.nan_to_num(np.abs(x - y), nan=np.inf)
-            return [gap <= t for t in self.thresholds]
-        if self.kind == "initial":
-            initial_a = pd.Series(filled_a, dtype="string").str[:1].to_numpy(dtype=object)
-            initial_b = pd.Series(filled_b, dtype="string").str[:1].to_numpy(dtype=object)
-            return [np.asarray((initial_a == initial_b) & (initial_a != ""), dtype=bool)]
-        return []
-
 
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
@@ -250,13 +213,6 @@ def _number(value: object) -> float:
     except ValueError:
         return np.nan
     return number if np.isfinite(number) else np.nan
-
-
-def _objects(values: pd.Series) -> NDArray[np.object_]:
-    """Strings as a numpy object array, with None for missing."""
-    text = np.array(values.astype("string").astype(object), dtype=object)  # a writable copy
-    text[pd.isna(text)] = None
-    return text
 
 
 _DEFAULTS: Mapping[str, tuple[Kind, tuple[float, ...]]] = {

@@ -139,7 +139,6 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             True/false match per pair: a supervised fit, no EM.
         """
         patterns, counts = self._patterns(levels, "levels")
-        self._sizes = [len(c.levels) for c in self.comparisons]
         if labels is not None:
             truth = np.asarray(labels, dtype=bool)
             if truth.shape != (len(levels),) or not truth.any() or truth.all():
@@ -162,9 +161,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         if known_matches is not None and np.asarray(known_matches).sum() >= 10:  # noqa: PLR2004
             m = self._frequencies(levels[np.asarray(known_matches, dtype=bool)])
         else:
-            m = {
-                name: _default_m(size) for name, size in zip(self.fields, self._sizes, strict=True)
-            }
+            m = {c.field: _default_m(len(c.levels)) for c in self.comparisons}
         self.m_, self.prior_, self.n_iter_ = self._em(patterns, counts, m)
         return self
 

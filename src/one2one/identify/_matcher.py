@@ -762,15 +762,10 @@ def _unswap_names(
         recode(surname.left[i], shift), recode(given.right[j], 0), joint
     )
     worst = len(by_field["given_name"].levels) + len(by_field["surname"].levels)
-    direct_given = levels["given_name"].to_numpy()
-    direct_surname = levels["surname"].to_numpy()
-    direct = np.where(direct_given < 0, worst, direct_given) + np.where(
-        direct_surname < 0, worst, direct_surname
+    direct = _rank(levels["given_name"].to_numpy(), worst) + _rank(
+        levels["surname"].to_numpy(), worst
     )
-    cross = np.where(cross_given < 0, worst, cross_given) + np.where(
-        cross_surname < 0, worst, cross_surname
-    )
-    better = cross < direct
+    better = _rank(cross_given, worst) + _rank(cross_surname, worst) < direct
     levels.loc[better, "given_name"] = cross_given[better]
     levels.loc[better, "surname"] = cross_surname[better]
     return np.asarray(better, dtype=bool)
