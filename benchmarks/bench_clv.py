@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
-import os
 import platform
 import resource
 import signal
@@ -41,13 +40,12 @@ import tracemalloc
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _machine import machine, version
 
 import one2one.clv
 from one2one.clv import BetaGeoModel, rfm_summary
@@ -506,27 +504,6 @@ CASES: dict[str, Callable[[Context], list[Row]]] = {
 
 
 # --- driver --------------------------------------------------------------------------------
-def version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = ""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        meminfo = Path("/proc/meminfo").read_text(encoding="utf-8")
-        memory = f", {int(meminfo.split()[1]) / 2**20:.0f} GiB"
-    return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
-
-
 def print_header(args: argparse.Namespace) -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     packages = ["one2one", "lifetimes", "numpy", "pandas", "scipy", "autograd"]

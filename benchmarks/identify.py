@@ -48,7 +48,6 @@ import contextlib
 import datetime as dt
 import logging
 import multiprocessing as mp
-import os
 import platform
 import queue
 import resource
@@ -58,12 +57,12 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _machine import machine, version
 
 from one2one.datasets import IDENTITY_FIELDS, simulate_identities
 from one2one.identify import (
@@ -335,27 +334,6 @@ def run_in_child(
 
 
 # --- report --------------------------------------------------------------------------------
-def version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = ""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        meminfo = Path("/proc/meminfo").read_text(encoding="utf-8")
-        memory = f", {int(meminfo.split()[1]) / 2**20:.0f} GiB"
-    return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
-
-
 def print_header(args: argparse.Namespace) -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     packages = ["one2one", "splink", "duckdb", "recordlinkage", "numpy", "pandas", "scipy"]
