@@ -7,6 +7,7 @@ on purpose::
 
     * One2OneError
       x DataContractError (ValueError)        bad input: column/field, value, row
+        x NonRandomAssignmentError             treatment that looks self-selected
       x NotFittedError (sklearn NotFittedError) a model used before ``fit``
       x ConvergenceError (RuntimeError)        an optimiser that did not converge
       x ConsentError (PermissionError)         a contact the customer did not allow
@@ -16,6 +17,7 @@ on purpose::
     * One2OneWarning (UserWarning)
       x ConvergenceWarning                     a fit that converged doubtfully
       x DataWarning                            input accepted, but look at it
+        x NonRandomAssignmentWarning           the same, when asked to warn only
 
 Messages say what was wrong, what was expected and, where it helps, how to fix
 it; the context is also kept on the exception as attributes, so code can act on
@@ -36,6 +38,8 @@ __all__ = [
     "DataContractError",
     "DataWarning",
     "MissingDependencyError",
+    "NonRandomAssignmentError",
+    "NonRandomAssignmentWarning",
     "NotFittedError",
     "One2OneError",
     "One2OneWarning",
@@ -74,6 +78,20 @@ class DataContractError(One2OneError, ValueError):
         self.column = column
         self.value = value
         self.row = row
+
+
+class NonRandomAssignmentError(DataContractError):
+    """Treatment can be predicted from the customers' features: it was not randomised.
+
+    Uplift learned from such data mixes the effect of a contact with the reason
+    the customer was contacted. ``auc`` is the cross-validated AUC of a model
+    predicting treatment (0.5 for a fair coin); ``column`` is the feature
+    most out of balance.
+    """
+
+    def __init__(self, message: str, *, auc: float, column: str | None = None) -> None:
+        super().__init__(message, column=column, value=auc)
+        self.auc = auc
 
 
 class NotFittedError(One2OneError, _SklearnNotFittedError):  # type: ignore[misc]
@@ -198,3 +216,7 @@ class ConvergenceWarning(One2OneWarning):
 
 class DataWarning(One2OneWarning):
     """Input was accepted, but something about it deserves a look."""
+
+
+class NonRandomAssignmentWarning(DataWarning):
+    """Treatment looks non-random, and the caller asked for a warning, not an error."""

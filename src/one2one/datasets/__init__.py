@@ -12,11 +12,14 @@ Simulators draw data from a model with known parameters, so a fit can be
 checked against the truth:
 
 * :func:`simulate_transactions`: purchases from a buy-till-you-die model.
+* :func:`simulate_campaign`: a contact campaign with each customer's true
+  uplift (randomised or targeted assignment).
 * :func:`simulate_identities`: person records at any size, with corrupted
   duplicates and households, and the true entities (identity resolution).
 """
 
 from .._exports import public_api
+from ._campaign import SimulatedCampaign, simulate_campaign
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
@@ -29,6 +32,7 @@ __all__ = [
     "FEBRL_FIELDS",
     "IDENTITY_FIELDS",
     "FebrlData",
+    "SimulatedCampaign",
     "SimulatedIdentities",
     "SimulatedTransactions",
     "load_cdnow_summary",
@@ -36,6 +40,7 @@ __all__ = [
     "load_donations",
     "load_febrl",
     "load_retention_cohorts",
+    "simulate_campaign",
     "simulate_identities",
     "simulate_transactions",
 ]

@@ -1,0 +1,277 @@
+"""Uplift learners: who buys *because* they were contacted.
+
+A response model ranks customers by how likely they are to buy; many of them
+would buy anyway, and some buy less when disturbed. Uplift models rank by the
+difference the contact makes, learned from a randomised campaign (a treated
+group and a holdout). Two families, each over any scikit-learn estimator:
+
+* :class:`TwoModelUplift` fits the outcome separately on treated and
+  control customers and subtracts (works for conversions and for revenue);
+* :class:`ClassTransformationUplift` (Jaskowski & Jaroszewicz, 2012) fits one
+  classifier on a transformed label whose probability is a linear function
+  of the uplift; unequal group sizes are balanced by weights.
+
+Both check first that assignment looks random (see :func:`check_assignment`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.utils.validation import validate_data
+
+from .._validation import require_number, require_one_of
+from ..errors import DataContractError, NotFittedError
+from ._assignment import Action, _as_frame, as_treatment, check_assignment
+
+__all__ = ["ClassTransformationUplift", "TwoModelUplift", "targeting_policy"]
+
+_ACTIONS: tuple[Action, ...] = ("raise", "warn", "ignore")
+
+
+def _outcome(y: Any, n: int, *, binary: bool) -> NDArray[np.float64]:
+    values = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y)
+    if len(values) != n:
+        msg = f"y has {len(values)} outcomes for {n} customers."
+        raise DataContractError(msg, column="y", value=len(values))
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        position = int(np.argmax(bad.to_numpy()))
+        msg = f"y must be a finite number for every customer; got {values.iloc[position]!r}."
+        raise DataContractError(msg, column="y", value=values.iloc[position], row=position)
+    out = numbers.to_numpy(dtype=float)
+    if binary and not np.isin(out, [0.0, 1.0]).all():
+        value = out[~np.isin(out, [0.0, 1.0])][0]
+        msg = f"this learner needs a 0/1 outcome (responded or not); got {value:g}."
+        raise DataContractError(msg, column="y", value=float(value))
+    return out
+
+
+def _is_binary(y: NDArray[np.float64]) -> bool:
+    return bool(np.isin(y, [0.0, 1.0]).all())
+
+
+def _score(model: Any, X: NDArray[np.float64]) -> NDArray[np.float64]:
+    if is_classifier(model):
+        proba = model.predict_proba(X)
+        classes = list(model.classes_)
+        if 1 in classes or 1.0 in classes:
+            return np.asarray(proba[:, classes.index(1)], dtype=np.float64)
+        return np.zeros(len(X))
+    return np.asarray(model.predict(X), dtype=np.float64)
+
+
+class _UpliftBase(BaseEstimator):  # type: ignore[misc]
+    """Shared validation: features, outcome, treatment, and the assignment check."""
+
+    estimator: Any
+    assignment_check: Action
+
+    def _prepare(
+        self,
+        X: Any,
+        y: Any,
+        treatment: Any,
+        *,
+        binary: bool,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        action = require_one_of(self.assignment_check, _ACTIONS, name="assignment_check")
+        frame = _as_frame(X) if isinstance(X, pd.DataFrame) else None
+        values: NDArray[np.float64] = validate_data(self, X, reset=True, dtype=np.float64)
+        if frame is None:
+            frame = _as_frame(values)
+        flags = as_treatment(treatment, len(values))
+        outcome = _outcome(y, len(values), binary=binary)
+        if action != "ignore":
+            check_assignment(frame, flags, action=action)
+        return values, outcome, flags
+
+    def _features(self, X: Any) -> NDArray[np.float64]:
+        if not hasattr(self, "n_features_in_"):
+            msg = f"This {type(self).__name__} is not fitted yet; call fit first."
+            raise NotFittedError(msg)
+        if isinstance(X, pd.DataFrame):
+            _as_frame(X)
+        values: NDArray[np.float64] = validate_data(self, X, reset=False, dtype=np.float64)
+        return values
+
+
+class TwoModelUplift(_UpliftBase):
+    """Uplift as the difference of two outcome models, one per group.
+
+    Parameters
+    ----------
+    estimator
+        Any scikit-learn classifier (0/1 outcome, uplift in probability) or
+        regressor (e.g. revenue, uplift in money). ``None``: histogram
+        gradient boosting, a classifier when ``y`` is 0/1.
+    assignment_check
+        ``"raise"`` (default) refuses a log whose treatment is predictable
+        from ``X``; ``"warn"`` only warns; ``"ignore"`` skips the check.
+
+    Attributes
+    ----------
+    treated_model_, control_model_
+        The fitted outcome models.
+
+    Examples
+    --------
+    >>> from one2one.datasets import simulate_campaign
+    >>> campaign = simulate_campaign(20_000, seed=1)
+    >>> model = TwoModelUplift().fit(campaign.features, campaign.response, campaign.treatment)
+    >>> float(np.corrcoef(model.predict(campaign.features), campaign.true_uplift)[0, 1]) > 0.5
+    True
+    """
+
+    def __init__(self, estimator: Any = None, *, assignment_check: Action = "raise") -> None:
+        self.estimator = estimator
+        self.assignment_check = assignment_check
+
+    def fit(self, X: Any, y: Any, treatment: Any) -> TwoModelUplift:
+        """Fit one outcome model on the treated customers and one on the holdout."""
+        values, outcome, flags = self._prepare(X, y, treatment, binary=False)
+        if self.estimator is None:
+            binary = _is_binary(outcome)
+            base: Any = (
+                HistGradientBoostingClassifier(random_state=0)
+                if binary
+                else HistGradientBoostingRegressor(random_state=0)
+            )
+        else:
+            base = self.estimator
+            if is_classifier(base) and not _is_binary(outcome):
+                msg = "a classifier needs a 0/1 outcome; use a regressor for amounts."
+                raise DataContractError(msg, column="y")
+        self.treated_model_ = clone(base).fit(values[flags], outcome[flags])
+        self.control_model_ = clone(base).fit(values[~flags], outcome[~flags])
+        return self
+
+    def predict(self, X: Any) -> NDArray[np.float64]:
+        """Predict the uplift: expected outcome if contacted minus if not."""
+        values = self._features(X)
+        return _score(self.treated_model_, values) - _score(self.control_model_, values)
+
+
+class ClassTransformationUplift(_UpliftBase):
+    """Uplift from one classifier on the transformed label ``z = y*t + (1-y)*(1-t)``.
+
+    With treated and control weighted to equal totals, ``P(z=1|x) = (1 +
+    uplift(x)) / 2``, so one model learns the difference directly instead of
+    two models each learning a level. Needs a 0/1 outcome.
+
+    Parameters
+    ----------
+    estimator
+        Any scikit-learn classifier accepting ``sample_weight`` (needed when
+        the groups differ in size). ``None``: histogram gradient boosting.
+    assignment_check
+        As in :class:`TwoModelUplift`.
+
+    Attributes
+    ----------
+    model_
+        The fitted classifier of ``z``.
+    treated_share_
+        Share of training customers treated (the weights balance it to 0.5).
+    """
+
+    def __init__(self, estimator: Any = None, *, assignment_check: Action = "raise") -> None:
+        self.estimator = estimator
+        self.assignment_check = assignment_check
+
+    def fit(self, X: Any, y: Any, treatment: Any) -> ClassTransformationUplift:
+        """Fit the classifier of the transformed label, with the groups balanced."""
+        values, outcome, flags = self._prepare(X, y, treatment, binary=True)
+        base = (
+            HistGradientBoostingClassifier(random_state=0)
+            if self.estimator is None
+            else self.estimator
+        )
+        if not is_classifier(base):
+            msg = f"ClassTransformationUplift needs a classifier; got {type(base).__name__}."
+            raise DataContractError(msg, column="estimator", value=type(base).__name__)
+        share = float(flags.mean())
+        z = np.where(flags, outcome, 1.0 - outcome).astype(int)
+        weight = np.where(flags, 0.5 / share, 0.5 / (1.0 - share))
+        self.treated_share_ = share
+        try:
+            self.model_ = clone(base).fit(values, z, sample_weight=weight)
+        except TypeError as error:
+            msg = (
+                f"{type(base).__name__} does not accept sample_weight, which balances the "
+                "treated and control groups; choose an estimator that does."
+            )
+            raise DataContractError(msg, column="estimator", value=type(base).__name__) from error
+        return self
+
+    def predict(self, X: Any) -> NDArray[np.float64]:
+        """Uplift in response probability, ``2 P(z=1|x) - 1``."""
+        values = self._features(X)
+        return 2.0 * _score(self.model_, values) - 1.0
+
+
+def targeting_policy(
+    uplift: Any,
+    *,
+    value: float | pd.Series = 1.0,
+    cost: float | pd.Series = 0.0,
+    budget: int | None = None,
+) -> pd.DataFrame:
+    """Contact only customers whose expected uplift is worth more than the contact costs.
+
+    Parameters
+    ----------
+    uplift
+        Predicted uplift per customer (a Series keeps its index).
+    value
+        What one extra response is worth (e.g. margin or CLV), one number or
+        one per customer.
+    cost
+        Cost of one contact, one number or one per customer.
+    budget
+        At most this many contacts; the best expected net gains are kept
+        (ties by position).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``uplift``, ``expected_net`` (``uplift * value - cost``) and
+        ``contact`` (True where the net is positive and within budget).
+
+    Examples
+    --------
+    >>> targeting_policy(pd.Series([0.10, 0.02, -0.05]), value=40.0, cost=1.0)["contact"].tolist()
+    [True, False, False]
+    """
+    series = uplift if isinstance(uplift, pd.Series) else pd.Series(np.asarray(uplift, dtype=float))
+    series = series.astype(float).rename("uplift")
+    if series.isna().any() or not np.isfinite(series.to_numpy()).all():
+        row = series.index[~np.isfinite(series.to_numpy())][0]
+        msg = f"uplift is {series[row]} for customer {row!r}; every customer needs a number."
+        raise DataContractError(msg, column="uplift", value=series[row], row=row)
+    for name, given in (("value", value), ("cost", cost)):
+        if isinstance(given, pd.Series):
+            aligned = given.reindex(series.index)
+            if aligned.isna().any():
+                row = aligned.index[aligned.isna().to_numpy()][0]
+                msg = f"{name} is missing for customer {row!r}."
+                raise DataContractError(msg, column=name, row=row)
+        else:
+            require_number(given, name=name, low=0.0)
+    value_s = value.reindex(series.index) if isinstance(value, pd.Series) else value
+    cost_s = cost.reindex(series.index) if isinstance(cost, pd.Series) else cost
+    net = (series * value_s - cost_s).astype(float)
+    contact = net > 0
+    if budget is not None:
+        require_number(budget, name="budget", low=0, integer=True)
+        order = np.argsort(-net.to_numpy(), kind="stable")
+        within = np.zeros(len(net), dtype=bool)
+        within[order[: int(budget)]] = True
+        contact &= within
+    return pd.DataFrame({"uplift": series, "expected_net": net, "contact": contact})
