@@ -16,7 +16,17 @@ import pandas as pd
 
 from . import __version__
 from .clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value, rfm_summary
-from .datasets import load_cdnow_transactions, load_febrl
+from .datasets import load_cdnow_transactions, load_febrl, simulate_campaign
+from .differentiate import (
+    TwoModelUplift,
+    auuc_score,
+    rfm_scores,
+    rfm_segments,
+    rfm_table,
+    targeting_policy,
+    tier_report,
+    value_tiers,
+)
 from .identify import IdentityResolver, RecordSchema, evaluate_links
 
 __all__ = ["main"]
@@ -141,17 +151,61 @@ def _step_lifetime_value() -> list[str]:
     return lines
 
 
-_STEPS: tuple[Callable[[], list[str]], ...] = (_step_identify, _step_data, _step_lifetime_value)
+def _step_differentiate() -> list[str]:
+    """Treat customers differently: RFM segments, value tiers, and whom a contact moves."""
+    transactions = load_cdnow_transactions("master")
+    table = rfm_table(transactions, as_of="1998-07-01")
+    segments = rfm_segments(rfm_scores(table)).value_counts()
+    summary = rfm_summary(transactions, freq="D", time_unit="W", observation_end="1998-06-30")
+    buyers = summary[(summary["frequency"] == 0) | (summary["monetary_value"] > 0)]
+    value = customer_lifetime_value(
+        BetaGeoModel().fit(buyers), GammaGammaModel().fit(buyers), buyers, horizon=52
+    )
+    costs = 2.0 + 0.5 * table["frequency"].reindex(value.index)
+    tiers = value_tiers(pd.DataFrame({"actual_value": value["clv"], "cost_to_serve": costs}))
+    report = tier_report(tiers)
+    lines = [
+        _rule("Differentiate: RFM segments and value tiers on CDNOW (next-52-week CLV)"),
+        "  RFM segments:",
+    ]
+    lines += [f"    {name:<20}{count:>7,} customers" for name, count in segments.items()]
+    lines += ["  value tiers (net of an illustrative cost to serve):"]
+    lines += [
+        f"    {tier:<18}{int(row.customers):>7,} customers ({row.customer_share:4.0%})"
+        f"  {row.value_share:6.1%} of net value"
+        for tier, row in report.iterrows()
+        if row.customers
+    ]
+    train, test = simulate_campaign(40_000, seed=1), simulate_campaign(40_000, seed=2)
+    model = TwoModelUplift().fit(train.features, train.response, train.treatment)
+    uplift = model.predict(test.features)
+    policy = targeting_policy(pd.Series(uplift), value=30.0, cost=0.5)
+    contacted = policy["contact"].to_numpy()
+    gain = test.true_uplift.to_numpy() * 30.0 - 0.5
+    qini = auuc_score(test.response, test.treatment, uplift)
+    best = auuc_score(test.response, test.treatment, test.true_uplift)
+    lines += [
+        _rule("Differentiate: uplift on a simulated randomised e-mail campaign (40,000 + 40,000)"),
+        f"  Qini coefficient  {qini:.3f}  (ranking by the true uplift: {best:.3f})",
+        f"  contact the {contacted.mean():.0%} whose expected uplift pays for the contact:",
+        f"    true net gain {gain[contacted].sum():,.0f} vs {gain.sum():,.0f} contacting everyone",
+    ]
+    return lines
+
+
+_STEPS: tuple[Callable[[], list[str]], ...] = (
+    _step_identify,
+    _step_data,
+    _step_lifetime_value,
+    _step_differentiate,
+)
 
 
 def _demo(_: argparse.Namespace) -> int:
     print(f"one2one {__version__} demo: the one-to-one cycle on bundled data")
     for step in _STEPS:
         print("\n".join(step()))
-    print(
-        "\nNext: differentiate -> interact -> customize,"
-        "\neach added here as its room lands. Docs: see README.md."
-    )
+    print("\nNext: interact -> customize,\neach added here as its room lands. Docs: see README.md.")
     return 0
 
 
