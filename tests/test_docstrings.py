@@ -17,6 +17,7 @@ PACKAGES = [
     "one2one.clv",
     "one2one.identify",
     "one2one.differentiate",
+    "one2one.interact",
 ]
 
 

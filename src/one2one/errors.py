@@ -8,6 +8,7 @@ on purpose::
     * One2OneError
       x DataContractError (ValueError)        bad input: column/field, value, row
         x NonRandomAssignmentError             treatment that looks self-selected
+        x InvalidBatchError                    a batch of events with bad ones in it
       x NotFittedError (sklearn NotFittedError) a model used before ``fit``
       x ConvergenceError (RuntimeError)        an optimiser that did not converge
       x ConsentError (PermissionError)         a contact the customer did not allow
@@ -37,6 +38,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataContractError",
     "DataWarning",
+    "InvalidBatchError",
     "MissingDependencyError",
     "NonRandomAssignmentError",
     "NonRandomAssignmentWarning",
@@ -78,6 +80,19 @@ class DataContractError(One2OneError, ValueError):
         self.column = column
         self.value = value
         self.row = row
+
+
+class InvalidBatchError(DataContractError):
+    """A batch of events was refused because some failed validation (none was stored).
+
+    ``problems`` lists every bad event as ``(position, event_id, reason)``;
+    ``event_id`` is ``None`` when the event was too broken to have one.
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[tuple[int, str | None, str]]) -> None:
+        first = problems[0] if problems else (None, None, None)
+        super().__init__(message, column=None, value=first[2], row=first[0])
+        self.problems = tuple(problems)
 
 
 class NonRandomAssignmentError(DataContractError):

@@ -1,0 +1,197 @@
+"""Consent: what each customer has allowed, recorded as events in the log itself.
+
+A consent decision is an interaction (``consent_granted``, ``consent_denied``
+or ``consent_withdrawn``) whose payload names the ``purpose`` (e.g.
+``"marketing"``, ``"profiling"``), optionally a ``channel`` it is limited to
+and an ``expires_at``. Keeping decisions in the log means they have a time,
+a source, an audit trail, follow identity merges, and disappear with the
+rest of the customer's personal data on erasure.
+
+The rule for a question "may we do ``purpose`` on ``channel`` at ``at``?" is
+the most recent decision at or before ``at`` that covers it (same purpose;
+same channel, or no channel); it allows only if it is a grant that has not
+expired. No decision means no.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+
+from ._interaction import Interaction, as_utc
+
+if TYPE_CHECKING:
+    from ._log import InteractionLog
+
+__all__ = ["Consent", "consent_event"]
+
+Status = Literal["granted", "denied", "withdrawn"]
+_KIND = {"granted": "consent_granted", "denied": "consent_denied", "withdrawn": "consent_withdrawn"}
+
+
+def consent_event(
+    customer_id: str,
+    purpose: str,
+    status: Status,
+    *,
+    at: dt.datetime | str,
+    channel: str | None = None,
+    expires_at: dt.datetime | str | None = None,
+    source: str = "web",
+) -> Interaction:
+    """Build the interaction that records one consent decision.
+
+    Parameters
+    ----------
+    customer_id, purpose, status
+        Who decided what (``"granted"``, ``"denied"`` or ``"withdrawn"``) about
+        which purpose.
+    at
+        When the decision was made.
+    channel
+        Limit the decision to one channel (``None``: every channel).
+    expires_at
+        When a grant lapses (``None``: never).
+    source
+        The channel the decision came through (a web form, the store, ...).
+    """
+    if status not in _KIND:
+        from ..errors import DataContractError  # noqa: PLC0415 (only on the error path)
+
+        msg = f"status must be 'granted', 'denied' or 'withdrawn'; got {status!r}."
+        raise DataContractError(msg, column="status", value=status)
+    payload: dict[str, object] = {"purpose": purpose, "channel": channel}
+    if expires_at is not None:
+        payload["expires_at"] = as_utc("expires_at", expires_at).isoformat()
+    return Interaction(
+        customer_id=customer_id,
+        occurred_at=at,
+        channel=source,
+        kind=_KIND[status],
+        direction="inbound",
+        payload=payload,
+    )
+
+
+class Consent:
+    """Record and query consent decisions in an :class:`InteractionLog`.
+
+    Use ``log.consent``; it is a view of the log, not a separate store.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from one2one.interact import InteractionLog
+    >>> log = InteractionLog()
+    >>> at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    >>> _ = log.consent.grant("c1", "marketing", channel="email", at=at)
+    >>> log.consent.allows("c1", "marketing", "email", at=at)
+    True
+    >>> log.consent.allows("c1", "marketing", "sms", at=at)
+    False
+    """
+
+    def __init__(self, log: InteractionLog) -> None:
+        self._log = log
+
+    def _record(
+        self,
+        customer_id: str,
+        purpose: str,
+        status: Status,
+        *,
+        channel: str | None,
+        at: dt.datetime | str | None,
+        expires_at: dt.datetime | str | None = None,
+        source: str = "web",
+    ) -> Interaction:
+        event = consent_event(
+            customer_id,
+            purpose,
+            status,
+            at=at if at is not None else dt.datetime.now(dt.UTC),
+            channel=channel,
+            expires_at=expires_at,
+            source=source,
+        )
+        self._log.append(event)
+        return event
+
+    def grant(
+        self,
+        customer_id: str,
+        purpose: str,
+        *,
+        channel: str | None = None,
+        at: dt.datetime | str | None = None,
+        expires_at: dt.datetime | str | None = None,
+        source: str = "web",
+    ) -> Interaction:
+        """Record that the customer allows ``purpose`` (on ``channel``, until ``expires_at``)."""
+        return self._record(
+            customer_id,
+            purpose,
+            "granted",
+            channel=channel,
+            at=at,
+            expires_at=expires_at,
+            source=source,
+        )
+
+    def withdraw(
+        self,
+        customer_id: str,
+        purpose: str,
+        *,
+        channel: str | None = None,
+        at: dt.datetime | str | None = None,
+        source: str = "web",
+    ) -> Interaction:
+        """Record that the customer withdrew an earlier consent."""
+        return self._record(
+            customer_id, purpose, "withdrawn", channel=channel, at=at, source=source
+        )
+
+    def deny(
+        self,
+        customer_id: str,
+        purpose: str,
+        *,
+        channel: str | None = None,
+        at: dt.datetime | str | None = None,
+        source: str = "web",
+    ) -> Interaction:
+        """Record that the customer refused when asked."""
+        return self._record(customer_id, purpose, "denied", channel=channel, at=at, source=source)
+
+    def allows(
+        self,
+        customer_id: str,
+        purpose: str,
+        channel: str | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> bool:
+        """Check that the latest decision covering ``purpose`` and ``channel`` is a live grant."""
+        moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
+        return self._log._allows(str(customer_id), purpose, channel, moment)  # noqa: SLF001 (a view of the log)
+
+    def status(self, customer_id: str) -> pd.DataFrame:
+        """Every consent decision of the customer (merged ids included), oldest first."""
+        history = self._log.history(
+            customer_id, kinds=["consent_granted", "consent_denied", "consent_withdrawn"]
+        )
+        payloads = history["payload"].tolist()
+        return pd.DataFrame(
+            {
+                "purpose": [p.get("purpose") if p else None for p in payloads],
+                "channel": [p.get("channel") if p else None for p in payloads],
+                "status": history["kind"].str.removeprefix("consent_").tolist(),
+                "at": history["occurred_at"].tolist(),
+                "expires_at": [
+                    pd.Timestamp(p["expires_at"]) if p and p.get("expires_at") else pd.NaT
+                    for p in payloads
+                ],
+            }
+        )
