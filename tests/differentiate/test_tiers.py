@@ -83,3 +83,20 @@ def test_bad_input_is_refused():
         value_tiers(values, most_valuable_share=1.5)
     with pytest.raises(DataContractError, match="positive total"):
         lorenz_curve(pd.Series([0.0, 0.0]))
+
+
+@settings(max_examples=60)
+@given(st.integers(2, 120), st.floats(0.05, 0.6), st.floats(0.05, 0.6))
+def test_tier_sizes_are_the_stated_shares_rounded_up(n, mvc, mgc):
+    # Distinct values and gaps: the counts must be exactly ceil(share * eligible customers).
+    actual = np.arange(1, n + 1, dtype=float)
+    values = pd.DataFrame(
+        {"actual_value": actual, "potential_value": actual + 1000 + np.arange(n) * 0.5}
+    )
+    counts = value_tiers(values, most_valuable_share=mvc, most_growable_share=mgc)[
+        "tier"
+    ].value_counts()
+    valuable = max(1, int(np.ceil(round(mvc * n, 9))))  # 0.1 * 30 is 3 customers
+    assert counts["most valuable"] == valuable
+    rest = n - valuable
+    assert counts["most growable"] == (max(1, int(np.ceil(round(mgc * rest, 9)))) if rest else 0)

@@ -133,12 +133,25 @@ def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     scored["r_score"] = _score(frame["recency_days"], int(bins), higher_is_better=False)
     scored["f_score"] = _score(frame["frequency"], int(bins), higher_is_better=True)
     scored["m_score"] = _score(frame["monetary"], int(bins), higher_is_better=True)
-    scored["rfm"] = (
-        scored["r_score"].astype(str)
-        + scored["f_score"].astype(str)
-        + scored["m_score"].astype(str)
-    )
+    scored["rfm"] = _codes(scored["r_score"], scored["f_score"], scored["m_score"], int(bins))
     return scored
+
+
+def _codes(r: pd.Series, f: pd.Series, m: pd.Series, bins: int) -> pd.Series:
+    """Join the three scores into a code like ``"545"`` (a table lookup for the usual bins)."""
+    if bins > 20:  # noqa: PLR2004 (a lookup table of bins**3 codes stops paying)
+        return r.astype(str) + f.astype(str) + m.astype(str)
+    table = np.array(
+        [
+            f"{a}{b}{c}"
+            for a in range(1, bins + 1)
+            for b in range(1, bins + 1)
+            for c in range(1, bins + 1)
+        ],
+        dtype=object,
+    )
+    position = ((r.to_numpy() - 1) * bins + (f.to_numpy() - 1)) * bins + (m.to_numpy() - 1)
+    return pd.Series(table[position.astype(np.intp)], index=r.index, dtype=object)
 
 
 @frozen

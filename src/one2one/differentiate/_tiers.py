@@ -26,13 +26,20 @@ TIERS: tuple[str, ...] = ("most valuable", "most growable", "migrators", "below 
 """Tier names, most valuable first."""
 
 
-def _top(values: pd.Series, share: float) -> pd.Series:
-    """Mark the top ``share`` of customers by value; ties at the cut are all in (order-free)."""
-    if values.empty or share <= 0:
+def _top(values: pd.Series, count: int) -> pd.Series:
+    """Mark the ``count`` customers of highest value; ties at the cut are all in (order-free)."""
+    count = min(len(values), count)
+    if count <= 0:
         return pd.Series(data=False, index=values.index)
-    count = min(len(values), max(1, int(np.ceil(share * len(values)))))
-    cut = values.sort_values(ascending=False).iloc[count - 1]
-    return pd.Series(values >= cut, index=values.index)
+    array = values.to_numpy()
+    cut = np.partition(array, len(array) - count)[len(array) - count]
+    return pd.Series(array >= cut, index=values.index)
+
+
+def _count(share: float, total: int) -> int:
+    """Count the top ``share`` of ``total`` customers (at least one for a positive share)."""
+    # Rounded first, so 0.1 * 30 = 3.0000000000000004 is 3 customers, not 4.
+    return 0 if share <= 0 or total == 0 else max(1, int(np.ceil(round(share * total, 9))))
 
 
 def value_tiers(
@@ -97,10 +104,11 @@ def value_tiers(
     below = net < 0
     tier[below] = "below zero"
     positive = net[~below]
-    valuable = _top(positive, most_valuable_share)
+    valuable = _top(positive, _count(most_valuable_share, len(positive)))
     tier[valuable[valuable].index] = "most valuable"
-    rest = gap[(tier == "migrators") & (gap > 0)]
-    growable = _top(rest, most_growable_share * (tier == "migrators").sum() / max(len(rest), 1))
+    migrators = tier == "migrators"
+    rest = gap[migrators & (gap > 0)]
+    growable = _top(rest, _count(most_growable_share, int(migrators.sum())))
     tier[growable[growable].index] = "most growable"
     return pd.DataFrame(
         {"net_value": net, "growth_gap": gap, "tier": pd.Categorical(tier, categories=TIERS)},
