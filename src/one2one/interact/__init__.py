@@ -7,12 +7,26 @@
 * :class:`Consent` (``log.consent``): consent decisions kept as events.
 * :class:`ContactPolicy`: frequency caps, quiet hours, cooling-off, suppression
   after ignored offers and suppression lists, decided against the log.
+* :class:`ProfileStore`: per-customer profiles learned from every interaction,
+  identical when rebuilt by replaying the log; a feature frame for segments.
+* :class:`NextBestAction`: rules, consent and contact policy first, then a
+  Thompson-sampling learner (:class:`BetaThompson`, :class:`LinearThompson`);
+  offers logged with their propensity for :func:`off_policy_value`.
 """
 
 from .._exports import public_api
+from ._bandit import BetaThompson, LinearThompson
 from ._consent import Consent, consent_event
 from ._interaction import CHANNELS, KINDS, Channel, Interaction, Kind
 from ._log import AppendResult, Erasure, InteractionLog
+from ._next_best_action import (
+    RESPONSE_REWARDS,
+    Action,
+    NextBestAction,
+    Offer,
+    profile_features,
+)
+from ._off_policy import OffPolicyEstimate, logged_decisions, off_policy_value
 from ._policy import (
     ContactPolicy,
     CoolingOff,
@@ -22,15 +36,21 @@ from ._policy import (
     QuietHours,
     SuppressionList,
 )
+from ._profile import DEFAULT_KIND_WEIGHTS, CustomerProfile, ProfileStore
 
 __all__ = [
     "CHANNELS",
+    "DEFAULT_KIND_WEIGHTS",
     "KINDS",
+    "RESPONSE_REWARDS",
+    "Action",
     "AppendResult",
+    "BetaThompson",
     "Channel",
     "Consent",
     "ContactPolicy",
     "CoolingOff",
+    "CustomerProfile",
     "Decision",
     "Erasure",
     "FrequencyCap",
@@ -38,9 +58,17 @@ __all__ = [
     "Interaction",
     "InteractionLog",
     "Kind",
+    "LinearThompson",
+    "NextBestAction",
+    "OffPolicyEstimate",
+    "Offer",
+    "ProfileStore",
     "QuietHours",
     "SuppressionList",
     "consent_event",
+    "logged_decisions",
+    "off_policy_value",
+    "profile_features",
 ]
 
 __dir__ = public_api(globals(), __all__)

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -151,6 +151,8 @@ class InteractionLog:
         self.marketing_kinds = frozenset(marketing_kinds)
         self.require_consent = require_consent
         self._db = Database(path)
+        self._subscribers: list[Callable[[Sequence[Interaction]], None]] = []
+        self._forget_subscribers: list[Callable[[Sequence[str]], None]] = []
         salt = self._db.meta("salt")
         self._salt = salt if salt is not None else secrets.token_hex(16)
 
@@ -264,15 +266,19 @@ class InteractionLog:
                 f"{listing}{more}"
             )
             raise InvalidBatchError(msg, problems=problems)
-        rows = [_row(event) for event in good]
+        recorded = now_us()
+        rows = [(*_row(event), recorded) for event in good]
+        fresh: list[Interaction] = []
         with self._db.write() as connection:
             if self.require_consent:
                 self._check_consent(good)
+            if self._subscribers:
+                fresh = self._fresh(good)
             before = connection.total_changes
             connection.executemany(
                 "INSERT INTO events (" + ", ".join(_COLUMNS) + ", recorded_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                [(*row, now_us()) for row in rows],
+                rows,
             )
             stored = connection.total_changes - before
             if bad:
@@ -285,12 +291,47 @@ class InteractionLog:
                         for _, item, reason in bad
                     ],
                 )
+        for subscriber in self._subscribers:
+            subscriber(fresh)
         return AppendResult(
             stored=stored,
             duplicates=len(good) - stored,
             quarantined=len(bad),
             event_ids=tuple(event.event_id for event in good),
         )
+
+    def _fresh(self, events: Sequence[Interaction]) -> list[Interaction]:
+        """Return the events of a batch not stored yet (the first copy of each id)."""
+        ids = list(dict.fromkeys(e.event_id for e in events))
+        known: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.connection.execute(
+                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk
+            ).fetchall()
+            known.update(str(r[0]) for r in rows)
+        fresh = []
+        for event in events:
+            if event.event_id not in known:
+                known.add(event.event_id)
+                fresh.append(event)
+        return fresh
+
+    def subscribe(
+        self,
+        on_append: Callable[[Sequence[Interaction]], None],
+        on_forget: Callable[[Sequence[str]], None] | None = None,
+    ) -> None:
+        """Call ``on_append(events)`` with every newly stored batch, after it is committed.
+
+        ``on_forget(customer_ids)`` is called after an erasure, so derived
+        data (profiles, bandit state) can drop the customer too. Subscribers
+        live as long as this log object.
+        """
+        self._subscribers.append(on_append)
+        if on_forget is not None:
+            self._forget_subscribers.append(on_forget)
 
     def _check_consent(self, events: Sequence[Interaction]) -> None:
         """Refuse the batch if an outbound marketing contact lacks consent at its time."""
@@ -650,6 +691,8 @@ class InteractionLog:
                 + ", recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*_row(erasure), now_us()),
             )
+        for subscriber in self._forget_subscribers:
+            subscriber(ids)
         return Erasure(
             events=changed, quarantined=dropped, erased_at=when, tombstone=self.tombstone(ids[0])
         )

@@ -1,0 +1,242 @@
+"""Bandit learners for next-best-action: Thompson sampling, plain and linear-contextual.
+
+Thompson sampling chooses each offer with the probability that it is the
+best, given what has been learned so far (Thompson, 1933; Chapelle & Li,
+2011): draw a plausible response rate for every offer from its posterior and
+make the offer whose draw is highest. It explores exactly as much as the
+uncertainty warrants, and, unlike a greedy or UCB rule, it chooses at
+random with a known probability: the propensity that off-policy evaluation
+needs. Propensities are estimated from ``n_draws`` posterior draws.
+
+* :class:`BetaThompson`: one Beta posterior per offer (no context).
+* :class:`LinearThompson`: a Bayesian linear model of the response per offer
+  on the customer's features (Agrawal & Goyal, 2013), so different customers
+  get different offers.
+
+The state is a few numbers per offer and is saved as JSON (never pickle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import as_generator, require_number
+from ..errors import DataContractError
+
+__all__ = ["BetaThompson", "LinearThompson"]
+
+
+def _check_offers(offers: Sequence[str]) -> None:
+    if not offers:
+        msg = "there is no eligible offer to choose from."
+        raise DataContractError(msg, column="offers")
+
+
+def _propensities(samples: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Share of draws (rows) in which each offer (column) is best; ties split evenly."""
+    best = samples.max(axis=1, keepdims=True)
+    winners = samples == best
+    return np.asarray((winners / winners.sum(axis=1, keepdims=True)).mean(axis=0), dtype=np.float64)
+
+
+class BetaThompson:
+    """Thompson sampling with a Beta(``prior``) posterior of each offer's response rate.
+
+    Parameters
+    ----------
+    prior
+        Beta prior (successes, failures) for a new offer.
+    n_draws
+        Posterior draws used to estimate the propensity of the chosen offer.
+    random_state
+        Seed or generator.
+    """
+
+    name = "beta_thompson"
+
+    def __init__(
+        self,
+        prior: tuple[float, float] = (1.0, 1.0),
+        *,
+        n_draws: int = 1_000,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        require_number(prior[0], name="prior[0]", low=0.0, low_inclusive=False)
+        require_number(prior[1], name="prior[1]", low=0.0, low_inclusive=False)
+        require_number(n_draws, name="n_draws", low=1, integer=True)
+        self.prior = (float(prior[0]), float(prior[1]))
+        self.n_draws = int(n_draws)
+        self._rng = as_generator(random_state)
+        self.counts: dict[str, list[float]] = {}
+
+    def _posterior(self, offers: Sequence[str]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        a = np.array([self.counts.get(o, [0.0, 0.0])[0] + self.prior[0] for o in offers])
+        b = np.array([self.counts.get(o, [0.0, 0.0])[1] + self.prior[1] for o in offers])
+        return a, b
+
+    def choose(
+        self,
+        offers: Sequence[str],
+        features: NDArray[np.float64] | None = None,
+        values: Sequence[float] | None = None,
+    ) -> tuple[int, float]:
+        """Pick an offer; return its position and the probability it had of being picked."""
+        del features
+        _check_offers(offers)
+        a, b = self._posterior(offers)
+        worth = np.ones(len(offers)) if values is None else np.asarray(values, dtype=float)
+        draws = self._rng.beta(a, b, size=(self.n_draws, len(offers))) * worth
+        chosen = int(np.argmax(self._rng.beta(a, b) * worth))
+        return chosen, float(max(_propensities(draws)[chosen], 1.0 / self.n_draws))
+
+    def expected(
+        self, offers: Sequence[str], features: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
+        """Posterior mean response rate of each offer."""
+        del features
+        a, b = self._posterior(offers)
+        return np.asarray(a / (a + b), dtype=np.float64)
+
+    def update(self, offer: str, features: NDArray[np.float64] | None, reward: float) -> None:
+        """Learn from one response (``reward`` in [0, 1]: accepted is 1)."""
+        del features
+        require_number(reward, name="reward", low=0.0, high=1.0)
+        counts = self.counts.setdefault(offer, [0.0, 0.0])
+        counts[0] += reward
+        counts[1] += 1.0 - reward
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the learned state as JSON-ready data."""
+        return {"learner": self.name, "prior": list(self.prior), "counts": self.counts}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, random_state: int | None = None) -> BetaThompson:
+        """Restore a learner saved with :meth:`to_dict`."""
+        prior = (float(data["prior"][0]), float(data["prior"][1]))
+        learner = cls(prior, random_state=random_state)
+        learner.counts = {str(k): [float(x) for x in v] for k, v in data["counts"].items()}
+        return learner
+
+
+class LinearThompson:
+    """Linear Thompson sampling: per offer, ``P(accept | x) ~ x . theta`` with a Gaussian posterior.
+
+    Parameters
+    ----------
+    n_features
+        Length of the feature vector (an intercept is added).
+    regularisation
+        Prior precision of the coefficients (ridge penalty).
+    exploration
+        Scale of the posterior draws (``v`` in Agrawal & Goyal); larger explores more.
+    n_draws, random_state
+        As in :class:`BetaThompson`.
+    """
+
+    name = "linear_thompson"
+
+    def __init__(
+        self,
+        n_features: int,
+        *,
+        regularisation: float = 1.0,
+        exploration: float = 0.25,
+        n_draws: int = 300,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        require_number(n_features, name="n_features", low=1, integer=True)
+        require_number(regularisation, name="regularisation", low=0.0, low_inclusive=False)
+        require_number(exploration, name="exploration", low=0.0)
+        require_number(n_draws, name="n_draws", low=1, integer=True)
+        self.n_features = int(n_features)
+        self.regularisation = float(regularisation)
+        self.exploration = float(exploration)
+        self.n_draws = int(n_draws)
+        self._rng = as_generator(random_state)
+        self.precision: dict[str, NDArray[np.float64]] = {}
+        self.target: dict[str, NDArray[np.float64]] = {}
+
+    def _x(self, features: NDArray[np.float64] | None) -> NDArray[np.float64]:
+        if features is None:
+            msg = "LinearThompson needs the customer's features."
+            raise DataContractError(msg, column="features")
+        x = np.asarray(features, dtype=float).ravel()
+        if x.shape != (self.n_features,) or not np.isfinite(x).all():
+            msg = f"features must be {self.n_features} finite numbers; got {x.tolist()[:10]}."
+            raise DataContractError(msg, column="features", value=x.tolist()[:10])
+        return np.concatenate([[1.0], x])
+
+    def _posterior(self, offer: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        size = self.n_features + 1
+        precision = self.precision.get(offer, self.regularisation * np.eye(size))
+        target = self.target.get(offer, np.zeros(size))
+        covariance = np.asarray(np.linalg.inv(precision), dtype=np.float64)
+        return np.asarray(covariance @ target, dtype=np.float64), covariance
+
+    def choose(
+        self,
+        offers: Sequence[str],
+        features: NDArray[np.float64] | None = None,
+        values: Sequence[float] | None = None,
+    ) -> tuple[int, float]:
+        """Pick an offer for this customer; return its position and its propensity."""
+        _check_offers(offers)
+        x = self._x(features)
+        worth = np.ones(len(offers)) if values is None else np.asarray(values, dtype=float)
+        draws = np.empty((self.n_draws + 1, len(offers)))
+        for j, offer in enumerate(offers):
+            mean, covariance = self._posterior(offer)
+            spread = float(x @ covariance @ x)
+            scale = self.exploration * np.sqrt(max(spread, 0.0))
+            draws[:, j] = (x @ mean + scale * self._rng.standard_normal(self.n_draws + 1)) * worth[
+                j
+            ]
+        chosen = int(np.argmax(draws[0]))
+        return chosen, float(max(_propensities(draws[1:])[chosen], 1.0 / self.n_draws))
+
+    def expected(
+        self, offers: Sequence[str], features: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
+        """Posterior mean response of each offer for this customer."""
+        x = self._x(features)
+        return np.array([float(x @ self._posterior(o)[0]) for o in offers])
+
+    def update(self, offer: str, features: NDArray[np.float64] | None, reward: float) -> None:
+        """Learn from one response to ``offer`` by a customer with ``features``."""
+        require_number(reward, name="reward")
+        x = self._x(features)
+        size = self.n_features + 1
+        self.precision[offer] = self.precision.get(
+            offer, self.regularisation * np.eye(size)
+        ) + np.outer(x, x)
+        self.target[offer] = self.target.get(offer, np.zeros(size)) + reward * x
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the learned state as JSON-ready data."""
+        return {
+            "learner": self.name,
+            "n_features": self.n_features,
+            "regularisation": self.regularisation,
+            "exploration": self.exploration,
+            "precision": {k: v.tolist() for k, v in self.precision.items()},
+            "target": {k: v.tolist() for k, v in self.target.items()},
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, random_state: int | None = None
+    ) -> LinearThompson:
+        """Restore a learner saved with :meth:`to_dict`."""
+        learner = cls(
+            int(data["n_features"]),
+            regularisation=float(data["regularisation"]),
+            exploration=float(data["exploration"]),
+            random_state=random_state,
+        )
+        learner.precision = {k: np.array(v, dtype=float) for k, v in data["precision"].items()}
+        learner.target = {k: np.array(v, dtype=float) for k, v in data["target"].items()}
+        return learner

@@ -1,0 +1,341 @@
+"""Learning profiles: what each customer has shown they like, updated by every interaction.
+
+A profile is a fold over the customer's events, so it can be kept live
+(``ProfileStore.attach(log)`` updates it as events are stored) or rebuilt
+from scratch by replaying the log; both give the same numbers, because both
+apply the same events in the same (append) order.
+
+Preferences decay: an event's weight halves every ``half_life``, so last
+month's purchases count more than last year's. Scores are kept as
+``weight * 2 ** ((t - t0) / half_life)`` from the customer's first event
+``t0``, so an update touches only the keys the event names, and events that
+arrive out of time order are handled exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+import attrs
+import pandas as pd
+
+from .._validation import require_number
+from ..errors import DataContractError
+from ._interaction import Interaction, as_utc
+
+if TYPE_CHECKING:
+    from ._log import InteractionLog
+
+__all__ = ["DEFAULT_KIND_WEIGHTS", "CustomerProfile", "ProfileStore"]
+
+DEFAULT_KIND_WEIGHTS: Mapping[str, float] = {
+    "purchase": 1.0,
+    "offer_accepted": 0.6,
+    "view": 0.3,
+    "visit": 0.1,
+    "survey_answer": 0.3,
+    "return": -0.5,
+    "complaint": -0.5,
+}
+"""How much each kind of event says about a preference for what it names."""
+
+
+@attrs.frozen
+class CustomerProfile:
+    """A snapshot of one customer's profile at ``at``.
+
+    Attributes
+    ----------
+    customer_id
+        Whose.
+    at
+        The moment the decayed scores are read at.
+    value, purchases, interactions, complaints
+        Money so far (``value`` summed), purchase events, all events, complaints.
+    first_seen, last_seen, last_contact
+        First and last event; last outbound contact (``None`` if never).
+    offers_made, offers_accepted
+        Offers made to and accepted by the customer.
+    responsiveness
+        Posterior mean of the acceptance rate, ``(accepted + 1) / (made + 2)``.
+    channels
+        Share of the customer's inbound activity per channel (decayed; sums to 1).
+    preferred_channel, preferred_hour
+        The most used inbound channel, and the hour of day (UTC) of most activity.
+    preferences
+        For each profiled payload attribute (e.g. ``"category"``), the decayed
+        score of each value the customer's events named, best first.
+    """
+
+    customer_id: str
+    at: dt.datetime
+    value: float
+    purchases: int
+    interactions: int
+    complaints: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    last_contact: dt.datetime | None
+    offers_made: int
+    offers_accepted: int
+    responsiveness: float
+    channels: Mapping[str, float] = attrs.field(eq=False)
+    preferred_channel: str | None
+    preferred_hour: int | None
+    preferences: Mapping[str, Mapping[str, float]] = attrs.field(eq=False)
+
+
+@attrs.define
+class _State:
+    """The running totals of one customer (mutable, private)."""
+
+    origin: dt.datetime
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    last_contact: dt.datetime | None = None
+    value: float = 0.0
+    purchases: int = 0
+    interactions: int = 0
+    complaints: int = 0
+    offers_made: int = 0
+    offers_accepted: int = 0
+    channels: dict[str, float] = attrs.Factory(dict)
+    hours: dict[int, float] = attrs.Factory(dict)
+    preferences: dict[str, dict[str, float]] = attrs.Factory(dict)
+
+
+class ProfileStore:
+    """Customer profiles, learned event by event.
+
+    Parameters
+    ----------
+    half_life
+        Time after which an event's weight in the preferences has halved.
+    attributes
+        Payload keys whose values are profiled as preferences (e.g. the
+        ``category`` or ``brand`` of what was bought or viewed).
+    kind_weights
+        How much each kind of event counts towards a preference
+        (:data:`DEFAULT_KIND_WEIGHTS`).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from one2one.interact import Interaction
+    >>> at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    >>> store = ProfileStore(attributes=("category",))
+    >>> store.update([
+    ...     Interaction(customer_id="c1", occurred_at=at, channel="web", kind="purchase",
+    ...                 value=30.0, payload={"category": "shoes"}),
+    ...     Interaction(customer_id="c1", occurred_at=at, channel="web", kind="view",
+    ...                 payload={"category": "bags"})])
+    >>> profile = store.profile("c1")
+    >>> profile.value, list(profile.preferences["category"])
+    (30.0, ['shoes', 'bags'])
+    """
+
+    def __init__(
+        self,
+        *,
+        half_life: dt.timedelta = dt.timedelta(days=90),
+        attributes: Sequence[str] = ("category", "product", "brand"),
+        kind_weights: Mapping[str, float] = DEFAULT_KIND_WEIGHTS,
+    ) -> None:
+        if not isinstance(half_life, dt.timedelta) or half_life <= dt.timedelta(0):
+            msg = f"half_life must be a positive timedelta; got {half_life!r}."
+            raise DataContractError(msg, column="half_life", value=half_life)
+        for kind, weight in kind_weights.items():
+            require_number(weight, name=f"kind_weights[{kind!r}]")
+        self.half_life = half_life
+        self.attributes = tuple(attributes)
+        self.kind_weights = dict(kind_weights)
+        self._seconds = half_life.total_seconds()
+        self._states: dict[str, _State] = {}
+        self._aliases: Any = None
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def from_log(cls, log: InteractionLog, **options: Any) -> Self:
+        """Rebuild every profile by replaying the log (ids as merged at this moment)."""
+        store = cls(**options)
+        store._aliases = log.canonical_id
+        batch: list[Interaction] = []
+        for event in log.replay():
+            batch.append(event)
+            if len(batch) == 10_000:  # noqa: PLR2004 (a memory bound)
+                store.update(batch)
+                batch = []
+        store.update(batch)
+        return store
+
+    @classmethod
+    def attach(cls, log: InteractionLog, **options: Any) -> Self:
+        """Rebuild from the log, then keep learning from every event it stores."""
+        store = cls.from_log(log, **options)
+        log.subscribe(store.update, store.forget)
+        return store
+
+    def _growth(self, state: _State, moment: dt.datetime) -> float:
+        return float(2.0 ** ((moment - state.origin).total_seconds() / self._seconds))
+
+    def update(self, events: Iterable[object]) -> None:
+        """Apply events, in order, to their customers' profiles."""
+        for event in events:
+            if not isinstance(event, Interaction):
+                msg = f"profiles learn from Interaction objects; got {type(event).__name__}."
+                raise DataContractError(msg, value=type(event).__name__)
+            if event.kind == "erasure":
+                continue
+            customer = event.customer_id
+            if self._aliases is not None:
+                customer = self._aliases(customer)
+            self._apply(customer, event)
+
+    def _apply(self, customer: str, event: Interaction) -> None:
+        moment = event.occurred_at
+        state = self._states.get(customer)
+        if state is None:
+            state = _State(origin=moment, first_seen=moment, last_seen=moment)
+            self._states[customer] = state
+        state.first_seen = min(state.first_seen, moment)
+        state.last_seen = max(state.last_seen, moment)
+        state.interactions += 1
+        if event.value is not None:
+            state.value += event.value
+        kind = event.kind
+        _count(state, kind)
+        growth = self._growth(state, moment)
+        if event.direction == "outbound":
+            if state.last_contact is None or moment > state.last_contact:
+                state.last_contact = moment
+            return
+        state.channels[event.channel] = state.channels.get(event.channel, 0.0) + growth
+        state.hours[moment.hour] = state.hours.get(moment.hour, 0.0) + growth
+        weight = self.kind_weights.get(kind, 0.0)
+        if weight == 0.0:
+            return
+        for attribute in self.attributes:
+            named = event.payload.get(attribute)
+            if named is None or isinstance(named, dict | list):
+                continue
+            scores = state.preferences.setdefault(attribute, {})
+            key = str(named)
+            scores[key] = scores.get(key, 0.0) + weight * growth
+
+    def forget(self, customer_ids: Iterable[str]) -> None:
+        """Drop these customers' profiles (called by the log after an erasure)."""
+        for customer in customer_ids:
+            self._states.pop(str(customer), None)
+
+    # ------------------------------------------------------------------ reading
+    def __len__(self) -> int:
+        """Return the number of customers profiled."""
+        return len(self._states)
+
+    def __contains__(self, customer_id: object) -> bool:
+        """Check whether a customer has a profile."""
+        return customer_id in self._states
+
+    def customers(self) -> list[str]:
+        """Return the profiled customer ids, in first-seen order."""
+        return list(self._states)
+
+    def profile(self, customer_id: str, at: dt.datetime | str | None = None) -> CustomerProfile:
+        """Return the customer's profile with preferences decayed to ``at`` (default: last seen)."""
+        state = self._states.get(str(customer_id))
+        if state is None:
+            msg = f"no profile for customer {customer_id!r}: no interaction seen yet."
+            raise DataContractError(msg, column="customer_id", value=customer_id)
+        moment = state.last_seen if at is None else as_utc("at", at)
+        decay = 1.0 / self._growth(state, moment)
+        channels = {c: s * decay for c, s in state.channels.items()}
+        total = sum(channels.values())
+        shares = {c: s / total for c, s in sorted(channels.items(), key=_best)} if total else {}
+        preferences = {
+            attribute: {k: s * decay for k, s in sorted(scores.items(), key=_best)}
+            for attribute, scores in state.preferences.items()
+        }
+        hour = max(state.hours.items(), key=lambda kv: (kv[1], -kv[0]))[0] if state.hours else None
+        return CustomerProfile(
+            customer_id=str(customer_id),
+            at=moment,
+            value=state.value,
+            purchases=state.purchases,
+            interactions=state.interactions,
+            complaints=state.complaints,
+            first_seen=state.first_seen,
+            last_seen=state.last_seen,
+            last_contact=state.last_contact,
+            offers_made=state.offers_made,
+            offers_accepted=state.offers_accepted,
+            responsiveness=(state.offers_accepted + 1) / (state.offers_made + 2),
+            channels=shares,
+            preferred_channel=next(iter(shares), None),
+            preferred_hour=hour,
+            preferences=preferences,
+        )
+
+    def to_frame(self, at: dt.datetime | str | None = None, *, top: int = 5) -> pd.DataFrame:
+        """Return numeric features, one row per customer, for segmentation and models.
+
+        Columns: ``value``, ``purchases``, ``interactions``, ``complaints``,
+        ``offers_made``, ``offers_accepted``, ``responsiveness``,
+        ``recency_days`` and ``tenure_days`` (to ``at``, default the latest
+        event seen), ``channel_<name>`` (share of inbound activity) and
+        ``<attribute>_<value>`` (share of the customer's positive preference
+        score) for the ``top`` most common values of each attribute.
+        """
+        require_number(top, name="top", low=0, integer=True)
+        if not self._states:
+            msg = "no profiles yet; update the store with events first."
+            raise DataContractError(msg, column="customer_id")
+        moment = max(s.last_seen for s in self._states.values()) if at is None else as_utc("at", at)
+        profiles = [self.profile(c, moment) for c in self._states]
+        frame = pd.DataFrame(
+            {
+                "value": [p.value for p in profiles],
+                "purchases": [p.purchases for p in profiles],
+                "interactions": [p.interactions for p in profiles],
+                "complaints": [p.complaints for p in profiles],
+                "offers_made": [p.offers_made for p in profiles],
+                "offers_accepted": [p.offers_accepted for p in profiles],
+                "responsiveness": [p.responsiveness for p in profiles],
+                "recency_days": [(moment - p.last_seen).total_seconds() / 86_400 for p in profiles],
+                "tenure_days": [(moment - p.first_seen).total_seconds() / 86_400 for p in profiles],
+            },
+            index=pd.Index([p.customer_id for p in profiles], name="customer_id"),
+        )
+        channels = sorted({c for p in profiles for c in p.channels})
+        for channel in channels:
+            frame[f"channel_{channel}"] = [p.channels.get(channel, 0.0) for p in profiles]
+        for attribute in self.attributes:
+            counts: dict[str, int] = {}
+            for p in profiles:
+                for key in p.preferences.get(attribute, {}):
+                    counts[key] = counts.get(key, 0) + 1
+            common = sorted(counts, key=lambda k: (-counts[k], k))[: int(top)]
+            for key in common:
+                column = []
+                for p in profiles:
+                    scores = p.preferences.get(attribute, {})
+                    positive = sum(s for s in scores.values() if s > 0)
+                    column.append(max(scores.get(key, 0.0), 0.0) / positive if positive else 0.0)
+                frame[f"{attribute}_{key}"] = column
+        return frame
+
+
+def _count(state: _State, kind: str) -> None:
+    if kind == "purchase":
+        state.purchases += 1
+    elif kind == "complaint":
+        state.complaints += 1
+    elif kind == "offer_made":
+        state.offers_made += 1
+    elif kind == "offer_accepted":
+        state.offers_accepted += 1
+
+
+def _best(item: tuple[str, float]) -> tuple[float, str]:
+    return (-item[1], item[0])
