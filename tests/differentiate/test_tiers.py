@@ -100,3 +100,16 @@ def test_tier_sizes_are_the_stated_shares_rounded_up(n, mvc, mgc):
     assert counts["most valuable"] == valuable
     rest = n - valuable
     assert counts["most growable"] == (max(1, int(np.ceil(round(mgc * rest, 9)))) if rest else 0)
+
+
+@settings(max_examples=80)
+@given(customers, st.floats(0.01, 1000, allow_nan=False), st.integers(0, 49))
+def test_raising_any_customer_value_never_lowers_its_tier(data, extra, pick):
+    # "Raising value" keeps the growth gap: actual and potential both rise by `extra`.
+    values = _values(data)
+    customer = values.index[pick % len(values)]
+    before = value_tiers(values).loc[customer, "tier"]
+    richer = values.copy()
+    richer.loc[customer, ["actual_value", "potential_value"]] += extra
+    after = value_tiers(richer).loc[customer, "tier"]
+    assert TIERS.index(after) <= TIERS.index(before)  # TIERS runs from best to worst
