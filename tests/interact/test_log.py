@@ -53,7 +53,10 @@ def test_replay_is_the_accepted_events_in_order_without_duplicates(ops):
     for op in ops:
         if op[0] == "append":
             batch = [
-                event(customer, hours, event_id=f"e{number}") for number, customer, hours in op[1]
+                event(
+                    customer, hours, event_id=f"e{number}", payload={"email": f"{customer}@x.org"}
+                )
+                for number, customer, hours in op[1]
             ]
             result = log.append(batch)
             fresh = [e for e in batch if e.event_id not in accepted]
@@ -73,6 +76,7 @@ def test_replay_is_the_accepted_events_in_order_without_duplicates(ops):
         customer, hours = accepted[e.event_id]
         assert e.occurred_at == AT + dt.timedelta(hours=hours)
         assert (e.customer_id == customer) != (e.event_id in erased)
+        assert e.payload == ({} if e.event_id in erased else {"email": f"{customer}@x.org"})
 
 
 def test_a_bad_event_rejects_the_whole_batch_and_lists_every_problem():
