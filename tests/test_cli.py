@@ -17,6 +17,9 @@ def test_demo_prints_the_cdnow_summary(capsys):
     assert "r=0.243 alpha=4.414 a=0.793 b=2.426" in out
     assert "log-lik       -9,582.4" in out
     assert "1,882 made" in out
+    # The interact step logs, respects consent and fatigue, and learns offers.
+    assert "contacts held back" in out
+    assert "off-policy estimate" in out
     # The differentiate step names RFM segments, value tiers and an uplift policy.
     assert "champions" in out
     assert "most valuable" in out

@@ -14,6 +14,8 @@ checked against the truth:
 * :func:`simulate_transactions`: purchases from a buy-till-you-die model.
 * :func:`simulate_campaign`: a contact campaign with each customer's true
   uplift (randomised or targeted assignment).
+* :func:`simulate_shop`: a shop's visits, views and purchases, with each
+  customer's hidden favourite category (interaction logs, next-best-action).
 * :func:`simulate_identities`: person records at any size, with corrupted
   duplicates and households, and the true entities (identity resolution).
 """
@@ -25,15 +27,18 @@ from ._donations import load_donations
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
 from ._identities import IDENTITY_FIELDS, SimulatedIdentities, simulate_identities
 from ._retention import load_retention_cohorts
+from ._shop import SHOP_CATEGORIES, SimulatedShop, simulate_shop
 from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 
 __all__ = [
     "CDNOW_SPEND_PARAMS",
     "FEBRL_FIELDS",
     "IDENTITY_FIELDS",
+    "SHOP_CATEGORIES",
     "FebrlData",
     "SimulatedCampaign",
     "SimulatedIdentities",
+    "SimulatedShop",
     "SimulatedTransactions",
     "load_cdnow_summary",
     "load_cdnow_transactions",
@@ -42,6 +47,7 @@ __all__ = [
     "load_retention_cohorts",
     "simulate_campaign",
     "simulate_identities",
+    "simulate_shop",
     "simulate_transactions",
 ]
 

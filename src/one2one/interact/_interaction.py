@@ -123,8 +123,8 @@ def as_utc(field: str, value: object) -> dt.datetime:
         except ValueError:
             msg = f"{field} must be an ISO 8601 time with a zone; got {value!r}."
             raise DataContractError(msg, column=field, value=value) from None
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        value = value.to_pydatetime()
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp; the log keeps microseconds
+        value = value.to_pydatetime(warn=False)
     if not isinstance(value, dt.datetime):
         msg = f"{field} must be a datetime; got {type(value).__name__} {value!r}."
         raise DataContractError(msg, column=field, value=value)

@@ -222,7 +222,7 @@ class InteractionLog:
 
     def append(
         self,
-        events: Interaction | Mapping[str, Any] | Iterable[Interaction | Mapping[str, Any]],
+        events: Interaction | Mapping[Any, Any] | Iterable[Interaction | Mapping[Any, Any]],
         *,
         on_invalid: OnInvalid = "reject",
     ) -> AppendResult:
