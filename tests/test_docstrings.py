@@ -18,6 +18,7 @@ PACKAGES = [
     "one2one.identify",
     "one2one.differentiate",
     "one2one.interact",
+    "one2one.customize",
 ]
 
 

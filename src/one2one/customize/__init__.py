@@ -1,6 +1,36 @@
 """Customize: a mass-customization configurator that fits each customer.
 
-This room is being built; see the project issues for its plan.
+Being built in steps. Available now:
+
+* the product model (:class:`ProductModel` of :class:`Option`, :class:`Group`,
+  :class:`Rule`, :class:`LinearRule`), checked when built, with a JSON form;
+* UVL import (:func:`load_uvl`, :func:`read_uvl`) of product-line feature models;
+* the engine (:class:`Configurator`): validity with every broken rule in words,
+  exact propagation, completion, exact counts, uniform samples, and
+  explanations (QuickXplain conflicts, FastDiag repairs).
+
+Pricing, the bill of materials, fitting a configuration to one customer and
+configuration sessions follow (see the project issues).
 """
 
-__all__: list[str] = []
+from .._exports import public_api
+from ._engine import Configurator, Explanation, Propagation
+from ._formula import parse_formula
+from ._model import Group, LinearRule, Option, ProductModel, Rule
+from ._uvl import load_uvl, read_uvl
+
+__all__ = [
+    "Configurator",
+    "Explanation",
+    "Group",
+    "LinearRule",
+    "Option",
+    "ProductModel",
+    "Propagation",
+    "Rule",
+    "load_uvl",
+    "parse_formula",
+    "read_uvl",
+]
+
+__dir__ = public_api(globals(), __all__)

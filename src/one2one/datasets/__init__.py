@@ -7,6 +7,7 @@ Real data (all small, shipped inside the package, no download):
 * :func:`load_donations`: discrete-time repeat donations (BG/BB).
 * :func:`load_retention_cohorts`: subscribers surviving each renewal (sBG).
 * :func:`load_febrl`: person records with known duplicates (identity resolution).
+* :func:`load_feature_model`: product-line feature models in UVL (configurator).
 
 Simulators draw data from a model with known parameters, so a fit can be
 checked against the truth:
@@ -24,6 +25,7 @@ from .._exports import public_api
 from ._campaign import SimulatedCampaign, simulate_campaign
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
+from ._feature_models import FEATURE_MODELS, load_feature_model
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
 from ._identities import IDENTITY_FIELDS, SimulatedIdentities, simulate_identities
 from ._retention import load_retention_cohorts
@@ -32,6 +34,7 @@ from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_trans
 
 __all__ = [
     "CDNOW_SPEND_PARAMS",
+    "FEATURE_MODELS",
     "FEBRL_FIELDS",
     "IDENTITY_FIELDS",
     "SHOP_CATEGORIES",
@@ -43,6 +46,7 @@ __all__ = [
     "load_cdnow_summary",
     "load_cdnow_transactions",
     "load_donations",
+    "load_feature_model",
     "load_febrl",
     "load_retention_cohorts",
     "simulate_campaign",

@@ -1,0 +1,40 @@
+"""Real product-line feature models in UVL, from the public benchmark collections."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Literal
+
+from ..errors import DataContractError
+from ._files import open_data
+
+__all__ = ["FEATURE_MODELS", "load_feature_model"]
+
+FeatureModelName = Literal["bike", "berkeleydb", "axtls", "busybox", "automotive01"]
+
+FEATURE_MODELS: dict[str, str] = {
+    "bike": "bike.uvl.gz",
+    "berkeleydb": "berkeleydb.uvl.gz",
+    "axtls": "axTLS.uvl.gz",
+    "busybox": "busybox_2010-05-02_14-17-07.uvl.gz",
+    "automotive01": "automotive01.uvl.gz",
+}
+"""Bundled models: bike (11 features, attributes and arithmetic constraints),
+BerkeleyDB (76 features, 4,080,389,785 configurations), axTLS (96 features,
+826,244,333,568 configurations), BusyBox (631 features) and Automotive01
+(2,513 features)."""
+
+
+def load_feature_model(name: FeatureModelName) -> str:
+    """Return the UVL text of a bundled feature model (read it with ``one2one.customize.read_uvl``).
+
+    Examples
+    --------
+    >>> load_feature_model("bike").split()[0]
+    'features'
+    """
+    if name not in FEATURE_MODELS:
+        msg = f"unknown feature model {name!r}; choose one of {sorted(FEATURE_MODELS)}."
+        raise DataContractError(msg, column="name", value=name)
+    with open_data(FEATURE_MODELS[name]) as handle:
+        return gzip.decompress(handle.read()).decode("utf-8")
