@@ -13,6 +13,7 @@ on purpose::
       x ConvergenceError (RuntimeError)        an optimiser that did not converge
       x ConsentError (PermissionError)         a contact the customer did not allow
       x ConfigurationConflictError (ValueError) product choices that break rules
+        x UnfairPriceError                     a personal price above the new-customer price
       x StorageError (OSError)                 a database or file that failed
       x MissingDependencyError (ImportError)   an optional extra not installed
     * One2OneWarning (UserWarning)
@@ -46,6 +47,7 @@ __all__ = [
     "One2OneError",
     "One2OneWarning",
     "StorageError",
+    "UnfairPriceError",
 ]
 
 
@@ -187,6 +189,14 @@ class ConfigurationConflictError(One2OneError, ValueError):
         super().__init__(message)
         self.rules = tuple(rules)
         self.choices = tuple(choices)
+
+
+class UnfairPriceError(ConfigurationConflictError):
+    """A quote for an existing customer above what a new customer would pay.
+
+    Personal prices may reward loyalty, never exploit it. ``rules`` names the
+    personal adjustments that pushed the price up.
+    """
 
 
 class StorageError(One2OneError, OSError):

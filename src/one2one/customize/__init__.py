@@ -7,9 +7,12 @@ Being built in steps. Available now:
 * UVL import (:func:`load_uvl`, :func:`read_uvl`) of product-line feature models;
 * the engine (:class:`Configurator`): validity with every broken rule in words,
   exact propagation, completion, exact counts, uniform samples, and
-  explanations (QuickXplain conflicts, FastDiag repairs).
+  explanations (QuickXplain conflicts, FastDiag repairs);
+* pricing (:class:`PriceList`, :class:`PriceRule`, :class:`Adjustment`,
+  :class:`Quote`): option prices, bundles and surcharges, personal terms under a
+  fair-pricing guard, cost, margin, lead time and a bill of materials.
 
-Pricing, the bill of materials, fitting a configuration to one customer and
+Fitting a configuration to one customer and
 configuration sessions follow (see the project issues).
 """
 
@@ -17,16 +20,21 @@ from .._exports import public_api
 from ._engine import Configurator, Explanation, Propagation
 from ._formula import parse_formula
 from ._model import Group, LinearRule, Option, ProductModel, Rule
+from ._pricing import Adjustment, PriceList, PriceRule, Quote
 from ._uvl import load_uvl, read_uvl
 
 __all__ = [
+    "Adjustment",
     "Configurator",
     "Explanation",
     "Group",
     "LinearRule",
     "Option",
+    "PriceList",
+    "PriceRule",
     "ProductModel",
     "Propagation",
+    "Quote",
     "Rule",
     "load_uvl",
     "parse_formula",

@@ -23,9 +23,9 @@ from pysat.solvers import Solver
 
 from .._validation import as_generator, require_number
 from ..errors import ConfigurationConflictError, DataContractError
+from ._check import broken_rules
 from ._cnf import encode
 from ._count import DecisionDiagram
-from ._formula import evaluate
 from ._model import ProductModel
 
 __all__ = ["Configurator", "Explanation", "Propagation"]
@@ -76,10 +76,6 @@ class Explanation:
 
 def _word(name: str, value: bool) -> str:
     return f"{name} {'selected' if value else 'left out'}"
-
-
-def _number(value: float | str) -> float:
-    return value if isinstance(value, float) else 0.0
 
 
 class Configurator:
@@ -176,41 +172,7 @@ class Configurator:
         else:
             selected = set(configuration)
             self._literals(dict.fromkeys(selected, True))
-        model = self.model
-        values = {name: name in selected for name in self.names}
-        broken: list[str] = []
-        if not values[model.root]:
-            broken.append(f"{model.root} (the product itself) must be selected")
-        for group in model.groups:
-            broken.extend(
-                f"{child} needs {group.parent}"
-                for child in group.children
-                if values[child] and not values[group.parent]
-            )
-            if values[group.parent]:
-                count = sum(values[c] for c in group.children)
-                low, high = group.bounds()
-                if not low <= count <= high:
-                    want = f"exactly {low}" if low == high else f"{low} to {high}"
-                    broken.append(
-                        f"{group.kind} group of {group.parent}: {count} of "
-                        f"{list(group.children)} selected, needs {want}"
-                    )
-        broken.extend(
-            f"rule {rule.name!r} ({rule}) is broken"
-            for rule in model.rules
-            if not evaluate(rule.formula, values)
-        )
-        for linear in model.linear_rules:
-            total = sum(
-                _number(model.option(n).attributes.get(linear.attribute, 0.0)) for n in selected
-            )
-            if not linear.holds(total):
-                broken.append(
-                    f"rule {linear.name!r}: total {linear.attribute} {total:g} is not "
-                    f"{linear.comparison} {linear.bound:g}"
-                )
-        return broken
+        return broken_rules(self.model, selected)
 
     # --------------------------------------------------------------- propagate
     def propagate(self, choices: Choices | None = None) -> Propagation:

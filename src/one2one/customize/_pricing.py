@@ -1,0 +1,236 @@
+"""Pricing a configuration: option prices, rule-based surcharges and bundles, personal terms.
+
+A quote adds the base price and the selected options' prices, then the
+price rules whose condition holds (a bundle discount, a surcharge for a
+rare combination), then the customer's personal adjustments (a loyalty or
+tier discount). Cost, margin, lead time and a bill of materials come with
+it. The fair-pricing guard, on by default, refuses any quote in which an
+existing customer would pay more than a new customer for the same product
+at the same moment: personal prices may reward loyalty, never exploit it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+import attrs
+import pandas as pd
+
+from ..errors import ConfigurationConflictError, DataContractError, UnfairPriceError
+from ._check import broken_rules
+from ._formula import Expr, evaluate, variables
+from ._model import ProductModel, _formula
+
+__all__ = ["Adjustment", "PriceList", "PriceRule", "Quote"]
+
+
+@attrs.frozen
+class PriceRule:
+    """A surcharge or discount that applies when ``when`` holds.
+
+    ``amount`` is added (negative for a discount); ``percent`` is a share of
+    the options subtotal (``-0.1`` is 10% off).
+    """
+
+    name: str
+    when: Expr = attrs.field(converter=_formula)
+    amount: float = 0.0
+    percent: float = 0.0
+
+
+@attrs.frozen
+class Adjustment:
+    """A personal term for one customer, e.g. ``Adjustment("gold tier", percent=-0.05)``."""
+
+    name: str
+    amount: float = 0.0
+    percent: float = 0.0
+
+
+@attrs.frozen
+class Quote:
+    """A priced configuration.
+
+    Attributes
+    ----------
+    selected
+        The selected options.
+    lines
+        One row per priced item: ``item``, ``kind`` (``base``, ``option``,
+        ``rule`` or ``personal``) and ``amount``.
+    list_price
+        What a new customer pays (base, options and price rules).
+    price
+        What this customer pays (with personal adjustments).
+    cost, margin
+        Total cost of the options, and ``price - cost``.
+    lead_time
+        The longest lead time of a selected option (parts made in parallel),
+        or their sum with ``lead_time="sum"``.
+    bill_of_materials
+        The selected concrete (non-abstract) options with their attributes.
+    """
+
+    selected: frozenset[str]
+    lines: pd.DataFrame = attrs.field(eq=False, repr=False)
+    list_price: float
+    price: float
+    cost: float
+    margin: float
+    lead_time: float
+    bill_of_materials: pd.DataFrame = attrs.field(eq=False, repr=False)
+
+
+def _number(value: float | str | None, option: str, attribute: str) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, str):
+        msg = f"option {option!r} has text {value!r} as its {attribute}; a number is needed."
+        raise DataContractError(msg, column=attribute, value=value)
+    return float(value)
+
+
+class PriceList:
+    """Price configurations of one product model.
+
+    Parameters
+    ----------
+    model
+        The product model; prices, costs and lead times are option attributes.
+    base_price
+        The price of the product before options.
+    rules
+        :class:`PriceRule` surcharges and discounts.
+    price, cost, lead_time
+        Names of the attributes that hold them.
+    lead_time_mode
+        ``"max"`` (parts made in parallel) or ``"sum"``.
+    fair_pricing
+        Refuse quotes in which personal terms raise the price (on by default).
+
+    Examples
+    --------
+    >>> from one2one.customize import Group, Option, ProductModel
+    >>> model = ProductModel("bike", [Option("bike"), Option("bell", attributes={"price": 12.0}),
+    ...                               Option("light", attributes={"price": 30.0})],
+    ...                      [Group("bike", "optional", ["bell", "light"])])
+    >>> prices = PriceList(model, base_price=500.0,
+    ...                    rules=[PriceRule("safety bundle", "bell & light", amount=-7.0)])
+    >>> prices.quote({"bike", "bell", "light"}).price
+    535.0
+    """
+
+    def __init__(
+        self,
+        model: ProductModel,
+        *,
+        base_price: float = 0.0,
+        rules: Iterable[PriceRule] = (),
+        price: str = "price",
+        cost: str = "cost",
+        lead_time: str = "lead_time",
+        lead_time_mode: Literal["max", "sum"] = "max",
+        fair_pricing: bool = True,
+    ) -> None:
+        self.model = model
+        self.base_price = float(base_price)
+        self.rules = tuple(rules)
+        known = {o.name for o in model.options}
+        for rule in self.rules:
+            for name in variables(rule.when):
+                if name not in known:
+                    msg = f"price rule {rule.name!r} names unknown option {name!r}."
+                    raise DataContractError(msg, column="rule", value=rule.name)
+        self.attribute = {"price": price, "cost": cost, "lead_time": lead_time}
+        if lead_time_mode not in ("max", "sum"):
+            msg = f"lead_time_mode must be 'max' or 'sum'; got {lead_time_mode!r}."
+            raise DataContractError(msg, column="lead_time_mode", value=lead_time_mode)
+        self.lead_time_mode = lead_time_mode
+        self.fair_pricing = fair_pricing
+
+    def _selected(self, configuration: Mapping[str, bool] | Iterable[str]) -> frozenset[str]:
+        if isinstance(configuration, Mapping):
+            selected = frozenset(n for n, v in configuration.items() if v)
+        else:
+            selected = frozenset(configuration)
+        unknown = selected - {o.name for o in self.model.options}
+        if unknown:
+            msg = f"unknown option {min(unknown)!r} in the configuration."
+            raise DataContractError(msg, column="option", value=min(unknown))
+        broken = broken_rules(self.model, selected)
+        if broken:
+            msg = f"the configuration is not valid, so it has no price: {'; '.join(broken)}."
+            raise ConfigurationConflictError(msg, rules=broken)
+        return selected
+
+    def quote(
+        self,
+        configuration: Mapping[str, bool] | Iterable[str],
+        *,
+        personal: Sequence[Adjustment] = (),
+    ) -> Quote:
+        """Price a valid configuration, for a new customer or with ``personal`` terms.
+
+        Raises
+        ------
+        ConfigurationConflictError
+            The configuration breaks a rule of the model.
+        UnfairPriceError
+            Personal terms would make the price higher than the list price.
+        """
+        selected = self._selected(configuration)
+        values = {o.name: o.name in selected for o in self.model.options}
+        lines: list[tuple[str, str, float]] = [("base price", "base", self.base_price)]
+        cost = 0.0
+        times: list[float] = []
+        for option in self.model.options:
+            if option.name not in selected:
+                continue
+            attributes = option.attributes
+            price = _number(attributes.get(self.attribute["price"]), option.name, "price")
+            if price:
+                lines.append((option.name, "option", price))
+            cost += _number(attributes.get(self.attribute["cost"]), option.name, "cost")
+            times.append(
+                _number(attributes.get(self.attribute["lead_time"]), option.name, "lead_time")
+            )
+        subtotal = sum(amount for _, _, amount in lines)
+        lines.extend(
+            (rule.name, "rule", rule.amount + rule.percent * subtotal)
+            for rule in self.rules
+            if evaluate(rule.when, values)
+        )
+        list_price = sum(amount for _, _, amount in lines)
+        raising = []
+        for term in personal:
+            amount = term.amount + term.percent * list_price
+            lines.append((term.name, "personal", amount))
+            if amount > 0:
+                raising.append(term.name)
+        price = sum(amount for _, _, amount in lines)
+        if self.fair_pricing and price > list_price + 1e-9:
+            msg = (
+                f"fair pricing: this customer would pay {price:,.2f}, more than the "
+                f"{list_price:,.2f} a new customer pays for the same product now, because of "
+                f"{raising}. Personal terms may only lower a price."
+            )
+            raise UnfairPriceError(msg, rules=raising, choices=sorted(selected))
+        lead = (max(times) if times else 0.0) if self.lead_time_mode == "max" else sum(times)
+        bom = pd.DataFrame(
+            [
+                {"option": o.name, **o.attributes}
+                for o in self.model.options
+                if o.name in selected and not o.abstract
+            ]
+        )
+        return Quote(
+            selected=selected,
+            lines=pd.DataFrame(lines, columns=["item", "kind", "amount"]),
+            list_price=list_price,
+            price=price,
+            cost=cost,
+            margin=price - cost,
+            lead_time=lead,
+            bill_of_materials=bom,
+        )
