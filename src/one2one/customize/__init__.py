@@ -10,35 +10,47 @@ Being built in steps. Available now:
   explanations (QuickXplain conflicts, FastDiag repairs);
 * pricing (:class:`PriceList`, :class:`PriceRule`, :class:`Adjustment`,
   :class:`Quote`): option prices, bundles and surcharges, personal terms under a
-  fair-pricing guard, cost, margin, lead time and a bill of materials.
+  fair-pricing guard, cost, margin, lead time and a bill of materials;
+* fitting to one customer (:func:`recommend` with :class:`Needs`): the best
+  valid configuration within budget and diverse alternatives, with reasons
+  (OR-Tools CP-SAT, which also keeps the model's linear rules);
+* :class:`ConfigurationSession`: one customer's choices step by step, what
+  each ruled out and why, exported as interactions for the log.
 
-Fitting a configuration to one customer and
-configuration sessions follow (see the project issues).
+Still to come (see the project issues): linear rules in the propagation
+engine, integer and text options, a tutorial and the demo step.
 """
 
 from .._exports import public_api
 from ._engine import Configurator, Explanation, Propagation
+from ._fit import Needs, Recommendation, recommend
 from ._formula import parse_formula
 from ._model import Group, LinearRule, Option, ProductModel, Rule
 from ._pricing import Adjustment, PriceList, PriceRule, Quote
+from ._session import ConfigurationSession, Step
 from ._uvl import load_uvl, read_uvl
 
 __all__ = [
     "Adjustment",
+    "ConfigurationSession",
     "Configurator",
     "Explanation",
     "Group",
     "LinearRule",
+    "Needs",
     "Option",
     "PriceList",
     "PriceRule",
     "ProductModel",
     "Propagation",
     "Quote",
+    "Recommendation",
     "Rule",
+    "Step",
     "load_uvl",
     "parse_formula",
     "read_uvl",
+    "recommend",
 ]
 
 __dir__ = public_api(globals(), __all__)
