@@ -170,3 +170,31 @@ def test_rules_refuse_nonsense():
             [QuietHours(dt.time(21), dt.time(8))],
             timezones={"c1": "Mars/Base"},
         ).check("c1", "email", START)
+
+
+def test_a_merged_customer_is_checked_against_every_id_merged_into_it():
+    log = InteractionLog()
+    log.consent.grant("old", "marketing", at=START - DAY)  # every channel, under the old id
+    log.consent.grant("new", "marketing", channel="email", at=START - DAY)
+    log.append(
+        [
+            Interaction(
+                customer_id=customer,
+                occurred_at=START + dt.timedelta(hours=10 + i),
+                channel="email",
+                kind="offer_made",
+                direction="outbound",
+            )
+            for i, customer in enumerate(["old", "new"])
+        ]
+    )
+    policy = ContactPolicy(log, [FrequencyCap(2, dt.timedelta(days=7), channel="email")])
+    at = START + DAY + dt.timedelta(hours=12)
+    assert policy.check("new", "email", at).allowed  # one email under "new" alone
+    assert not policy.check("new", "sms", at).allowed  # no sms consent under "new" alone
+    log.merge(["old"], "new")
+    for customer in ("new", "old"):  # either id sees both emails and the consent
+        decision = policy.check(customer, "email", at)
+        assert not decision.allowed
+        assert "email" in decision.reasons[0]
+        assert policy.check(customer, "sms", at).allowed

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 import attrs
+import numpy as np
 import pandas as pd
 
 from .._validation import require_one_of
@@ -97,8 +98,8 @@ class Erasure:
     tombstone: str
 
 
-def _to_time(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.astype("int64"), unit="us", utc=True)
+def _to_time(values: Sequence[int]) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(np.asarray(values, dtype="datetime64[us]")).tz_localize("UTC")
 
 
 def _us(moment: dt.datetime) -> int:
@@ -359,14 +360,18 @@ class InteractionLog:
     def _group(self, customer_id: str) -> list[str]:
         """Return the customer's canonical id and every id merged into it."""
         connection = self._db.connection
-        row = connection.execute(
-            "SELECT into_id FROM aliases WHERE from_id = ?", (customer_id,)
-        ).fetchone()
-        root = customer_id if row is None else str(row[0])
-        merged = connection.execute(
-            "SELECT from_id FROM aliases WHERE into_id = ?", (root,)
+        rows = connection.execute(
+            "SELECT from_id, into_id FROM aliases WHERE from_id = ?1 OR into_id = ?1",
+            (customer_id,),
         ).fetchall()
-        return [root, *(str(r[0]) for r in merged)]
+        if not rows:  # the usual case: one query, no merges
+            return [customer_id]
+        root = next((str(into) for source, into in rows if source == customer_id), customer_id)
+        if root != customer_id:
+            rows = connection.execute(
+                "SELECT from_id, into_id FROM aliases WHERE into_id = ?", (root,)
+            ).fetchall()
+        return [root, *(str(source) for source, _ in rows)]
 
     def canonical_id(self, customer_id: str) -> str:
         """Return the id a customer's history is kept under after merges."""
@@ -412,14 +417,21 @@ class InteractionLog:
         return applied
 
     # ------------------------------------------------------------------ reading
-    def _frame(self, rows: list[tuple[Any, ...]], *, canonical: bool = True) -> pd.DataFrame:
-        frame = pd.DataFrame(rows, columns=["seq", *_COLUMNS, "recorded_at"])
-        frame["occurred_at"] = _to_time(frame["occurred_at"])
-        frame["recorded_at"] = _to_time(frame["recorded_at"])
-        frame["payload"] = [json.loads(p) if isinstance(p, str) else None for p in frame["payload"]]
+    def _frame(
+        self, rows: list[tuple[Any, ...]], *, canonical: bool = True, root: str | None = None
+    ) -> pd.DataFrame:
+        names = ["seq", *_COLUMNS, "recorded_at"]
+        columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        data: dict[str, Any] = dict(zip(names, columns, strict=True))
+        for column in ("occurred_at", "recorded_at"):
+            data[column] = _to_time(data[column])
+        data["payload"] = [json.loads(p) if isinstance(p, str) else None for p in data["payload"]]
         for column in ("value", "cost", "propensity"):
-            frame[column] = frame[column].astype(float)
-        if canonical and not frame.empty:
+            data[column] = np.array([np.nan if v is None else v for v in data[column]], dtype=float)
+        if root is not None:
+            data["customer_id"] = [root] * len(rows)
+        frame = pd.DataFrame(data, columns=names)
+        if canonical and root is None and not frame.empty:
             aliases = dict(
                 self._db.connection.execute("SELECT from_id, into_id FROM aliases").fetchall()
             )
@@ -447,7 +459,7 @@ class InteractionLog:
         rows = self._db.connection.execute(
             f"{_SELECT}{sql} ORDER BY occurred_at, seq", params
         ).fetchall()
-        return self._frame(rows)
+        return self._frame(rows, root=ids[0])
 
     def count(
         self,
@@ -547,9 +559,11 @@ class InteractionLog:
         channel: str | None,
         at: dt.datetime,
         pending: Sequence[Interaction] = (),
+        *,
+        ids: Sequence[str] | None = None,
     ) -> bool:
         """Apply the most recent consent decision covering ``purpose`` and ``channel`` at ``at``."""
-        ids = self._group(customer_id)
+        ids = list(ids) if ids is not None else self._group(customer_id)
         marks = ", ".join("?" * len(ids))
         rows = self._db.connection.execute(
             f"SELECT kind, payload, occurred_at, seq FROM events WHERE customer_id IN ({marks}) "
@@ -561,19 +575,45 @@ class InteractionLog:
         decisions += [
             (_us(e.occurred_at), e.kind, dict(e.payload)) for e in pending if e.occurred_at <= at
         ]
-        decisions.sort(key=lambda d: d[0])  # stable: log order, then the batch's order
-        allowed = False
-        moment = _us(at)
-        for _, kind, payload in decisions:
-            if payload.get("purpose") != purpose:
+        return _decide(decisions, purpose, channel, _us(at))
+
+    def _policy_rows(
+        self,
+        customer_id: str,
+        at: dt.datetime,
+        span: tuple[dt.datetime, dt.datetime],
+        kinds: Sequence[str],
+    ) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[int, str, str, str]]]:
+        """Fetch, in one query, consent decisions up to ``at`` and the events a policy reads.
+
+        The customer's merged ids are resolved inside the query (merges are flat,
+        one level), so a policy check costs a single round trip; ``CROSS JOIN``
+        fixes the plan to: ids first, then each id's consent and windowed events by index.
+        """
+        kind_marks = ", ".join("?" * len(kinds))
+        rows = self._db.connection.execute(
+            "WITH root(id) AS (SELECT coalesce("
+            "(SELECT into_id FROM aliases WHERE from_id = ?1), ?1)), "
+            "ids(id) AS (SELECT id FROM root UNION ALL "
+            "SELECT from_id FROM aliases WHERE into_id = (SELECT id FROM root)) "
+            "SELECT occurred_at, kind, direction, channel, payload FROM ids CROSS JOIN events "
+            "WHERE events.customer_id = ids.id AND ("
+            "(kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
+            "AND occurred_at <= ?2) "
+            f"OR (occurred_at >= ?3 AND occurred_at < ?4 AND kind IN ({kind_marks}))"
+            ") ORDER BY occurred_at, seq",
+            [customer_id, _us(at), _us(span[0]), _us(span[1]), *kinds],
+        ).fetchall()
+        consent = []
+        events = []
+        limit = _us(at)
+        for micros, kind, direction, where, payload in rows:
+            if kind in _CONSENT_KINDS:
+                if micros <= limit:
+                    consent.append((int(micros), str(kind), json.loads(payload) if payload else {}))
                 continue
-            scope = payload.get("channel")
-            if scope is not None and channel is not None and scope != channel:
-                continue
-            expires = payload.get("expires_at")
-            live = expires is None or _us(as_utc("expires_at", expires)) > moment
-            allowed = kind == "consent_granted" and live
-        return allowed
+            events.append((int(micros), str(kind), str(direction), str(where)))
+        return consent, events
 
     # -------------------------------------------------------------- quarantine
     def quarantine(self, *, include_replayed: bool = False) -> pd.DataFrame:
@@ -586,7 +626,7 @@ class InteractionLog:
         frame = pd.DataFrame(
             rows, columns=["quarantine_id", "received_at", "event", "reasons", "replayed_at"]
         )
-        frame["received_at"] = _to_time(frame["received_at"])
+        frame["received_at"] = _to_time(frame["received_at"].tolist())
         frame["event"] = [json.loads(e) for e in frame["event"]]
         frame["reasons"] = [json.loads(r) for r in frame["reasons"]]
         return frame.set_index("quarantine_id")
@@ -696,6 +736,24 @@ class InteractionLog:
         return Erasure(
             events=changed, quarantined=dropped, erased_at=when, tombstone=self.tombstone(ids[0])
         )
+
+
+def _decide(
+    decisions: list[tuple[int, str, dict[str, Any]]], purpose: str, channel: str | None, moment: int
+) -> bool:
+    """Apply the latest decision (by time, then log order) covering purpose and channel."""
+    decisions.sort(key=lambda d: d[0])  # stable: log order, then a batch's order
+    allowed = False
+    for _, kind, payload in decisions:
+        if payload.get("purpose") != purpose:
+            continue
+        scope = payload.get("channel")
+        if scope is not None and channel is not None and scope != channel:
+            continue
+        expires = payload.get("expires_at")
+        live = expires is None or _us(as_utc("expires_at", expires)) > moment
+        allowed = kind == "consent_granted" and live
+    return allowed
 
 
 def _row(event: Interaction) -> tuple[object, ...]:

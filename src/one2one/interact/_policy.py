@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from ..errors import DataContractError
 from ._interaction import as_utc
+from ._log import _decide, _us
 
 if TYPE_CHECKING:
     from ._log import InteractionLog
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 _NEVER = None
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _positive(field: str) -> Callable[[object, attrs.Attribute[dt.timedelta], dt.timedelta], None]:
@@ -75,6 +78,11 @@ class Decision:
     reasons: tuple[str, ...]
     earliest_allowed_at: dt.datetime | None
     deferred: bool = False
+
+
+@functools.lru_cache(maxsize=512)
+def _zone_info(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 @attrs.define
@@ -258,6 +266,10 @@ class ContactPolicy:
                 raise DataContractError(msg, column="rules", value=repr(rule))
         self.timezones = timezones
         self.purpose = purpose
+        named = {getattr(r, "after", None) for r in self.rules} | {
+            getattr(r, "kind", None) for r in self.rules if isinstance(r, IgnoredSuppression)
+        }
+        self._kinds = sorted(set(log.marketing_kinds) | {k for k in named if k})
         self._horizon = max(
             [dt.timedelta(days=1)]
             + [getattr(r, "window", dt.timedelta(0)) for r in self.rules]
@@ -275,22 +287,34 @@ class ContactPolicy:
         elif self.timezones is not None:
             name = self.timezones.get(customer_id)
         try:
-            return ZoneInfo(name or default)
+            return _zone_info(name or default)
         except (ZoneInfoNotFoundError, ValueError) as error:
             msg = f"unknown time zone {name or default!r} for customer {customer_id!r}."
             raise DataContractError(msg, column="timezone", value=name or default) from error
 
-    def _context(self, customer_id: str, channel: str, at: dt.datetime) -> _Context:
-        frame = self.log.history(
-            customer_id, start=at - 2 * self._horizon, end=at + 2 * self._horizon
-        )
+    def _rows(
+        self, customer_id: str, at: dt.datetime
+    ) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[int, str, str, str]]]:
+        """Consent decisions and the events the rules read, in one query."""
+        # Back one horizon (the longest look-back of any rule), forward two (caps look
+        # ahead of every candidate time _earliest tries before it fetches again).
+        span = (at - self._horizon, at + 2 * self._horizon)
+        return self.log._policy_rows(customer_id, at, span, self._kinds)  # noqa: SLF001
+
+    def _context(
+        self,
+        customer_id: str,
+        channel: str,
+        at: dt.datetime,
+        rows: list[tuple[int, str, str, str]] | None = None,
+    ) -> _Context:
+        if rows is None:
+            rows = self._rows(customer_id, at)[1]
         contacts: list[tuple[dt.datetime, str]] = []
         events: dict[str, list[dt.datetime]] = {}
         marketing = self.log.marketing_kinds
-        for moment, kind, direction, where in zip(
-            frame["occurred_at"], frame["kind"], frame["direction"], frame["channel"], strict=True
-        ):
-            when = moment.to_pydatetime()
+        for micros, kind, direction, where in rows:
+            when = _EPOCH + dt.timedelta(microseconds=micros)
             if direction == "outbound" and kind in marketing:
                 contacts.append((when, str(where)))
             else:
@@ -310,12 +334,11 @@ class ContactPolicy:
         """Decide whether a contact to ``customer_id`` on ``channel`` at ``at`` is allowed."""
         moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         customer = str(customer_id)
-        if self.purpose is not None and not self.log.consent.allows(
-            customer, self.purpose, channel, moment
-        ):
+        consent, rows = self._rows(customer, moment)
+        if self.purpose is not None and not _decide(consent, self.purpose, channel, _us(moment)):
             missing = f"no {self.purpose} consent for {channel}"
             return Decision(allowed=False, reasons=(missing,), earliest_allowed_at=_NEVER)
-        context = self._context(customer, channel, moment)
+        context = self._context(customer, channel, moment, rows)
         reasons: list[str] = []
         quiet_only = True
         for rule in self.rules:
