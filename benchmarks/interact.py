@@ -34,7 +34,10 @@ Cases (sizes are flags; ``--quick`` divides them by 10):
    and messages (email, sms, app) in the last 180 days, ignored offers, an occasional
    complaint and some inbound activity; 20,000 ``policy.check`` calls on random
    customers, channels and times in the last 90 days. Target: 10,000 checks/s.
-4. ``profiles``: replaying 10M events into profiles; not implemented yet (a stub).
+4. ``profiles``: ``ProfileStore.from_log`` over case 2's log (built here if case 2 did
+   not run), next to a bare SELECT of the same columns; every customer's event count,
+   purchases and value are checked against SQL ``GROUP BY`` aggregates. Target: 10M
+   events in under 60 s.
 
 Every timed run starts after ``gc.collect(); gc.freeze()``, so the benchmark's own
 prepared inputs (millions of tuples, dicts and objects) are not rescanned by the
@@ -81,6 +84,7 @@ from one2one.interact import (
     IgnoredSuppression,
     Interaction,
     InteractionLog,
+    ProfileStore,
     QuietHours,
 )
 from one2one.interact._ids import new_event_id
@@ -91,6 +95,7 @@ DAY_US = 86_400 * 1_000_000
 APPEND_RATIO = 0.5  # one2one's append rate / raw executemany (a)
 HISTORY_MS = 2.0  # one customer's history
 CHECKS_PER_S = 10_000.0  # policy checks
+PROFILES_S = 60.0  # replaying the 10M-event log into profiles
 SLOW_BUILD = 360.0  # seconds: a history build longer than this is worth scaling down
 MiB = 2**20
 
@@ -441,6 +446,7 @@ class Context:
     directory: Path
     schema: Schema
     targets: list[Target] = field(default_factory=list)
+    history_db: Path | None = None  # case 2's log, kept for case 4
 
     def should_profile(self, passed: bool) -> bool:
         return self.args.profile == "always" or (self.args.profile == "auto" and not passed)
@@ -803,7 +809,10 @@ def case_history(ctx: Context) -> None:
         )
     raw.close()
     log.close()
-    remove_database(path)
+    if "profiles" in ctx.args.cases.split(","):
+        ctx.history_db = path
+    else:
+        remove_database(path)
 
 
 # --- case 3: policy ------------------------------------------------------------------------
@@ -987,9 +996,73 @@ def case_policy(ctx: Context) -> None:
 
 
 # --- case 4: profiles (stub) ---------------------------------------------------------------
-def case_profiles(_ctx: Context) -> None:
-    print("\n[4] profiles: replaying 10M events into profiles")
-    print("  not implemented yet: profiles")
+def case_profiles(ctx: Context) -> None:
+    args = ctx.args
+    path = ctx.history_db
+    if path is None:  # case 2 did not run: build the same log
+        customers = args.history_customers or max(1, args.history_events // 100)
+        rng = np.random.default_rng(args.seed + 1)
+        path = ctx.directory / "history.db"
+        build_log(
+            ctx,
+            path,
+            history_chunks(rng, args.history_events, customer_names(customers), 200_000),
+            args.build,
+        )
+    log = InteractionLog(path)
+    stored = log.count()
+    print(f"\n[4] profiles: replaying {stored:,} events into profiles (case 2's log)")
+    stores: list[ProfileStore] = []
+    seconds = timed(lambda: stores.append(ProfileStore.from_log(log)))
+    store = stores[0]
+    raw = sqlite3.connect(path)
+    select = (
+        "SELECT customer_id, occurred_at, channel, kind, direction, value, payload "
+        "FROM events ORDER BY seq"
+    )
+    fetch = timed(lambda: sum(1 for _ in raw.execute(select)))
+    # Check the fold against SQL aggregates for every customer.
+    totals = {
+        c: (n, p, v)
+        for c, n, p, v in raw.execute(
+            "SELECT customer_id, count(*), sum(kind = 'purchase'), total(value) FROM events "
+            "GROUP BY customer_id"
+        )
+    }
+    frame = store.to_frame()
+    agree = all(
+        totals[c][0] == n and totals[c][1] == p and abs(totals[c][2] - v) <= 1e-6 * max(1, abs(v))
+        for c, n, p, v in zip(
+            frame.index, frame["interactions"], frame["purchases"], frame["value"], strict=True
+        )
+    ) and len(totals) == len(frame)
+    raw.close()
+    table = [
+        ("step", "seconds", "events/s"),
+        ("ProfileStore.from_log(log)", f"{seconds:.1f}", f"{stored / seconds:,.0f}"),
+        ("bare SELECT of the same columns", f"{fetch:.1f}", f"{stored / fetch:,.0f}"),
+    ]
+    print_rows(table, f"{len(store):,} profiles from {stored:,} events")
+    print(
+        f"  counts and value per customer equal SQL GROUP BY aggregates: "
+        f"{'yes' if agree else 'NO'}; feature frame {frame.shape[0]:,} x {frame.shape[1]}"
+    )
+    passed = seconds < PROFILES_S and agree
+    ctx.targets.append(
+        Target(
+            f"replay {stored / 1e6:g}M events into profiles",
+            f"{seconds:.1f} s",
+            f"< {PROFILES_S:g} s",
+            passed,
+        )
+    )
+    if ctx.should_profile(passed):
+        small = InteractionLog()
+        small.append(list(log.replay(batch_size=10_000))[:200_000], on_invalid="reject")
+        profile("ProfileStore.from_log over 200k events", lambda: ProfileStore.from_log(small))
+        small.close()
+    log.close()
+    remove_database(path)
 
 
 CASES: dict[str, Callable[[Context], None]] = {

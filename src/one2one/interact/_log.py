@@ -516,6 +516,27 @@ class InteractionLog:
                 yield _event(row)
             last = int(rows[-1][0])
 
+    def _replay_batches(
+        self, *, batch_size: int = 50_000
+    ) -> Iterator[list[tuple[int, str, int, str, str, str, float | None, str | None]]]:
+        """Yield stored rows in append order, in batches, as stored (payload as JSON text)."""
+        last = 0
+        connection = self._db.connection
+        while True:
+            rows = connection.execute(
+                "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload "
+                "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = int(rows[-1][0])
+
+    def _aliases(self) -> dict[str, str]:
+        """Every merged id and the id it was merged into (merges are flat)."""
+        return dict(self._db.connection.execute("SELECT from_id, into_id FROM aliases").fetchall())
+
     def to_pandas(self, **filters: Any) -> pd.DataFrame:
         """Return all events (or those matching the filters of :meth:`count`), in append order."""
         sql, params = self._where(

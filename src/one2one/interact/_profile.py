@@ -15,6 +15,7 @@ arrive out of time order are handled exactly.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
@@ -24,6 +25,7 @@ import pandas as pd
 from .._validation import require_number
 from ..errors import DataContractError
 from ._interaction import Interaction, as_utc
+from ._profile_replay import rebuild
 
 if TYPE_CHECKING:
     from ._log import InteractionLog
@@ -91,10 +93,10 @@ class CustomerProfile:
 class _State:
     """The running totals of one customer (mutable, private)."""
 
-    origin: dt.datetime
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-    last_contact: dt.datetime | None = None
+    origin: int  # microseconds since the epoch (UTC), like the log stores them
+    first_seen: int
+    last_seen: int
+    last_contact: int | None = None
     value: float = 0.0
     purchases: int = 0
     interactions: int = 0
@@ -151,23 +153,21 @@ class ProfileStore:
         self.half_life = half_life
         self.attributes = tuple(attributes)
         self.kind_weights = dict(kind_weights)
-        self._seconds = half_life.total_seconds()
+        self._micros = half_life // dt.timedelta(microseconds=1)
         self._states: dict[str, _State] = {}
         self._aliases: Any = None
 
     # ----------------------------------------------------------------- building
     @classmethod
     def from_log(cls, log: InteractionLog, **options: Any) -> Self:
-        """Rebuild every profile by replaying the log (ids as merged at this moment)."""
+        """Rebuild every profile by replaying the log (ids as merged at this moment).
+
+        Reads the stored rows in batches and accumulates them in arrays, giving
+        exactly the numbers the live, event-by-event path gives.
+        """
         store = cls(**options)
+        rebuild(store, log._replay_batches(), log._aliases())  # noqa: SLF001 (same room)
         store._aliases = log.canonical_id
-        batch: list[Interaction] = []
-        for event in log.replay():
-            batch.append(event)
-            if len(batch) == 10_000:  # noqa: PLR2004 (a memory bound)
-                store.update(batch)
-                batch = []
-        store.update(batch)
         return store
 
     @classmethod
@@ -176,9 +176,6 @@ class ProfileStore:
         store = cls.from_log(log, **options)
         log.subscribe(store.update, store.forget)
         return store
-
-    def _growth(self, state: _State, moment: dt.datetime) -> float:
-        return float(2.0 ** ((moment - state.origin).total_seconds() / self._seconds))
 
     def update(self, events: Iterable[object]) -> None:
         """Apply events, in order, to their customers' profiles."""
@@ -191,38 +188,66 @@ class ProfileStore:
             customer = event.customer_id
             if self._aliases is not None:
                 customer = self._aliases(customer)
-            self._apply(customer, event)
+            self._fold(
+                customer,
+                _micros(event.occurred_at),
+                event.channel,
+                event.kind,
+                event.direction,
+                event.value,
+                event.payload,
+            )
 
-    def _apply(self, customer: str, event: Interaction) -> None:
-        moment = event.occurred_at
+    def _fold(  # noqa: PLR0917 (one event's fields, as stored)
+        self,
+        customer: str,
+        micros: int,
+        channel: str,
+        kind: str,
+        direction: str,
+        value: float | None,
+        payload: Mapping[str, Any] | None,
+    ) -> None:
+        """Apply one event; the live path and the rebuild share it, so they agree exactly."""
         state = self._states.get(customer)
         if state is None:
-            state = _State(origin=moment, first_seen=moment, last_seen=moment)
+            state = _State(origin=micros, first_seen=micros, last_seen=micros)
             self._states[customer] = state
-        state.first_seen = min(state.first_seen, moment)
-        state.last_seen = max(state.last_seen, moment)
+        elif micros < state.first_seen:
+            state.first_seen = micros
+        elif micros > state.last_seen:
+            state.last_seen = micros
         state.interactions += 1
-        if event.value is not None:
-            state.value += event.value
-        kind = event.kind
-        _count(state, kind)
-        growth = self._growth(state, moment)
-        if event.direction == "outbound":
-            if state.last_contact is None or moment > state.last_contact:
-                state.last_contact = moment
+        if value is not None:
+            state.value += value
+        counter = _COUNTERS.get(kind)
+        if counter is not None:
+            setattr(state, counter, getattr(state, counter) + 1)
+        if direction == "outbound":
+            if state.last_contact is None or micros > state.last_contact:
+                state.last_contact = micros
             return
-        state.channels[event.channel] = state.channels.get(event.channel, 0.0) + growth
-        state.hours[moment.hour] = state.hours.get(moment.hour, 0.0) + growth
+        growth = 2.0 ** ((micros - state.origin) / self._micros)
+        channels = state.channels
+        channels[channel] = channels.get(channel, 0.0) + growth
+        hour = (micros // _HOUR) % 24
+        hours = state.hours
+        hours[hour] = hours.get(hour, 0.0) + growth
         weight = self.kind_weights.get(kind, 0.0)
-        if weight == 0.0:
+        if weight == 0.0 or not payload:
             return
-        for attribute in self.attributes:
-            named = event.payload.get(attribute)
-            if named is None or isinstance(named, dict | list):
-                continue
+        for attribute, key in self._pairs(payload):
             scores = state.preferences.setdefault(attribute, {})
-            key = str(named)
             scores[key] = scores.get(key, 0.0) + weight * growth
+
+    def _pairs(self, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Pick out the (attribute, value) pairs of a payload that the profile keeps."""
+        pairs = []
+        for attribute in self.attributes:
+            named = payload.get(attribute)
+            if named is not None and not isinstance(named, (dict, list)):
+                pairs.append((attribute, str(named)))
+        return pairs
 
     def forget(self, customer_ids: Iterable[str]) -> None:
         """Drop these customers' profiles (called by the log after an erasure)."""
@@ -248,10 +273,10 @@ class ProfileStore:
         if state is None:
             msg = f"no profile for customer {customer_id!r}: no interaction seen yet."
             raise DataContractError(msg, column="customer_id", value=customer_id)
-        moment = state.last_seen if at is None else as_utc("at", at)
-        decay = 1.0 / self._growth(state, moment)
+        moment = _moment(state.last_seen) if at is None else as_utc("at", at)
+        decay = 1.0 / 2.0 ** ((_micros(moment) - state.origin) / self._micros)
         channels = {c: s * decay for c, s in state.channels.items()}
-        total = sum(channels.values())
+        total = math.fsum(channels.values())  # exact: the same whatever the key order
         shares = {c: s / total for c, s in sorted(channels.items(), key=_best)} if total else {}
         preferences = {
             attribute: {k: s * decay for k, s in sorted(scores.items(), key=_best)}
@@ -265,9 +290,9 @@ class ProfileStore:
             purchases=state.purchases,
             interactions=state.interactions,
             complaints=state.complaints,
-            first_seen=state.first_seen,
-            last_seen=state.last_seen,
-            last_contact=state.last_contact,
+            first_seen=_moment(state.first_seen),
+            last_seen=_moment(state.last_seen),
+            last_contact=None if state.last_contact is None else _moment(state.last_contact),
             offers_made=state.offers_made,
             offers_accepted=state.offers_accepted,
             responsiveness=(state.offers_accepted + 1) / (state.offers_made + 2),
@@ -291,7 +316,11 @@ class ProfileStore:
         if not self._states:
             msg = "no profiles yet; update the store with events first."
             raise DataContractError(msg, column="customer_id")
-        moment = max(s.last_seen for s in self._states.values()) if at is None else as_utc("at", at)
+        moment = (
+            _moment(max(s.last_seen for s in self._states.values()))
+            if at is None
+            else as_utc("at", at)
+        )
         profiles = [self.profile(c, moment) for c in self._states]
         frame = pd.DataFrame(
             {
@@ -320,21 +349,28 @@ class ProfileStore:
                 column = []
                 for p in profiles:
                     scores = p.preferences.get(attribute, {})
-                    positive = sum(s for s in scores.values() if s > 0)
+                    positive = math.fsum(s for s in scores.values() if s > 0)
                     column.append(max(scores.get(key, 0.0), 0.0) / positive if positive else 0.0)
                 frame[f"{attribute}_{key}"] = column
         return frame
 
 
-def _count(state: _State, kind: str) -> None:
-    if kind == "purchase":
-        state.purchases += 1
-    elif kind == "complaint":
-        state.complaints += 1
-    elif kind == "offer_made":
-        state.offers_made += 1
-    elif kind == "offer_accepted":
-        state.offers_accepted += 1
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_HOUR = 3_600_000_000
+_COUNTERS = {
+    "purchase": "purchases",
+    "complaint": "complaints",
+    "offer_made": "offers_made",
+    "offer_accepted": "offers_accepted",
+}
+
+
+def _micros(moment: dt.datetime) -> int:
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _moment(micros: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=micros)
 
 
 def _best(item: tuple[str, float]) -> tuple[float, str]:
