@@ -16,7 +16,7 @@ from one2one.customize import (
     Rule,
     recommend,
 )
-from one2one.customize._check import broken_rules
+from one2one.customize._check import broken_rules, quantities
 from one2one.errors import ConfigurationConflictError, DataContractError
 
 PARTS = {
@@ -50,7 +50,7 @@ def _valid():
     names = [o.name for o in MODEL.options]
     for bits in itertools.product([False, True], repeat=len(names)):
         selected = {n for n, b in zip(names, bits, strict=True) if b}
-        if not broken_rules(MODEL, selected):
+        if not broken_rules(MODEL, quantities(MODEL, selected)):
             yield frozenset(selected)
 
 

@@ -1,24 +1,23 @@
 """Customize: a mass-customization configurator that fits each customer.
 
-Being built in steps. Available now:
+The whole loop of mass customization:
 
 * the product model (:class:`ProductModel` of :class:`Option`, :class:`Group`,
-  :class:`Rule`, :class:`LinearRule`), checked when built, with a JSON form;
+  :class:`Rule`, :class:`LinearRule`): Boolean and counted options (a quantity
+  in a range), groups with cardinalities, propositional rules and attribute
+  totals, checked when built, with a JSON form;
 * UVL import (:func:`load_uvl`, :func:`read_uvl`) of product-line feature models;
 * the engine (:class:`Configurator`): validity with every broken rule in words,
   exact propagation, completion, exact counts, uniform samples, and
-  explanations (QuickXplain conflicts, FastDiag repairs);
+  explanations (QuickXplain conflicts, FastDiag repairs), on a SAT solver, or
+  on CP-SAT when the model has counted options or linear rules;
 * pricing (:class:`PriceList`, :class:`PriceRule`, :class:`Adjustment`,
   :class:`Quote`): option prices, bundles and surcharges, personal terms under a
   fair-pricing guard, cost, margin, lead time and a bill of materials;
 * fitting to one customer (:func:`recommend` with :class:`Needs`): the best
-  valid configuration within budget and diverse alternatives, with reasons
-  (OR-Tools CP-SAT, which also keeps the model's linear rules);
+  valid configuration within budget and diverse alternatives, with reasons;
 * :class:`ConfigurationSession`: one customer's choices step by step, what
   each ruled out and why, exported as interactions for the log.
-
-Still to come (see the project issues): linear rules in the propagation
-engine, integer and text options, a tutorial and the demo step.
 """
 
 from .._exports import public_api

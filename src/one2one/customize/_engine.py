@@ -1,12 +1,16 @@
 """The configurator engine: check, propagate exactly, complete, count, sample and explain.
 
-Reasoning runs on a SAT solver (PySAT's Glucose 4, incremental, choices
-passed as assumptions), never on hand-written search. Propagation is exact:
-a value is offered if and only if some valid configuration uses it, found by
-solving for each value no earlier solution has shown. This is
-backtrack-free for the customer, which unit propagation is not.
-Counting and uniform sampling use a binary decision diagram (``dd`` over
-CUDD), which represents every valid configuration at once.
+Reasoning runs on solvers, never on hand-written search. A model of Boolean
+options and propositional rules runs on a SAT solver (PySAT's Glucose 4,
+incremental, choices passed as assumptions); a model with counted options or
+linear rules (attribute totals) runs on OR-Tools CP-SAT, which does integer
+arithmetic, through the same questions. Propagation is exact: a value is
+offered if and only if some valid configuration uses it, found by solving for
+each value no earlier solution has shown. This is backtrack-free for the
+customer, which unit propagation is not. Counting and uniform sampling use a
+binary decision diagram (``dd`` over CUDD), which represents every valid
+configuration at once; models with integer arithmetic are counted by
+enumerating their configurations with CP-SAT, up to a limit.
 Explanations are QuickXplain (Junker, 2004: a minimal set of the customer's
 choices that conflict) and FastDiag (Felfernig et al., 2012: a minimal set
 of choices to change to restore validity).
@@ -15,22 +19,29 @@ of choices to change to restore validity).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Self
+from typing import Protocol, Self
 
 import attrs
 import numpy as np
+from ortools.sat.python import cp_model
 from pysat.solvers import Solver
 
 from .._validation import as_generator, require_number
 from ..errors import ConfigurationConflictError, DataContractError
-from ._check import broken_rules
+from ._check import broken_rules, quantities
 from ._cnf import encode
 from ._count import DecisionDiagram
+from ._cp import CpEncoding
 from ._model import ProductModel
 
-__all__ = ["Configurator", "Explanation", "Propagation"]
+__all__ = ["ENUMERATION_LIMIT", "Configurator", "Explanation", "Propagation"]
 
-Choices = Mapping[str, bool]
+Value = bool | int
+Choices = Mapping[str, Value]
+Key = tuple[str, Value]
+
+ENUMERATION_LIMIT = 100_000
+"""The most configurations counted (or sampled from) by enumeration, on CP-SAT models."""
 
 
 @attrs.frozen
@@ -41,17 +52,18 @@ class Propagation:
     ----------
     possible
         Every option's values still reachable by a valid configuration:
-        ``{True}``, ``{False}`` or ``{True, False}``.
+        ``{True}``, ``{False}`` or ``{True, False}`` for a Boolean option, the
+        quantities (0 for left out) for a counted one.
     forced
         Options not chosen but decided by the choices (and the rules), with their value.
     """
 
-    possible: Mapping[str, frozenset[bool]]
-    forced: Mapping[str, bool]
+    possible: Mapping[str, frozenset[Value]]
+    forced: Mapping[str, Value]
 
     def open(self) -> list[str]:
-        """Return the options still free to choose either way."""
-        return [name for name, values in self.possible.items() if len(values) == 2]  # noqa: PLR2004
+        """Return the options still free to choose more than one way."""
+        return [name for name, values in self.possible.items() if len(values) > 1]
 
 
 @attrs.frozen
@@ -74,8 +86,122 @@ class Explanation:
     text: str
 
 
-def _word(name: str, value: bool) -> str:
-    return f"{name} {'selected' if value else 'left out'}"
+def _word(key: Key) -> str:
+    name, value = key
+    if isinstance(value, bool):
+        return f"{name} {'selected' if value else 'left out'}"
+    return f"{name} = {value}" if value else f"{name} left out"
+
+
+def choice_keys(model: ProductModel, choices: object) -> list[Key]:
+    """Validate choices at the boundary: known options, values in their domains."""
+    options = {o.name: o for o in model.options}
+    if not isinstance(choices, Mapping):
+        msg = f"choices must map option names to values; got {type(choices).__name__}."
+        raise DataContractError(msg, column="choices", value=type(choices).__name__)
+    keys: list[Key] = []
+    item: tuple[object, object]
+    for item in choices.items():
+        name, value = item
+        if not isinstance(name, str) or name not in options:
+            msg = f"unknown option {name!r} in the choices."
+            raise DataContractError(msg, column="option", value=name)
+        option = options[name]
+        if option.domain is None:
+            if not isinstance(value, bool | np.bool_):
+                msg = f"option {name!r} must be chosen True or False; got {value!r}."
+                raise DataContractError(msg, column=name, value=value)
+            keys.append((name, bool(value)))
+            continue
+        if isinstance(value, bool | np.bool_) and not value:
+            value = 0
+        if (
+            isinstance(value, bool | np.bool_)
+            or not isinstance(value, int | np.integer)
+            or int(value) not in option.values()
+        ):
+            low, high = option.domain
+            msg = (
+                f"option {name!r} is counted: choose a quantity in {low}..{high} "
+                f"(or 0 to leave it out); got {value!r}."
+            )
+            raise DataContractError(msg, column=name, value=value)
+        keys.append((name, int(value)))
+    return keys
+
+
+class _Oracle(Protocol):
+    """A solver answering the engine's one question: can these values hold together."""
+
+    def consistent(self, keys: Sequence[Key]) -> bool: ...
+    def solution(self) -> dict[str, Value]: ...
+    def prefer(self, values: Mapping[str, Value]) -> None: ...
+    def close(self) -> None: ...
+
+
+class _SatOracle:
+    """Boolean models on PySAT (Glucose 4): assumptions, phases, one incremental solver."""
+
+    def __init__(self, model: ProductModel) -> None:
+        encoding = encode(model)
+        self.names = encoding.names
+        self.var = encoding.var
+        self.solver = Solver(name="g4", bootstrap_with=encoding.clauses)
+
+    def literal(self, key: Key) -> int:
+        return self.var[key[0]] if key[1] else -self.var[key[0]]
+
+    def consistent(self, keys: Sequence[Key]) -> bool:
+        return bool(self.solver.solve(assumptions=[self.literal(k) for k in keys]))
+
+    def solution(self) -> dict[str, Value]:
+        true = {lit for lit in self.solver.get_model() or [] if lit > 0}
+        return {name: self.var[name] in true for name in self.names}
+
+    def prefer(self, values: Mapping[str, Value]) -> None:
+        self.solver.set_phases([self.literal(item) for item in values.items()])
+
+    def close(self) -> None:
+        self.solver.delete()
+
+
+class _CpOracle:
+    """Models with counted options or linear rules on OR-Tools CP-SAT (one worker)."""
+
+    def __init__(self, model: ProductModel) -> None:
+        self.encoding = CpEncoding(model)
+        self.solver = cp_model.CpSolver()
+        self.solver.parameters.num_workers = 1
+        self.solver.parameters.max_time_in_seconds = 60.0
+        self.counted = {o.name for o in model.options if o.domain is not None}
+
+    def consistent(self, keys: Sequence[Key]) -> bool:
+        cp = self.encoding.cp
+        cp.clear_assumptions()
+        cp.add_assumptions([self.encoding.is_value[k] for k in keys])
+        status = self.solver.solve(cp)
+        if status == cp_model.UNKNOWN:
+            msg = "CP-SAT found no answer within 60 s; the model is too hard for this engine."
+            raise ConfigurationConflictError(msg)
+        return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+    def solution(self) -> dict[str, Value]:
+        encoding, solver = self.encoding, self.solver
+        return {
+            name: int(solver.value(encoding.amount[name]))
+            if name in self.counted
+            else bool(solver.boolean_value(encoding.selected[name]))
+            for name in encoding.names
+        }
+
+    def prefer(self, values: Mapping[str, Value]) -> None:
+        cp = self.encoding.cp
+        cp.clear_hints()  # type: ignore[no-untyped-call]
+        for name, value in values.items():
+            cp.add_hint(self.encoding.amount[name], int(value))
+
+    def close(self) -> None:
+        """Nothing to free: CP-SAT solves are self-contained."""
 
 
 class Configurator:
@@ -84,15 +210,13 @@ class Configurator:
     Parameters
     ----------
     model
-        The product model.
+        The product model. Boolean models run on a SAT solver; models with
+        counted options or linear rules on CP-SAT (see the module docstring).
 
     Raises
     ------
     ConfigurationConflictError
         The model has no valid configuration at all.
-    DataContractError
-        The model has linear rules (attribute totals); they are checked by
-        :meth:`check` but the solver engine does not reason about them yet.
 
     Examples
     --------
@@ -111,68 +235,51 @@ class Configurator:
     """
 
     def __init__(self, model: ProductModel) -> None:
-        if model.linear_rules:
-            names = [r.name for r in model.linear_rules]
-            msg = (
-                f"the model has linear rules {names[:3]} (totals of attributes); the engine "
-                "reasons about options, groups and propositional rules only for now. "
-                "Check totals with Configurator.check on complete configurations."
-            )
-            raise DataContractError(msg, column="linear_rules", value=names[0])
         self.model = model
-        self._encoding = encode(model)
-        self.names = self._encoding.names
-        self._var = self._encoding.var
-        self._solver = Solver(name="g4", bootstrap_with=self._encoding.clauses)
+        self.names = model.order()
+        self._options = {o.name: o for o in model.options}
+        self._boolean = {o.name for o in model.options if o.domain is None}
+        self.arithmetic = bool(model.linear_rules) or any(
+            o.domain is not None for o in model.options
+        )
+        self._oracle: _Oracle = _CpOracle(model) if self.arithmetic else _SatOracle(model)
         self._diagram: DecisionDiagram | None = None
-        if not self._solver.solve():
+        if not self._oracle.consistent([]):
             msg = f"the model {model.name!r} has no valid configuration at all."
             raise ConfigurationConflictError(msg)
 
     def close(self) -> None:
         """Free the solver."""
-        self._solver.delete()
+        self._oracle.close()
 
     # ---------------------------------------------------------------- helpers
-    def _literals(self, choices: object) -> list[int]:
-        if not isinstance(choices, Mapping):
-            msg = f"choices must map option names to True/False; got {type(choices).__name__}."
-            raise DataContractError(msg, column="choices", value=type(choices).__name__)
-        literals = []
-        item: tuple[object, object]
-        for item in choices.items():
-            name, value = item
-            if not isinstance(name, str) or name not in self._var:
-                msg = f"unknown option {name!r} in the choices."
-                raise DataContractError(msg, column="option", value=name)
-            if not isinstance(value, bool | np.bool_):
-                msg = f"option {name!r} must be chosen True or False; got {value!r}."
-                raise DataContractError(msg, column=name, value=value)
-            literals.append(self._var[name] if bool(value) else -self._var[name])
-        return literals
+    def _keys(self, choices: object) -> list[Key]:
+        return choice_keys(self.model, choices)
 
-    def _consistent(self, literals: Sequence[int]) -> bool:
-        return bool(self._solver.solve(assumptions=list(literals)))
-
-    def _values(self) -> dict[str, bool]:
-        model = self._solver.get_model() or []
-        true = {lit for lit in model if lit > 0}
-        return {name: self._var[name] in true for name in self.names}
+    def _hints(self, seen: dict[str, set[Value]], chosen: set[str]) -> dict[str, Value]:
+        """For each undecided option, a value no solution has shown yet."""
+        hints: dict[str, Value] = {}
+        for name, values in seen.items():
+            if name in chosen:
+                continue
+            if name in self._boolean:
+                if len(values) == 1:
+                    hints[name] = not next(iter(values))
+                continue
+            unseen = next((v for v in self._options[name].values() if v not in values), None)
+            if unseen is not None:
+                hints[name] = unseen
+        return hints
 
     # ------------------------------------------------------------------- check
     def check(self, configuration: Choices | Iterable[str]) -> list[str]:
         """Every rule a complete configuration breaks, in words (empty when valid).
 
         ``configuration`` is the set of selected options, or a mapping of
-        every option to True/False (options not named are left out).
+        options to True/False or, for counted options, quantities (options
+        not named are left out).
         """
-        if isinstance(configuration, Mapping):
-            self._literals(configuration)
-            selected = {n for n, v in configuration.items() if v}
-        else:
-            selected = set(configuration)
-            self._literals(dict.fromkeys(selected, True))
-        return broken_rules(self.model, selected)
+        return broken_rules(self.model, quantities(self.model, configuration))
 
     # --------------------------------------------------------------- propagate
     def propagate(self, choices: Choices | None = None) -> Propagation:
@@ -183,64 +290,63 @@ class Configurator:
         ConfigurationConflictError
             The choices cannot all hold; the error names a minimal conflict.
         """
-        literals = self._literals(choices or {})
-        if not self._consistent(literals):
-            raise self._conflict_error(choices or {})
-        seen: dict[str, set[bool]] = {name: set() for name in self.names}
-        for name, value in self._values().items():
+        keys = self._keys(choices or {})
+        oracle = self._oracle
+        if not oracle.consistent(keys):
+            raise self._conflict_error(keys)
+        seen: dict[str, set[Value]] = {name: set() for name in self.names}
+        for name, value in oracle.solution().items():
             seen[name].add(value)
-        chosen = {abs(lit) for lit in literals}
-        self._backbone(literals, chosen, seen)
+        chosen = {name for name, _ in keys}
+        # Lean every undecided option towards a value not seen yet, so one
+        # solution usually settles many options at once.
+        oracle.prefer(self._hints(seen, chosen))
+        for name in self.names:
+            if name in chosen:
+                continue
+            for value in self._options[name].values():
+                if value in seen[name] or not oracle.consistent([*keys, (name, value)]):
+                    continue
+                for other, shown in oracle.solution().items():
+                    seen[other].add(shown)
+                oracle.prefer(self._hints(seen, chosen))
         possible = {name: frozenset(values) for name, values in seen.items()}
         forced = {
             name: next(iter(values))
             for name, values in possible.items()
-            if len(values) == 1 and self._var[name] not in chosen
+            if len(values) == 1 and name not in chosen
         }
         return Propagation(possible=possible, forced=forced)
 
-    def _backbone(self, literals: list[int], chosen: set[int], seen: dict[str, set[bool]]) -> None:
-        """Test each option whose other value no solution has shown yet.
-
-        Before each call the solver is told to prefer, for every undecided
-        option, the value not seen yet, so one solution usually settles many
-        options at once.
-        """
-        for name in self.names:
-            var = self._var[name]
-            if var in chosen or len(seen[name]) == 2:  # noqa: PLR2004
-                continue
-            self._solver.set_phases(
-                [
-                    -self._var[n] if next(iter(values)) else self._var[n]
-                    for n, values in seen.items()
-                    if len(values) == 1
-                ]
-            )
-            other = not next(iter(seen[name]))
-            if self._consistent([*literals, var if other else -var]):
-                for key, value in self._values().items():
-                    seen[key].add(value)
-
-    def complete(self, choices: Choices | None = None, *, prefer: bool = False) -> dict[str, bool]:
+    def complete(self, choices: Choices | None = None, *, prefer: bool = False) -> dict[str, Value]:
         """Return a valid configuration keeping the choices (free options left out by default).
 
-        ``prefer=True`` leans the other way, selecting free options.
+        ``prefer=True`` leans the other way, selecting free options (counted
+        ones at their lowest quantity).
         """
-        literals = self._literals(choices or {})
-        chosen = {abs(lit) for lit in literals}
-        self._solver.set_phases(
-            [v if prefer else -v for v in range(1, len(self.names) + 1) if v not in chosen]
-        )
-        if not self._consistent(literals):
-            raise self._conflict_error(choices or {})
-        return self._values()
+        keys = self._keys(choices or {})
+        chosen = {name for name, _ in keys}
+        lean: dict[str, Value] = {}
+        for name in self.names:
+            if name not in chosen:
+                option = self._options[name]
+                if option.domain is None:
+                    lean[name] = prefer
+                else:
+                    lean[name] = option.domain[0] if prefer else 0
+        self._oracle.prefer(lean)
+        if not self._oracle.consistent(keys):
+            raise self._conflict_error(keys)
+        return self._oracle.solution()
 
     # ----------------------------------------------------------------- explain
-    def _quickxplain(self, background: list[int], candidates: list[int]) -> list[int]:
+    def _consistent(self, keys: Sequence[Key]) -> bool:
+        return self._oracle.consistent(keys)
+
+    def _quickxplain(self, background: list[Key], candidates: list[Key]) -> list[Key]:
         """Return a minimal subset of ``candidates`` that conflicts with ``background``."""
 
-        def qx(base: list[int], items: list[int], *, delta: bool) -> list[int]:
+        def qx(base: list[Key], items: list[Key], *, delta: bool) -> list[Key]:
             if delta and not self._consistent(base):
                 return []
             if len(items) == 1:
@@ -255,10 +361,10 @@ class Configurator:
             return []
         return qx(background, candidates, delta=False)
 
-    def _fastdiag(self, candidates: list[int]) -> list[int]:
+    def _fastdiag(self, candidates: list[Key]) -> list[Key]:
         """Felfernig's FastDiag: a minimal subset whose removal leaves the rest consistent."""
 
-        def fd(items: list[int], rest: list[int], *, delta: bool) -> list[int]:
+        def fd(items: list[Key], rest: list[Key], *, delta: bool) -> list[Key]:
             if delta and self._consistent(rest):
                 return []
             if len(items) == 1:
@@ -275,22 +381,23 @@ class Configurator:
 
     def explain(self, choices: Choices) -> Explanation:
         """Explain why ``choices`` conflict: a minimal conflict and a minimal repair, in words."""
-        literals = self._literals(choices)
-        conflict = self._quickxplain([], literals)
-        repair = self._fastdiag(literals)
-        name = {v: n for n, v in self._var.items()}
-        conflict_words = tuple(_word(name[abs(x)], x > 0) for x in conflict)
-        repair_words = tuple(_word(name[abs(x)], x > 0) for x in repair)
+        return self._explain(self._keys(choices))
+
+    def _explain(self, keys: list[Key]) -> Explanation:
+        conflict = self._quickxplain([], keys)
         if not conflict:
             return Explanation((), (), "The choices are consistent: nothing to explain.")
+        repair = self._fastdiag(keys)
+        conflict_words = tuple(_word(k) for k in conflict)
+        repair_words = tuple(_word(k) for k in repair)
         text = (
             f"These choices cannot all hold: {'; '.join(conflict_words)}. "
             f"Changing {'; '.join(repair_words)} is the smallest change that makes the rest valid."
         )
         return Explanation(conflict_words, repair_words, text)
 
-    def _conflict_error(self, choices: Choices) -> ConfigurationConflictError:
-        explanation = self.explain(choices)
+    def _conflict_error(self, keys: list[Key]) -> ConfigurationConflictError:
+        explanation = self._explain(keys)
         return ConfigurationConflictError(explanation.text, choices=explanation.conflict)
 
     # ----------------------------------------------------------- count, sample
@@ -299,10 +406,31 @@ class Configurator:
             self._diagram = DecisionDiagram(self.model, self.names)
         return self._diagram
 
+    def _enumerate(self, keys: list[Key]) -> list[dict[str, Value]]:
+        """Every valid configuration keeping the choices, by CP-SAT enumeration (up to a limit)."""
+        encoding = CpEncoding(self.model)
+        for key in keys:
+            encoding.cp.add_bool_and([encoding.is_value[key]])
+        solver = cp_model.CpSolver()
+        solver.parameters.enumerate_all_solutions = True
+        solver.parameters.num_workers = 1
+        found = _Collector(encoding, self._boolean)
+        solver.solve(encoding.cp, found)
+        if found.overflow:
+            msg = (
+                f"more than {ENUMERATION_LIMIT:,} valid configurations: a model with counted "
+                "options or linear rules is counted by enumeration, up to that limit. Fix more "
+                "choices first, or count the Boolean part of the model without its linear rules."
+            )
+            raise DataContractError(msg, column="choices", value=ENUMERATION_LIMIT)
+        return found.solutions
+
     def count(self, choices: Choices | None = None) -> int:
         """Count the valid configurations (keeping the choices), exactly."""
-        self._literals(choices or {})
-        return self._dd().count(choices or {})
+        keys = self._keys(choices or {})
+        if self.arithmetic:
+            return len(self._enumerate(keys))
+        return self._dd().count({name: bool(value) for name, value in keys})
 
     def sample(
         self,
@@ -313,9 +441,14 @@ class Configurator:
     ) -> list[frozenset[str]]:
         """Draw ``n`` valid configurations uniformly at random (as sets of selected options)."""
         require_number(n, name="n", low=0, integer=True)
-        self._literals(choices or {})
+        keys = self._keys(choices or {})
         rng = as_generator(random_state)
-        return [self._dd().sample(choices or {}, rng) for _ in range(int(n))]
+        if self.arithmetic:
+            every = self._enumerate(keys)
+            picks = rng.integers(0, len(every), int(n)).tolist()
+            return [frozenset(k for k, v in every[i].items() if v) for i in picks]
+        fixed = {name: bool(value) for name, value in keys}
+        return [self._dd().sample(fixed, rng) for _ in range(int(n))]
 
     def __enter__(self) -> Self:
         """Return the engine itself."""
@@ -324,3 +457,28 @@ class Configurator:
     def __exit__(self, *exc: object) -> None:
         """Free the solver."""
         self.close()
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Collect enumerated configurations; stop past the limit."""
+
+    def __init__(self, encoding: CpEncoding, boolean: set[str]) -> None:
+        super().__init__()
+        self.encoding = encoding
+        self.boolean = boolean
+        self.solutions: list[dict[str, Value]] = []
+        self.overflow = False
+
+    def on_solution_callback(self) -> None:
+        if len(self.solutions) >= ENUMERATION_LIMIT:
+            self.overflow = True
+            self.stop_search()
+            return
+        self.solutions.append(
+            {
+                name: bool(self.boolean_value(self.encoding.selected[name]))
+                if name in self.boolean
+                else int(self.value(self.encoding.amount[name]))
+                for name in self.encoding.names
+            }
+        )

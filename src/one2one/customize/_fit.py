@@ -22,13 +22,12 @@ from ortools.sat.python import cp_model
 
 from .._validation import require_number
 from ..errors import ConfigurationConflictError, DataContractError
-from ._cnf import encode
+from ._cp import SCALE, CpEncoding
+from ._engine import choice_keys
 from ._model import ProductModel
 from ._pricing import PriceList, Quote
 
 __all__ = ["Needs", "Recommendation", "recommend"]
-
-_SCALE = 1000
 
 
 @attrs.frozen
@@ -64,12 +63,15 @@ class Recommendation:
         The priced configuration (new-customer list price).
     reasons
         Sentences: what the customer gains most from, and the budget.
+    quantities
+        The quantity of each counted option (0 for left out).
     """
 
     selected: frozenset[str]
     utility: float
     quote: Quote = attrs.field(eq=False, repr=False)
     reasons: tuple[str, ...]
+    quantities: Mapping[str, int] = attrs.field(factory=dict)
 
 
 def _utility(model: ProductModel, needs: Needs) -> dict[str, float]:
@@ -112,60 +114,28 @@ def _reasons(
     return tuple(reasons)
 
 
-def _total(
-    option: dict[str, cp_model.IntVar], amounts: Mapping[str, object]
-) -> cp_model.LinearExpr:
-    terms = [
-        round(_SCALE * a) * option[n] for n, a in amounts.items() if isinstance(a, float) and a
-    ]
-    return cp_model.LinearExpr.sum(terms) if terms else cp_model.LinearExpr.constant(0)
-
-
-def _compare(cp: cp_model.CpModel, total: cp_model.LinearExpr, comparison: str, bound: int) -> None:
-    if comparison == "<":
-        cp.add(total < bound)
-    elif comparison == "<=":
-        cp.add(total <= bound)
-    elif comparison == ">":
-        cp.add(total > bound)
-    elif comparison == ">=":
-        cp.add(total >= bound)
-    else:
-        cp.add(total == bound)
-
-
 def _problem(
-    prices: PriceList, needs: Needs, choices: Mapping[str, bool], utility: dict[str, float]
-) -> tuple[cp_model.CpModel, dict[str, cp_model.IntVar]]:
-    """Build the CP-SAT model: clauses, choices, budget, linear rules and the utility."""
+    prices: PriceList, needs: Needs, choices: Mapping[str, bool | int], utility: dict[str, float]
+) -> CpEncoding:
+    """Build the CP-SAT model: the product's rules, the choices, the budget and the utility."""
     model = prices.model
-    encoding = encode(model)
-    cp = cp_model.CpModel()
-    variables = [cp.new_bool_var(f"v{i}") for i in range(encoding.top + 1)]
-    for clause in encoding.clauses:
-        cp.add_bool_or([variables[x] if x > 0 else ~variables[-x] for x in clause])
-    option = {name: variables[encoding.var[name]] for name in encoding.names}
-    for name, value in choices.items():
-        if name not in option:
-            msg = f"unknown option {name!r} in the choices."
-            raise DataContractError(msg, column="option", value=name)
-        cp.add(option[name] == int(bool(value)))
+    engine_keys = choice_keys(model, choices)
+    encoding = CpEncoding(model)
+    cp = encoding.cp
+    for key in engine_keys:
+        cp.add_bool_and([encoding.is_value[key]])
     if needs.budget is not None:
-        price_of = {o.name: o.attributes.get(prices.attribute["price"]) for o in model.options}
-        base = round(_SCALE * prices.base_price)
-        cp.add(_total(option, price_of) + base <= round(_SCALE * needs.budget))
-    for linear in model.linear_rules:
-        amounts = {o.name: o.attributes.get(linear.attribute) for o in model.options}
-        _compare(cp, _total(option, amounts), linear.comparison, round(_SCALE * linear.bound))
-    cp.maximize(_total(option, utility))
-    return cp, option
+        spend = encoding.total(prices.attribute["price"])
+        cp.add(spend + round(SCALE * prices.base_price) <= round(SCALE * needs.budget))
+    cp.maximize(encoding.total("", weights=utility))
+    return encoding
 
 
 def recommend(
     prices: PriceList,
     needs: Needs,
     *,
-    choices: Mapping[str, bool] | None = None,
+    choices: Mapping[str, bool | int] | None = None,
     alternatives: int = 2,
     diversity: int = 2,
     time_limit: float = 10.0,
@@ -197,7 +167,8 @@ def recommend(
         require_number(needs.budget, name="budget", low=0.0)
     model = prices.model
     utility = _utility(model, needs)
-    cp, option = _problem(prices, needs, choices or {}, utility)
+    encoding = _problem(prices, needs, choices or {}, utility)
+    cp = encoding.cp
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = 2
@@ -205,15 +176,22 @@ def recommend(
     for _ in range(4 * (int(alternatives) + 1)):  # price rules may push a few over budget
         if len(out) > alternatives or solver.solve(cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
+        option = encoding.selected
         selected = frozenset(n for n, v in option.items() if solver.boolean_value(v))
+        counts = {
+            o.name: int(solver.value(encoding.amount[o.name]))
+            for o in model.options
+            if o.domain is not None
+        }
         changed = [(~option[n] if n in selected else option[n]) for n in option]
         cp.add(sum(changed) >= int(diversity))
-        quote = prices.quote(selected)
+        configuration = {n: counts.get(n, True) for n in selected}
+        quote = prices.quote(configuration)
         if needs.budget is not None and quote.list_price > needs.budget + 1e-9:
             continue  # a surcharge rule took it over the budget
-        value = sum(utility[n] for n in selected)
+        value = sum(utility[n] * counts.get(n, 1) for n in selected)
         reasons = _reasons(model, needs, selected, utility, quote)
-        out.append(Recommendation(selected, value, quote, reasons))
+        out.append(Recommendation(selected, value, quote, reasons, counts))
     if not out:
         budget = "" if needs.budget is None else f" within a budget of {needs.budget:,.2f}"
         msg = f"no valid configuration keeps the choices{budget}."

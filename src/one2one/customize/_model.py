@@ -2,9 +2,11 @@
 
 A model is a value: built in Python or read from its dict (JSON) form, and
 checked when built, so an ill-formed model fails with the rule or option
-named, before any customer sees it. Options are Boolean (selected or not);
-the hierarchy says a child needs its parent, and each parent's groups say
-how many of their children it takes:
+named, before any customer sees it. Options are Boolean (selected or not)
+or counted: an option with a ``domain`` ``(low, high)`` is taken in a
+quantity from ``low`` to ``high`` when selected (0 when left out), and its
+attributes count per unit. The hierarchy says a child needs its parent, and
+each parent's groups say how many of their children it takes:
 
 * ``mandatory``: every child (when the parent is selected);
 * ``optional``: any;
@@ -44,6 +46,37 @@ def _names(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
+MAX_QUANTITIES = 1000
+"""The most quantities a counted option may offer (each is a value the engine reasons about)."""
+
+
+def _domain(
+    option: Option,
+    _attribute: attrs.Attribute[tuple[int, int] | None],
+    value: object,
+) -> None:
+    if value is None:
+        return
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2  # noqa: PLR2004
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        msg = f"option {option.name!r}: domain must be two whole numbers (low, high); got {value!r}"
+        raise DataContractError(msg, column=option.name, value=value)
+    low, high = value
+    if not 1 <= low <= high or high - low >= MAX_QUANTITIES:
+        msg = (
+            f"option {option.name!r}: domain {low}..{high} must have 1 <= low <= high and at "
+            f"most {MAX_QUANTITIES} quantities (0 means left out, so low starts at 1)."
+        )
+        raise DataContractError(msg, column=option.name, value=value)
+
+
+def _pair(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
 @attrs.frozen
 class Option:
     """A selectable module or feature of the product.
@@ -55,15 +88,26 @@ class Option:
     abstract
         A grouping node with no part of its own (not listed in a bill of materials).
     attributes
-        Numbers (price, cost, lead time, weight, ...) or text, by name.
+        Numbers (price, cost, lead time, weight, ...) or text, by name; for a
+        counted option, per unit.
     description
         Words for people.
+    domain
+        ``(low, high)`` for an option taken in a quantity (e.g. bottle cages
+        1..3); ``None`` for a Boolean option.
     """
 
     name: str
     abstract: bool = False
     attributes: Mapping[str, float | str] = attrs.field(factory=dict, converter=_attributes)
     description: str = ""
+    domain: tuple[int, int] | None = attrs.field(default=None, converter=_pair, validator=_domain)
+
+    def values(self) -> tuple[bool, ...] | tuple[int, ...]:
+        """Every value the option can take: ``(False, True)``, or ``0`` and its quantities."""
+        if self.domain is None:
+            return (False, True)
+        return (0, *range(self.domain[0], self.domain[1] + 1))
 
 
 @attrs.frozen
@@ -121,7 +165,8 @@ class LinearRule:
     """The selected options' total of a numeric ``attribute`` compared with ``bound``.
 
     Example: ``LinearRule("light enough", "weight", "<=", 10)``. Options
-    without the attribute count 0.
+    without the attribute count 0; a counted option counts its attribute
+    times its quantity.
     """
 
     name: str
@@ -270,7 +315,12 @@ class ProductModel:
         """Return the JSON-ready form (read back with :meth:`from_dict`)."""
         return {
             "name": self.name,
-            "options": [attrs.asdict(o) for o in self.options],
+            "options": [
+                {k: (list(v) if k == "domain" else v) for k, v in attrs.asdict(o).items()}
+                if o.domain is not None
+                else {k: v for k, v in attrs.asdict(o).items() if k != "domain"}
+                for o in self.options
+            ],
             "groups": [
                 {k: v for k, v in attrs.asdict(g).items() if v is not None}
                 | {"children": list(g.children)}

@@ -11,14 +11,14 @@ at the same moment: personal prices may reward loyalty, never exploit it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import attrs
 import pandas as pd
 
 from ..errors import ConfigurationConflictError, DataContractError, UnfairPriceError
-from ._check import broken_rules
+from ._check import Configuration, broken_rules, quantities
 from ._formula import Expr, evaluate, variables
 from ._model import ProductModel, _formula
 
@@ -149,24 +149,17 @@ class PriceList:
         self.lead_time_mode = lead_time_mode
         self.fair_pricing = fair_pricing
 
-    def _selected(self, configuration: Mapping[str, bool] | Iterable[str]) -> frozenset[str]:
-        if isinstance(configuration, Mapping):
-            selected = frozenset(n for n, v in configuration.items() if v)
-        else:
-            selected = frozenset(configuration)
-        unknown = selected - {o.name for o in self.model.options}
-        if unknown:
-            msg = f"unknown option {min(unknown)!r} in the configuration."
-            raise DataContractError(msg, column="option", value=min(unknown))
-        broken = broken_rules(self.model, selected)
+    def _values(self, configuration: Configuration) -> dict[str, int]:
+        values = quantities(self.model, configuration)
+        broken = broken_rules(self.model, values)
         if broken:
             msg = f"the configuration is not valid, so it has no price: {'; '.join(broken)}."
             raise ConfigurationConflictError(msg, rules=broken)
-        return selected
+        return values
 
     def quote(
         self,
-        configuration: Mapping[str, bool] | Iterable[str],
+        configuration: Configuration,
         *,
         personal: Sequence[Adjustment] = (),
     ) -> Quote:
@@ -179,8 +172,9 @@ class PriceList:
         UnfairPriceError
             Personal terms would make the price higher than the list price.
         """
-        selected = self._selected(configuration)
-        values = {o.name: o.name in selected for o in self.model.options}
+        counts = self._values(configuration)
+        selected = frozenset(name for name, count in counts.items() if count)
+        values = {name: count > 0 for name, count in counts.items()}
         lines: list[tuple[str, str, float]] = [("base price", "base", self.base_price)]
         cost = 0.0
         times: list[float] = []
@@ -188,10 +182,12 @@ class PriceList:
             if option.name not in selected:
                 continue
             attributes = option.attributes
+            units = counts[option.name]
             price = _number(attributes.get(self.attribute["price"]), option.name, "price")
             if price:
-                lines.append((option.name, "option", price))
-            cost += _number(attributes.get(self.attribute["cost"]), option.name, "cost")
+                item = option.name if option.domain is None else f"{option.name} x {units}"
+                lines.append((item, "option", price * units))
+            cost += _number(attributes.get(self.attribute["cost"]), option.name, "cost") * units
             times.append(
                 _number(attributes.get(self.attribute["lead_time"]), option.name, "lead_time")
             )
@@ -219,7 +215,7 @@ class PriceList:
         lead = (max(times) if times else 0.0) if self.lead_time_mode == "max" else sum(times)
         bom = pd.DataFrame(
             [
-                {"option": o.name, **o.attributes}
+                {"option": o.name, "quantity": counts[o.name], **o.attributes}
                 for o in self.model.options
                 if o.name in selected and not o.abstract
             ]

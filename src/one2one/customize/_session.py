@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ..errors import ConfigurationConflictError, DataContractError
-from ._engine import Configurator
+from ._engine import Configurator, Value, choice_keys
 
 __all__ = ["ConfigurationSession", "Step"]
 
@@ -26,7 +26,7 @@ class Step:
     Attributes
     ----------
     option, value
-        What the customer chose.
+        What the customer chose (a quantity for a counted option).
     at
         When.
     ruled_out
@@ -37,10 +37,10 @@ class Step:
     """
 
     option: str
-    value: bool
+    value: Value
     at: dt.datetime
-    ruled_out: tuple[tuple[str, bool, str], ...]
-    forced: tuple[tuple[str, bool], ...]
+    ruled_out: tuple[tuple[str, Value, str], ...]
+    forced: tuple[tuple[str, Value], ...]
 
 
 class ConfigurationSession:
@@ -60,21 +60,29 @@ class ConfigurationSession:
     def __init__(self, engine: Configurator, *, customer_id: str | None = None) -> None:
         self.engine = engine
         self.customer_id = customer_id
-        self.choices: dict[str, bool] = {}
+        self.choices: dict[str, Value] = {}
         self.steps: list[Step] = []
         self.possible = engine.propagate().possible
 
-    def choose(self, option: str, value: bool = True, *, at: dt.datetime | None = None) -> Step:
-        """Record a choice; refuse it (unrecorded) when no valid configuration keeps it."""
+    def choose(self, option: str, value: Value = True, *, at: dt.datetime | None = None) -> Step:
+        """Record a choice; refuse it (unrecorded) when no valid configuration keeps it.
+
+        ``value`` is True/False, or a quantity (0 for left out) for a counted option.
+        """
         if option not in self.possible:
             msg = f"unknown option {option!r}."
             raise DataContractError(msg, column="option", value=option)
+        counted = self.engine.model.option(option).domain is not None
+        if counted and value is False:
+            value = 0
+        choice_keys(self.engine.model, {option: value})  # the value's type and domain
         if value not in self.possible[option]:
             reason = self._why(option, value)
-            msg = f"{option} cannot be {'selected' if value else 'left out'} now: {reason}."
+            wanted = f"= {value}" if counted and value else ("selected" if value else "left out")
+            msg = f"{option} cannot be {wanted} now: {reason}."
             raise ConfigurationConflictError(msg, choices=[option])
         before = self.possible
-        self.choices[option] = bool(value)
+        self.choices[option] = value
         propagation = self.engine.propagate(self.choices)
         self.possible = propagation.possible
         ruled_out = tuple(
@@ -86,13 +94,13 @@ class ConfigurationSession:
         forced = tuple(
             (name, next(iter(values)))
             for name, values in propagation.possible.items()
-            if len(values) == 1 and len(before[name]) == 2 and name != option  # noqa: PLR2004
+            if len(values) == 1 and len(before[name]) > 1 and name != option
         )
-        step = Step(option, bool(value), at or dt.datetime.now(dt.UTC), ruled_out, forced)
+        step = Step(option, value, at or dt.datetime.now(dt.UTC), ruled_out, forced)
         self.steps.append(step)
         return step
 
-    def _why(self, option: str, value: bool) -> str:
+    def _why(self, option: str, value: Value) -> str:
         explanation = self.engine.explain({**self.choices, option: value})
         others = [c for c in explanation.conflict if not c.startswith(f"{option} ")]
         return ", ".join(others) if others else "the model's rules"
@@ -107,7 +115,7 @@ class ConfigurationSession:
         self.possible = self.engine.propagate(self.choices).possible
         return step
 
-    def complete(self) -> dict[str, bool]:
+    def complete(self) -> dict[str, Value]:
         """Return a valid configuration that keeps every choice."""
         return self.engine.complete(self.choices)
 

@@ -1,0 +1,114 @@
+"""The model as a CP-SAT problem: options, quantities, groups, rules and linear rules.
+
+The SAT engine covers Boolean options and propositional rules; a model with
+counted options or attribute totals needs integer arithmetic, which OR-Tools
+CP-SAT solves exactly (attribute amounts in thousandths). Every value an
+option can take has a literal (``is_value[name, value]``), so the engine
+asks "is this value still possible?" the same way on either solver.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from ._cnf import Encoding
+from ._model import LinearRule, ProductModel
+
+__all__ = ["SCALE", "CpEncoding", "compare"]
+
+SCALE = 1000
+"""Attribute amounts are compared in thousandths (CP-SAT works in integers)."""
+
+
+def compare(cp: cp_model.CpModel, total: cp_model.LinearExprT, comparison: str, bound: int) -> None:
+    """Add ``total <comparison> bound``."""
+    if comparison == "<":
+        cp.add(total < bound)
+    elif comparison == "<=":
+        cp.add(total <= bound)
+    elif comparison == ">":
+        cp.add(total > bound)
+    elif comparison == ">=":
+        cp.add(total >= bound)
+    else:
+        cp.add(total == bound)
+
+
+class CpEncoding:
+    """A model's CP-SAT form, with a literal per (option, value)."""
+
+    def __init__(self, model: ProductModel) -> None:
+        self.model = model
+        self.cp = cp = cp_model.CpModel()
+        self.names = model.order()
+        self.selected = {name: cp.new_bool_var(name) for name in self.names}
+        self.amount: dict[str, cp_model.IntVar] = dict(self.selected)
+        self.is_value: dict[tuple[str, bool | int], cp_model.LiteralT] = {}
+        for option in model.options:
+            chosen = self.selected[option.name]
+            if option.domain is None:
+                self.is_value[option.name, True] = chosen
+                self.is_value[option.name, False] = ~chosen
+                continue
+            self._quantity(option.name, option.domain, chosen)
+        cp.add(self.selected[model.root] == 1)
+        for group in model.groups:
+            parent = self.selected[group.parent]
+            children = [self.selected[c] for c in group.children]
+            for child in children:
+                cp.add_implication(child, parent)
+            low, high = group.bounds()
+            cp.add(sum(children) >= low).only_enforce_if(parent)
+            cp.add(sum(children) <= high)
+        self._rules()
+        for linear in model.linear_rules:
+            compare(cp, self.total(linear.attribute), linear.comparison, _scaled(linear))
+
+    def _quantity(self, name: str, domain: tuple[int, int], chosen: cp_model.IntVar) -> None:
+        low, high = domain
+        cp = self.cp
+        quantity = cp.new_int_var_from_domain(
+            cp_model.Domain.from_intervals([[0, 0], [low, high]]), f"{name} quantity"
+        )
+        cp.add(quantity == 0).only_enforce_if(~chosen)
+        cp.add(quantity >= low).only_enforce_if(chosen)
+        self.amount[name] = quantity
+        self.is_value[name, 0] = ~chosen
+        for value in range(low, high + 1):
+            literal = cp.new_bool_var(f"{name}={value}")
+            cp.add(quantity == value).only_enforce_if(literal)
+            cp.add(quantity != value).only_enforce_if(~literal)
+            self.is_value[name, value] = literal
+
+    def _rules(self) -> None:
+        """Rules through the SAT engine's Tseitin encoding (auxiliaries fully defined)."""
+        encoding = Encoding(self.model)
+        for rule in self.model.rules:
+            encoding.add([encoding.literal(rule.formula)], rule.name)
+        variables: dict[int, cp_model.IntVar] = {
+            i: self.selected[name] for name, i in encoding.var.items()
+        }
+        for clause in encoding.clauses:
+            literals: list[cp_model.LiteralT] = []
+            for x in clause:
+                if abs(x) not in variables:
+                    variables[abs(x)] = self.cp.new_bool_var(f"t{abs(x)}")
+                literals.append(variables[x] if x > 0 else ~variables[-x])
+            self.cp.add_bool_or(literals)
+
+    def total(
+        self, attribute: str, weights: dict[str, float] | None = None
+    ) -> cp_model.LinearExprT:
+        """Sum an attribute (or ``weights``) over the configuration, in thousandths."""
+        terms = []
+        for option in self.model.options:
+            amount = (
+                option.attributes.get(attribute) if weights is None else weights.get(option.name)
+            )
+            if isinstance(amount, float) and amount:
+                terms.append(round(SCALE * amount) * self.amount[option.name])
+        return cp_model.LinearExpr.sum(terms) if terms else cp_model.LinearExpr.constant(0)
+
+
+def _scaled(linear: LinearRule) -> int:
+    return round(SCALE * linear.bound)

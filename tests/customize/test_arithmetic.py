@@ -1,0 +1,189 @@
+"""Counted options and linear rules (the CP-SAT engine) against brute force on random models."""
+
+import itertools
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from one2one.customize import (
+    ConfigurationSession,
+    Configurator,
+    Group,
+    LinearRule,
+    Needs,
+    Option,
+    PriceList,
+    ProductModel,
+    Rule,
+    recommend,
+)
+from one2one.customize._check import broken_rules, quantities
+from one2one.errors import ConfigurationConflictError, DataContractError
+
+from .test_engine import models
+
+
+@st.composite
+def counted_models(draw):
+    """A random Boolean model, some options made counted, integer weights and a weight limit."""
+    base = draw(models())
+    options = []
+    for option in base.options:
+        weight = float(draw(st.integers(0, 4)))
+        domain = None
+        if option.name != base.root and draw(st.booleans()):
+            low = draw(st.integers(1, 2))
+            domain = (low, low + draw(st.integers(0, 2)))
+        options.append(Option(option.name, attributes={"weight": weight}, domain=domain))
+    linear = [
+        LinearRule("light", "weight", draw(st.sampled_from(["<", "<=", ">=", "=="])), limit)
+        for limit in draw(st.lists(st.integers(0, 12).map(float), max_size=1))
+    ]
+    return ProductModel("counted", options, base.groups, base.rules, linear)
+
+
+def _valid(model):
+    """Every valid configuration, by trying every value of every option."""
+    names = [o.name for o in model.options]
+    out = []
+    for values in itertools.product(*(o.values() for o in model.options)):
+        config = dict(zip(names, values, strict=True))
+        counts = {n: int(v) for n, v in config.items()}
+        if not broken_rules(model, counts):
+            out.append(config)
+    return out
+
+
+def _keeps(config, chosen):
+    return all(config[k] == v for k, v in chosen.items())
+
+
+def _parse(words):
+    if words.endswith(" selected"):
+        return words[: -len(" selected")], True
+    if words.endswith(" left out"):
+        return words[: -len(" left out")], False
+    name, value = words.rsplit(" = ", 1)
+    return name, int(value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counted_models(), st.data())
+def test_counted_and_linear_models_agree_with_brute_force(model, data):
+    try:
+        engine = Configurator(model)
+    except ConfigurationConflictError:
+        assert not _valid(model)
+        return
+    valid = _valid(model)
+    assert engine.count() == len(valid) > 0
+    names = [o.name for o in model.options]
+    option = st.sampled_from(model.options)
+    picks = data.draw(st.lists(option, max_size=3, unique_by=lambda o: o.name))
+    chosen = {o.name: data.draw(st.sampled_from(o.values())) for o in picks}
+    keeping = [v for v in valid if _keeps(v, chosen)]
+    if not keeping:
+        with pytest.raises(ConfigurationConflictError):
+            engine.propagate(chosen)
+        explanation = engine.explain(chosen)
+        conflict = dict(_parse(w) for w in explanation.conflict)
+        assert conflict
+        assert not any(_keeps(v, conflict) for v in valid)  # a real conflict
+        for drop in conflict:  # and minimal
+            assert any(_keeps(v, {k: c for k, c in conflict.items() if k != drop}) for v in valid)
+        repair = dict(_parse(w) for w in explanation.repair)
+        assert any(_keeps(v, {k: c for k, c in chosen.items() if k not in repair}) for v in valid)
+        return
+    propagation = engine.propagate(chosen)
+    for name in names:
+        assert propagation.possible[name] == {v[name] for v in keeping}  # offered iff reachable
+    assert engine.complete(chosen) in keeping
+    assert engine.count(chosen) == len(keeping)
+    for sample in engine.sample(3, chosen, random_state=0):
+        assert any(sample == {n for n, v in config.items() if v} for config in keeping)
+
+
+@settings(max_examples=40, deadline=None)
+@given(counted_models(), st.floats(0, 20), st.data())
+def test_the_recommendation_is_no_worse_than_any_valid_configuration(model, budget, data):
+    valid = _valid(model)
+    assume(valid)
+    likes = {o.name: data.draw(st.integers(-3, 3).map(float)) for o in model.options}
+    priced = ProductModel(
+        model.name,
+        [
+            Option(
+                o.name,
+                attributes={**o.attributes, "price": o.attributes["weight"]},
+                domain=o.domain,
+            )
+            for o in model.options
+        ],
+        model.groups,
+        model.rules,
+        model.linear_rules,
+    )
+    prices = PriceList(priced)
+
+    def utility(config):
+        return sum(likes[n] * int(v) for n, v in config.items())
+
+    affordable = [
+        c
+        for c in valid
+        if sum(o.attributes["weight"] * int(c[o.name]) for o in model.options) <= budget
+    ]
+    if not affordable:
+        with pytest.raises(ConfigurationConflictError):
+            recommend(prices, Needs(likes=likes, budget=budget), alternatives=0)
+        return
+    best = recommend(prices, Needs(likes=likes, budget=budget), alternatives=0)[0]
+    assert best.utility >= max(utility(c) for c in affordable) - 1e-9
+    chosen = {o.name: best.quantities.get(o.name, o.name in best.selected) for o in model.options}
+    assert not broken_rules(model, quantities(model, chosen))
+    assert best.quote.list_price <= budget + 1e-9
+
+
+def test_a_bicycle_with_bottle_cages_and_a_weight_limit():
+    model = ProductModel(
+        "bike",
+        [
+            Option("bike", attributes={"weight": 8.0, "price": 500.0}),
+            Option("cage", attributes={"weight": 0.5, "price": 12.0}, domain=(1, 3)),
+            Option("rack", attributes={"weight": 2.0, "price": 40.0}),
+            Option("carbon", attributes={"weight": -1.5, "price": 300.0}),
+        ],
+        [Group("bike", "optional", ["cage", "rack", "carbon"])],
+        [Rule.excludes("carbon", "rack")],
+        [LinearRule("light", "weight", "<=", 10.5)],
+    )
+    engine = Configurator(model)
+    assert engine.propagate({"rack": True}).possible["cage"] == {
+        0,
+        1,
+    }  # 8 + 2 + 2 x 0.5 is too heavy
+    assert engine.propagate({"carbon": True}).possible["cage"] == {0, 1, 2, 3}
+    with pytest.raises(ConfigurationConflictError, match="cage = 3"):
+        engine.propagate({"rack": True, "cage": 3})
+    assert "light" in engine.check({"bike": True, "rack": True, "cage": 2})[0]
+    with pytest.raises(DataContractError, match="quantity"):
+        engine.propagate({"cage": True})  # a counted option needs its quantity
+    with pytest.raises(DataContractError, match=r"1\.\.3"):
+        engine.propagate({"cage": 7})
+    quote = PriceList(model).quote({"bike": True, "cage": 2})
+    assert quote.price == 524.0
+    assert quote.bill_of_materials.set_index("option").loc["cage", "quantity"] == 2
+    session = ConfigurationSession(engine)
+    step = session.choose("rack")
+    assert ("cage", 2, "rack selected") in step.ruled_out
+    again = ProductModel.from_dict(model.to_dict())
+    assert again == model
+    # by hand: bare 1, with 1-3 cages 3, rack (and one cage) 2, carbon (and 0-3 cages) 4
+    assert Configurator(again).count() == engine.count() == 10
+
+
+def test_counted_options_refuse_bad_domains():
+    for domain in [(0, 2), (3, 2), (1, 5000), (1.0, 2), "1..3"]:
+        with pytest.raises(DataContractError, match="domain"):
+            Option("x", domain=domain)
