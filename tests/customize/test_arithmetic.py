@@ -14,11 +14,14 @@ from one2one.customize import (
     Needs,
     Option,
     PriceList,
+    PriceRule,
     ProductModel,
     Rule,
+    optimise,
     recommend,
 )
 from one2one.customize._check import broken_rules, quantities
+from one2one.customize._formula import Var
 from one2one.errors import ConfigurationConflictError, DataContractError
 
 from .test_engine import models
@@ -187,3 +190,57 @@ def test_counted_options_refuse_bad_domains():
     for domain in [(0, 2), (3, 2), (1, 5000), (1.0, 2), "1..3"]:
         with pytest.raises(DataContractError, match="domain"):
             Option("x", domain=domain)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counted_models(),
+    st.sampled_from(["price", "cost", "lead_time", "margin"]),
+    st.sampled_from(["max", "sum"]),
+    st.data(),
+)
+def test_optimise_is_no_worse_than_any_valid_configuration(model, objective, mode, data):
+    valid = _valid(model)
+    assume(valid)
+    number = st.integers(0, 9).map(float)
+    options = [
+        Option(
+            o.name,
+            attributes={
+                "price": data.draw(number),
+                "cost": data.draw(number),
+                "lead_time": data.draw(number),
+                "weight": o.attributes["weight"],
+            },
+            domain=o.domain,
+        )
+        for o in model.options
+    ]
+    priced = ProductModel(model.name, options, model.groups, model.rules, model.linear_rules)
+    names = [o.name for o in options]
+    rules = [
+        PriceRule("bundle", Var(data.draw(st.sampled_from(names))), amount=-2.0, percent=-0.25),
+        PriceRule("surcharge", Var(data.draw(st.sampled_from(names))), amount=3.0),
+    ]
+    prices = PriceList(priced, base_price=5.0, rules=rules, lead_time_mode=mode)
+
+    def measure(quote):
+        return {
+            "price": quote.list_price,
+            "cost": quote.cost,
+            "lead_time": quote.lead_time,
+            "margin": -quote.margin,
+        }[objective]
+
+    everything = [prices.quote({n: v for n, v in c.items() if v}) for c in valid]
+    best = optimise(prices, objective)
+    assert measure(best) <= min(measure(q) for q in everything) + 1e-6
+    budget = data.draw(st.floats(0, 60))
+    affordable = [q for q in everything if q.list_price <= budget]
+    if not affordable:
+        with pytest.raises(ConfigurationConflictError):
+            optimise(prices, objective, budget=budget)
+        return
+    within = optimise(prices, objective, budget=budget)
+    assert within.list_price <= budget + 1e-6
+    assert measure(within) <= min(measure(q) for q in affordable) + 1e-6

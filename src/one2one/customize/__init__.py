@@ -14,6 +14,8 @@ The whole loop of mass customization:
 * pricing (:class:`PriceList`, :class:`PriceRule`, :class:`Adjustment`,
   :class:`Quote`): option prices, bundles and surcharges, personal terms under a
   fair-pricing guard, cost, margin, lead time and a bill of materials;
+* optimisation (:func:`optimise`): the cheapest, least costly, quickest or
+  best-margin valid configuration, within a budget, price rules included;
 * fitting to one customer (:func:`recommend` with :class:`Needs`): the best
   valid configuration within budget and diverse alternatives, with reasons;
 * :class:`ConfigurationSession`: one customer's choices step by step, what
@@ -25,6 +27,7 @@ from ._engine import Configurator, Explanation, Propagation
 from ._fit import Needs, Recommendation, recommend
 from ._formula import parse_formula
 from ._model import Group, LinearRule, Option, ProductModel, Rule
+from ._optimise import Objective, optimise
 from ._pricing import Adjustment, PriceList, PriceRule, Quote
 from ._session import ConfigurationSession, Step
 from ._uvl import load_uvl, read_uvl
@@ -37,6 +40,7 @@ __all__ = [
     "Group",
     "LinearRule",
     "Needs",
+    "Objective",
     "Option",
     "PriceList",
     "PriceRule",
@@ -47,6 +51,7 @@ __all__ = [
     "Rule",
     "Step",
     "load_uvl",
+    "optimise",
     "parse_formula",
     "read_uvl",
     "recommend",

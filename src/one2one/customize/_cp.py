@@ -12,6 +12,7 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from ._cnf import Encoding
+from ._formula import Expr
 from ._model import LinearRule, ProductModel
 
 __all__ = ["SCALE", "CpEncoding", "compare"]
@@ -82,23 +83,29 @@ class CpEncoding:
 
     def _rules(self) -> None:
         """Rules through the SAT engine's Tseitin encoding (auxiliaries fully defined)."""
-        encoding = Encoding(self.model)
-        for rule in self.model.rules:
-            encoding.add([encoding.literal(rule.formula)], rule.name)
-        variables: dict[int, cp_model.IntVar] = {
-            i: self.selected[name] for name, i in encoding.var.items()
+        self._tseitin = Encoding(self.model)
+        self._variables: dict[int, cp_model.IntVar] = {
+            i: self.selected[name] for name, i in self._tseitin.var.items()
         }
-        for clause in encoding.clauses:
-            literals: list[cp_model.LiteralT] = []
-            for x in clause:
-                if abs(x) not in variables:
-                    variables[abs(x)] = self.cp.new_bool_var(f"t{abs(x)}")
-                literals.append(variables[x] if x > 0 else ~variables[-x])
-            self.cp.add_bool_or(literals)
+        for rule in self.model.rules:
+            self.cp.add_bool_or([self.condition(rule.formula)])
 
-    def total(
-        self, attribute: str, weights: dict[str, float] | None = None
-    ) -> cp_model.LinearExprT:
+    def condition(self, formula: Expr) -> cp_model.LiteralT:
+        """Return a literal true exactly when ``formula`` holds (e.g. a price rule's condition)."""
+        encoding = self._tseitin
+        start = len(encoding.clauses)
+        literal = encoding.literal(formula)
+        for clause in encoding.clauses[start:]:
+            self.cp.add_bool_or([self._literal(x) for x in clause])
+        return self._literal(literal)
+
+    def _literal(self, x: int) -> cp_model.LiteralT:
+        if abs(x) not in self._variables:
+            self._variables[abs(x)] = self.cp.new_bool_var(f"t{abs(x)}")
+        variable = self._variables[abs(x)]
+        return variable if x > 0 else ~variable
+
+    def total(self, attribute: str, weights: dict[str, float] | None = None) -> cp_model.LinearExpr:
         """Sum an attribute (or ``weights``) over the configuration, in thousandths."""
         terms = []
         for option in self.model.options:

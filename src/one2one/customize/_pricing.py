@@ -11,7 +11,7 @@ at the same moment: personal prices may reward loyalty, never exploit it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 import attrs
@@ -69,7 +69,9 @@ class Quote:
         The longest lead time of a selected option (parts made in parallel),
         or their sum with ``lead_time="sum"``.
     bill_of_materials
-        The selected concrete (non-abstract) options with their attributes.
+        The selected concrete (non-abstract) options with their quantity and attributes.
+    quantities
+        The quantity of each counted option (0 for left out).
     """
 
     selected: frozenset[str]
@@ -80,6 +82,7 @@ class Quote:
     margin: float
     lead_time: float
     bill_of_materials: pd.DataFrame = attrs.field(eq=False, repr=False)
+    quantities: Mapping[str, int] = attrs.field(factory=dict)
 
 
 def _number(value: float | str | None, option: str, attribute: str) -> float:
@@ -229,4 +232,5 @@ class PriceList:
             margin=price - cost,
             lead_time=lead,
             bill_of_materials=bom,
+            quantities={o.name: counts[o.name] for o in self.model.options if o.domain},
         )
