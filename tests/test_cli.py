@@ -25,6 +25,12 @@ def test_demo_prints_the_cdnow_summary(capsys):
     assert "most valuable" in out
     assert "Qini coefficient" in out
     assert "contacting everyone" in out
+    # The customize step counts, fits two customers, optimises and explains a conflict.
+    assert "valid bicycles         1,684" in out
+    assert "Anna, commuter" in out
+    assert "Ben, racer" in out
+    assert "quickest e-bike" in out
+    assert "These choices cannot all hold: carbon selected; touring selected." in out
     # The identify step deduplicates Febrl 2 and recognises a returning customer.
     assert "customers found" in out
     assert "(true: 4,000)" in out

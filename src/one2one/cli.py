@@ -16,10 +16,21 @@ import pandas as pd
 
 from . import __version__
 from .clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value, rfm_summary
+from .customize import (
+    ConfigurationSession,
+    Configurator,
+    Needs,
+    PriceList,
+    PriceRule,
+    ProductModel,
+    optimise,
+    recommend,
+)
 from .datasets import (
     SHOP_CATEGORIES,
     load_cdnow_transactions,
     load_febrl,
+    load_product_model,
     simulate_campaign,
     simulate_shop,
 )
@@ -294,12 +305,72 @@ def _step_interact() -> list[str]:
     ]
 
 
+def _parts(selected: frozenset[str], model: ProductModel, counts: dict[str, int]) -> str:
+    names = [n for n in model.order() if n in selected and not model.option(n).abstract]
+    return ", ".join(f"{counts[n]} x {n}" if counts.get(n, 0) > 1 else n for n in names)
+
+
+def _step_customize() -> list[str]:
+    """Make a bicycle for one customer: rules, prices, two customers, a conflict explained."""
+    model = ProductModel.from_dict(load_product_model("bicycle"))
+    engine = Configurator(model)
+    prices = PriceList(
+        model,
+        base_price=390.0,
+        rules=[
+            PriceRule("commuter bundle", "carrier & mudguards & dynamo_lights", amount=-30.0),
+            PriceRule("e-assist fitting", "e_assist", amount=60.0),
+        ],
+    )
+    customers = {
+        "Anna, commuter": Needs(
+            weights={"comfort": 40.0, "durability": 30.0, "weight": -25.0},
+            likes={"dynamo_lights": 60.0},
+            budget=1500.0,
+        ),
+        "Ben, racer": Needs(
+            weights={"speed": 90.0, "weight": -80.0}, likes={"mudguards": -50.0}, budget=2600.0
+        ),
+    }
+    lines = [
+        _rule("Customize: a made-to-order bicycle (23 options, 5 rules, at most 16 kg)"),
+        f"  valid bicycles         {engine.count():,} (counted exactly)",
+    ]
+    for who, needs in customers.items():
+        best = recommend(prices, needs, alternatives=0)[0]
+        quote = best.quote
+        lines += [
+            f"  {who:<22} {_parts(best.selected, model, dict(best.quantities))}",
+            (
+                f"  {'':<22} {quote.price:,.0f} (budget {needs.budget:,.0f}), "
+                f"ready in {quote.lead_time:g} days; {best.reasons[0]}"
+            ),
+        ]
+    cheapest = optimise(prices, "price")
+    quickest = optimise(prices, "lead_time", choices={"e_assist": True})
+    session = ConfigurationSession(engine, customer_id="anna")
+    step = session.choose("touring")
+    lines += [
+        (
+            f"  cheapest bicycle       {cheapest.price:,.0f}; "
+            f"quickest e-bike {quickest.lead_time:g} days"
+        ),
+        (
+            f"  choosing touring       decides {len(step.forced)} options, rules out "
+            f"{len(step.ruled_out)} values (e.g. carbon: {step.ruled_out[0][2]})"
+        ),
+        "  carbon + touring?      " + engine.explain({"carbon": True, "touring": True}).text,
+    ]
+    return lines
+
+
 _STEPS: tuple[Callable[[], list[str]], ...] = (
     _step_identify,
     _step_data,
     _step_lifetime_value,
     _step_differentiate,
     _step_interact,
+    _step_customize,
 )
 
 
@@ -307,7 +378,7 @@ def _demo(_: argparse.Namespace) -> int:
     print(f"one2one {__version__} demo: the one-to-one cycle on bundled data")
     for step in _STEPS:
         print("\n".join(step()))
-    print("\nNext: customize,\neach added here as its room lands. Docs: see README.md.")
+    print("\nThe whole cycle: identify, differentiate, interact, customize. Docs: see README.md.")
     return 0
 
 

@@ -8,6 +8,7 @@ Real data (all small, shipped inside the package, no download):
 * :func:`load_retention_cohorts`: subscribers surviving each renewal (sBG).
 * :func:`load_febrl`: person records with known duplicates (identity resolution).
 * :func:`load_feature_model`: product-line feature models in UVL (configurator).
+* :func:`load_product_model`: a made-to-order bicycle with prices (configurator).
 
 Simulators draw data from a model with known parameters, so a fit can be
 checked against the truth:
@@ -25,7 +26,7 @@ from .._exports import public_api
 from ._campaign import SimulatedCampaign, simulate_campaign
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
-from ._feature_models import FEATURE_MODELS, load_feature_model
+from ._feature_models import FEATURE_MODELS, load_feature_model, load_product_model
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
 from ._identities import IDENTITY_FIELDS, SimulatedIdentities, simulate_identities
 from ._retention import load_retention_cohorts
@@ -48,6 +49,7 @@ __all__ = [
     "load_donations",
     "load_feature_model",
     "load_febrl",
+    "load_product_model",
     "load_retention_cohorts",
     "simulate_campaign",
     "simulate_identities",

@@ -1,14 +1,15 @@
-"""Real product-line feature models in UVL, from the public benchmark collections."""
+"""Product models: real product-line feature models in UVL, and a made-to-order bicycle."""
 
 from __future__ import annotations
 
 import gzip
-from typing import Literal
+import json
+from typing import Any, Literal
 
 from ..errors import DataContractError
 from ._files import open_data
 
-__all__ = ["FEATURE_MODELS", "load_feature_model"]
+__all__ = ["FEATURE_MODELS", "load_feature_model", "load_product_model"]
 
 FeatureModelName = Literal["bike", "berkeleydb", "axtls", "busybox", "automotive01"]
 
@@ -38,3 +39,24 @@ def load_feature_model(name: FeatureModelName) -> str:
         raise DataContractError(msg, column="name", value=name)
     with open_data(FEATURE_MODELS[name]) as handle:
         return gzip.decompress(handle.read()).decode("utf-8")
+
+
+def load_product_model(name: str = "bicycle") -> dict[str, Any]:
+    """Return a bundled product model's dict form (build it with ``ProductModel.from_dict``).
+
+    ``"bicycle"``: a made-to-order bicycle of 23 options (frame, geometry,
+    gears, brakes, accessories, 1-3 bottle cages, e-assist) with prices, costs,
+    lead times (days), weights (kg) and comfort/speed/durability scores, five
+    rules and a 16 kg weight limit; the tutorials' running example.
+
+    Examples
+    --------
+    >>> load_product_model()["name"]
+    'made-to-order bicycle'
+    """
+    if name != "bicycle":
+        msg = f"unknown product model {name!r}; choose 'bicycle'."
+        raise DataContractError(msg, column="name", value=name)
+    with open_data("bicycle.json") as handle:
+        data: dict[str, Any] = json.loads(handle.read().decode("utf-8"))
+    return data
