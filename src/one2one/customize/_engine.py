@@ -392,7 +392,7 @@ class Configurator:
         repair_words = tuple(_word(k) for k in repair)
         text = (
             f"These choices cannot all hold: {'; '.join(conflict_words)}. "
-            f"Changing {'; '.join(repair_words)} is the smallest change that makes the rest valid."
+            f"Giving up {'; '.join(repair_words)} is the smallest change that makes the rest valid."
         )
         return Explanation(conflict_words, repair_words, text)
 
