@@ -244,3 +244,50 @@ def test_optimise_is_no_worse_than_any_valid_configuration(model, objective, mod
     within = optimise(prices, objective, budget=budget)
     assert within.list_price <= budget + 1e-6
     assert measure(within) <= min(measure(q) for q in affordable) + 1e-6
+
+
+def test_the_engine_and_the_checker_agree_at_a_bound():
+    # 0.1 + 0.1 + 0.1 > 0.3 in floats; totals are compared in thousandths everywhere.
+    parts = [Option(x, attributes={"w": 0.1, "price": 1.0}) for x in "abc"]
+    model = ProductModel(
+        "m",
+        [Option("p"), *parts],
+        [Group("p", "optional", list("abc"))],
+        linear_rules=[LinearRule("cap", "w", "<=", 0.3)],
+    )
+    full = {"p": True, "a": True, "b": True, "c": True}
+    assert Configurator(model).complete(full) == full
+    assert Configurator(model).check(full) == []
+    assert optimise(PriceList(model), "margin").price == 3.0
+
+
+def test_recommend_counts_price_rules_inside_the_budget():
+    model = ProductModel(
+        "m",
+        [
+            Option("p"),
+            Option("a", attributes={"price": 10.0}),
+            Option("b", attributes={"price": 10.0}),
+        ],
+        [Group("p", "optional", ["a", "b"])],
+    )
+    prices = PriceList(model, rules=[PriceRule("pair", "a & b", amount=-5.0)])
+    best = recommend(prices, Needs(likes={"a": 1.0, "b": 1.0}, budget=15.0), alternatives=0)[0]
+    assert best.selected == {"p", "a", "b"}  # 20 - 5 fits a budget of 15
+    assert best.quote.list_price == 15.0
+
+
+def test_a_session_exported_twice_is_stored_once():
+    from one2one.interact import InteractionLog  # noqa: PLC0415
+
+    model = ProductModel(
+        "m", [Option("p"), Option("a"), Option("b")], [Group("p", "optional", ["a", "b"])]
+    )
+    session = ConfigurationSession(Configurator(model), customer_id="c1")
+    session.choose("a")
+    session.undo()
+    session.choose("b")
+    log = InteractionLog()
+    assert log.append(session.to_interactions()).stored == 1
+    assert log.append(session.to_interactions()).stored == 0
+    assert len({s.step_id for s in session.steps}) == len(session.steps)

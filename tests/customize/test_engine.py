@@ -207,16 +207,18 @@ def test_uvl_arithmetic_is_refused_or_skipped_by_line():
     assert [r.attribute for r in bike.linear_rules] == ["Weight", "Price"]
     assert len(skipped) == 3
     assert bike.option("Brake").attributes == {"Weight": 3.0}
-    # The engine reasons about the linear rules (CP-SAT): its count and propagation
-    # agree with checking all 2^11 selections one by one.
+    # "Training Wheels" cardinality [1..5] is a counted option: 0 (left out) to 5 copies.
+    assert bike.option("Training Wheels").domain == (1, 5)
+    # The engine reasons about the linear rules and the quantities (CP-SAT): its count and
+    # propagation agree with checking every assignment of every value one by one.
     engine = Configurator(bike)
     names = [o.name for o in bike.options]
-    valid = [
-        {n for n, bit in zip(names, bits, strict=True) if bit}
-        for bits in itertools.product([False, True], repeat=len(names))
-        if not engine.check({n for n, bit in zip(names, bits, strict=True) if bit})
-    ]
+    valid = []
+    for values in itertools.product(*(o.values() for o in bike.options)):
+        config = dict(zip(names, values, strict=True))
+        if not engine.check(config):
+            valid.append(config)
     assert engine.count() == len(valid) > 0
     possible = engine.propagate().possible
     for name in names:
-        assert possible[name] == {name in config for config in valid}
+        assert possible[name] == {config[name] for config in valid}

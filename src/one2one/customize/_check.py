@@ -10,7 +10,12 @@ from ..errors import DataContractError
 from ._formula import evaluate
 from ._model import ProductModel
 
-__all__ = ["Configuration", "broken_rules", "quantities"]
+__all__ = ["SCALE", "Configuration", "broken_rules", "quantities"]
+
+SCALE = 1000
+"""Attribute totals are compared in thousandths, by the checker and by the CP-SAT engine alike,
+so a configuration the engine offers is never refused by a check (floats would disagree at
+a bound such as 0.1 + 0.1 + 0.1 <= 0.3)."""
 
 Configuration = Mapping[str, bool | int] | Iterable[str]
 """Selected option names, or every option mapped to True/False (or a quantity)."""
@@ -91,12 +96,14 @@ def broken_rules(model: ProductModel, values: Mapping[str, int]) -> list[str]:
         if not evaluate(rule.formula, selected)
     )
     for linear in model.linear_rules:
-        total = sum(
-            _number(option.attributes.get(linear.attribute, 0.0)) * values[option.name]
+        scaled = sum(
+            round(SCALE * _number(option.attributes.get(linear.attribute, 0.0)))
+            * values[option.name]
             for option in model.options
             if values[option.name]
         )
-        if not linear.holds(total):
+        total = scaled / SCALE
+        if not linear.holds_scaled(scaled, SCALE):
             broken.append(
                 f"rule {linear.name!r}: total {linear.attribute} {total:g} is not "
                 f"{linear.comparison} {linear.bound:g}"

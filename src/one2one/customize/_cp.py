@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
+from ._check import SCALE
 from ._cnf import Encoding
 from ._formula import Expr
 from ._model import LinearRule, ProductModel
 
 __all__ = ["SCALE", "CpEncoding", "compare"]
-
-SCALE = 1000
-"""Attribute amounts are compared in thousandths (CP-SAT works in integers)."""
 
 
 def compare(cp: cp_model.CpModel, total: cp_model.LinearExprT, comparison: str, bound: int) -> None:

@@ -25,6 +25,7 @@ from ..errors import ConfigurationConflictError, DataContractError
 from ._cp import SCALE, CpEncoding
 from ._engine import choice_keys
 from ._model import ProductModel
+from ._optimise import list_price
 from ._pricing import PriceList, Quote
 
 __all__ = ["Needs", "Recommendation", "recommend"]
@@ -124,9 +125,8 @@ def _problem(
     cp = encoding.cp
     for key in engine_keys:
         cp.add_bool_and([encoding.is_value[key]])
-    if needs.budget is not None:
-        spend = encoding.total(prices.attribute["price"])
-        cp.add(spend + round(SCALE * prices.base_price) <= round(SCALE * needs.budget))
+    if needs.budget is not None:  # the list price, price rules included
+        cp.add(list_price(encoding, prices) <= round(SCALE * SCALE * needs.budget))
     cp.maximize(encoding.total("", weights=utility))
     return encoding
 
@@ -173,8 +173,8 @@ def recommend(
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = 2
     out: list[Recommendation] = []
-    for _ in range(4 * (int(alternatives) + 1)):  # price rules may push a few over budget
-        if len(out) > alternatives or solver.solve(cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    for _ in range(int(alternatives) + 1):
+        if solver.solve(cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         option = encoding.selected
         selected = frozenset(n for n, v in option.items() if solver.boolean_value(v))
@@ -187,8 +187,6 @@ def recommend(
         cp.add(sum(changed) >= int(diversity))
         configuration = {n: counts.get(n, True) for n in selected}
         quote = prices.quote(configuration)
-        if needs.budget is not None and quote.list_price > needs.budget + 1e-9:
-            continue  # a surcharge rule took it over the budget
         value = sum(utility[n] * counts.get(n, 1) for n in selected)
         reasons = _reasons(model, needs, selected, utility, quote)
         out.append(Recommendation(selected, value, quote, reasons, counts))

@@ -166,7 +166,8 @@ class LinearRule:
 
     Example: ``LinearRule("light enough", "weight", "<=", 10)``. Options
     without the attribute count 0; a counted option counts its attribute
-    times its quantity.
+    times its quantity. Totals are compared in thousandths (amounts rounded
+    to 0.001), exactly, by the checker and the engine alike.
     """
 
     name: str
@@ -174,14 +175,19 @@ class LinearRule:
     comparison: Comparison
     bound: float
 
-    def holds(self, total: float) -> bool:
+    def holds_scaled(self, total: int, scale: int) -> bool:
+        """Check a total kept in whole ``1/scale`` units against the bound, exactly."""
+        return self.holds(total, bound=round(scale * self.bound))
+
+    def holds(self, total: float, *, bound: float | None = None) -> bool:
         """Check a total against the bound."""
+        bound = self.bound if bound is None else bound
         return {
-            "<": total < self.bound,
-            "<=": total <= self.bound,
-            ">": total > self.bound,
-            ">=": total >= self.bound,
-            "==": total == self.bound,
+            "<": total < bound,
+            "<=": total <= bound,
+            ">": total > bound,
+            ">=": total >= bound,
+            "==": total == bound,
         }[self.comparison]
 
 

@@ -26,7 +26,7 @@ Objective = Literal["price", "cost", "lead_time", "margin"]
 _OBJECTIVES = ("price", "cost", "lead_time", "margin")
 
 
-def _price(encoding: CpEncoding, prices: PriceList) -> cp_model.LinearExpr:
+def list_price(encoding: CpEncoding, prices: PriceList) -> cp_model.LinearExpr:
     """Express the list price in millionths (thousandths of thousandths: exact percentages)."""
     cp = encoding.cp
     subtotal = encoding.total(prices.attribute["price"]) + round(SCALE * prices.base_price)
@@ -86,7 +86,7 @@ def optimise(
     cp = encoding.cp
     for key in choice_keys(model, choices or {}):
         cp.add_bool_and([encoding.is_value[key]])
-    price = _price(encoding, prices)
+    price = list_price(encoding, prices)
     if budget is not None:
         cp.add(price <= round(SCALE * SCALE * budget))
     cost = SCALE * encoding.total(prices.attribute["cost"])

@@ -9,6 +9,7 @@ rule each one out, and the steps export as interaction records
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import attrs
@@ -34,6 +35,9 @@ class Step:
         reason names the customer's choices that exclude it.
     forced
         Options decided by this choice, with their value.
+    step_id
+        Unique within the session and never reused (also after an undo): the
+        event id of the step's interaction record, so exporting twice stores once.
     """
 
     option: str
@@ -41,6 +45,7 @@ class Step:
     at: dt.datetime
     ruled_out: tuple[tuple[str, Value, str], ...]
     forced: tuple[tuple[str, Value], ...]
+    step_id: str = ""
 
 
 class ConfigurationSession:
@@ -63,6 +68,8 @@ class ConfigurationSession:
         self.choices: dict[str, Value] = {}
         self.steps: list[Step] = []
         self.possible = engine.propagate().possible
+        self.session_id = uuid.uuid4().hex
+        self._made = 0
 
     def choose(self, option: str, value: Value = True, *, at: dt.datetime | None = None) -> Step:
         """Record a choice; refuse it (unrecorded) when no valid configuration keeps it.
@@ -96,7 +103,9 @@ class ConfigurationSession:
             for name, values in propagation.possible.items()
             if len(values) == 1 and len(before[name]) > 1 and name != option
         )
-        step = Step(option, value, at or dt.datetime.now(dt.UTC), ruled_out, forced)
+        self._made += 1
+        step_id = f"configuration-{self.session_id}-{self._made}"
+        step = Step(option, value, at or dt.datetime.now(dt.UTC), ruled_out, forced, step_id)
         self.steps.append(step)
         return step
 
@@ -126,6 +135,7 @@ class ConfigurationSession:
             raise DataContractError(msg, column="customer_id")
         return [
             {
+                "event_id": step.step_id,
                 "customer_id": self.customer_id,
                 "occurred_at": step.at,
                 "channel": channel,

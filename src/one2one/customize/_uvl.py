@@ -7,9 +7,11 @@ loads the public benchmark models in milliseconds (the ANTLR-based
 reference parser takes seconds to minutes on the larger ones).
 
 Supported: namespaces, the feature tree, ``mandatory``, ``optional``,
-``alternative``, ``or`` and ``[n..m]`` groups, ``abstract`` and numeric or
-text attributes, propositional constraints, and ``sum(attribute) op number``
-constraints. Typed features (``Integer``, ``String``) are read as options.
+``alternative``, ``or`` and ``[n..m]`` groups, feature cardinalities
+``cardinality [n..m]`` (read as counted options, 0 copies meaning left out),
+``abstract`` and numeric or text attributes, propositional constraints, and
+``sum(attribute) op number`` constraints. Typed features (``Integer``,
+``String``) are read as on/off options.
 Other arithmetic constraints are refused with the line named, or skipped
 when asked (``skip_unsupported=True``; the skipped text is returned).
 """
@@ -33,7 +35,7 @@ _GROUPS: dict[str, GroupKind] = {
 _CARDINALITY = re.compile(r"^\[\s*(\d+)\s*(?:\.\.\s*(\d+|\*)\s*)?\]$")
 _FEATURE = re.compile(
     r'^(?:(?:Boolean|Integer|Real|String)\s+)?("(?:[^"]*)"|[^\s{"]+)\s*'
-    r"(?:cardinality\s*\[[^\]]*\]\s*)?(\{.*\})?\s*$"
+    r"(?:cardinality\s*\[\s*(\d+)\s*(?:\.\.\s*(\d+|\*)\s*)?\]\s*)?(\{.*\})?\s*$"
 )
 _SUM = re.compile(r"^sum\(\s*([\w.]+)\s*\)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)$")
 _ARITHMETIC = re.compile(r"(<=|>=|==|(?<![=<])<(?![=>])|(?<![=-])>|\bsum\(|\+|\*|\blen\()")
@@ -161,8 +163,10 @@ class _Reader:
             msg = f"line {number}: cannot read the feature {body!r}."
             raise DataContractError(msg, column="feature", value=body, row=number)
         feature = _unquote(match.group(1))
-        abstract, attributes = _parse_attributes(match.group(2), number)
-        self.options.append(Option(feature, abstract=abstract, attributes=attributes))
+        abstract, attributes = _parse_attributes(match.group(4), number)
+        domain = self._cardinality(feature, match.group(2), match.group(3), number)
+        option = Option(feature, abstract=abstract, attributes=attributes, domain=domain)
+        self.options.append(option)
         if self.stack:
             _, kind, payload = self.stack[-1]
             if kind != "group":
@@ -170,6 +174,24 @@ class _Reader:
                 raise DataContractError(msg, column="feature", value=feature, row=number)
             self.children[int(payload)].append(feature)
         self.stack.append((indent, "feature", feature))
+
+    def _cardinality(
+        self, feature: str, low: str | None, high: str | None, number: int
+    ) -> tuple[int, int] | None:
+        """Turn a feature cardinality ``[n..m]`` into a counted option (0 copies: left out)."""
+        if low is None:
+            return None
+        top = low if high is None else high
+        if top == "*":
+            text = f"line {number}: feature {feature!r} has an unbounded cardinality [{low}..*]"
+            if not self.skip_unsupported:
+                msg = f"{text}; pass skip_unsupported=True to read it as an on/off option."
+                raise DataContractError(msg, column="feature", value=feature, row=number)
+            self.skipped.append(f"{text} (read as an on/off option)")
+            return None
+        if int(top) <= 1:
+            return None
+        return (max(1, int(low)), int(top))
 
     def constraint(self, constraint: str, number: int) -> None:
         total = _SUM.match(constraint.replace(" ", "")) if "sum(" in constraint else None
