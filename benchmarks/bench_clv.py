@@ -28,24 +28,23 @@ Install (see benchmarks/README.md) and run::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import gc
 import platform
 import resource
-import signal
 import sys
 import time
 import tracemalloc
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from _machine import machine, version
+from _report import alarm
 
 import one2one.clv
 from one2one.clv import BetaGeoModel, rfm_summary
@@ -86,22 +85,6 @@ class LifetimesTimeout(BaseException):
     """Raised by SIGALRM in a capped run; a BaseException so no `except Exception` eats it."""
 
 
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Raise LifetimesTimeout in this thread after ``seconds`` (checked between bytecodes)."""
-
-    def expire(_signum: int, _frame: FrameType | None) -> None:
-        raise LifetimesTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @dataclass
 class Timing:
     seconds: float | None  # None: did not finish
@@ -133,7 +116,7 @@ def time_lifetimes(fn: Callable[[], Any], repeat: int, timeout: float) -> Timing
         gc.collect()
         start = time.perf_counter()
         try:
-            with deadline(timeout):
+            with alarm(timeout, LifetimesTimeout):
                 result = fn()
         except LifetimesTimeout:
             if runs == 0:
@@ -154,7 +137,7 @@ def peak_memory(fn: Callable[[], Any], timeout: float | None = None) -> int | No
         if timeout is None:
             fn()
         else:
-            with deadline(timeout):
+            with alarm(timeout, LifetimesTimeout):
                 fn()
     except LifetimesTimeout:
         return None

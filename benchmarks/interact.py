@@ -59,10 +59,8 @@ import cProfile
 import datetime as dt
 import gc
 import json
-import os
 import platform
 import pstats
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -76,6 +74,7 @@ from typing import Any
 
 import numpy as np
 from _machine import machine, version
+from _report import Target, load_note, print_footer, print_rows
 
 from one2one.interact import (
     ContactPolicy,
@@ -352,14 +351,6 @@ def percentile_ms(seconds: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(seconds) * 1e3, q))
 
 
-def load_note() -> str:
-    one, five, fifteen = os.getloadavg()
-    text = f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
-    if one > 1.5:
-        text += " -- above 1.5: another process is using the CPUs, times are pessimistic"
-    return text
-
-
 # --- profiling -----------------------------------------------------------------------------
 def where(key: tuple[str, int, str]) -> str:
     filename, line, function = key
@@ -432,14 +423,6 @@ def profile(label: str, fn: Callable[[], Any], top: int = 14) -> None:
 
 
 # --- results -------------------------------------------------------------------------------
-@dataclass
-class Target:
-    case: str
-    measured: str
-    target: str
-    passed: bool | None  # None: informational
-
-
 @dataclass
 class Context:
     args: argparse.Namespace
@@ -650,16 +633,6 @@ def print_append_table(runs: dict[str, AppendRun], n: int, repeat: int) -> None:
             best += f" ({min(run.load_seconds):.2f} load)"
         table.append((run.label, best, f"{n / run.best:,.0f}", f"{base / run.best:.2f}", spread))
     print_rows(table, f"append {n:,} events, best of {repeat} (vs raw (a) = rate / raw (a)'s rate)")
-
-
-def print_rows(table: list[tuple[str, ...]], title: str) -> None:
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    print(f"  == {title} ==")
-    for i, line in enumerate(table):
-        cells = [line[0].ljust(widths[0])] + [line[j].rjust(widths[j]) for j in range(1, len(line))]
-        print("  " + "  ".join(cells))
-        if i == 0:
-            print("  " + "  ".join("-" * w for w in widths))
 
 
 # --- building big logs ---------------------------------------------------------------------
@@ -1093,15 +1066,6 @@ def print_header(args: argparse.Namespace) -> None:
     )
 
 
-def print_targets(targets: list[Target]) -> None:
-    table = [("target", "measured", "target", "verdict")]
-    for t in targets:
-        verdict = "-" if t.passed is None else ("PASS" if t.passed else "FAIL")
-        table.append((t.case, t.measured, t.target, verdict))
-    print()
-    print_rows(table, "targets (issue)")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
@@ -1167,11 +1131,7 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.cases.split(","):
             CASES[name](ctx)
             sys.stdout.flush()
-    print_targets(ctx.targets)
-    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    elapsed = time.perf_counter() - started
-    print(f"\nat end: {load_note()}")
-    print(f"total wall time {elapsed:.0f} s; process max RSS {max_rss:,.0f} MiB")
+    print_footer(ctx.targets, started)
 
 
 if __name__ == "__main__":
