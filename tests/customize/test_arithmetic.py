@@ -291,3 +291,35 @@ def test_a_session_exported_twice_is_stored_once():
     assert log.append(session.to_interactions()).stored == 1
     assert log.append(session.to_interactions()).stored == 0
     assert len({s.step_id for s in session.steps}) == len(session.steps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans()), min_size=1, max_size=8),
+    st.booleans(),
+)
+def test_combination_tables_allow_or_forbid_exactly_their_rows(rows, allow):
+    names = ["a", "b", "c"]
+    table = (Rule.allowed if allow else Rule.forbidden)("table", names, rows)
+    model = ProductModel(
+        "m", [Option("p"), *(Option(n) for n in names)], [Group("p", "optional", names)], [table]
+    )
+    listed = set(rows)
+    expected = {
+        bits for bits in itertools.product([False, True], repeat=3) if (bits in listed) == allow
+    }
+    try:
+        engine = Configurator(model)
+    except ConfigurationConflictError:
+        assert not expected
+        return
+    found = {tuple(c[n] for n in names) for c in _valid(model)}
+    assert found == expected
+    assert engine.count() == len(expected)
+
+
+def test_combination_tables_name_the_bad_row():
+    with pytest.raises(DataContractError, match="combination 1"):
+        Rule.allowed("t", ["a", "b"], [(True, False), (True,)])
+    with pytest.raises(DataContractError, match="at least one row"):
+        Rule.forbidden("t", ["a", "b"], [])

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import attrs
 
 from ..errors import DataContractError
-from ._formula import Expr, Implies, Not, Var, parse_formula, variables
+from ._formula import And, Expr, Implies, Not, Or, Var, parse_formula, variables
 
 __all__ = ["Group", "LinearRule", "Option", "ProductModel", "Rule"]
 
@@ -134,6 +134,38 @@ class Group:
         return int(self.low or 0), n if self.high is None else int(self.high)
 
 
+def _table(
+    name: str, options: Iterable[str], combinations: Iterable[Iterable[bool]]
+) -> tuple[tuple[str, ...], list[tuple[bool, ...]]]:
+    columns = tuple(options)
+    rows = [tuple(row) for row in combinations]
+    if not columns or not rows:
+        msg = f"rule {name!r}: a combination table needs options and at least one row."
+        raise DataContractError(msg, column="rule", value=name)
+    for number, row in enumerate(rows):
+        if len(row) != len(columns) or not all(isinstance(v, bool) for v in row):
+            msg = (
+                f"rule {name!r}: combination {number} must give True/False for each of "
+                f"{list(columns)}; got {row!r}."
+            )
+            raise DataContractError(msg, column="rule", value=name, row=number)
+    return columns, rows
+
+
+def _row(columns: tuple[str, ...], row: tuple[bool, ...]) -> Expr:
+    """Write one row as a formula: each option as the row says."""
+    return _all(tuple(Var(c) if v else Not(Var(c)) for c, v in zip(columns, row, strict=True)))
+
+
+def _all(terms: tuple[Expr, ...]) -> Expr:
+    return terms[0] if len(terms) == 1 else And(terms)
+
+
+def _any(columns: tuple[str, ...], rows: list[tuple[bool, ...]]) -> Expr:
+    terms = tuple(_row(columns, r) for r in rows)
+    return terms[0] if len(terms) == 1 else Or(terms)
+
+
 def _formula(value: Expr | str) -> Expr:
     return parse_formula(value) if isinstance(value, str) else value
 
@@ -154,6 +186,22 @@ class Rule:
     def excludes(cls, option: str, other: str, *, name: str | None = None) -> Rule:
         """``option`` and ``other`` never go together."""
         return cls(name or f"{option} excludes {other}", Implies(Var(option), Not(Var(other))))
+
+    @classmethod
+    def allowed(
+        cls, name: str, options: Iterable[str], combinations: Iterable[Iterable[bool]]
+    ) -> Rule:
+        """Only these combinations of ``options`` (rows of True/False, one per option)."""
+        columns, rows = _table(name, options, combinations)
+        return cls(name, _any(columns, rows))
+
+    @classmethod
+    def forbidden(
+        cls, name: str, options: Iterable[str], combinations: Iterable[Iterable[bool]]
+    ) -> Rule:
+        """Never these combinations of ``options`` (rows of True/False, one per option)."""
+        columns, rows = _table(name, options, combinations)
+        return cls(name, _all(tuple(Not(_row(columns, r)) for r in rows)))
 
     def __str__(self) -> str:
         """Write the rule as text."""
