@@ -7,7 +7,9 @@ from one2one.datasets import (
     load_cdnow_summary,
     load_cdnow_transactions,
     load_donations,
+    load_feature_model,
     load_febrl,
+    load_product_model,
 )
 from one2one.errors import DataContractError
 
@@ -136,4 +138,13 @@ def test_febrl_missing_values_are_na_not_empty_strings():
 )
 def test_loaders_reject_unknown_names(loader, argument):
     with pytest.raises(DataContractError, match="must be one of"):
+        loader(argument)
+
+
+@pytest.mark.parametrize(
+    ("loader", "argument"),
+    [(load_feature_model, "linux"), (load_product_model, "tandem")],
+)
+def test_product_model_loaders_name_the_unknown_model(loader, argument):
+    with pytest.raises(DataContractError, match=f"unknown .*model '{argument}'"):
         loader(argument)

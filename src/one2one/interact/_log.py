@@ -432,9 +432,7 @@ class InteractionLog:
             data["customer_id"] = [root] * len(rows)
         frame = pd.DataFrame(data, columns=names)
         if canonical and root is None and not frame.empty:
-            aliases = dict(
-                self._db.connection.execute("SELECT from_id, into_id FROM aliases").fetchall()
-            )
+            aliases = self._aliases()
             if aliases:
                 frame["customer_id"] = frame["customer_id"].map(lambda c: aliases.get(c, c))
         return frame.set_index("seq")
@@ -564,9 +562,7 @@ class InteractionLog:
             "SELECT customer_id, sum(cost) FROM events WHERE cost IS NOT NULL GROUP BY customer_id"
         ).fetchall()
         series = pd.Series(dict(rows), dtype=float, name="cost_to_serve")
-        aliases = dict(
-            self._db.connection.execute("SELECT from_id, into_id FROM aliases").fetchall()
-        )
+        aliases = self._aliases()
         if aliases and not series.empty:
             series = series.groupby(series.index.map(lambda c: aliases.get(c, c))).sum()
         series.index.name = "customer_id"

@@ -41,7 +41,6 @@ class _Totals:
         self.channel_index: dict[str, int] = {}
         self.vocabulary: dict[tuple[str, str], int] = {}  # (attribute, value) -> number
         self.slot_of: dict[int, int] = {}  # customer << 32 | number -> preferences slot
-        self.size = 0
         self.origin = np.zeros(0, np.int64)
         self.first = np.zeros(0, np.int64)
         self.last = np.zeros(0, np.int64)
