@@ -9,9 +9,11 @@ on purpose::
       x DataContractError (ValueError)        bad input: column/field, value, row
         x NonRandomAssignmentError             treatment that looks self-selected
         x InvalidBatchError                    a batch of events with bad ones in it
+        x EventConflictError                   an event id re-sent with other content
       x NotFittedError (sklearn NotFittedError) a model used before ``fit``
       x ConvergenceError (RuntimeError)        an optimiser that did not converge
       x ConsentError (PermissionError)         a contact the customer did not allow
+        x ContactPolicyError                   a contact the contact rules do not allow
       x ConfigurationConflictError (ValueError) product choices that break rules
         x UnfairPriceError                     a personal price above the new-customer price
       x StorageError (OSError)                 a database or file that failed
@@ -20,6 +22,7 @@ on purpose::
       x ConvergenceWarning                     a fit that converged doubtfully
       x DataWarning                            input accepted, but look at it
         x NonRandomAssignmentWarning           the same, when asked to warn only
+      x StorageWarning                         stored, but a step after the commit failed
 
 Messages say what was wrong, what was expected and, where it helps, how to fix
 it; the context is also kept on the exception as attributes, so code can act on
@@ -35,10 +38,12 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 __all__ = [
     "ConfigurationConflictError",
     "ConsentError",
+    "ContactPolicyError",
     "ConvergenceError",
     "ConvergenceWarning",
     "DataContractError",
     "DataWarning",
+    "EventConflictError",
     "InvalidBatchError",
     "MissingDependencyError",
     "NonRandomAssignmentError",
@@ -47,6 +52,7 @@ __all__ = [
     "One2OneError",
     "One2OneWarning",
     "StorageError",
+    "StorageWarning",
     "UnfairPriceError",
 ]
 
@@ -95,6 +101,23 @@ class InvalidBatchError(DataContractError):
         first = problems[0] if problems else (None, None, None)
         super().__init__(message, column=None, value=first[2], row=first[0])
         self.problems = tuple(problems)
+
+
+class EventConflictError(DataContractError):
+    """An event id already used by an event with different content (nothing was stored).
+
+    Re-sending the same event is a silent no-op (that is what makes retries
+    safe); re-using its id for something else is a bug in the sender that
+    would otherwise lose the new event without a word. ``conflicts`` lists
+    each as ``(position, event_id, fields)``, ``fields`` naming what differs.
+    """
+
+    def __init__(
+        self, message: str, *, conflicts: Sequence[tuple[int, str, tuple[str, ...]]]
+    ) -> None:
+        first = conflicts[0] if conflicts else (None, None, ())
+        super().__init__(message, column="event_id", value=first[1], row=first[0])
+        self.conflicts = tuple(conflicts)
 
 
 class NonRandomAssignmentError(DataContractError):
@@ -163,6 +186,28 @@ class ConsentError(One2OneError, PermissionError):
         self.customer_id = customer_id
         self.purpose = purpose
         self.channel = channel
+
+
+class ContactPolicyError(ConsentError):
+    """A contact refused by the contact policy, checked in the same transaction as the write.
+
+    ``reasons`` holds one sentence per blocking rule and ``earliest_allowed_at``
+    the first moment the contact would be allowed (``None`` if waiting does
+    not help). Nothing in the batch was stored.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        customer_id: str | None = None,
+        channel: str | None = None,
+        reasons: Sequence[str] = (),
+        earliest_allowed_at: object = None,
+    ) -> None:
+        super().__init__(message, customer_id=customer_id, purpose=None, channel=channel)
+        self.reasons = tuple(reasons)
+        self.earliest_allowed_at = earliest_allowed_at
 
 
 class ConfigurationConflictError(One2OneError, ValueError):
@@ -241,6 +286,16 @@ class ConvergenceWarning(One2OneWarning):
 
 class DataWarning(One2OneWarning):
     """Input was accepted, but something about it deserves a look."""
+
+
+class StorageWarning(One2OneWarning):
+    """A write was committed, but a step that follows it did not complete.
+
+    Examples: a subscriber that keeps derived state (profiles) failed on a
+    stored batch, or the write-ahead log could not be cleared after an
+    erasure because another process was reading. The stored data are safe;
+    the message says what is stale and how to bring it up to date.
+    """
 
 
 class NonRandomAssignmentWarning(DataWarning):

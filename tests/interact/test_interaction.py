@@ -25,21 +25,36 @@ json_values = st.recursive(
     max_leaves=8,
 )
 
-interactions = st.builds(
-    Interaction,
-    customer_id=st.text(min_size=1, max_size=30).filter(lambda s: s.strip() and "\x00" not in s),
-    occurred_at=st.datetimes(
-        min_value=dt.datetime(1990, 1, 1),
-        max_value=dt.datetime(2100, 1, 1),
-        timezones=st.just(dt.UTC),
-    ),
-    channel=st.sampled_from(["web", "email", "store"]),
-    kind=st.sampled_from(["visit", "purchase", "offer_made"]),
-    direction=st.sampled_from(["inbound", "outbound"]),
-    value=st.none() | st.floats(-1e6, 1e6),
-    propensity=st.none() | st.floats(0.001, 1.0),
-    payload=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
-)
+# An offer is outbound by its kind; every other pairing is allowed.
+_KIND_DIRECTION = [
+    (kind, direction)
+    for kind in ("visit", "purchase", "offer_made")
+    for direction in ("inbound", "outbound")
+    if (kind, direction) != ("offer_made", "inbound")
+]
+
+
+def _interactions(kind, direction):
+    return st.builds(
+        Interaction,
+        customer_id=st.text(min_size=1, max_size=30).filter(
+            lambda s: s.strip() and "\x00" not in s
+        ),
+        occurred_at=st.datetimes(
+            min_value=dt.datetime(1990, 1, 1),
+            max_value=dt.datetime(2100, 1, 1),
+            timezones=st.just(dt.UTC),
+        ),
+        channel=st.sampled_from(["web", "email", "store"]),
+        kind=st.just(kind),
+        direction=st.just(direction),
+        value=st.none() | st.floats(-1e6, 1e6),
+        propensity=st.none() | st.floats(0.001, 1.0),
+        payload=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+    )
+
+
+interactions = st.sampled_from(_KIND_DIRECTION).flatmap(lambda pair: _interactions(*pair))
 
 
 @given(interactions)

@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from one2one.clv import rfm_summary
-from one2one.errors import ConsentError, DataContractError, InvalidBatchError, StorageError
+from one2one.errors import (
+    ConsentError,
+    DataContractError,
+    EventConflictError,
+    InvalidBatchError,
+    StorageError,
+)
 from one2one.interact import Interaction, InteractionLog, consent_event
 
 AT = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
@@ -46,9 +52,8 @@ operations = st.lists(
 @given(operations)
 def test_replay_is_the_accepted_events_in_order_without_duplicates(ops):
     log = InteractionLog()
-    accepted: dict[
-        str, tuple[str, int]
-    ] = {}  # event id -> (customer, hours), in first-accept order
+    # event id -> (customer, hours), in first-accept order
+    accepted: dict[str, tuple[str, int]] = {}
     erased: set[str] = set()
     for op in ops:
         if op[0] == "append":
@@ -58,25 +63,39 @@ def test_replay_is_the_accepted_events_in_order_without_duplicates(ops):
                 )
                 for number, customer, hours in op[1]
             ]
+            seen = dict(accepted)
+            new: list[str] = []
+            conflict = False
+            for number, customer, hours in op[1]:
+                key = f"e{number}"
+                if key in erased:
+                    continue  # a late re-send of an erased event stays erased
+                if key not in seen:
+                    seen[key] = (customer, hours)
+                    new.append(key)
+                elif seen[key] != (customer, hours):
+                    conflict = True  # the same id for another event
+            if conflict:
+                with pytest.raises(EventConflictError):
+                    log.append(batch)
+                continue
             result = log.append(batch)
-            fresh = [e for e in batch if e.event_id not in accepted]
-            new = list(dict.fromkeys(e.event_id for e in fresh))
             assert result.stored == len(new)
             assert result.duplicates == len(batch) - len(new)
-            for e in fresh:
-                accepted.setdefault(
-                    e.event_id, (e.customer_id, int((e.occurred_at - AT).total_seconds() // 3600))
-                )
+            accepted = seen
         else:
             log.forget(op[1])
             erased |= {i for i, (customer, _) in accepted.items() if customer == op[1]}
     replayed = [e for e in log.replay(batch_size=3) if e.kind != "erasure"]
-    assert [e.event_id for e in replayed] == list(accepted)
-    for e in replayed:
-        customer, hours = accepted[e.event_id]
+    expected = ["erased" if i in erased else i for i in accepted]
+    assert [
+        "erased" if e.event_id.startswith("erased:") else e.event_id for e in replayed
+    ] == expected
+    for e, original in zip(replayed, accepted, strict=True):
+        customer, hours = accepted[original]
         assert e.occurred_at == AT + dt.timedelta(hours=hours)
-        assert (e.customer_id == customer) != (e.event_id in erased)
-        assert e.payload == ({} if e.event_id in erased else {"email": f"{customer}@x.org"})
+        assert (e.customer_id == customer) != (original in erased)
+        assert e.payload == ({} if original in erased else {"email": f"{customer}@x.org"})
 
 
 def test_a_bad_event_rejects_the_whole_batch_and_lists_every_problem():
@@ -273,7 +292,7 @@ def test_a_file_log_survives_reopening_and_refuses_a_newer_schema(tmp_path):
     with pytest.raises(StorageError, match="newer one2one"):
         InteractionLog(path)
     (tmp_path / "junk.db").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StorageError, match="cannot open"):
+    with pytest.raises(StorageError, match="not an SQLite database"):
         InteractionLog(tmp_path / "junk.db")
 
 

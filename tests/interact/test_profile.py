@@ -20,7 +20,8 @@ events = st.lists(
             kind=kind,
             value=value,
             payload={"category": category} if category else {},
-            event_id=f"e{number}",
+            # One id per content: an id re-used for other content is a conflict, refused.
+            event_id=f"e{number}-{customer}-{hours}-{channel}-{kind}-{value}-{category}",
         ),
         st.sampled_from(["a", "b", "c"]),
         st.integers(0, 24 * 400),

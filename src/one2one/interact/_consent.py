@@ -173,9 +173,20 @@ class Consent:
         channel: str | None = None,
         at: dt.datetime | str | None = None,
     ) -> bool:
-        """Check that the latest decision covering ``purpose`` and ``channel`` is a live grant."""
+        """Check that the latest decision covering ``purpose`` and ``channel`` is a live grant.
+
+        Raises
+        ------
+        DataContractError
+            A purpose or channel the log does not know (names are compared
+            trimmed and in lower case).
+        """
         moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
-        return self._log._allows(str(customer_id), purpose, channel, moment)  # noqa: SLF001 (a view of the log)
+        # The same canonical names as at append: "Email " asks about "email", and a
+        # purpose or channel the log does not know is refused, not answered "no".
+        purpose = self._log.purpose_name(purpose)
+        scope = None if channel is None else self._log.channel_name(channel)
+        return self._log._allows(str(customer_id), purpose, scope, moment)  # noqa: SLF001 (a view of the log)
 
     def status(self, customer_id: str) -> pd.DataFrame:
         """Every consent decision of the customer (merged ids included), oldest first."""
@@ -187,7 +198,7 @@ class Consent:
             {
                 "purpose": [p.get("purpose") if p else None for p in payloads],
                 "channel": [p.get("channel") if p else None for p in payloads],
-                "status": history["kind"].str.removeprefix("consent_").tolist(),
+                "status": [str(k).removeprefix("consent_") for k in history["kind"]],
                 "at": history["occurred_at"].tolist(),
                 "expires_at": [
                     pd.Timestamp(p["expires_at"]) if p and p.get("expires_at") else pd.NaT

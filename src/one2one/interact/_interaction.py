@@ -73,6 +73,9 @@ KINDS: frozenset[str] = frozenset(k.value for k in Kind)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _MAX_TEXT = 200
 _MAX_PAYLOAD = 64_000
+_MAX_DEPTH = 32
+# Kinds whose direction is part of their meaning: an offer is something the company makes.
+_OUTBOUND_KINDS = frozenset({"offer_made", "erasure"})
 
 
 def _text(field: str, value: object, *, optional: bool = False) -> str | None:
@@ -87,7 +90,20 @@ def _text(field: str, value: object, *, optional: bool = False) -> str | None:
         shown = value[:40] + "..." if len(value) > 40 else value  # noqa: PLR2004 (a preview)
         msg = f"{field} must be at most {_MAX_TEXT} characters without NUL; got {shown!r}."
         raise DataContractError(msg, column=field, value=shown)
+    _encodable(field, value)
     return value
+
+
+def _encodable(field: str, value: str) -> None:
+    """Refuse text that is not Unicode (a lone surrogate cannot be stored or sent on)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        msg = (
+            f"{field} holds a lone surrogate {value[error.start]!r} at position {error.start}, "
+            "which is not text (decode the source bytes properly)."
+        )
+        raise DataContractError(msg, column=field, value=ascii(value[:40])) from None
 
 
 def name(field: str, value: object) -> str:
@@ -108,7 +124,13 @@ def _money(field: str, value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"{field} must be a number; got {value!r}."
         raise DataContractError(msg, column=field, value=value)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        digits = int(int(value).bit_length() * math.log10(2)) + 1
+        shown = f"an integer of about {digits} digits"
+        msg = f"{field} must be finite; got {shown}."
+        raise DataContractError(msg, column=field, value=shown) from None
     if not math.isfinite(number):
         msg = f"{field} must be finite; got {number}."
         raise DataContractError(msg, column=field, value=number)
@@ -144,15 +166,37 @@ def _payload(value: object) -> Mapping[str, Any]:
         msg = f"payload must be a mapping (a JSON object); got {type(value).__name__}."
         raise DataContractError(msg, column="payload", value=type(value).__name__)
     try:
-        text = json.dumps(value, allow_nan=False, sort_keys=True)
-    except (TypeError, ValueError) as error:
-        msg = f"payload must be JSON-serialisable with finite numbers: {error}."
+        text = json.dumps(value, allow_nan=False, sort_keys=True, ensure_ascii=False)
+        text.encode("utf-8")
+    except RecursionError:
+        msg = "payload is nested too deeply to store (keep it to a few levels)."
+        raise DataContractError(msg, column="payload", value="too deep") from None
+    except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
+        msg = f"payload must be JSON-serialisable text with finite numbers: {error}."
         raise DataContractError(msg, column="payload") from None
+    if _depth(value) > _MAX_DEPTH:
+        msg = f"payload is nested more than {_MAX_DEPTH} levels deep; flatten it."
+        raise DataContractError(msg, column="payload", value="too deep")
     if len(text) > _MAX_PAYLOAD:
         msg = f"payload is {len(text):,} characters as JSON; at most {_MAX_PAYLOAD:,}."
         raise DataContractError(msg, column="payload", value=len(text))
     loaded: Mapping[str, Any] = json.loads(text)
     return loaded
+
+
+def _depth(value: object) -> int:
+    """Nesting depth of a JSON value, counted without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
 
 
 def _direction(value: object) -> Direction:
@@ -204,6 +248,10 @@ def _cost(value: object) -> float | None:
     return _money("cost", value)
 
 
+def _default_direction(event: Interaction) -> Direction:
+    return "outbound" if event.kind in _OUTBOUND_KINDS else "inbound"
+
+
 @attrs.frozen(kw_only=True)
 class Interaction:
     """One event between the company and a customer.
@@ -220,6 +268,9 @@ class Interaction:
         What: a :class:`Kind` or a name the log was opened to accept.
     direction
         ``"inbound"`` (the customer acted) or ``"outbound"`` (the company did).
+        Defaults to ``"outbound"`` for kinds that are outbound by meaning
+        (``offer_made``, ``erasure``), which refuse ``"inbound"``; otherwise
+        ``"inbound"``.
     value
         Money the event brought (a purchase's amount; negative for a refund).
     cost
@@ -248,13 +299,24 @@ class Interaction:
     occurred_at: dt.datetime = attrs.field(converter=_occurred_at)
     channel: str = attrs.field(converter=_channel)
     kind: str = attrs.field(converter=_kind)
-    direction: Direction = attrs.field(default="inbound", converter=_direction)
+    direction: Direction = attrs.field(
+        default=attrs.Factory(_default_direction, takes_self=True), converter=_direction
+    )
     value: float | None = attrs.field(default=None, converter=_value)
     cost: float | None = attrs.field(default=None, converter=_cost)
     offer_id: str | None = attrs.field(default=None, converter=_offer_id)
     propensity: float | None = attrs.field(default=None, converter=_propensity)
     payload: Mapping[str, Any] = attrs.field(factory=dict, converter=_payload, eq=False)
     event_id: str = attrs.field(factory=new_event_id, converter=_event_id)
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind in _OUTBOUND_KINDS and self.direction != "outbound":
+            msg = (
+                f"a {self.kind} event is outbound by its kind (the company acts); got "
+                f"direction={self.direction!r}. Leave direction out or record the customer's "
+                "answer as offer_accepted / offer_declined."
+            )
+            raise DataContractError(msg, column="direction", value=self.direction)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Interaction:

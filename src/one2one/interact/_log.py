@@ -17,22 +17,39 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 import numpy as np
 import pandas as pd
 
 from .._validation import require_one_of
-from ..errors import ConsentError, DataContractError, InvalidBatchError
+from ..errors import (
+    ConsentError,
+    ContactPolicyError,
+    DataContractError,
+    EventConflictError,
+    InvalidBatchError,
+    StorageWarning,
+)
 from ._consent import Consent
-from ._database import Database, now_us
+from ._database import Connection, Database, Synchronous, now_us
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 
-__all__ = ["AppendResult", "Erasure", "InteractionLog"]
+if TYPE_CHECKING:
+    from ._policy import ContactPolicy
+
+__all__ = ["PURPOSES", "AppendResult", "Erasure", "InteractionLog"]
+
+PURPOSES: frozenset[str] = frozenset(
+    {"marketing", "profiling", "analytics", "personalisation", "third_party_sharing"}
+)
+"""Consent purposes one2one knows; a log accepts more when opened with ``extra_purposes``."""
 
 OnInvalid = Literal["reject", "quarantine"]
 _CONSENT_KINDS = ("consent_granted", "consent_denied", "consent_withdrawn")
@@ -51,6 +68,11 @@ _COLUMNS = (
 )
 _SELECT = "SELECT seq, " + ", ".join(_COLUMNS) + ", recorded_at FROM events"
 _CHUNK = 500  # ids per IN (...) query, under SQLite's variable limit
+_FIELDS = _COLUMNS[1:]  # what an event is, besides its id
+_INSERT = (
+    "INSERT INTO events (" + ", ".join(_COLUMNS) + ", recorded_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
+)
 
 
 @attrs.frozen
@@ -90,12 +112,16 @@ class Erasure:
     tombstone
         A keyed hash of the customer id kept as proof that the erasure happened
         (it cannot be turned back into the id).
+    wal_cleared
+        Whether the write-ahead log was emptied after the erasure (``False``
+        only when another process held a read open; see :meth:`InteractionLog.forget`).
     """
 
     events: int
     quarantined: int
     erased_at: dt.datetime
     tombstone: str
+    wal_cleared: bool = True
 
 
 def _to_time(values: Sequence[int]) -> pd.DatetimeIndex:
@@ -117,11 +143,18 @@ class InteractionLog:
         ``None`` / ``":memory:"`` for a log that lives as long as the object.
     extra_channels, extra_kinds
         Names accepted besides :data:`CHANNELS` and :data:`KINDS`.
+    extra_purposes
+        Consent purposes accepted besides :data:`PURPOSES`.
     marketing_kinds
         Outbound kinds that are marketing contacts and need ``"marketing"``
         consent on their channel.
     require_consent
         Check consent on outbound marketing at append (on by default).
+    synchronous
+        ``"normal"`` (default): a committed batch survives any crash of the
+        process, but a power cut may lose the last commits before it (never
+        half of one). ``"full"``: every commit is on disk when ``append``
+        returns, at the cost of a flush per commit.
 
     Examples
     --------
@@ -144,14 +177,18 @@ class InteractionLog:
         *,
         extra_channels: Iterable[str] = (),
         extra_kinds: Iterable[str] = (),
+        extra_purposes: Iterable[str] = (),
         marketing_kinds: Iterable[str] = ("offer_made", "message"),
         require_consent: bool = True,
+        synchronous: Synchronous = "normal",
     ) -> None:
         self.channels = CHANNELS | {name("extra_channels", c) for c in extra_channels}
         self.kinds = KINDS | {name("extra_kinds", k) for k in extra_kinds}
+        self.purposes = PURPOSES | {name("extra_purposes", p) for p in extra_purposes}
         self.marketing_kinds = frozenset(marketing_kinds)
         self.require_consent = require_consent
-        self._db = Database(path)
+        require_one_of(synchronous, ("normal", "full"), name="synchronous")
+        self._db = Database(path, synchronous=synchronous)
         self._subscribers: list[Callable[[Sequence[Interaction]], None]] = []
         self._forget_subscribers: list[Callable[[Sequence[str]], None]] = []
         salt = self._db.meta("salt")
@@ -201,7 +238,13 @@ class InteractionLog:
             if not isinstance(item, Mapping):
                 msg = f"an event must be an Interaction or a mapping; got {type(item).__name__}."
                 raise DataContractError(msg, value=type(item).__name__)
-            event = Interaction.from_dict(item)
+            try:
+                event = Interaction.from_dict(item)
+            except DataContractError:
+                raise
+            except Exception as error:  # noqa: BLE001 (hostile values must be typed, whatever they break)
+                msg = f"the event cannot be read: {type(error).__name__}: {error}"[:300]
+                raise DataContractError(msg, value=type(error).__name__) from None
         if event.channel not in self.channels:
             msg = (
                 f"unknown channel {event.channel!r}; known: {sorted(self.channels)} "
@@ -215,17 +258,58 @@ class InteractionLog:
             )
             raise DataContractError(msg, column="kind", value=event.kind)
         if event.kind in _CONSENT_KINDS:
-            purpose = event.payload.get("purpose")
-            if not isinstance(purpose, str) or not purpose:
-                msg = f"a {event.kind} event needs payload['purpose'] (e.g. 'marketing')."
-                raise DataContractError(msg, column="payload", value=purpose)
+            event = attrs.evolve(event, payload=self._consent_payload(event))
         return event
+
+    def _consent_payload(self, event: Interaction) -> dict[str, Any]:
+        """Check a consent decision's fields and write them in canonical form.
+
+        A decision that cannot be applied (a purpose or channel nobody asks
+        about, an expiry that is not a time) would be stored and then ignored,
+        or break every later check; so it is refused here, where it is made.
+        """
+        payload = dict(event.payload)
+        payload["purpose"] = self.purpose_name(payload.get("purpose"), kind=event.kind)
+        channel = payload.get("channel")
+        if channel is not None:
+            payload["channel"] = self.channel_name(channel)
+        expires = payload.get("expires_at")
+        if expires is not None:
+            payload["expires_at"] = as_utc("expires_at", expires).isoformat()
+        return payload
+
+    def purpose_name(self, value: object, *, kind: str = "consent") -> str:
+        """Return a consent purpose in canonical form (trimmed, lower case), or refuse it."""
+        if not isinstance(value, str) or not value.strip():
+            msg = f"a {kind} event needs payload['purpose'] (e.g. 'marketing'); got {value!r}."
+            raise DataContractError(msg, column="purpose", value=value)
+        purpose = value.strip().lower()
+        if purpose not in self.purposes:
+            msg = (
+                f"unknown consent purpose {value!r}; known: {sorted(self.purposes)} "
+                "(open the log with extra_purposes=... to add one)."
+            )
+            raise DataContractError(msg, column="purpose", value=value)
+        return purpose
+
+    def channel_name(self, value: object) -> str:
+        """Return a channel in canonical form (trimmed, lower case), or refuse it."""
+        text = value.value if isinstance(value, Enum) else value
+        channel = text.strip().lower() if isinstance(text, str) else text
+        if channel not in self.channels:
+            msg = (
+                f"unknown channel {value!r}; known: {sorted(self.channels)} "
+                "(open the log with extra_channels=... to add one)."
+            )
+            raise DataContractError(msg, column="channel", value=value)
+        return str(channel)
 
     def append(
         self,
         events: Interaction | Mapping[Any, Any] | Iterable[Interaction | Mapping[Any, Any]],
         *,
         on_invalid: OnInvalid = "reject",
+        policy: ContactPolicy | None = None,
     ) -> AppendResult:
         """Store a batch of events atomically; re-sent event ids are stored once.
 
@@ -236,28 +320,41 @@ class InteractionLog:
             its fields.
         on_invalid
             ``"reject"``: any bad event refuses the whole batch with
-            :class:`~one2one.errors.InvalidBatchError` listing every problem.
-            ``"quarantine"``: store the good events and keep the bad ones, with
-            their reasons, in :meth:`quarantine`.
+            :class:`~one2one.errors.InvalidBatchError` listing every problem,
+            and an event id re-used for different content refuses it with
+            :class:`~one2one.errors.EventConflictError`. ``"quarantine"``:
+            store the good events and keep the bad and conflicting ones,
+            with their reasons, in :meth:`quarantine`.
+        policy
+            A :class:`~one2one.interact.ContactPolicy` on this log to enforce
+            on every outbound marketing contact in the batch, in the same
+            transaction as the write: checking first and appending later
+            lets two workers both hear "allowed" for the last contact a cap
+            permits, while here the second waits for the first and is refused.
 
         Raises
         ------
         InvalidBatchError
             Bad events with ``on_invalid="reject"`` (nothing stored).
+        EventConflictError
+            An event id already used for another event, with
+            ``on_invalid="reject"`` (nothing stored). Exact re-sends are not
+            conflicts: they are counted as duplicates.
         ConsentError
             An outbound marketing contact without consent (nothing stored).
+        ContactPolicyError
+            A contact the ``policy`` refuses (nothing stored).
+        StorageError
+            The database could not be written (nothing stored).
         """
         require_one_of(on_invalid, ("reject", "quarantine"), name="on_invalid")
+        if policy is not None and getattr(policy, "log", None) is not self:
+            msg = "append(policy=...) takes a ContactPolicy built on this same log."
+            raise DataContractError(msg, column="policy", value=repr(policy))
         items: list[object] = (
             [events] if isinstance(events, Interaction | Mapping) else list(events)
         )
-        good: list[Interaction] = []
-        bad: list[tuple[int, object, str]] = []
-        for position, item in enumerate(items):
-            try:
-                good.append(self._check(item))
-            except DataContractError as error:
-                bad.append((position, item, str(error)))
+        good, bad = self._validate(items)
         if bad and on_invalid == "reject":
             problems = [(p, _event_id_of(item), reason) for p, item, reason in bad]
             listing = "; ".join(f"#{p}: {reason}" for p, _, reason in problems[:5])
@@ -267,57 +364,170 @@ class InteractionLog:
                 f"{listing}{more}"
             )
             raise InvalidBatchError(msg, problems=problems)
-        recorded = now_us()
-        rows = [(*_row(event), recorded) for event in good]
-        fresh: list[Interaction] = []
         with self._db.write() as connection:
-            if self.require_consent:
-                self._check_consent(good)
-            if self._subscribers:
-                fresh = self._fresh(good)
-            before = connection.total_changes
-            connection.executemany(
-                "INSERT INTO events (" + ", ".join(_COLUMNS) + ", recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                rows,
+            stored = self._store(connection, good, bad, on_invalid=on_invalid, policy=policy)
+        self._notify(stored.fresh)
+        return stored.result
+
+    def _validate(self, items: Sequence[object]) -> tuple[list[Interaction], list[_Bad]]:
+        good: list[Interaction] = []
+        bad: list[_Bad] = []
+        for position, item in enumerate(items):
+            try:
+                good.append(self._check(item))
+            except DataContractError as error:
+                bad.append((position, item, str(error)))
+        return good, bad
+
+    def _store(
+        self,
+        connection: Connection,
+        good: Sequence[Interaction],
+        bad: Sequence[_Bad],
+        *,
+        on_invalid: OnInvalid,
+        policy: ContactPolicy | None = None,
+        quarantine_conflicts: bool = True,
+    ) -> _Stored:
+        """Write a validated batch inside the caller's transaction.
+
+        An id already stored (or earlier in the batch) with the same content
+        is a duplicate; with other content, a conflict. An id erased by
+        :meth:`forget` is a duplicate too, so a late retry cannot bring an
+        erased event back.
+        """
+        if self.require_consent:
+            self._check_consent(good)
+        rows = [_row(event) for event in good]
+        batch_ids = [event.event_id for event in good]
+        known = self._stored_rows(connection, batch_ids)
+        erased = self._erased_ids(connection, batch_ids)
+        fresh: list[Interaction] = []
+        fresh_rows: list[tuple[object, ...]] = []
+        conflicts: list[tuple[int, str, tuple[str, ...]]] = []
+        conflicted: list[_Bad] = []
+        for position, (event, row) in enumerate(zip(good, rows, strict=True)):
+            event_id = str(row[0])
+            if event_id in erased:
+                continue
+            earlier = known.get(event_id)
+            if earlier is None:
+                known[event_id] = row
+                fresh.append(event)
+                fresh_rows.append(row)
+                continue
+            differing = tuple(
+                field
+                for field, old, new in zip(_FIELDS, earlier[1:], row[1:], strict=True)
+                if old != new
             )
-            stored = connection.total_changes - before
-            if bad:
-                received = now_us()
-                connection.executemany(
-                    "INSERT INTO quarantine (received_at, event, reasons, customer_id) "
-                    "VALUES (?, ?, ?, ?)",
-                    [
-                        (received, _quarantine_text(item), json.dumps([reason]), _customer_of(item))
-                        for _, item, reason in bad
-                    ],
+            if differing:
+                conflicts.append((position, event_id, differing))
+                reason = (
+                    f"event id {event_id!r} is already used by an event with other "
+                    f"{', '.join(differing)}; give a different event a new id."
                 )
-        for subscriber in self._subscribers:
-            subscriber(fresh)
-        return AppendResult(
-            stored=stored,
-            duplicates=len(good) - stored,
-            quarantined=len(bad),
+                conflicted.append((position, event, reason))
+        if conflicts and on_invalid == "reject":
+            listing = "; ".join(f"#{p} {i!r} ({', '.join(f)})" for p, i, f in conflicts[:5])
+            msg = (
+                f"{len(conflicts)} events re-use an id already stored with other content, "
+                f"none was stored: {listing}. Exact re-sends are fine; a new event needs a "
+                "new id."
+            )
+            raise EventConflictError(msg, conflicts=conflicts)
+        recorded = now_us()
+        if policy is None:
+            connection.executemany(_INSERT, [(*row, recorded) for row in fresh_rows])
+        else:
+            for event, row in zip(fresh, fresh_rows, strict=True):
+                self._enforce(policy, event)
+                connection.execute(_INSERT, (*row, recorded))
+        quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
+        if quarantined:
+            received = now_us()
+            connection.executemany(
+                "INSERT INTO quarantine (received_at, event, reasons, customer_id) "
+                "VALUES (?, ?, ?, ?)",
+                [
+                    (received, _quarantine_text(item), json.dumps([reason]), _customer_of(item))
+                    for _, item, reason in quarantined
+                ],
+            )
+        result = AppendResult(
+            stored=len(fresh),
+            duplicates=len(good) - len(fresh) - len(conflicted),
+            quarantined=len(quarantined),
             event_ids=tuple(event.event_id for event in good),
         )
+        return _Stored(result=result, fresh=fresh, conflicted=conflicted)
 
-    def _fresh(self, events: Sequence[Interaction]) -> list[Interaction]:
-        """Return the events of a batch not stored yet (the first copy of each id)."""
-        ids = list(dict.fromkeys(e.event_id for e in events))
-        known: set[str] = set()
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+    def _stored_rows(
+        self, connection: Connection, ids: Sequence[str]
+    ) -> dict[str, tuple[object, ...]]:
+        """Return the stored rows (as :func:`_row` gives them) of those ids already in the log."""
+        unique = list(dict.fromkeys(ids))
+        found: dict[str, tuple[object, ...]] = {}
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
             marks = ", ".join("?" * len(chunk))
-            rows = self._db.connection.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk
+            for row in connection.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM events WHERE event_id IN ({marks})", chunk
+            ).fetchall():
+                found[str(row[0])] = tuple(row)
+        return found
+
+    def _erased_ids(self, connection: Connection, ids: Sequence[str]) -> set[str]:
+        """Those ids that belonged to events erased by :meth:`forget`."""
+        if connection.execute("SELECT 1 FROM erased_events LIMIT 1").fetchone() is None:
+            return set()
+        hashes = {self._event_hash(i): i for i in dict.fromkeys(ids)}
+        keys = list(hashes)
+        erased: set[str] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = connection.execute(
+                f"SELECT event_hash FROM erased_events WHERE event_hash IN ({marks})", chunk
             ).fetchall()
-            known.update(str(r[0]) for r in rows)
-        fresh = []
-        for event in events:
-            if event.event_id not in known:
-                known.add(event.event_id)
-                fresh.append(event)
-        return fresh
+            erased.update(hashes[str(r[0])] for r in rows)
+        return erased
+
+    def _event_hash(self, event_id: str) -> str:
+        return hashlib.sha256(f"{self._salt}:event:{event_id}".encode()).hexdigest()
+
+    def _enforce(self, policy: ContactPolicy, event: Interaction) -> None:
+        """Refuse a marketing contact the policy does not allow now (inside the write)."""
+        if event.direction != "outbound" or event.kind not in self.marketing_kinds:
+            return
+        decision = policy.check(event.customer_id, event.channel, event.occurred_at)
+        if decision.allowed:
+            return
+        msg = (
+            f"the contact policy refuses {event.kind} to customer {event.customer_id!r} by "
+            f"{event.channel} at {event.occurred_at.isoformat()} (event {event.event_id}): "
+            f"{'; '.join(decision.reasons)}; nothing in this batch was stored."
+        )
+        raise ContactPolicyError(
+            msg,
+            customer_id=event.customer_id,
+            channel=event.channel,
+            reasons=decision.reasons,
+            earliest_allowed_at=decision.earliest_allowed_at,
+        )
+
+    def _notify(self, fresh: Sequence[Interaction]) -> None:
+        """Tell subscribers about a committed batch; their failure is not the write's."""
+        for subscriber in self._subscribers:
+            try:
+                subscriber(fresh)
+            except Exception as error:  # noqa: BLE001 (the write is committed; say so)
+                msg = (
+                    f"the batch was stored, but subscriber {subscriber!r} failed on it "
+                    f"({type(error).__name__}: {error}); state derived from the log may be "
+                    "stale: rebuild it from the log (e.g. ProfileStore.from_log)."
+                )
+                warnings.warn(msg, StorageWarning, stacklevel=3)
 
     def subscribe(
         self,
@@ -387,11 +597,14 @@ class InteractionLog:
         merge is itself an auditable fact.
         """
         when = _us(as_utc("at", at)) if at is not None else now_us()
-        into = self.canonical_id(into_id)
         if isinstance(from_ids, str):
             from_ids = [from_ids]
+        sources = [str(source) for source in from_ids]
         with self._db.write() as connection:
-            for source in from_ids:
+            # Read the identity groups only once the write lock is held: read earlier, a
+            # merge committed in between by another process would be overwritten.
+            into = self.canonical_id(into_id)
+            for source in sources:
                 root = self.canonical_id(source)
                 if root == into:
                     continue
@@ -655,41 +868,76 @@ class InteractionLog:
 
         ``fix`` takes and returns an event as a dict.
 
-        Events that pass are appended and marked replayed; those that still
-        fail stay in quarantine with the new reason added.
+        Events that pass are appended and marked replayed in one transaction,
+        so a crash leaves either both or neither and a second replay never
+        stores an event twice; those that still fail (or re-use a stored
+        event's id for other content) stay in quarantine with the new reason
+        added. A replayed entry remembers the customer id it was stored
+        under, so :meth:`forget` finds it even when ``fix`` changed the id.
         """
         waiting = self.quarantine()
         if ids is not None:
             waiting = waiting.loc[[i for i in ids if i in waiting.index]]
-        good: list[Interaction] = []
-        done: list[int] = []
+        candidates: list[tuple[int, Interaction]] = []
         failed: list[tuple[int, str]] = []
         for qid, raw in zip(waiting.index.tolist(), waiting["event"], strict=True):
-            candidate = fix(dict(raw)) if fix is not None and isinstance(raw, dict) else raw
             try:
-                good.append(self._check(candidate))
-                done.append(int(qid))
+                candidate = fix(dict(raw)) if fix is not None and isinstance(raw, dict) else raw
+                candidates.append((int(qid), self._check(candidate)))
             except DataContractError as error:
                 failed.append((int(qid), str(error)))
-        result = self.append(good)
         with self._db.write() as connection:
+            # Only entries still waiting now, under the lock: another replay may have won.
+            still = self._waiting(connection, [qid for qid, _ in candidates])
+            chosen = [(qid, event) for qid, event in candidates if qid in still]
+            stored = self._store(
+                connection,
+                [event for _, event in chosen],
+                (),
+                on_invalid="quarantine",
+                quarantine_conflicts=False,
+            )
+            clashing = {position: reason for position, _, reason in stored.conflicted}
+            failed += [(chosen[p][0], reason) for p, reason in clashing.items()]
+            replayed = now_us()
             connection.executemany(
-                "UPDATE quarantine SET replayed_at = ? WHERE seq = ?", [(now_us(), q) for q in done]
+                "UPDATE quarantine SET replayed_at = ?, replayed_as = ? WHERE seq = ?",
+                [
+                    (replayed, event.customer_id, qid)
+                    for position, (qid, event) in enumerate(chosen)
+                    if position not in clashing
+                ],
             )
             for qid, reason in failed:
                 row = connection.execute(
-                    "SELECT reasons FROM quarantine WHERE seq = ?", (qid,)
+                    "SELECT reasons FROM quarantine WHERE seq = ? AND replayed_at IS NULL", (qid,)
                 ).fetchone()
+                if row is None:
+                    continue
                 reasons = [*json.loads(row[0]), reason]
                 connection.execute(
                     "UPDATE quarantine SET reasons = ? WHERE seq = ?", (json.dumps(reasons), qid)
                 )
+        self._notify(stored.fresh)
+        result = stored.result
         return AppendResult(
             stored=result.stored,
             duplicates=result.duplicates,
             quarantined=len(failed),
             event_ids=result.event_ids,
         )
+
+    def _waiting(self, connection: Connection, qids: Sequence[int]) -> set[int]:
+        waiting: set[int] = set()
+        for start in range(0, len(qids), _CHUNK):
+            chunk = list(qids[start : start + _CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            rows = connection.execute(
+                f"SELECT seq FROM quarantine WHERE seq IN ({marks}) AND replayed_at IS NULL",
+                chunk,
+            ).fetchall()
+            waiting.update(int(r[0]) for r in rows)
+        return waiting
 
     # ------------------------------------------------------------------ erasure
     def tombstone(self, customer_id: str) -> str:
@@ -707,26 +955,50 @@ class InteractionLog:
         """Erase a customer's personal data (right to erasure), keeping an audit tombstone.
 
         Every event of the customer (and of ids merged into them) is re-keyed
-        to a random anonymous id that nothing links back to the customer, and
-        its payload and offer id are removed, so revenue and cost totals stay
-        right while nothing personal can be read back. Their quarantined events
-        and merge records are deleted. The erasure is logged as an ``erasure``
-        event under the anonymous id, and a keyed hash of the customer id is
-        kept so a later audit can confirm the request was honoured.
+        to a random anonymous id that nothing links back to the customer; its
+        payload and offer id are removed and its event id is replaced by a
+        random one (callers' ids such as ``order-alice-0001`` are personal
+        data too), so revenue and cost totals stay right while nothing
+        personal can be read back. The old event ids are kept only as keyed
+        hashes, so a late re-send of an erased event is recognised and not
+        stored again. Quarantined copies of the customer's events (raw, or
+        repaired and replayed under this id) and merge records are deleted.
+
+        Deleted content is overwritten with zeros (``secure_delete``) and the
+        write-ahead log is emptied after the erasure, so the data cannot be
+        read from the database file, its ``-wal`` or ``-shm`` with a hex
+        editor either. If another process holds a read open, the write-ahead
+        log cannot be emptied at once: a :class:`~one2one.errors.StorageWarning`
+        says so and ``Erasure.wal_cleared`` is ``False``; the next erasure or
+        checkpoint finishes the job.
+
+        The erasure is logged as an ``erasure`` event under the anonymous id,
+        and a keyed hash of the customer id is kept so a later audit can
+        confirm the request was honoured (someone holding the database file
+        who already knows an id can confirm it was erased; nothing else).
         """
-        ids = self._group(str(customer_id))
         when = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         anonymous = "erased:" + secrets.token_hex(12)
-        marks = ", ".join("?" * len(ids))
         with self._db.write() as connection:
+            ids = self._group(str(customer_id))  # inside the lock: merges may be racing
+            marks = ", ".join("?" * len(ids))
+            old_ids = [
+                str(row[0])
+                for row in connection.execute(
+                    f"SELECT event_id FROM events WHERE customer_id IN ({marks})", ids
+                ).fetchall()
+            ]
+            connection.executemany(
+                "INSERT OR IGNORE INTO erased_events VALUES (?)",
+                [(self._event_hash(i),) for i in old_ids],
+            )
             changed = connection.execute(
-                f"UPDATE events SET customer_id = ?, payload = NULL, offer_id = NULL "
+                "UPDATE events SET customer_id = ?, payload = NULL, offer_id = NULL, "
+                "event_id = 'erased:' || lower(hex(randomblob(16))) "
                 f"WHERE customer_id IN ({marks})",
                 [anonymous, *ids],
             ).rowcount
-            dropped = connection.execute(
-                f"DELETE FROM quarantine WHERE customer_id IN ({marks})", ids
-            ).rowcount
+            dropped = self._forget_quarantine(connection, ids)
             connection.execute(
                 f"DELETE FROM aliases WHERE from_id IN ({marks}) OR into_id IN ({marks})",
                 [*ids, *ids],
@@ -736,23 +1008,66 @@ class InteractionLog:
                 [(self.tombstone(i), _us(when), changed) for i in ids],
             )
             erasure = Interaction(
-                customer_id=anonymous,
-                occurred_at=when,
-                channel="system",
-                kind="erasure",
-                direction="outbound",
+                customer_id=anonymous, occurred_at=when, channel="system", kind="erasure"
             )
-            connection.execute(
-                "INSERT INTO events ("
-                + ", ".join(_COLUMNS)
-                + ", recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*_row(erasure), now_us()),
+            connection.execute(_INSERT, (*_row(erasure), now_us()))
+        cleared = self._db.checkpoint()
+        if not cleared:
+            msg = (
+                "the erasure is committed, but another process holding a read on the log kept "
+                "its write-ahead log from being emptied: old copies of the erased data stay in "
+                f"{self.path}-wal until the next checkpoint. Close other readers and call "
+                "forget() again or InteractionLog.checkpoint()."
             )
+            warnings.warn(msg, StorageWarning, stacklevel=2)
         for subscriber in self._forget_subscribers:
-            subscriber(ids)
+            try:
+                subscriber(ids)
+            except Exception as error:  # noqa: BLE001 (the erasure is committed; say so)
+                msg = (
+                    f"the erasure is committed, but subscriber {subscriber!r} failed "
+                    f"({type(error).__name__}: {error}); derived state may still hold the "
+                    "customer: rebuild it from the log."
+                )
+                warnings.warn(msg, StorageWarning, stacklevel=2)
         return Erasure(
-            events=changed, quarantined=dropped, erased_at=when, tombstone=self.tombstone(ids[0])
+            events=changed,
+            quarantined=dropped,
+            erased_at=when,
+            tombstone=self.tombstone(ids[0]),
+            wal_cleared=cleared,
         )
+
+    def _forget_quarantine(self, connection: Connection, ids: Sequence[str]) -> int:
+        """Delete quarantined events of these ids: raw, repaired, or naming them anywhere."""
+        dropped = 0
+        for customer in ids:
+            needle = json.dumps(customer)  # how the id appears inside a stored raw event
+            dropped += connection.execute(
+                "DELETE FROM quarantine WHERE customer_id = ?1 OR replayed_as = ?1 "
+                "OR instr(event, ?2) > 0",
+                (customer, needle),
+            ).rowcount
+        return dropped
+
+    def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database file and empty it.
+
+        :meth:`forget` does this itself; call it again when it warned that a
+        reader kept the write-ahead log from being emptied. Returns whether
+        it was emptied.
+        """
+        return self._db.checkpoint()
+
+
+_Bad = tuple[int, object, str]  # (position in the batch, the item, why it was refused)
+
+
+@attrs.frozen
+class _Stored:
+    result: AppendResult
+    fresh: list[Interaction]
+    conflicted: list[_Bad]
 
 
 def _decide(
@@ -762,15 +1077,20 @@ def _decide(
     decisions.sort(key=lambda d: d[0])  # stable: log order, then a batch's order
     allowed = False
     for _, kind, payload in decisions:
-        if payload.get("purpose") != purpose:
+        if _canonical(payload.get("purpose")) != purpose:
             continue
-        scope = payload.get("channel")
+        scope = _canonical(payload.get("channel"))
         if scope is not None and channel is not None and scope != channel:
             continue
         expires = payload.get("expires_at")
         live = expires is None or _us(as_utc("expires_at", expires)) > moment
         allowed = kind == "consent_granted" and live
     return allowed
+
+
+def _canonical(value: object) -> object:
+    """Trimmed lower-case form of a stored name (logs written before names were checked)."""
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 def _row(event: Interaction) -> tuple[object, ...]:
@@ -821,7 +1141,14 @@ def _customer_of(item: object) -> str | None:
         return item.customer_id
     if isinstance(item, Mapping):
         value = item.get("customer_id")
-        return None if value is None else str(value)
+        if value is None:
+            return None
+        try:
+            text = str(value)[:1000]
+        except Exception:  # noqa: BLE001 (a hostile __str__; the raw event is kept anyway)
+            return None
+        # A lone surrogate cannot be stored as text; keep it visible, escaped.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return None
 
 
@@ -832,5 +1159,17 @@ def _quarantine_text(item: object) -> str:
     elif isinstance(item, Mapping):
         data = {str(k): v for k, v in item.items()}
     else:
-        data = {"value": repr(item)}
-    return json.dumps(data, default=repr, allow_nan=True)
+        data = {"value": _safe_repr(item)}
+    try:
+        return json.dumps(data, default=_safe_repr, allow_nan=True)
+    except (RecursionError, ValueError, TypeError) as error:
+        # Too deep or too strange for JSON: keep what can be kept, and say why.
+        kept = {str(k): _safe_repr(v) for k, v in data.items()}
+        return json.dumps({**kept, "unstorable": f"{type(error).__name__}: {error}"[:200]})
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)[:10_000]
+    except Exception as error:  # noqa: BLE001 (RecursionError, a hostile __repr__, ...)
+        return f"<{type(value).__name__}: {type(error).__name__}>"
