@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 
+from one2one import errors
 from one2one.interact import Interaction, InteractionLog
 
 AT = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
@@ -119,9 +120,8 @@ def _leaks(path):
     )
 
 
-def test_nothing_personal_survives_in_the_files_open_or_closed(
-    tmp_path, secure_delete_off_by_default
-):
+@pytest.mark.usefixtures("secure_delete_off_by_default")
+def test_nothing_personal_survives_in_the_files_open_or_closed(tmp_path):
     path = tmp_path / "log.db"
     log = _fill(path)
     assert _leaks(path)  # the attack can see Alice before the erasure
@@ -149,9 +149,7 @@ def test_a_reader_that_blocks_the_checkpoint_is_reported(tmp_path):
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM events").fetchone()  # holds a snapshot open
     log._db.connection.execute("PRAGMA busy_timeout = 200")
-    from one2one.errors import StorageWarning
-
-    with pytest.warns(StorageWarning, match="write-ahead log"):
+    with pytest.warns(errors.StorageWarning, match="write-ahead log"):
         receipt = log.forget(ALICE)
     assert not receipt.wal_cleared
     reader.rollback()

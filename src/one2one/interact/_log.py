@@ -1161,11 +1161,18 @@ def _quarantine_text(item: object) -> str:
     else:
         data = {"value": _safe_repr(item)}
     try:
-        return json.dumps(data, default=_safe_repr, allow_nan=True)
+        return json.dumps(data, default=_json_default, allow_nan=True)
     except (RecursionError, ValueError, TypeError) as error:
         # Too deep or too strange for JSON: keep what can be kept, and say why.
         kept = {str(k): _safe_repr(v) for k, v in data.items()}
         return json.dumps({**kept, "unstorable": f"{type(error).__name__}: {error}"[:200]})
+
+
+def _json_default(value: object) -> str:
+    """Keep times readable (so a repaired event can be replayed); anything else as its repr."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return _safe_repr(value)
 
 
 def _safe_repr(value: object) -> str:
