@@ -210,12 +210,12 @@ def test_json_round_trip_gives_the_same_predictions(bgnbd, tmp_path):
     pd.testing.assert_frame_equal(restored.summary(), bgnbd.summary())
     bgnbd.save(tmp_path / "model.json")
     assert BetaGeoModel.load(tmp_path / "model.json").params_.equals(bgnbd.params_)
-    with pytest.raises(StorageError, match="not a ModifiedBetaGeoModel"):
+    with pytest.raises(DataContractError, match="not a ModifiedBetaGeoModel"):
         ModifiedBetaGeoModel.from_dict(bgnbd.to_dict())
     with pytest.raises(StorageError, match="could not read"):
         BetaGeoModel.load(tmp_path / "missing.json")
     broken = bgnbd.to_dict() | {"params": {"r": 1.0}}
-    with pytest.raises(StorageError, match="corrupt"):
+    with pytest.raises(DataContractError, match=r"\'params\.alpha\' is missing"):
         BetaGeoModel.from_dict(broken)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,11 +39,24 @@ from ._fitting import (
     maximize_likelihood,
     observed_hessian,
 )
+from ._persistence import (
+    FORMAT,
+    FORMAT_VERSION,
+    check_header,
+    read_json,
+    require_fields,
+    saved_covariance,
+    saved_diagnostics,
+    saved_mapping,
+    saved_number,
+    saved_params,
+    saved_text,
+)
 
 __all__ = ["LifetimeModel"]
 
 FloatArray = NDArray[np.float64]
-_FORMAT_VERSION = 1
+_MAX_SETTING = 10_000_000  # n_starts and max_iter read from a file: no resource bomb
 
 
 class LifetimeModel(BaseEstimator):  # type: ignore[misc]
@@ -270,8 +284,9 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         se = self.standard_errors_.to_numpy()
         positive = self._positive()
         log_se = se / np.where(positive, params, 1.0)
-        lower = np.where(positive, params * np.exp(-z * log_se), params - z * se)
-        upper = np.where(positive, params * np.exp(z * log_se), params + z * se)
+        with np.errstate(over="ignore"):  # a huge standard error: the bound is infinite
+            lower = np.where(positive, params * np.exp(-z * log_se), params - z * se)
+            upper = np.where(positive, params * np.exp(z * log_se), params + z * se)
         return pd.DataFrame({"lower": lower, "upper": upper}, index=self.params_.index)
 
     # --- inspection ----------------------------------------------------------------------
@@ -345,8 +360,8 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         self._require_fitted()
         diagnostics = self.fit_diagnostics_
         return {
-            "format": "one2one.clv",
-            "version": _FORMAT_VERSION,
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
             "model": type(self).__name__,
             "config": self.get_params(),
             "params": {k: float(v) for k, v in self.params_.items()},
@@ -368,51 +383,94 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         del state
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
+    def _checked_setting(cls, name: str, value: object) -> object:
+        """Return one saved constructor setting, checked as ``fit`` would check it.
+
+        Subclasses with settings of their own extend this.
+        """
+        field = f"config.{name}"
+        if name == "penalizer":
+            return saved_number(value, field, low=0)
+        if name in {"n_starts", "max_iter"}:
+            return int(saved_number(value, field, low=1, high=_MAX_SETTING, integer=True))
+        if name == "random_state":
+            if value is None:
+                return None
+            is_flag = isinstance(value, bool | np.bool_)  # JSON true is not a seed
+            if not is_flag and isinstance(value, numbers.Integral) and int(value) >= 0:
+                return int(value)
+            msg = f"saved model field '{field}' must be null or an integer >= 0 (got {value!r})."
+            raise DataContractError(msg, column=field, value=value)
+        msg = f"saved model field '{field}' is not a setting of {cls.__name__}."
+        raise DataContractError(msg, column=field, value=value)
+
+    @classmethod
+    def _state_fields(cls) -> tuple[str, ...]:
+        """Return the keys :meth:`_extra_state` writes (a loaded state may hold no others)."""
+        return ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Restore a model saved with :meth:`to_dict`.
+
+        ``data`` is treated as untrusted: every field is checked before the
+        model is built, so what loads is a model that ``fit`` could have
+        produced (positive parameters within the optimiser's bounds
+        [exp(-23), exp(23)], covariate coefficients within [-50, 50], finite
+        numbers, a covariance with non-negative variances) and predicts finite,
+        non-negative numbers.
+
+        Raises
+        ------
+        DataContractError
+            If ``data`` is not a saved model of this class and format version,
+            or a field is missing, of the wrong type or out of its domain; the
+            exception's ``column`` names the field (e.g. ``"params.r"``) and
+            ``value`` holds the offending value.
+        """
+        saved = check_header(data, cls.__name__)
+        require_fields(
+            saved,
+            ("config", "params", "covariance", "log_likelihood", "n_obs", "period", "diagnostics"),
+        )
+        config = saved_mapping(saved["config"], "config")
+        settings: dict[str, Any] = {n: cls._checked_setting(n, v) for n, v in config.items()}
+        model = cls(**settings)
+        names = model._all_names()
+        params = saved_params(saved["params"], names, model._positive())
+        covariance = saved_covariance(saved["covariance"], len(names))
+        log_likelihood = saved_number(saved["log_likelihood"], "log_likelihood")
+        n_obs = saved_number(saved["n_obs"], "n_obs", low=0, low_inclusive=False)
+        period = saved_text(saved["period"], "period", optional=True)
+        occasion = saved_text(saved.get("occasion_period"), "occasion_period", optional=True)
+        diagnostics = saved_diagnostics(saved["diagnostics"])
+        state = saved_mapping(saved.get("state") or {}, "state")
+        unknown = sorted(set(state) - set(cls._state_fields()))
+        if unknown:
+            field = f"state.{unknown[0]}"
+            msg = f"saved model field '{field}' is not part of a {cls.__name__}'s state."
+            raise DataContractError(msg, column=field, value=state[unknown[0]])
+        model._set_fit(
+            params=params,
+            log_likelihood=log_likelihood,
+            n_obs=n_obs,
+            hessian=None,
+            diagnostics=diagnostics,
+            period=period,
+            covariance=covariance,
+            occasion_period=occasion,
+        )
+        model._restore_state(state)
+        return model
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model to a JSON file.
 
         Raises
         ------
         StorageError
-            If ``data`` is not a saved model of this class.
+            If the file cannot be written.
         """
-        if not isinstance(data, dict) or data.get("format") != "one2one.clv":
-            msg = "not a saved one2one.clv model (missing format marker)."
-            raise StorageError(msg)
-        if data.get("model") != cls.__name__:
-            msg = f"this is a saved {data.get('model')}, not a {cls.__name__}."
-            raise StorageError(msg)
-        if data.get("version") != _FORMAT_VERSION:
-            msg = f"unsupported saved-model version {data.get('version')!r}."
-            raise StorageError(msg)
-        try:
-            model = cls(**data["config"])
-            params = np.array([data["params"][name] for name in model._all_names()], dtype=float)
-            covariance = np.array(
-                [[np.nan if v is None else v for v in row] for row in data["covariance"]],
-                dtype=float,
-            )
-            diagnostics = (
-                None if data["diagnostics"] is None else FitDiagnostics(**data["diagnostics"])
-            )
-            model._set_fit(
-                params=params,
-                log_likelihood=float(data["log_likelihood"]),
-                n_obs=float(data["n_obs"]),
-                hessian=None,
-                diagnostics=diagnostics,
-                period=data["period"],
-                covariance=covariance,
-                occasion_period=data.get("occasion_period"),
-            )
-            model._restore_state(data.get("state") or {})
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"saved {cls.__name__} is incomplete or corrupt: {exc!r}."
-            raise StorageError(msg) from exc
-        return model
-
-    def save(self, path: str | Path) -> None:
-        """Write the fitted model to a JSON file."""
         target = Path(path)
         try:
             target.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
@@ -422,14 +480,16 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Read a model written by :meth:`save`."""
-        source = Path(path)
-        try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            msg = f"could not read a saved model from {source}: {exc}."
-            raise StorageError(msg, path=str(source)) from exc
-        return cls.from_dict(data)
+        """Read a model written by :meth:`save`, checking it as :meth:`from_dict` does.
+
+        Raises
+        ------
+        StorageError
+            If the file cannot be read or is not JSON (the path is named).
+        DataContractError
+            If the JSON is not a valid saved model of this class (the field is named).
+        """
+        return cls.from_dict(read_json(path))  # type: ignore[arg-type]
 
 
 def _json_float(value: float) -> float | None:

@@ -90,6 +90,16 @@ class GammaGammaModel(LifetimeModel):
         )
         self.nonpositive_spend = nonpositive_spend
 
+    @classmethod
+    def _checked_setting(cls, name: str, value: object) -> object:
+        if name != "nonpositive_spend":
+            return super()._checked_setting(name, value)
+        if not isinstance(value, str) or value not in {"error", "ignore"}:
+            field = f"config.{name}"
+            msg = f"saved model field '{field}' must be 'error' or 'ignore' (got {value!r})."
+            raise DataContractError(msg, column=field, value=value)
+        return value
+
     def _loglik(self) -> LogLikelihood:
         return gammagamma_loglik
 

@@ -42,6 +42,7 @@ from ._paretonbd import (
     pareto_pmf,
     pareto_purchases_if_alive,
 )
+from ._persistence import saved_list, saved_number
 from ._uncertainty import (
     Interval,
     bootstrap_draws,
@@ -213,10 +214,41 @@ class TransactionModel(LifetimeModel):
         lengths = getattr(self, "observation_lengths_", None)
         return {"observation_lengths": None if lengths is None else lengths.tolist()}
 
+    @classmethod
+    def _state_fields(cls) -> tuple[str, ...]:
+        return ("observation_lengths",)
+
     def _restore_state(self, state: Mapping[str, object]) -> None:
         lengths = state.get("observation_lengths")
-        if isinstance(lengths, list):
-            self.observation_lengths_ = np.asarray(lengths, dtype=np.float64)
+        if lengths is None:
+            return
+        items = saved_list(lengths, "state.observation_lengths")
+        if not items:
+            field = "state.observation_lengths"
+            msg = f"saved model field '{field}' must be null or a non-empty list of lengths."
+            raise DataContractError(msg, column=field, value=lengths)
+        self.observation_lengths_ = np.array(
+            [
+                saved_number(v, f"state.observation_lengths[{i}]", low=0)
+                for i, v in enumerate(items)
+            ],
+            dtype=np.float64,
+        )
+
+    @classmethod
+    def _checked_setting(cls, name: str, value: object) -> object:
+        if name not in {"purchase_covariates", "dropout_covariates"}:
+            return super()._checked_setting(name, value)
+        field = f"config.{name}"
+        columns = [value] if isinstance(value, str) else saved_list(value, field)
+        for i, column in enumerate(columns):
+            if not isinstance(column, str) or not column:
+                msg = f"saved model field '{field}' must list column names (got {column!r})."
+                raise DataContractError(msg, column=f"{field}[{i}]", value=column)
+        if len(set(columns)) != len(columns):
+            msg = f"saved model field '{field}' names a column twice (got {list(columns)!r})."
+            raise DataContractError(msg, column=field, value=list(columns))
+        return value if isinstance(value, str) else list(columns)
 
     def _check_fit_data(self, frame: pd.DataFrame) -> pd.DataFrame:
         counted = frame["weight"] > 0 if "weight" in frame.columns else True

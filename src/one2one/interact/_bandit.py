@@ -18,6 +18,8 @@ The state is a few numbers per offer and is saved as JSON (never pickle).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -115,10 +117,26 @@ class BetaThompson:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, random_state: int | None = None) -> BetaThompson:
-        """Restore a learner saved with :meth:`to_dict`."""
-        prior = (float(data["prior"][0]), float(data["prior"][1]))
-        learner = cls(prior, random_state=random_state)
-        learner.counts = {str(k): [float(x) for x in v] for k, v in data["counts"].items()}
+        """Restore a learner saved with :meth:`to_dict`.
+
+        The state is untrusted input (a file, a database column): it is checked
+        field by field, so a learner that loads has a positive prior and
+        non-negative, finite counts, and its response rates stay in [0, 1].
+
+        Raises
+        ------
+        DataContractError
+            If a field is missing, of the wrong type or out of range; ``column``
+            names it (e.g. ``"counts.welcome"``).
+        """
+        state = _state(data, cls.name, ("prior", "counts"))
+        prior = _numbers(state["prior"], "prior", length=2, low=0.0, strict=True)
+        counts = _mapping(state["counts"], "counts")
+        learner = cls((prior[0], prior[1]), random_state=random_state)
+        learner.counts = {
+            offer: _numbers(value, f"counts.{offer}", length=2, low=0.0)
+            for offer, value in counts.items()
+        }
         return learner
 
 
@@ -230,13 +248,145 @@ class LinearThompson:
     def from_dict(
         cls, data: Mapping[str, Any], *, random_state: int | None = None
     ) -> LinearThompson:
-        """Restore a learner saved with :meth:`to_dict`."""
+        """Restore a learner saved with :meth:`to_dict`.
+
+        The state is untrusted input: it is checked field by field, so a
+        learner that loads has ``n_features`` (at most 1,000) matching every
+        matrix and vector, positive settings, finite numbers, and symmetric
+        positive-definite precision matrices (so its posterior exists).
+
+        Raises
+        ------
+        DataContractError
+            If a field is missing, of the wrong type, of the wrong shape or out
+            of range; ``column`` names it (e.g. ``"precision.welcome"``).
+        """
+        state = _state(
+            data, cls.name, ("n_features", "regularisation", "exploration", "precision", "target")
+        )
+        n_features = _number(
+            state["n_features"], "n_features", low=1.0, high=_MAX_FEATURES, integer=True
+        )
+        regularisation = _number(state["regularisation"], "regularisation", low=0.0, strict=True)
+        exploration = _number(state["exploration"], "exploration", low=0.0)
         learner = cls(
-            int(data["n_features"]),
-            regularisation=float(data["regularisation"]),
-            exploration=float(data["exploration"]),
+            int(n_features),
+            regularisation=regularisation,
+            exploration=exploration,
             random_state=random_state,
         )
-        learner.precision = {k: np.array(v, dtype=float) for k, v in data["precision"].items()}
-        learner.target = {k: np.array(v, dtype=float) for k, v in data["target"].items()}
+        size = int(n_features) + 1
+        precision = _mapping(state["precision"], "precision")
+        target = _mapping(state["target"], "target")
+        if set(precision) != set(target):
+            offer = min(set(precision) ^ set(target))
+            msg = (
+                f"learner state fields 'precision' and 'target' must name the same offers "
+                f"(offer {offer!r} is in only one of them)."
+            )
+            raise DataContractError(msg, column=f"precision.{offer}", value=offer)
+        for offer, rows in precision.items():
+            learner.precision[offer] = _precision(rows, f"precision.{offer}", size)
+            learner.target[offer] = np.array(
+                _numbers(target[offer], f"target.{offer}", length=size), dtype=np.float64
+            )
         return learner
+
+
+_MAX_FEATURES = 1_000  # a loaded state builds (n + 1) x (n + 1) matrices: no memory bomb
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."  # noqa: PLR2004
+
+
+def _refuse(field: str, expected: str, value: object) -> DataContractError:
+    msg = f"learner state field '{field}' must be {expected} (got {_shown(value)})."
+    return DataContractError(msg, column=field, value=value)
+
+
+def _mapping(value: object, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise _refuse(field, "a JSON object with string keys", value)
+    return value
+
+
+def _state(data: object, name: str, fields: Sequence[str]) -> Mapping[str, Any]:
+    """Check the state's outline: a mapping of this learner, with exactly ``fields``."""
+    state = _mapping(data, "state")
+    if state.get("learner") != name:
+        msg = (
+            f"learner state field 'learner' must be {name!r} (got {state.get('learner')!r}); "
+            "load it with the class that saved it."
+        )
+        raise DataContractError(msg, column="learner", value=state.get("learner"))
+    for field in fields:
+        if field not in state:
+            msg = f"learner state field '{field}' is missing."
+            raise DataContractError(msg, column=field)
+    unknown = sorted(set(state) - {"learner", *fields})
+    if unknown:
+        msg = f"learner state has an unknown field '{unknown[0]}' (known: {sorted(fields)})."
+        raise DataContractError(msg, column=unknown[0], value=state[unknown[0]])
+    return state
+
+
+def _number(
+    value: object,
+    field: str,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    strict: bool = False,
+    integer: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite real number in range (booleans are not)."""
+    above = ">" if strict else ">="
+    expected = ("an integer" if integer else "a finite number") + (
+        f" {above} {low:g}" if low > -math.inf else ""
+    )
+    if high < math.inf:
+        expected += f" and <= {high:g}"
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise _refuse(field, expected, value)
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise _refuse(field, expected, value) from exc
+    inside = number > low if strict else number >= low
+    if not math.isfinite(number) or not inside or number > high:
+        raise _refuse(field, expected, value)
+    if integer and not number.is_integer():
+        raise _refuse(field, expected, value)
+    return number
+
+
+def _numbers(
+    value: object, field: str, *, length: int, low: float = -math.inf, strict: bool = False
+) -> list[float]:
+    if not isinstance(value, list | tuple) or len(value) != length:
+        raise _refuse(field, f"a list of {length} numbers", value)
+    return [_number(v, f"{field}[{i}]", low=low, strict=strict) for i, v in enumerate(value)]
+
+
+def _precision(value: object, field: str, size: int) -> NDArray[np.float64]:
+    """Return a ``size`` x ``size`` symmetric positive-definite matrix (inverted later)."""
+    if not isinstance(value, list | tuple) or len(value) != size:
+        raise _refuse(field, f"{size} rows of {size} numbers", value)
+    matrix = np.array(
+        [_numbers(row, f"{field}[{i}]", length=size) for i, row in enumerate(value)],
+        dtype=np.float64,
+    )
+    scale = float(np.max(np.abs(matrix)))
+    if not np.allclose(matrix, matrix.T, rtol=1e-9, atol=1e-12 * scale):
+        raise _refuse(field, "a symmetric matrix", value)
+    try:
+        factor = np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError as exc:
+        raise _refuse(field, "a positive-definite matrix", value) from exc
+    # Well enough conditioned to invert: the posterior covariance must be finite.
+    diagonal = np.abs(np.diag(factor))
+    if diagonal.min() <= 1e-8 * diagonal.max():
+        raise _refuse(field, "a positive-definite, invertible matrix", value)
+    return matrix
