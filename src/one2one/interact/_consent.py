@@ -116,6 +116,8 @@ class Consent:
             expires_at=expires_at,
             source=source,
         )
+        # Checked here first, so a bad name or expiry is reported with its field.
+        event = self._log._check(event)  # noqa: SLF001 (a view of the log)
         self._log.append(event)
         return event
 
