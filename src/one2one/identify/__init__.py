@@ -9,7 +9,9 @@ without labels turns levels into match weights; :func:`cluster_pairs` turns
 scored pairs into one ``customer_id`` per record. :class:`RecordMatcher`
 runs all of it in one call and explains any pair (:class:`MatchExplanation`);
 :class:`IdentityResolver` keeps the customers, resolves one new record in
-milliseconds and records merges and splits as :class:`IdentityEvent`.
+milliseconds and records merges and splits as :class:`IdentityEvent`; its
+``remove`` and ``forget`` erase records and customers for deletion requests,
+leaving no personal data behind (:class:`IdentityErasure` is the receipt).
 """
 
 from .._exports import public_api
@@ -35,7 +37,7 @@ from ._normalise import (
     normalise_phone,
     normalise_postcode,
 )
-from ._resolver import IdentityEvent, IdentityResolver, Resolution
+from ._resolver import IdentityErasure, IdentityEvent, IdentityResolver, Resolution
 from ._schema import ROLES, RecordSchema
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "Comparison",
     "FellegiSunter",
     "FieldEvidence",
+    "IdentityErasure",
     "IdentityEvent",
     "IdentityResolver",
     "MatchExplanation",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import attrs
 import numpy as np
@@ -23,6 +23,7 @@ from rapidfuzz.process import cpdist
 
 from .._validation import require_columns, require_frame
 from ..errors import DataContractError
+from . import _persist as persist
 
 __all__ = ["MISSING", "Comparison", "compare_pairs", "default_comparisons"]
 
@@ -213,6 +214,41 @@ def _number(value: object) -> float:
     except ValueError:
         return np.nan
     return number if np.isfinite(number) else np.nan
+
+
+_MAX_THRESHOLDS = 20  # levels are int8; real comparisons use one to three
+
+
+def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
+    """Return a comparison as JSON-ready data."""
+    return {
+        "field": comparison.field,
+        "kind": comparison.kind,
+        "thresholds": list(comparison.thresholds),
+    }
+
+
+def comparison_from_dict(data: object, name: str) -> Comparison:
+    """Rebuild a comparison written by :func:`comparison_to_dict`, checking every value.
+
+    Raises
+    ------
+    DataContractError
+        If a key is missing, the kind unknown, or a threshold not a number
+        in the kind's range (similarities in ``[0, 1]``, distances ``>= 0``).
+    """
+    read = persist.mapping(data, name, keys=("field", "kind", "thresholds"))
+    field = persist.text(read["field"], f"{name}.field")
+    kind = persist.text(read["kind"], f"{name}.kind", choices=get_args(Kind))
+    values = persist.items(read["thresholds"], f"{name}.thresholds")
+    if len(values) > _MAX_THRESHOLDS:
+        persist.fail(f"{name}.thresholds", f"at most {_MAX_THRESHOLDS} cut-offs", len(values))
+    high = 1.0 if kind == "jaro_winkler" else None
+    thresholds = [
+        persist.number(v, f"{name}.thresholds[{k}]", low=0.0, high=high)
+        for k, v in enumerate(values)
+    ]
+    return Comparison(field, cast("Kind", kind), thresholds)  # a Kind: checked above
 
 
 _DEFAULTS: Mapping[str, tuple[Kind, tuple[float, ...]]] = {

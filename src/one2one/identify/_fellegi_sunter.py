@@ -12,7 +12,7 @@ whatever the number of pairs.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,12 +23,29 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import require_columns, require_frame
 from ..errors import ConvergenceWarning, DataContractError, NotFittedError
-from ._compare import MISSING, Comparison
+from . import _persist as persist
+from ._compare import MISSING, Comparison, comparison_from_dict, comparison_to_dict
 
 __all__ = ["FellegiSunter"]
 
 FloatArray = NDArray[np.float64]
 _FLOOR = 1e-6
+_SAVED_KEYS = (
+    "comparisons",
+    "prior",
+    "max_iter",
+    "tol",
+    "estimate_u",
+    "m",
+    "u",
+    "random_u",
+    "prior_",
+    "related_groups",
+    "related",
+    "related_priors",
+    "unrelated_prior",
+    "n_iter",
+)
 
 
 class FellegiSunter(BaseEstimator):  # type: ignore[misc]
@@ -314,10 +331,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         """Return the fitted model as JSON-ready data."""
         self._check_fitted()
         return {
-            "comparisons": [
-                {"field": c.field, "kind": c.kind, "thresholds": list(c.thresholds)}
-                for c in self.comparisons
-            ],
+            "comparisons": [comparison_to_dict(c) for c in self.comparisons],
             "prior": self.prior,
             "max_iter": self.max_iter,
             "tol": self.tol,
@@ -334,27 +348,68 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
-        """Rebuild a model written by :meth:`to_dict`."""
-        comparisons = [Comparison(**c) for c in data["comparisons"]]
+    def from_dict(cls, data: Mapping[str, Any]) -> FellegiSunter:
+        """Rebuild a model written by :meth:`to_dict`.
+
+        Raises
+        ------
+        DataContractError
+            If a key is missing or unknown, or a value has the wrong type or
+            domain (probabilities must lie in ``(0, 1]``, one per level):
+            saved files are untrusted input.
+        """
+        return cls._from_dict(data, "model")
+
+    @classmethod
+    def _from_dict(cls, data: object, name: str) -> FellegiSunter:
+        read = persist.mapping(data, name, keys=_SAVED_KEYS)
+        comparisons = [
+            comparison_from_dict(c, f"{name}.comparisons[{k}]")
+            for k, c in enumerate(persist.items(read["comparisons"], f"{name}.comparisons"))
+        ]
+        fields = [c.field for c in comparisons]
+        if len(set(fields)) != len(fields):
+            repeated = next(f for k, f in enumerate(fields) if f in fields[:k])
+            persist.fail(f"{name}.comparisons", "one comparison per field", repeated)
+        sizes = {c.field: len(c.levels) for c in comparisons}
+
+        def distribution(value: object, where: str) -> dict[str, FloatArray]:
+            table = persist.mapping(value, where, keys=fields)
+            return {
+                f: persist.probabilities(table[f], f"{where}.{f}", size=sizes[f]) for f in fields
+            }
+
+        groups = persist.items(read["related_groups"], f"{name}.related_groups")
         model = cls(
             comparisons,
-            prior=data["prior"],
-            max_iter=data["max_iter"],
-            tol=data["tol"],
-            estimate_u=data["estimate_u"],
-            related_groups=[tuple(g) for g in data["related_groups"]],
+            prior=persist.optional_number(
+                read["prior"], f"{name}.prior", low=0.0, high=1.0, open_low=True, open_high=True
+            ),
+            max_iter=persist.integer(read["max_iter"], f"{name}.max_iter", low=1),
+            tol=persist.number(read["tol"], f"{name}.tol", low=0.0),
+            estimate_u=persist.boolean(read["estimate_u"], f"{name}.estimate_u"),
+            related_groups=[
+                tuple(persist.text_list(g, f"{name}.related_groups[{k}]"))
+                for k, g in enumerate(groups)
+            ],
         )
-        model.related_ = [
-            {k: np.asarray(v, dtype=float) for k, v in d.items()} for d in data["related"]
+        related = persist.items(read["related"], f"{name}.related")
+        model.related_ = [distribution(d, f"{name}.related[{k}]") for k, d in enumerate(related)]
+        priors = persist.items(read["related_priors"], f"{name}.related_priors", size=len(related))
+        model.related_priors_ = [
+            persist.number(p, f"{name}.related_priors[{k}]", low=0.0, high=1.0)
+            for k, p in enumerate(priors)
         ]
-        model.related_priors_ = [float(p) for p in data["related_priors"]]
-        model.unrelated_prior_ = float(data["unrelated_prior"])
-        model.m_ = {k: np.asarray(v, dtype=float) for k, v in data["m"].items()}
-        model.u_ = {k: np.asarray(v, dtype=float) for k, v in data["u"].items()}
-        model.random_u_ = {k: np.asarray(v, dtype=float) for k, v in data["random_u"].items()}
-        model.prior_ = float(data["prior_"])
-        model.n_iter_ = int(data["n_iter"])
+        model.unrelated_prior_ = persist.number(
+            read["unrelated_prior"], f"{name}.unrelated_prior", low=0.0, high=1.0, open_low=True
+        )
+        model.m_ = distribution(read["m"], f"{name}.m")
+        model.u_ = distribution(read["u"], f"{name}.u")
+        model.random_u_ = distribution(read["random_u"], f"{name}.random_u")
+        model.prior_ = persist.number(
+            read["prior_"], f"{name}.prior_", low=0.0, high=1.0, open_low=True, open_high=True
+        )
+        model.n_iter_ = persist.integer(read["n_iter"], f"{name}.n_iter", low=0)
         return model
 
     def _check_fitted(self) -> None:

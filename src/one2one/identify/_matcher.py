@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast, get_args
 
 import attrs
 import numpy as np
@@ -15,9 +15,23 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import as_generator, optional_import, require_frame, require_number
 from ..errors import DataContractError, NotFittedError
-from ._blocking import Blocker, BlockingRule, SortedNeighbourhood, candidate_positions
+from . import _persist as persist
+from ._blocking import (
+    Blocker,
+    BlockingRule,
+    Phonetic,
+    SortedNeighbourhood,
+    candidate_positions,
+)
 from ._cluster import cluster_pairs, cluster_positions, link_one_to_one
-from ._compare import Comparison, EncodedField, default_comparisons, encode_fields
+from ._compare import (
+    Comparison,
+    EncodedField,
+    comparison_from_dict,
+    comparison_to_dict,
+    default_comparisons,
+    encode_fields,
+)
 from ._explain import FieldEvidence, MatchExplanation
 from ._fellegi_sunter import FellegiSunter
 from ._schema import RecordSchema
@@ -27,6 +41,31 @@ __all__ = ["MatchRule", "RecordMatcher", "default_blocking"]
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
+_SAVED_KEYS = (
+    "schema",
+    "config",
+    "blocking",
+    "comparisons",
+    "match_rules",
+    "fields",
+    "model",
+    "term_frequencies",
+    "tf_floor",
+)
+_CONFIG_KEYS = (
+    "term_frequency",
+    "threshold",
+    "group_link",
+    "one_to_one",
+    "random_pairs",
+    "max_pairs",
+    "random_state",
+    "estimate_u",
+    "swapped_names",
+    "related_classes",
+)
+_RULES = ("rule", "sorted")
+_PHONETICS = get_args(Phonetic)
 _TF_FIELDS = ("given_name", "surname", "full_name", "city", "organisation", "street")
 _PROGRESS_FROM = 100_000
 _NAMES = frozenset({"given_name", "surname"})
@@ -621,10 +660,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 "related_classes": self.related_classes,
             },
             "blocking": [_rule_to_dict(r) for r in self.blocking_],
-            "comparisons": [
-                {"field": c.field, "kind": c.kind, "thresholds": list(c.thresholds)}
-                for c in self.comparisons_
-            ],
+            "comparisons": [comparison_to_dict(c) for c in self.comparisons_],
             "match_rules": [list(r.fields) for r in self.match_rules],
             "fields": list(self.fields_),
             "model": self.model_.to_dict(),
@@ -634,22 +670,73 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordMatcher:
-        """Rebuild a fitted matcher written by :meth:`to_dict`."""
-        blocking = [_rule_from_dict(r) for r in data["blocking"]]
-        comparisons = [Comparison(**c) for c in data["comparisons"]]
+        """Rebuild a fitted matcher written by :meth:`to_dict`.
+
+        Raises
+        ------
+        DataContractError
+            If a key is missing or unknown, a value has the wrong type or
+            domain, or the parts disagree (a blocking rule or comparison on a
+            field the schema does not declare): saved files are untrusted input.
+        """
+        return cls._from_dict(data, "matcher")
+
+    @classmethod
+    def _from_dict(cls, data: object, name: str) -> RecordMatcher:
+        read = persist.mapping(data, name, keys=_SAVED_KEYS)
+        schema = RecordSchema._from_dict(read["schema"], f"{name}.schema")  # noqa: SLF001
+        fields = persist.text_list(read["fields"], f"{name}.fields", nonempty=True, unique=True)
+        if set(fields) != set(schema.fields()):
+            persist.fail(f"{name}.fields", f"the schema's fields {list(schema.fields())}", fields)
+        rules = []
+        for k, value in enumerate(persist.items(read["match_rules"], f"{name}.match_rules")):
+            where = f"{name}.match_rules[{k}]"
+            rule = persist.text_list(value, where, nonempty=True)
+            _known(rule, fields, where)
+            rules.append(MatchRule(tuple(rule)))
+        standard = sorted({*fields, *(f for r in rules for f in r.fields)})
+        blocking = [
+            _rule_from_dict(r, f"{name}.blocking[{k}]", standard)
+            for k, r in enumerate(persist.items(read["blocking"], f"{name}.blocking"))
+        ]
+        comparisons = [
+            comparison_from_dict(c, f"{name}.comparisons[{k}]")
+            for k, c in enumerate(persist.items(read["comparisons"], f"{name}.comparisons"))
+        ]
+        _known([c.field for c in comparisons], standard, f"{name}.comparisons")
+        model = FellegiSunter._from_dict(read["model"], f"{name}.model")  # noqa: SLF001
+        if list(model.comparisons) != comparisons:
+            persist.fail(f"{name}.model.comparisons", "the matcher's comparisons", "others")
         matcher = cls(
-            RecordSchema.from_dict(data["schema"]),
+            schema,
             blocking=blocking,
             comparisons=comparisons,
-            match_rules=[MatchRule(tuple(f)) for f in data["match_rules"]],
-            **data["config"],
+            match_rules=rules,
+            **_config_from_dict(read["config"], f"{name}.config"),
         )
+        compared = [c.field for c in comparisons]
+        where = f"{name}.term_frequencies"
+        table = persist.mapping(read["term_frequencies"], where)
+        _known(list(table), compared, where)
+        shares = {}
+        for field, values in table.items():
+            read_values = persist.mapping(values, f"{where}.{field}")
+            shares[field] = {
+                value: persist.number(
+                    share, f"{where}.{field}.{value}", low=0.0, high=1.0, open_low=True
+                )
+                for value, share in read_values.items()
+            }
+        floors = persist.mapping(read["tf_floor"], f"{name}.tf_floor", keys=list(shares))
         matcher.blocking_ = blocking
         matcher.comparisons_ = comparisons
-        matcher.fields_ = list(data["fields"])
-        matcher.model_ = FellegiSunter.from_dict(data["model"])
-        matcher.term_frequencies_ = {k: dict(v) for k, v in data["term_frequencies"].items()}
-        matcher.tf_floor_ = {k: float(v) for k, v in data["tf_floor"].items()}
+        matcher.fields_ = fields
+        matcher.model_ = model
+        matcher.term_frequencies_ = shares
+        matcher.tf_floor_ = {
+            f: persist.number(v, f"{name}.tf_floor.{f}", low=0.0, high=1.0, open_low=True)
+            for f, v in floors.items()
+        }
         return matcher
 
     def _standard_fields(self) -> list[str]:
@@ -787,16 +874,67 @@ def _rule_to_dict(rule: Blocker) -> dict[str, Any]:
     raise DataContractError(msg, column="blocking", value=rule.name)
 
 
-def _rule_from_dict(data: Mapping[str, Any]) -> Blocker:
-    if data["type"] == "sorted":
-        return SortedNeighbourhood(tuple(data["fields"]), window=int(data["window"]))
-    prefix = data["prefix"]
+def _rule_from_dict(data: object, name: str, fields: Sequence[str]) -> Blocker:
+    """Rebuild a blocking rule written by :func:`_rule_to_dict` on the given fields."""
+    kind = persist.text(persist.mapping(data, name).get("type"), f"{name}.type", choices=_RULES)
+    if kind == "sorted":
+        read = persist.mapping(data, name, keys=("type", "fields", "window"))
+        rule_fields = persist.text_list(read["fields"], f"{name}.fields", nonempty=True)
+        _known(rule_fields, fields, f"{name}.fields")
+        window = persist.integer(read["window"], f"{name}.window", low=2)
+        return SortedNeighbourhood(tuple(rule_fields), window=window)
+    read = persist.mapping(data, name, keys=("type", "fields", "prefix", "phonetic", "unordered"))
+    rule_fields = persist.text_list(read["fields"], f"{name}.fields", nonempty=True)
+    _known(rule_fields, fields, f"{name}.fields")
+    raw = read["prefix"]
+    prefix: int | tuple[int | None, ...] | None
+    if isinstance(raw, list | tuple):
+        cuts = persist.items(raw, f"{name}.prefix", size=len(rule_fields))
+        prefix = tuple(
+            persist.optional_integer(c, f"{name}.prefix[{k}]", low=1) for k, c in enumerate(cuts)
+        )
+    else:
+        prefix = persist.optional_integer(raw, f"{name}.prefix", low=1)
+    phonetic = persist.optional_text(read["phonetic"], f"{name}.phonetic", choices=_PHONETICS)
     return BlockingRule(
-        tuple(data["fields"]),
-        prefix=tuple(prefix) if isinstance(prefix, list) else prefix,
-        phonetic=data["phonetic"],
-        unordered=bool(data["unordered"]),
+        tuple(rule_fields),
+        prefix=prefix,
+        phonetic=cast("Phonetic | None", phonetic),
+        unordered=persist.boolean(read["unordered"], f"{name}.unordered"),
     )
+
+
+def _known(names: Sequence[str], fields: Sequence[str], where: str) -> None:
+    """Refuse a saved rule or table on a field the matcher does not have."""
+    for field in names:
+        if field not in fields:
+            persist.fail(where, f"names of the matcher's fields {list(fields)}", field)
+
+
+def _config_from_dict(data: object, name: str) -> dict[str, Any]:
+    """Read the constructor settings written by :meth:`RecordMatcher.to_dict`, checked."""
+    read = persist.mapping(data, name, keys=_CONFIG_KEYS)
+    term_frequency = read["term_frequency"]
+    return {
+        "term_frequency": None
+        if term_frequency is None
+        else persist.text_list(term_frequency, f"{name}.term_frequency"),
+        "threshold": persist.number(read["threshold"], f"{name}.threshold", low=0.0, high=1.0),
+        "group_link": persist.optional_number(
+            read["group_link"], f"{name}.group_link", low=0.0, high=1.0
+        ),
+        "one_to_one": persist.boolean(read["one_to_one"], f"{name}.one_to_one"),
+        "random_pairs": persist.optional_integer(
+            read["random_pairs"], f"{name}.random_pairs", low=1
+        ),
+        "max_pairs": persist.integer(read["max_pairs"], f"{name}.max_pairs", low=1),
+        "random_state": persist.optional_integer(
+            read["random_state"], f"{name}.random_state", low=0
+        ),
+        "estimate_u": persist.boolean(read["estimate_u"], f"{name}.estimate_u"),
+        "swapped_names": persist.boolean(read["swapped_names"], f"{name}.swapped_names"),
+        "related_classes": persist.boolean(read["related_classes"], f"{name}.related_classes"),
+    }
 
 
 def _rank(levels: NDArray[np.int64] | NDArray[np.int8], worst: int) -> NDArray[np.int64]:

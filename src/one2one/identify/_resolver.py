@@ -7,15 +7,23 @@ by comparing it with the few known records that share a key. Ids never
 change silently: when a new record proves two customers are one, the merge
 is recorded as an event, so the interaction history of the absorbed id can
 follow it; removing a record may split a customer, which is recorded too.
+
+Erasure is real: a removed record leaves nothing behind, in memory or in a
+saved file (its values, its id, the blocking keys derived from them, its
+rare values in the term-frequency table). A forgotten customer leaves only a
+tombstone event with the id, and ids are never issued twice, even by a file
+whose counter was rewound: loading checks it.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 import numpy as np
@@ -24,15 +32,31 @@ from numpy.typing import NDArray
 
 from .._validation import require_frame, require_number
 from ..errors import DataContractError, StorageError
+from . import _persist as persist
 from ._blocking import BlockingRule, SortedNeighbourhood
 from ._cluster import cluster_positions
 from ._explain import MatchExplanation
 from ._matcher import RecordMatcher
 
-__all__ = ["IdentityEvent", "IdentityResolver", "Resolution"]
+__all__ = ["IdentityErasure", "IdentityEvent", "IdentityResolver", "Resolution"]
 
 _FORMAT = "one2one.IdentityResolver"
 _VERSION = 1
+_SAVED_KEYS = (
+    "format",
+    "version",
+    "matcher",
+    "threshold",
+    "id_prefix",
+    "next",
+    "record_ids",
+    "customer_ids",
+    "values",
+    "events",
+)
+_EVENT_KEYS = ("kind", "from_ids", "into_id", "at", "record_id")
+_KINDS = ("merge", "split", "forget")
+_ID_WIDTH = 7
 
 
 @attrs.frozen
@@ -65,15 +89,49 @@ class Resolution:
 class IdentityEvent:
     """A change of identity other rooms must follow (e.g. re-key an interaction log).
 
-    ``kind`` is ``"merge"`` (customers ``from_ids`` became ``into_id``) or
-    ``"split"`` (records of ``from_ids[0]`` now form the new ``into_id``).
+    ``kind`` is ``"merge"`` (customers ``from_ids`` became ``into_id``),
+    ``"split"`` (records of ``from_ids[0]`` now form the new ``into_id``) or
+    ``"forget"`` (customer ``from_ids[0]`` was erased on request; ``into_id``
+    is ``None``): a tombstone, telling other systems to erase what they hold
+    under that id. ``record_id`` is the record whose arrival caused the
+    event, while that record is known; removing it clears it.
+
+    A tombstone carries the customer id and nothing else. The id is a
+    sequence number the resolver minted (``C0000042``): it encodes nothing
+    about the person, and once the records are gone nothing in the resolver
+    links it to anyone. Keeping it lets every other system find what it must
+    erase, and lets :meth:`IdentityResolver.load` prove that the id is never
+    issued again.
     """
 
-    kind: Literal["merge", "split"]
+    kind: Literal["merge", "split", "forget"]
     from_ids: tuple[str, ...]
-    into_id: str
+    into_id: str | None
     at: pd.Timestamp
     record_id: str | None = None
+
+
+@attrs.frozen
+class IdentityErasure:
+    """The receipt of :meth:`IdentityResolver.forget` (a right-to-erasure request).
+
+    Attributes
+    ----------
+    customer_id
+        The customer forgotten; the id is never issued again.
+    records
+        How many records were erased.
+    erased_at
+        When.
+    event
+        The ``forget`` tombstone recorded in :meth:`IdentityResolver.events`,
+        to pass on to the systems keyed by customer id.
+    """
+
+    customer_id: str
+    records: int
+    erased_at: pd.Timestamp
+    event: IdentityEvent
 
 
 class IdentityResolver:
@@ -81,8 +139,9 @@ class IdentityResolver:
 
     Build one with :meth:`from_records` (fits a :class:`RecordMatcher` and
     clusters the records), then :meth:`resolve` records as they arrive,
-    :meth:`add` them to the known customers, :meth:`remove` a record (a
-    deletion request) and :meth:`save` / :meth:`load` the whole state as JSON.
+    :meth:`add` them to the known customers, :meth:`remove` a record or
+    :meth:`forget` a whole customer (deletion requests) and :meth:`save` /
+    :meth:`load` the whole state as JSON.
 
     Parameters
     ----------
@@ -122,9 +181,10 @@ class IdentityResolver:
         self.id_prefix = id_prefix
         self._fields = matcher._standard_fields()  # noqa: SLF001
         self._values: dict[str, list[str | None]] = {f: [] for f in self._fields}
-        self._ids: list[str] = []
-        self._position: dict[str, int] = {}
+        self._ids: list[str | None] = []  # None once removed, like every value of the record
+        self._position: dict[str, int] = {}  # known records only
         self._customer: list[str | None] = []  # None once removed
+        self._forgotten: set[str] = set()
         self._members: dict[str, list[int]] = {}
         self._events: list[IdentityEvent] = []
         self._next = 1
@@ -173,7 +233,17 @@ class IdentityResolver:
         return resolver
 
     def _format(self, number: int) -> str:
-        return f"{self.id_prefix}{number:07d}"
+        return f"{self.id_prefix}{number:0{_ID_WIDTH}d}"
+
+    def _number(self, customer_id: str) -> int | None:
+        """Return the sequence number of an id this resolver could issue, else ``None``."""
+        digits = customer_id[len(self.id_prefix) :]
+        if not customer_id.startswith(self.id_prefix) or not (
+            digits.isascii() and digits.isdigit()
+        ):
+            return None
+        number = int(digits)
+        return number if number >= 1 and self._format(number) == customer_id else None
 
     def _load_records(self, standard: pd.DataFrame, customer_ids: list[str]) -> None:
         """Store standardised records with their customer ids and build the indexes."""
@@ -242,11 +312,11 @@ class IdentityResolver:
         return pd.Series([c for _, c in kept], index=index, name="customer_id", dtype="string")
 
     def events(self) -> pd.DataFrame:
-        """Return the merges and splits so far.
+        """Return the merges, splits and ``forget`` tombstones so far, oldest first.
 
         Columns ``kind``, ``from_ids``, ``into_id``, ``at`` and ``record_id``
-        (the record whose arrival or removal caused the event). After a split,
-        :meth:`customers` tells which records moved to the new id.
+        (the record whose arrival caused the event, while it is known). After
+        a split, :meth:`customers` tells which records moved to the new id.
         """
         return pd.DataFrame(
             [attrs.asdict(e) for e in self._events],
@@ -328,7 +398,7 @@ class IdentityResolver:
         if record_id in self._position and self._customer[self._position[record_id]] is not None:
             msg = f"record {record_id!r} is already known; ids must be unique."
             raise DataContractError(msg, column=self.matcher.schema.record_id, value=record_id)
-        when = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
+        when = _moment(at)
         standard = self.matcher.schema.standardise_one(record)
         positions = self._candidates(standard)
         probability = self._score(standard, positions) if len(positions) else np.zeros(0)
@@ -349,7 +419,7 @@ class IdentityResolver:
             if len(joined) > 1:
                 self._merge([c for c in joined if c != customer], customer, when, record_id)
             best = float(probability.max())
-            matched: str | None = self._ids[int(positions[int(np.argmax(probability))])]
+            matched = self._ids[int(positions[int(np.argmax(probability))])]
         else:
             matched = None
             customer = self._format(self._next)
@@ -401,21 +471,37 @@ class IdentityResolver:
         self._events.append(IdentityEvent("merge", tuple(gone), into, at, record))
 
     def remove(self, record_id: str, *, at: pd.Timestamp | None = None) -> list[IdentityEvent]:
-        """Forget a record (e.g. a deletion request); its customer may split.
+        """Erase a record (e.g. a deletion request); its customer may split.
 
-        The remaining records of the customer are re-clustered among
-        themselves; the largest group keeps the id, every other group gets a
-        new one and a ``split`` event.
+        Nothing of the record is kept, in memory or in what :meth:`save`
+        writes: its values, its id (also in earlier events, where it becomes
+        ``None``), the blocking keys derived from its values, and each of its
+        name, street and city values from the matcher's term-frequency table
+        unless a known record still holds that value. The remaining records
+        of the customer are re-clustered among themselves; the largest group
+        keeps the id, every other group gets a new one and a ``split`` event
+        (with no ``record_id``). Removing a customer's last record retires
+        the id for good; :meth:`forget` also records a tombstone.
+
+        Returns
+        -------
+        list of IdentityEvent
+            The splits, if any.
+
+        Raises
+        ------
+        DataContractError
+            If the record is not known (never added, or already removed).
         """
         customer = self.customer_of(record_id)
-        when = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
+        when = _moment(at)
         position = self._position[str(record_id)]
-        self._customer[position] = None
+        self._erase(position)
         members = [p for p in self._members.pop(customer) if p != position]
         if not members:
             return []
         groups = self._regroup(members)
-        groups.sort(key=lambda g: (-len(g), min(self._ids[p] for p in g)))
+        groups.sort(key=lambda g: (-len(g), min(str(self._ids[p]) for p in g)))
         self._members[customer] = groups[0]
         events = []
         for group in groups[1:]:
@@ -424,9 +510,117 @@ class IdentityResolver:
             self._members[new] = group
             for p in group:
                 self._customer[p] = new
-            events.append(IdentityEvent("split", (customer,), new, when, str(record_id)))
+            events.append(IdentityEvent("split", (customer,), new, when, None))
         self._events.extend(events)
         return events
+
+    def forget(self, customer_id: str, *, at: pd.Timestamp | None = None) -> IdentityErasure:
+        """Erase a customer: every one of their records, and a tombstone event (right to erasure).
+
+        Each record goes as with :meth:`remove`, so nothing of them is kept in
+        memory or in what :meth:`save` writes. A ``forget`` event records
+        that the customer was erased, with the customer id and the time only
+        (see :class:`IdentityEvent` for why the id is kept): pass it on to
+        every system keyed by customer id, such as the interaction log's own
+        ``forget``. The id is never issued again, not even after
+        :meth:`save` and :meth:`load`; if the same person comes back, they
+        are a new customer.
+
+        Parameters
+        ----------
+        customer_id
+            The customer to erase (for an id merged into another, forget the
+            surviving id, which holds the records).
+        at
+            When the request was honoured (now, in UTC, if ``None``).
+
+        Returns
+        -------
+        IdentityErasure
+            The receipt: the id, how many records were erased, when, and the event.
+
+        Raises
+        ------
+        DataContractError
+            If the customer is not known: never issued, already forgotten, or
+            merged into another customer.
+
+        Examples
+        --------
+        >>> from one2one.datasets import load_febrl
+        >>> from one2one.identify import IdentityResolver, RecordSchema
+        >>> schema = RecordSchema(record_id="rec_id", given_name="given_name",
+        ...     surname="surname", date_of_birth="date_of_birth", postcode="postcode")
+        >>> records = load_febrl("dataset1").records.reset_index().iloc[:200]
+        >>> resolver = IdentityResolver.from_records(records, schema)
+        >>> customer = resolver.customer_of(records["rec_id"].iloc[0])
+        >>> receipt = resolver.forget(customer)
+        >>> receipt.records, receipt.event.kind, receipt.event.from_ids == (customer,)
+        (1, 'forget', True)
+        >>> resolver.resolve(records.iloc[0].to_dict()).is_new
+        True
+        """
+        customer = str(customer_id)
+        if customer not in self._members:
+            msg = self._unknown_customer(customer)
+            raise DataContractError(msg, column="customer_id", value=customer)
+        when = _moment(at)
+        members = self._members.pop(customer)
+        for position in members:
+            self._erase(position)
+        event = IdentityEvent("forget", (customer,), None, when, None)
+        self._events.append(event)
+        self._forgotten.add(customer)
+        return IdentityErasure(
+            customer_id=customer, records=len(members), erased_at=when, event=event
+        )
+
+    def _unknown_customer(self, customer: str) -> str:
+        """Say why ``customer`` has no records here."""
+        if customer in self._forgotten:
+            return f"customer {customer!r} was already forgotten; nothing of them is left."
+        survivor = customer
+        for event in self._events:  # merges in time order: follow the chain
+            if event.kind == "merge" and survivor in event.from_ids and event.into_id is not None:
+                survivor = event.into_id
+        if survivor != customer:
+            return (
+                f"customer {customer!r} was merged into {survivor!r}; forget {survivor!r}, "
+                "which holds their records."
+            )
+        return f"customer {customer!r} is not known to this resolver."
+
+    def _erase(self, position: int) -> None:
+        """Drop every trace of the record at ``position`` (its slot stays, empty)."""
+        record_id = self._ids[position]
+        standard = {f: self._values[f][position] for f in self._fields}
+        for rule, index in zip(self._rules, self._index, strict=True):
+            key = rule.key_one(standard)  # the same key the index was built with
+            if key is not None and key in index:
+                bucket = [p for p in index[key] if p != position]
+                if bucket:
+                    index[key] = bucket
+                else:
+                    del index[key]  # the key itself is derived from the person's values
+        self._sorted = [
+            (keys[ordered != position], ordered[ordered != position])
+            for keys, ordered in self._sorted
+        ]
+        for name in self._fields:
+            self._values[name][position] = None
+        self._ids[position] = None
+        self._customer[position] = None
+        if record_id is not None:
+            self._position.pop(record_id, None)
+            self._events = [
+                attrs.evolve(e, record_id=None) if e.record_id == record_id else e
+                for e in self._events
+            ]
+        tables = self.matcher.term_frequencies_
+        for name, table in tables.items():
+            value = standard.get(name)
+            if value is not None and value in table and value not in self._values.get(name, ()):
+                del table[value]  # no known record holds it any more
 
     def _regroup(self, members: list[int]) -> list[list[int]]:
         """Cluster a customer's records among themselves, with the matcher's rules."""
@@ -442,7 +636,7 @@ class IdentityResolver:
             firsts.extend([k] * len(rest))
             seconds.extend(range(k + 1, len(members)))
             scores.extend(probability.tolist())
-        ids = pd.Index([self._ids[p] for p in members], dtype="string")
+        ids = pd.Index([str(self._ids[p]) for p in members], dtype="string")
         labels = cluster_positions(
             ids,
             np.asarray(firsts),
@@ -458,7 +652,13 @@ class IdentityResolver:
 
     # -- persistence --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Return the whole state as JSON-ready data (no pickle)."""
+        """Return the whole state as JSON-ready data (no pickle).
+
+        Only known records are written: removed and forgotten ones leave no
+        trace but the ``split`` and ``forget`` events, which hold customer
+        ids and times only.
+        """
+        live = [p for p, c in enumerate(self._customer) if c is not None]
         return {
             "format": _FORMAT,
             "version": _VERSION,
@@ -466,9 +666,9 @@ class IdentityResolver:
             "threshold": self.threshold,
             "id_prefix": self.id_prefix,
             "next": self._next,
-            "record_ids": self._ids,
-            "customer_ids": self._customer,
-            "values": self._values,
+            "record_ids": [self._ids[p] for p in live],
+            "customer_ids": [self._customer[p] for p in live],
+            "values": {f: [self._values[f][p] for p in live] for f in self._fields},
             "events": [
                 {**attrs.asdict(e), "at": e.at.isoformat(), "from_ids": list(e.from_ids)}
                 for e in self._events
@@ -477,54 +677,205 @@ class IdentityResolver:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> IdentityResolver:
-        """Rebuild a resolver written by :meth:`to_dict`."""
-        if data.get("format") != _FORMAT or data.get("version") != _VERSION:
-            msg = f"not a saved IdentityResolver (format {data.get('format')!r})."
-            raise DataContractError(msg, column="format", value=data.get("format"))
-        matcher = RecordMatcher.from_dict(data["matcher"])
-        resolver = cls(matcher, threshold=data["threshold"], id_prefix=data["id_prefix"])
-        standard = pd.DataFrame(data["values"], dtype="string")
-        standard.index = pd.Index(data["record_ids"], name="record_id")
-        customers: list[str | None] = data["customer_ids"]
-        resolver._load_records(standard, [c or "" for c in customers])
-        for position, customer in enumerate(customers):
-            if customer is None:  # removed records stay, unindexed by customer
-                resolver._customer[position] = None
-        resolver._members = {c: ps for c, ps in resolver._members.items() if c}
-        resolver._next = int(data["next"])
-        resolver._events = [
-            IdentityEvent(
-                e["kind"], tuple(e["from_ids"]), e["into_id"], pd.Timestamp(e["at"]), e["record_id"]
+        """Rebuild a resolver written by :meth:`to_dict`, checking all of it.
+
+        Saved state is untrusted input. Every key, type and domain is checked,
+        and so is the id counter: it must lie above every customer id present,
+        in the records or in the events (merged, split and forgotten ids), so
+        that no id is ever issued twice. Records of a forgotten or merged id
+        are refused too. Removed records written by earlier versions (with a
+        ``null`` customer id) are dropped, and event record ids naming no
+        known record are cleared.
+
+        Raises
+        ------
+        DataContractError
+            Naming the field at fault (``next``, ``matcher.model.m.surname``, ...).
+        """
+        read = persist.mapping(data, "resolver")
+        if read.get("format") != _FORMAT or read.get("version") != _VERSION:
+            shown = persist.shown(read.get("format"))
+            msg = (
+                f"not a saved IdentityResolver (format {shown!r}, version "
+                f"{persist.shown(read.get('version'))!r}; expected {_FORMAT!r}, {_VERSION})."
             )
-            for e in data["events"]
+            raise DataContractError(msg, column="format", value=shown)
+        read = persist.mapping(read, "resolver", keys=_SAVED_KEYS)
+        matcher = RecordMatcher._from_dict(read["matcher"], "matcher")  # noqa: SLF001
+        resolver = cls(
+            matcher,
+            threshold=persist.number(read["threshold"], "threshold", low=0.0, high=1.0),
+            id_prefix=persist.text(read["id_prefix"], "id_prefix"),
+        )
+        record_ids, customers, columns = resolver._records_from_dict(read)
+        events = [
+            resolver._event_from_dict(e, f"events[{k}]")
+            for k, e in enumerate(persist.items(read["events"], "events"))
         ]
+        counter = persist.integer(read["next"], "next", low=1)
+        resolver._check_issued(customers, events, counter)
+        keep = [k for k, c in enumerate(customers) if c is not None]
+        standard = pd.DataFrame(
+            {name: [columns[name][k] for k in keep] for name in resolver._fields},
+            dtype="string",
+        )
+        standard.index = pd.Index([record_ids[k] for k in keep], name="record_id", dtype=object)
+        resolver._load_records(standard, [str(customers[k]) for k in keep])
+        resolver._next = counter
+        tables = resolver.matcher.term_frequencies_
+        for k in (k for k, c in enumerate(customers) if c is None):  # finish old removals
+            for name, table in tables.items():
+                value = columns[name][k]
+                if value is not None and value in table and value not in resolver._values[name]:
+                    del table[value]
+        known = set(resolver._position)
+        resolver._events = [
+            e if e.record_id is None or e.record_id in known else attrs.evolve(e, record_id=None)
+            for e in events
+        ]
+        resolver._forgotten = {e.from_ids[0] for e in events if e.kind == "forget"}
         return resolver
 
-    def save(self, path: str | Path) -> None:
-        """Write the state as JSON (gzip-compressed if the name ends in ``.gz``)."""
-        target = Path(path)
-        text = json.dumps(self.to_dict())
+    def _records_from_dict(
+        self, read: Mapping[str, Any]
+    ) -> tuple[list[str], list[str | None], dict[str, list[str | None]]]:
+        """Read and check record ids, their customer ids and their standardised values."""
+        record_ids = persist.items(read["record_ids"], "record_ids")
+        for k, record_id in enumerate(record_ids):
+            persist.text(record_id, f"record_ids[{k}]")
+        if len(set(record_ids)) != len(record_ids):
+            repeated = pd.Index(record_ids)[pd.Index(record_ids).duplicated()][0]
+            persist.fail("record_ids", "unique record ids", repeated)
+        customers = persist.items(read["customer_ids"], "customer_ids", size=len(record_ids))
+        for k, customer in enumerate(customers):
+            if customer is not None:  # null: removed, in files written before erasure was real
+                self._check_id(customer, f"customer_ids[{k}]")
+        values = persist.mapping(read["values"], "values", keys=self._fields)
+        columns = {}
+        for name in self._fields:
+            column = persist.items(values[name], f"values.{name}", size=len(record_ids))
+            for k, value in enumerate(column):
+                if value is not None and not isinstance(value, str):
+                    persist.fail(f"values.{name}[{k}]", "text or null", value)
+            columns[name] = column
+        return record_ids, customers, columns
+
+    def _check_issued(
+        self, customers: list[str | None], events: list[IdentityEvent], counter: int
+    ) -> None:
+        """Refuse a counter that could issue an existing id, and records of retired ids."""
+        issued = {c for c in customers if c is not None}
+        issued.update(i for e in events for i in (*e.from_ids, e.into_id) if i is not None)
+        highest = max(issued, key=lambda i: self._number(i) or 0, default=None)
+        if highest is not None and counter <= (self._number(highest) or 0):
+            msg = (
+                f"saved field 'next' must lie above every customer id issued (got {counter} "
+                f"while {highest!r} was issued): the id counter was rewound, and new customers "
+                "would get existing ids; the file is damaged."
+            )
+            raise DataContractError(msg, column="next", value=counter)
+        retired = {i for e in events if e.kind in {"merge", "forget"} for i in e.from_ids}
+        owning = next((c for c in customers if c is not None and c in retired), None)
+        if owning is not None:
+            persist.fail("customer_ids", "ids not merged away or forgotten", owning)
+
+    def _check_id(self, customer: object, name: str) -> str:
+        """Return ``customer`` if it is an id this resolver issues (prefix and number)."""
+        text = persist.text(customer, name)
+        if self._number(text) is None:
+            expected = f"a customer id like {self._format(1)!r}"
+            persist.fail(name, expected, text)
+        return text
+
+    def _event_from_dict(self, data: object, name: str) -> IdentityEvent:
+        read = persist.mapping(data, name, keys=_EVENT_KEYS)
+        kind = persist.text(read["kind"], f"{name}.kind", choices=_KINDS)
+        from_ids = persist.items(read["from_ids"], f"{name}.from_ids")
+        if not from_ids or (kind != "merge" and len(from_ids) != 1):
+            persist.fail(f"{name}.from_ids", f"the {kind}'s customer id(s)", len(from_ids))
+        ids = tuple(self._check_id(c, f"{name}.from_ids[{k}]") for k, c in enumerate(from_ids))
+        if kind == "forget":
+            if read["into_id"] is not None:
+                persist.fail(f"{name}.into_id", "null for a forget event", read["into_id"])
+            into = None
+        else:
+            into = self._check_id(read["into_id"], f"{name}.into_id")
+        stamp = persist.text(read["at"], f"{name}.at")
         try:
-            if target.suffix == ".gz":
-                with gzip.open(target, "wt", encoding="utf-8") as handle:
-                    handle.write(text)
-            else:
-                target.write_text(text, encoding="utf-8")
+            at = pd.Timestamp(stamp)
+        except (ValueError, TypeError, OverflowError) as error:
+            msg = f"saved field {name + '.at'!r} must be an ISO time (got {stamp[:60]!r})."
+            raise DataContractError(msg, column=f"{name}.at", value=stamp[:60]) from error
+        if pd.isna(at):
+            persist.fail(f"{name}.at", "an ISO time", stamp)
+        record = persist.optional_text(read["record_id"], f"{name}.record_id")
+        return IdentityEvent(cast("Any", kind), ids, into, at, record)
+
+    def save(self, path: str | Path) -> None:
+        """Write the state as JSON (gzip-compressed if the name ends in ``.gz``).
+
+        The file is written whole to a temporary file beside it and then
+        renamed over the target, so a crash never leaves half a file, and an
+        earlier save that still held erased records is replaced, not patched.
+        It holds the fitted matcher, the known records and the events; see
+        :meth:`to_dict`.
+
+        Raises
+        ------
+        StorageError
+            If the file cannot be written (nothing is changed then).
+        """
+        target = Path(path)
+        text = json.dumps(self.to_dict(), allow_nan=False)
+        payload = text.encode("utf-8")
+        if target.suffix == ".gz":
+            payload = gzip.compress(payload, mtime=0)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            with partial.open("wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            partial.replace(target)
         except OSError as error:
+            partial.unlink(missing_ok=True)
             msg = f"could not write the resolver to {str(target)!r}: {error}"
             raise StorageError(msg, path=str(target)) from error
 
     @classmethod
     def load(cls, path: str | Path) -> IdentityResolver:
-        """Read a resolver written by :meth:`save`."""
+        """Read a resolver written by :meth:`save` (see :meth:`from_dict` for the checks).
+
+        Raises
+        ------
+        StorageError
+            If the file cannot be read, is not gzip (for ``.gz``) or is
+            truncated, or is not JSON.
+        DataContractError
+            If it is JSON but not a valid saved resolver, naming the field.
+        """
         source = Path(path)
         try:
+            raw = source.read_bytes()
             if source.suffix == ".gz":
-                with gzip.open(source, "rt", encoding="utf-8") as handle:
-                    data = json.load(handle)
-            else:
-                data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            msg = f"could not read a resolver from {str(source)!r}: {error}"
+                raw = gzip.decompress(raw)
+            data = json.loads(raw.decode("utf-8"))
+        except (OSError, EOFError, zlib.error, ValueError, RecursionError) as error:
+            msg = f"could not read a resolver from {str(source)!r}: {type(error).__name__}: {error}"
             raise StorageError(msg, path=str(source)) from error
         return cls.from_dict(data)
+
+
+def _moment(at: pd.Timestamp | None) -> pd.Timestamp:
+    """Return the time of a change: ``at``, or now in UTC (a missing time is refused)."""
+    if at is None:
+        return pd.Timestamp.now(tz="UTC")
+    try:
+        when: object = pd.Timestamp(at)
+    except (ValueError, TypeError, OverflowError) as error:
+        msg = f"'at' must be a time (got {at!r})."
+        raise DataContractError(msg, column="at", value=at) from error
+    if not isinstance(when, pd.Timestamp):  # NaT is no Timestamp
+        msg = f"'at' must be a time (got {at!r})."
+        raise DataContractError(msg, column="at", value=at)
+    return when

@@ -7,11 +7,13 @@ import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 import pandas as pd
 from attrs import asdict, field, frozen
 
 from .._validation import require_columns, require_frame, require_no_missing, require_unique
 from ..errors import DataContractError
+from . import _persist as persist
 from ._normalise import (
     date_value,
     email_value,
@@ -209,8 +211,48 @@ class RecordSchema:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordSchema:
-        """Rebuild a schema written by :meth:`to_dict`."""
-        return cls(**data)
+        """Rebuild a schema written by :meth:`to_dict`.
+
+        Raises
+        ------
+        DataContractError
+            If a key is missing or unknown, or a value has the wrong type
+            (saved files are untrusted input).
+        """
+        return cls._from_dict(data, "schema")
+
+    @classmethod
+    def _from_dict(cls, data: object, name: str) -> RecordSchema:
+        names = [a.name for a in attrs.fields(cls)]
+        read = persist.mapping(data, name, keys=names)
+        columns: dict[str, Any] = {
+            role: persist.optional_text(read[role], f"{name}.{role}") for role in ROLES
+        }
+        custom = persist.mapping(read["custom"], f"{name}.custom")
+        for key, column in custom.items():
+            persist.text(column, f"{name}.custom.{key}")
+        schema = cls(
+            record_id=persist.text(read["record_id"], f"{name}.record_id"),
+            **columns,
+            custom=dict(custom),
+            phone_country_code=persist.optional_text(
+                read["phone_country_code"], f"{name}.phone_country_code"
+            ),
+            email_provider_rules=persist.boolean(
+                read["email_provider_rules"], f"{name}.email_provider_rules"
+            ),
+            day_first=persist.boolean(read["day_first"], f"{name}.day_first"),
+        )
+        if not schema.record_id:
+            persist.fail(f"{name}.record_id", "a column name", schema.record_id)
+        try:
+            fields = schema.fields()
+        except DataContractError as error:
+            msg = f"saved field {name + '.custom'!r} is invalid: {error}"
+            raise DataContractError(msg, column=f"{name}.custom", value=error.column) from error
+        if not fields:
+            persist.fail(name, "a schema declaring at least one field", "none")
+        return schema
 
 
 def _scalar_text(value: object) -> bool:
