@@ -321,6 +321,7 @@ _PEOPLE = [
 ]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,
@@ -528,7 +529,6 @@ _JSON = st.recursive(
 )
 
 
-@pytest.mark.slow
 def test_every_structural_key_is_required(small_state):
     paths = [p for p in _paths(small_state) if p and isinstance(p[-1], str)]
     paths = [p for p in paths if not _is_data_map(p)]
@@ -540,7 +540,6 @@ def test_every_structural_key_is_required(small_state):
         assert caught.value.column, path
 
 
-@pytest.mark.slow
 def test_every_value_of_the_wrong_type_is_refused(small_state):
     wrong: dict[type, Any] = {str: [1], int: "7", float: "0.5", bool: "yes", list: "x", dict: "x"}
     checked = 0
@@ -573,6 +572,7 @@ def test_any_mutation_of_a_real_file_loads_correctly_or_raises_a_typed_error(
     _load_or_typed_error(_write(folder, name, json.dumps(document).encode()))
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_damaged_bytes_load_correctly_or_raise_a_typed_error(
