@@ -9,9 +9,11 @@ log exports, nor come back when an old event is re-sent.
 import datetime as dt
 import sqlite3
 
+import pandas as pd
 import pytest
 
 from one2one import errors
+from one2one.identify import IdentityResolver, RecordSchema
 from one2one.interact import Interaction, InteractionLog
 
 AT = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
@@ -187,4 +189,27 @@ def test_exported_frames_and_queries_drop_the_customer(tmp_path):
     assert ALICE not in set(log.cost_to_serve().index.astype(str))
     for event in log.replay():
         assert not any(secret in repr(event) for secret in SECRETS)
+    log.close()
+
+
+def test_a_deletion_answered_by_the_resolver_reaches_the_log(tmp_path):
+    schema = RecordSchema(record_id="rec", given_name="given", surname="surname", email="email")
+    records = pd.DataFrame(
+        {
+            "rec": ["r1", "r2", "r3"],
+            "given": ["Alice", "Alice", "Bob"],
+            "surname": ["Wonderland", "Wonderland", "Builder"],
+            "email": ["alice@example.org", "alice@example.org", "bob@example.org"],
+        }
+    )
+    resolver = IdentityResolver.from_records(records, schema)
+    alice = resolver.customers()["r1"]
+    log = InteractionLog(tmp_path / "log.db")
+    log.append(_alice_events(alice, "order-alice-", 5))
+    resolver.forget(alice)
+    applied = log.apply_identity_events(resolver.events())
+    assert applied >= 1
+    assert log.was_forgotten(alice)
+    assert log.count(alice) == 0
+    assert _leaks(tmp_path / "log.db") == []
     log.close()

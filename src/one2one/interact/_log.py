@@ -613,19 +613,30 @@ class InteractionLog:
                     "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", (root, into, when)
                 )
 
-    def apply_identity_events(self, events: Iterable[object]) -> int:
-        """Follow merges published by ``one2one.identify`` (``IdentityEvent`` objects).
+    def apply_identity_events(self, events: Iterable[object] | pd.DataFrame) -> int:
+        """Follow merges and erasures published by ``one2one.identify`` (``IdentityEvent``).
 
         Any object with ``kind == "merge"``, ``from_ids``, ``into_id`` and ``at``
-        is applied; splits are skipped (which events belong to which part is
-        not known from the event alone). Returns the number of merges applied.
+        is applied as :meth:`merge`; ``kind == "forget"`` erases ``from_ids``
+        with :meth:`forget`, so a deletion request answered by the resolver
+        reaches the customer's history too. Splits are skipped (which events
+        belong to which part is not known from the event alone). Returns the
+        number of events applied. ``events`` may also be the frame
+        ``IdentityResolver.events()`` returns (one event per row).
         """
+        if isinstance(events, pd.DataFrame):
+            events = events.itertuples(index=False)
         applied = 0
         for event in events:
-            if getattr(event, "kind", None) != "merge":
+            kind = getattr(event, "kind", None)
+            if kind not in {"merge", "forget"}:
                 continue
             at = getattr(event, "at", None)
-            self.merge(event.from_ids, event.into_id, at=at)  # type: ignore[attr-defined]
+            if kind == "merge":
+                self.merge(event.from_ids, event.into_id, at=at)  # type: ignore[attr-defined]
+            else:
+                for customer in event.from_ids:  # type: ignore[attr-defined]
+                    self.forget(customer, at=at)
             applied += 1
         return applied
 
