@@ -205,7 +205,9 @@ def mutated(draw: st.DrawFn, original: Any) -> Any:
         key = path[-1]
         operation = draw(st.sampled_from(["drop", "replace", "scale", "negate"]))
         value = parent[key]
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        numeric = (
+            isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e300
+        )
         if operation == "drop":
             del parent[key]
         elif operation == "scale" and numeric:

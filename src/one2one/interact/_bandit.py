@@ -130,11 +130,11 @@ class BetaThompson:
             names it (e.g. ``"counts.welcome"``).
         """
         state = _state(data, cls.name, ("prior", "counts"))
-        prior = _numbers(state["prior"], "prior", length=2, low=0.0, strict=True)
+        prior = _numbers(state["prior"], "prior", length=2, low=0.0, strict=True, high=_MAX_COUNT)
         counts = _mapping(state["counts"], "counts")
         learner = cls((prior[0], prior[1]), random_state=random_state)
         learner.counts = {
-            offer: _numbers(value, f"counts.{offer}", length=2, low=0.0)
+            offer: _numbers(value, f"counts.{offer}", length=2, low=0.0, high=_MAX_COUNT)
             for offer, value in counts.items()
         }
         return learner
@@ -267,8 +267,10 @@ class LinearThompson:
         n_features = _number(
             state["n_features"], "n_features", low=1.0, high=_MAX_FEATURES, integer=True
         )
-        regularisation = _number(state["regularisation"], "regularisation", low=0.0, strict=True)
-        exploration = _number(state["exploration"], "exploration", low=0.0)
+        regularisation = _number(
+            state["regularisation"], "regularisation", low=_MIN_PRIOR, high=_MAX_COUNT
+        )
+        exploration = _number(state["exploration"], "exploration", low=0.0, high=_MAX_EXPLORATION)
         learner = cls(
             int(n_features),
             regularisation=regularisation,
@@ -286,14 +288,25 @@ class LinearThompson:
             )
             raise DataContractError(msg, column=f"precision.{offer}", value=offer)
         for offer, rows in precision.items():
-            learner.precision[offer] = _precision(rows, f"precision.{offer}", size)
+            learner.precision[offer] = _precision(rows, f"precision.{offer}", size, regularisation)
             learner.target[offer] = np.array(
-                _numbers(target[offer], f"target.{offer}", length=size), dtype=np.float64
+                _numbers(
+                    target[offer], f"target.{offer}", length=size, low=-_MAX_ENTRY, high=_MAX_ENTRY
+                ),
+                dtype=np.float64,
             )
         return learner
 
 
-_MAX_FEATURES = 1_000  # a loaded state builds (n + 1) x (n + 1) matrices: no memory bomb
+# Bounds on a loaded state, far beyond anything learning produces, so that no
+# arithmetic on it can overflow: no memory bomb from (n + 1) x (n + 1) matrices,
+# counts of at most 1e15 responses, and a posterior covariance of at most
+# 1 / regularisation (precision = regularisation * I + sum of x x').
+_MAX_FEATURES = 1_000
+_MAX_COUNT = 1e15
+_MIN_PRIOR = 1e-9
+_MAX_EXPLORATION = 1e6
+_MAX_ENTRY = 1e100
 
 
 def _shown(value: object) -> str:
@@ -363,30 +376,42 @@ def _number(
 
 
 def _numbers(
-    value: object, field: str, *, length: int, low: float = -math.inf, strict: bool = False
+    value: object,
+    field: str,
+    *,
+    length: int,
+    low: float = -math.inf,
+    high: float = math.inf,
+    strict: bool = False,
 ) -> list[float]:
     if not isinstance(value, list | tuple) or len(value) != length:
         raise _refuse(field, f"a list of {length} numbers", value)
-    return [_number(v, f"{field}[{i}]", low=low, strict=strict) for i, v in enumerate(value)]
+    return [
+        _number(v, f"{field}[{i}]", low=low, high=high, strict=strict) for i, v in enumerate(value)
+    ]
 
 
-def _precision(value: object, field: str, size: int) -> NDArray[np.float64]:
-    """Return a ``size`` x ``size`` symmetric positive-definite matrix (inverted later)."""
+def _precision(value: object, field: str, size: int, regularisation: float) -> NDArray[np.float64]:
+    """Return a ``size`` x ``size`` precision matrix, checked to be one learning can produce.
+
+    A learned precision is ``regularisation * I`` plus a sum of ``x x'``: symmetric,
+    with every eigenvalue at least ``regularisation``. So its inverse (the
+    posterior covariance) exists and is bounded.
+    """
     if not isinstance(value, list | tuple) or len(value) != size:
         raise _refuse(field, f"{size} rows of {size} numbers", value)
     matrix = np.array(
-        [_numbers(row, f"{field}[{i}]", length=size) for i, row in enumerate(value)],
+        [
+            _numbers(row, f"{field}[{i}]", length=size, low=-_MAX_ENTRY, high=_MAX_ENTRY)
+            for i, row in enumerate(value)
+        ],
         dtype=np.float64,
     )
     scale = float(np.max(np.abs(matrix)))
     if not np.allclose(matrix, matrix.T, rtol=1e-9, atol=1e-12 * scale):
         raise _refuse(field, "a symmetric matrix", value)
-    try:
-        factor = np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError as exc:
-        raise _refuse(field, "a positive-definite matrix", value) from exc
-    # Well enough conditioned to invert: the posterior covariance must be finite.
-    diagonal = np.abs(np.diag(factor))
-    if diagonal.min() <= 1e-8 * diagonal.max():
-        raise _refuse(field, "a positive-definite, invertible matrix", value)
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    if eigenvalues[0] < regularisation * (1 - 1e-6) - 1e-9 * eigenvalues[-1]:
+        expected = f"positive definite with every eigenvalue >= regularisation ({regularisation:g})"
+        raise _refuse(field, expected, value)
     return matrix

@@ -168,7 +168,7 @@ class NextBestAction:
                 raise DataContractError(msg, column="learner", value=learner)
         self.learner: Learner = learner
         self._pending: dict[tuple[str, str], tuple[float, ...]] = {}
-        log.subscribe(self._learn_from)
+        log.subscribe(self._learn_from, self._forget)
 
     def _profile(self, customer_id: str, at: dt.datetime) -> CustomerProfile | None:
         if customer_id not in self.profiles:
@@ -244,6 +244,15 @@ class NextBestAction:
                 features = np.array(self._pending.pop(key))
                 vector = features if isinstance(self.learner, LinearThompson) else None
                 self.learner.update(event.offer_id, vector, RESPONSE_REWARDS[event.kind])
+
+    def _forget(self, customer_ids: Sequence[str]) -> None:
+        """Drop erased customers' offers awaiting a response (their features are personal).
+
+        The learner keeps only totals per offer, which hold nothing of one customer.
+        """
+        erased = {str(c) for c in customer_ids}
+        for key in [key for key in self._pending if key[0] in erased]:
+            del self._pending[key]
 
     def learn_from_log(self) -> int:
         """Replay the log's offers and responses into the learner; return responses learned."""

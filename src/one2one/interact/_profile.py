@@ -7,9 +7,15 @@ apply the same events in the same (append) order.
 
 Preferences decay: an event's weight halves every ``half_life``, so last
 month's purchases count more than last year's. Scores are kept as
-``weight * 2 ** ((t - t0) / half_life)`` from the customer's first event
-``t0``, so an update touches only the keys the event names, and events that
-arrive out of time order are handled exactly.
+``weight * 2 ** ((t - ref) / half_life)`` relative to a reference time
+``ref``, so an update touches only the keys the event names, and events that
+arrive out of time order are handled exactly. ``ref`` starts at the
+customer's first event and moves forward in steps of :data:`RESCALE_HALF_LIVES`
+half-lives when an event lands past the next step; the customer's scores are
+then multiplied by the exact power of two ``2 ** -RESCALE_HALF_LIVES`` per
+step, so no score ever exceeds ``2 ** RESCALE_HALF_LIVES`` per event and any
+span of history fits in a float. Histories shorter than that many half-lives
+are computed exactly as before the step was introduced.
 """
 
 from __future__ import annotations
@@ -25,12 +31,12 @@ import pandas as pd
 from .._validation import require_number
 from ..errors import DataContractError
 from ._interaction import Interaction, as_utc
-from ._profile_replay import rebuild
+from ._profile_replay import RESCALE_HALF_LIVES, rebuild
 
 if TYPE_CHECKING:
     from ._log import InteractionLog
 
-__all__ = ["DEFAULT_KIND_WEIGHTS", "CustomerProfile", "ProfileStore"]
+__all__ = ["DEFAULT_KIND_WEIGHTS", "RESCALE_HALF_LIVES", "CustomerProfile", "ProfileStore"]
 
 DEFAULT_KIND_WEIGHTS: Mapping[str, float] = {
     "purchase": 1.0,
@@ -97,6 +103,7 @@ class _State:
     first_seen: int
     last_seen: int
     last_contact: int | None = None
+    block: int = 0  # the scores' reference time is origin + block * RESCALE_HALF_LIVES half-lives
     value: float = 0.0
     purchases: int = 0
     interactions: int = 0
@@ -154,6 +161,7 @@ class ProfileStore:
         self.attributes = tuple(attributes)
         self.kind_weights = dict(kind_weights)
         self._micros = half_life // dt.timedelta(microseconds=1)
+        self._block = RESCALE_HALF_LIVES * self._micros
         self._states: dict[str, _State] = {}
         self._aliases: Any = None
 
@@ -227,7 +235,7 @@ class ProfileStore:
             if state.last_contact is None or micros > state.last_contact:
                 state.last_contact = micros
             return
-        growth = 2.0 ** ((micros - state.origin) / self._micros)
+        growth = self._growth(state, micros)
         channels = state.channels
         channels[channel] = channels.get(channel, 0.0) + growth
         hour = (micros // _HOUR) % 24
@@ -240,6 +248,16 @@ class ProfileStore:
             scores = state.preferences.setdefault(attribute, {})
             scores[key] = scores.get(key, 0.0) + weight * growth
 
+    def _growth(self, state: _State, micros: int) -> float:
+        """Return an inbound event's weight factor, moving the reference time if it is due."""
+        offset = micros - state.origin
+        block = offset // self._block
+        if block > state.block:  # past the next step: move the reference time forward
+            _rescale(state, (block - state.block) * RESCALE_HALF_LIVES)
+            state.block = block
+        growth: float = 2.0 ** ((offset - state.block * self._block) / self._micros)
+        return growth
+
     def _pairs(self, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Pick out the (attribute, value) pairs of a payload that the profile keeps."""
         pairs = []
@@ -250,7 +268,13 @@ class ProfileStore:
         return pairs
 
     def forget(self, customer_ids: Iterable[str]) -> None:
-        """Drop these customers' profiles (called by the log after an erasure)."""
+        """Drop these customers' profiles (called by the log after an erasure).
+
+        The log passes the erased id and every id merged into it; each is
+        dropped, whether it was profiled under its own id or under the id it
+        was merged into. (A rebuild from the log leaves out the anonymised
+        remainder of an erased customer too, so both hold the same customers.)
+        """
         for customer in customer_ids:
             self._states.pop(str(customer), None)
 
@@ -274,16 +298,64 @@ class ProfileStore:
             msg = f"no profile for customer {customer_id!r}: no interaction seen yet."
             raise DataContractError(msg, column="customer_id", value=customer_id)
         moment = _moment(state.last_seen) if at is None else as_utc("at", at)
-        decay = 1.0 / 2.0 ** ((_micros(moment) - state.origin) / self._micros)
-        channels = {c: s * decay for c, s in state.channels.items()}
-        total = math.fsum(channels.values())  # exact: the same whatever the key order
-        shares = {c: s / total for c, s in sorted(channels.items(), key=_best)} if total else {}
+        return self._read(str(customer_id), state, moment)[0]
+
+    def _read(
+        self, customer_id: str, state: _State, moment: dt.datetime
+    ) -> tuple[CustomerProfile, dict[str, dict[str, float]]]:
+        """Return the profile at ``moment`` and its preference scores up to a common factor.
+
+        The scores decay by ``2 ** -x``, ``x`` the half-lives from the reference
+        time to ``moment``. Within :data:`_SAFE_HALF_LIVES` this is computed
+        as it always was. Further out (a customer idle for thousands of
+        half-lives), ``2 ** x`` alone would overflow, so the scores are first
+        scaled by ``2 ** -frac(x)`` (relative scores: shares and order come
+        from these, so they stay right when the decayed scores underflow to 0)
+        and then by the exact power of two ``2 ** -floor(x)``.
+        """
+        elapsed = (_micros(moment) - state.origin - state.block * self._block) / self._micros
+        usual = -_SAFE_HALF_LIVES <= elapsed <= _SAFE_HALF_LIVES
+        if usual:
+            decay = 1.0 / 2.0**elapsed
+            relative_channels = {c: s * decay for c, s in state.channels.items()}
+            relative = {
+                attribute: {k: s * decay for k, s in scores.items()}
+                for attribute, scores in state.preferences.items()
+            }
+            decayed = relative
+            usual = all(math.isfinite(v) for v in relative_channels.values()) and all(
+                math.isfinite(v) for scores in relative.values() for v in scores.values()
+            )  # read long before the events, scores grow: overflow takes the path below
+        if not usual:
+            whole = math.floor(elapsed)
+            part = 1.0 / 2.0 ** (elapsed - whole)
+            relative_channels = {c: s * part for c, s in state.channels.items()}
+            relative = {
+                attribute: {k: s * part for k, s in scores.items()}
+                for attribute, scores in state.preferences.items()
+            }
+            try:
+                decayed = {
+                    attribute: {k: math.ldexp(s, -whole) for k, s in scores.items()}
+                    for attribute, scores in relative.items()
+                }
+            except OverflowError as exc:
+                msg = (
+                    f"cannot read customer {customer_id!r}'s profile at {moment.isoformat()}: "
+                    f"{-elapsed:.0f} half-lives before their scores' reference time, the "
+                    "decayed scores exceed the float range; read at a later 'at'."
+                )
+                raise DataContractError(msg, column="at", value=moment) from exc
+        total = math.fsum(relative_channels.values())  # exact: the same whatever the key order
+        shares = (
+            {c: s / total for c, s in sorted(relative_channels.items(), key=_best)} if total else {}
+        )
         preferences = {
-            attribute: {k: s * decay for k, s in sorted(scores.items(), key=_best)}
-            for attribute, scores in state.preferences.items()
+            attribute: {k: decayed[attribute][k] for k, _ in sorted(scores.items(), key=_best)}
+            for attribute, scores in relative.items()
         }
         hour = max(state.hours.items(), key=lambda kv: (kv[1], -kv[0]))[0] if state.hours else None
-        return CustomerProfile(
+        profile = CustomerProfile(
             customer_id=str(customer_id),
             at=moment,
             value=state.value,
@@ -301,6 +373,7 @@ class ProfileStore:
             preferred_hour=hour,
             preferences=preferences,
         )
+        return profile, relative
 
     def to_frame(self, at: dt.datetime | str | None = None, *, top: int = 5) -> pd.DataFrame:
         """Return numeric features, one row per customer, for segmentation and models.
@@ -321,7 +394,8 @@ class ProfileStore:
             if at is None
             else as_utc("at", at)
         )
-        profiles = [self.profile(c, moment) for c in self._states]
+        read = [self._read(c, state, moment) for c, state in self._states.items()]
+        profiles = [profile for profile, _ in read]
         frame = pd.DataFrame(
             {
                 "value": [p.value for p in profiles],
@@ -347,12 +421,25 @@ class ProfileStore:
             common = sorted(counts, key=lambda k: (-counts[k], k))[: int(top)]
             for key in common:
                 column = []
-                for p in profiles:
-                    scores = p.preferences.get(attribute, {})
+                for _, relative in read:  # shares: a common factor cancels, even an underflow
+                    scores = relative.get(attribute, {})
                     positive = math.fsum(s for s in scores.values() if s > 0)
                     column.append(max(scores.get(key, 0.0), 0.0) / positive if positive else 0.0)
                 frame[f"{attribute}_{key}"] = column
         return frame
+
+
+_SAFE_HALF_LIVES = 960  # |x| within which 2 ** x and the decayed scores stay normal floats
+
+
+def _rescale(state: _State, halvings: int) -> None:
+    """Multiply every decayed score of ``state`` by ``2 ** -halvings`` (exact: ``ldexp``)."""
+    for scores in (state.channels, *state.preferences.values()):
+        for key, score in scores.items():
+            scores[key] = math.ldexp(score, -halvings)
+    hours = state.hours
+    for hour, score in hours.items():
+        hours[hour] = math.ldexp(score, -halvings)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

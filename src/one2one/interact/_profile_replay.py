@@ -8,7 +8,10 @@ into arrays instead and turns them into the same per-customer state at the end.
 The numbers must equal the live fold's exactly, so every running total is a
 sequential sum in append order, like the fold's ``+=``: ``np.add.at`` adds
 unbuffered, element by element, in index order; the decay factor is computed
-with Python's own float power, as the fold does.
+with Python's own float power, as the fold does. When an event moves a
+customer's reference time forward (see :data:`RESCALE_HALF_LIVES`), the rows
+before it are added first, then that customer's scores are rescaled by the
+same exact power of two as the fold's, then the rest follow.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from ._profile import ProfileStore
 
-__all__ = ["rebuild"]
+RESCALE_HALF_LIVES = 512
+"""Half-lives between two moves of a customer's reference time (scores < 2**512 per event)."""
+
+__all__ = ["RESCALE_HALF_LIVES", "rebuild"]
 
 Row = tuple[int, str, int, str, str, str, float | None, str | None]
 _HOUR = 3_600_000_000
@@ -41,7 +47,10 @@ class _Totals:
         self.channel_index: dict[str, int] = {}
         self.vocabulary: dict[tuple[str, str], int] = {}  # (attribute, value) -> number
         self.slot_of: dict[int, int] = {}  # customer << 32 | number -> preferences slot
+        self.slots_by_customer: dict[int, list[int]] = {}  # for rescaling one customer
+        self.erased: set[str] = set()  # anonymised remainders of erased customers
         self.origin = np.zeros(0, np.int64)
+        self.block = np.zeros(0, np.int64)
         self.first = np.zeros(0, np.int64)
         self.last = np.zeros(0, np.int64)
         self.contact = np.zeros(0, np.int64)
@@ -58,7 +67,7 @@ class _Totals:
         if customers > len(self.origin) or channels > self.channels.shape[1]:
             rows = max(customers, 2 * len(self.origin))
             cols = max(channels, self.channels.shape[1])
-            for name in ("origin", "first", "last", "value"):
+            for name in ("origin", "block", "first", "last", "value"):
                 setattr(self, name, _resized(getattr(self, name), (rows,)))
             self.contact = _resized(self.contact, (rows,), fill=_NO_CONTACT)
             self.counts = _resized(self.counts, (rows, self.counts.shape[1]))
@@ -89,6 +98,7 @@ def rebuild(
 def _add(
     store: ProfileStore, totals: _Totals, rows: Sequence[Row], aliases: Mapping[str, str]
 ) -> None:
+    totals.erased.update(aliases.get(row[1], row[1]) for row in rows if row[4] == "erasure")
     rows = [row for row in rows if row[4] != "erasure"]
     if not rows:
         return
@@ -133,20 +143,93 @@ def _add(
     who = codes[inbound]
     if not len(who):
         return
-    half_life = store._micros  # noqa: SLF001 (the store's own rebuild)
-    # Python's float power, as the fold computes it, so totals agree to the last bit.
-    growth = np.array(
-        [2.0 ** (d / half_life) for d in (micros[inbound] - totals.origin[who]).tolist()]
+    step = store._block  # noqa: SLF001 (the store's own rebuild)
+    when = micros[inbound]
+    blocks = (when - totals.origin[who]) // step
+    inbound_channels = channel_codes[inbound]
+    inbound_kinds = kind_array[inbound]
+    inbound_payloads = np.array(payloads, dtype=object)[inbound]
+    start = 0
+    for cut, customer, block in _moves(who, blocks, totals.block):
+        _add_inbound(
+            store,
+            totals,
+            slice(start, cut),
+            who,
+            when,
+            inbound_channels,
+            inbound_kinds,
+            inbound_payloads,
+        )
+        _rescale(totals, customer, int(block - totals.block[customer]) * RESCALE_HALF_LIVES)
+        totals.block[customer] = block
+        start = cut
+    _add_inbound(
+        store,
+        totals,
+        slice(start, len(who)),
+        who,
+        when,
+        inbound_channels,
+        inbound_kinds,
+        inbound_payloads,
     )
+
+
+def _moves(
+    who: npt.NDArray[np.intp], blocks: npt.NDArray[np.int64], current: npt.NDArray[np.int64]
+) -> list[tuple[int, int, int]]:
+    """Return ``(position, customer, block)`` for each event that moves a reference time.
+
+    Usually none: only an event more than RESCALE_HALF_LIVES half-lives past a
+    customer's reference time moves it, so the common case is one vector test.
+    """
+    candidates = np.flatnonzero(blocks > current[who])
+    moves = []
+    running: dict[int, int] = {}
+    for position in candidates.tolist():
+        customer = int(who[position])
+        block = int(blocks[position])
+        if block > running.get(customer, int(current[customer])):
+            running[customer] = block
+            moves.append((position, customer, block))
+    return moves
+
+
+def _rescale(totals: _Totals, customer: int, halvings: int) -> None:
+    """Multiply one customer's scores by ``2 ** -halvings``, exactly as the fold's ``ldexp``."""
+    totals.channels[customer] = np.ldexp(totals.channels[customer], -halvings)
+    totals.hours[customer] = np.ldexp(totals.hours[customer], -halvings)
+    slots = totals.slots_by_customer.get(customer)
+    if slots:
+        totals.preferences[slots] = np.ldexp(totals.preferences[slots], -halvings)
+
+
+def _add_inbound(  # noqa: PLR0917 (the inbound columns)
+    store: ProfileStore,
+    totals: _Totals,
+    part: slice,
+    who_all: npt.NDArray[np.intp],
+    when: npt.NDArray[np.int64],
+    channel_codes: npt.NDArray[np.intp],
+    kinds: npt.NDArray[Any],
+    payloads: npt.NDArray[Any],
+) -> None:
+    """Add the decayed weights of inbound rows ``part`` (no reference time moves inside)."""
+    who = who_all[part]
+    if not len(who):
+        return
+    half_life = store._micros  # noqa: SLF001 (the store's own rebuild)
+    offsets = when[part] - totals.origin[who] - totals.block[who] * store._block  # noqa: SLF001
+    # Python's float power, as the fold computes it, so totals agree to the last bit.
+    growth = np.array([2.0 ** (d / half_life) for d in offsets.tolist()])
     width = totals.channels.shape[1]
-    np.add.at(totals.channels.reshape(-1), who * width + channel_codes[inbound], growth)
-    np.add.at(totals.channel_seen.reshape(-1), who * width + channel_codes[inbound], 1)
-    hours = (micros[inbound] // _HOUR) % 24
+    np.add.at(totals.channels.reshape(-1), who * width + channel_codes[part], growth)
+    np.add.at(totals.channel_seen.reshape(-1), who * width + channel_codes[part], 1)
+    hours = (when[part] // _HOUR) % 24
     np.add.at(totals.hours.reshape(-1), who * 24 + hours, growth)
     np.add.at(totals.hour_seen.reshape(-1), who * 24 + hours, 1)
-    _add_preferences(
-        store, totals, who, growth, kind_array[inbound], np.array(payloads, dtype=object)[inbound]
-    )
+    _add_preferences(store, totals, who, growth, kinds[part], payloads[part])
 
 
 def _add_preferences(  # noqa: PLR0917 (the inbound columns)
@@ -178,7 +261,15 @@ def _add_preferences(  # noqa: PLR0917 (the inbound columns)
     keys = (np.array(owners, dtype=np.int64) << 32) | np.array(named, dtype=np.int64)
     distinct, where = np.unique(keys, return_inverse=True)
     slot_of = totals.slot_of
-    slots = np.array([slot_of.setdefault(k, len(slot_of)) for k in distinct.tolist()])
+    by_customer = totals.slots_by_customer
+    numbers = []
+    for key in distinct.tolist():
+        slot = slot_of.get(key)
+        if slot is None:
+            slot = slot_of[key] = len(slot_of)
+            by_customer.setdefault(key >> 32, []).append(slot)
+        numbers.append(slot)
+    slots = np.array(numbers)
     totals.grow(len(totals.index), len(totals.channel_index), len(slot_of))
     np.add.at(totals.preferences, slots[where], np.array(terms))
 
@@ -201,12 +292,14 @@ def _materialise(store: ProfileStore, totals: _Totals) -> None:
     for key, slot in totals.slot_of.items():
         attribute, named = pairs[key & 0xFFFFFFFF]
         preferences.setdefault(key >> 32, {}).setdefault(attribute, {})[named] = scores[slot]
-    origin, first, last, contact = (
-        a.tolist() for a in (totals.origin, totals.first, totals.last, totals.contact)
+    origin, block, first, last, contact = (
+        a.tolist() for a in (totals.origin, totals.block, totals.first, totals.last, totals.contact)
     )
     value = totals.value.tolist()
     counts = totals.counts.tolist()
     for customer, code in totals.index.items():
+        if customer in totals.erased:
+            continue  # an erased customer's anonymised events: no profile, as in the live store
         seen = np.flatnonzero(totals.channel_seen[code])
         hours = np.flatnonzero(totals.hour_seen[code])
         interactions, purchases, complaints, made, accepted = counts[code]
@@ -215,6 +308,7 @@ def _materialise(store: ProfileStore, totals: _Totals) -> None:
             first_seen=first[code],
             last_seen=last[code],
             last_contact=None if contact[code] == _NO_CONTACT else contact[code],
+            block=block[code],
             value=value[code],
             purchases=purchases,
             interactions=interactions,
