@@ -21,6 +21,7 @@ from one2one.interact import (
 
 START = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
+HOUR = dt.timedelta(hours=1)
 RULES = [
     FrequencyCap(2, dt.timedelta(days=7), channel="email"),
     FrequencyCap(3, dt.timedelta(days=7)),
@@ -123,6 +124,12 @@ def test_the_policy_never_allows_a_contact_that_breaks_a_rule(  # noqa: PLR0917
         assert later >= at
         assert not _breaks_a_rule(contacts, complaints, ignores, customer, channel, later)
         assert policy.check(customer, channel, later).allowed
+        # The first such moment: every rule changes its answer on whole hours here
+        # (contacts, windows, zones' offsets), so checking each hour in between is exhaustive.
+        hour = START + (at - START) // HOUR * HOUR + HOUR
+        while hour < later:
+            assert _breaks_a_rule(contacts, complaints, ignores, customer, channel, hour), hour
+            hour += HOUR
     else:
         assert not decision.allowed
 

@@ -7,6 +7,14 @@ contact would be allowed. Frequency caps hold in *every* window, including
 windows that reach past ``at`` to contacts already scheduled, so no answer
 can create a violation. A contact blocked only by quiet hours is deferred
 (``decision.deferred``) to the end of the quiet period, not lost.
+
+A customer is every id merged into one (:meth:`InteractionLog.merge`): the
+rules read the events, consent, suppression-list entries and time zone of
+all of them. The earliest allowed moment is exact: a check at it is allowed
+(consent included), and every moment between the asked time and it is not.
+Quiet hours read the customer's wall clock, so across a daylight-saving gap
+they end when the clock jumps past their end, and across a fold they can
+start and end twice in one night.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,12 +47,21 @@ __all__ = [
 
 _NEVER = None
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_FAR = dt.datetime.max.replace(tzinfo=dt.UTC)  # consent decisions are read up to here
+_LONGEST = dt.timedelta(days=36_525)  # a rule's window: a century is already no limit
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
-def _positive(field: str) -> Callable[[object, attrs.Attribute[dt.timedelta], dt.timedelta], None]:
+def _duration(field: str) -> Callable[[object, attrs.Attribute[dt.timedelta], dt.timedelta], None]:
     def check(_: object, __: attrs.Attribute[dt.timedelta], value: dt.timedelta) -> None:
         if not isinstance(value, dt.timedelta) or value <= dt.timedelta(0):
             msg = f"{field} must be a positive timedelta; got {value!r}."
+            raise DataContractError(msg, column=field, value=value)
+        if value > _LONGEST:
+            msg = (
+                f"{field} must be at most {_LONGEST.days} days (a century); got {value!r}. "
+                "Use a SuppressionList to stop contacting a customer for good."
+            )
             raise DataContractError(msg, column=field, value=value)
 
     return check
@@ -54,6 +71,44 @@ def _at_least_one(_: object, attribute: attrs.Attribute[int], value: int) -> Non
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         msg = f"{attribute.name} must be a whole number >= 1; got {value!r}."
         raise DataContractError(msg, column=attribute.name, value=value)
+
+
+def _wall_time(_: object, attribute: attrs.Attribute[dt.time], value: dt.time) -> None:
+    if not isinstance(value, dt.time) or value.tzinfo is not None:
+        msg = (
+            f"{attribute.name} must be a wall-clock datetime.time without a time zone "
+            f"(e.g. time(21)); got {value!r}. The zone is the customer's (or default_timezone)."
+        )
+        raise DataContractError(msg, column=attribute.name, value=value)
+
+
+def _known_zone(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _zone_named(value, field=attribute.name, customer=None)
+
+
+def _id_set(value: object) -> frozenset[str]:
+    """Return the ids as a frozenset, refusing a bare string (not a set of one-letter ids)."""
+    if isinstance(value, str | bytes):
+        msg = (
+            f"customer_ids must be a collection of customer ids, not one string; got {value!r} "
+            f"(write {{{value!r}}} for one customer)."
+        )
+        raise DataContractError(msg, column="customer_ids", value=value)
+    try:
+        if not isinstance(value, Iterable):
+            raise TypeError(type(value).__name__)  # noqa: TRY301 (one message for both)
+        ids: frozenset[object] = frozenset(value)
+    except TypeError as error:
+        msg = f"customer_ids must be a collection of customer ids; got {value!r}."
+        raise DataContractError(msg, column="customer_ids", value=value) from error
+    wrong = next((i for i in ids if not isinstance(i, str)), None)
+    if wrong is not None:
+        msg = (
+            f"customer_ids must be strings (customer ids are text); got {wrong!r} "
+            f"({type(wrong).__name__}); convert them with str first."
+        )
+        raise DataContractError(msg, column="customer_ids", value=wrong)
+    return frozenset(str(i) for i in ids)
 
 
 @attrs.frozen
@@ -67,9 +122,10 @@ class Decision:
     reasons
         Why not: one sentence per blocking rule (empty when allowed).
     earliest_allowed_at
-        The first moment at or after the asked time when every rule allows
-        the contact (``at`` itself when allowed; ``None`` when no wait helps,
-        e.g. a suppression list or missing consent).
+        The first moment at or after the asked time when consent and every
+        rule allow the contact (``at`` itself when allowed; ``None`` when no
+        wait helps, e.g. a suppression list, or consent that lapses and is
+        not granted again). Every moment before it, from ``at`` on, is blocked.
     deferred
         Blocked only by quiet hours: send it at ``earliest_allowed_at``.
     """
@@ -85,6 +141,19 @@ def _zone_info(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def _zone_named(name: object, *, field: str, customer: str | None) -> ZoneInfo:
+    """Load an IANA zone, turning every way a name can be bad into a DataContractError."""
+    try:
+        return _zone_info(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError, TypeError) as error:
+        whose = f" for customer {customer!r}" if customer is not None else ""
+        msg = (
+            f"unknown time zone {name!r}{whose} in {field}; "
+            "expected an IANA name such as 'Europe/London'."
+        )
+        raise DataContractError(msg, column=field, value=name) from error
+
+
 @attrs.define
 class _Context:
     """What a rule sees: the customer's relevant events around the asked time, in UTC."""
@@ -93,7 +162,26 @@ class _Context:
     channel: str
     contacts: list[tuple[dt.datetime, str]]  # (time, channel) of outbound contacts, sorted
     events: dict[str, list[dt.datetime]]  # kind -> sorted times of other events
-    timezone: ZoneInfo
+    ids: frozenset[str]  # every id of the customer (merged ids included)
+    timezone: ZoneInfo | None  # the customer's own zone, if the policy knows one
+
+    def zone(self, default: str) -> ZoneInfo:
+        """Return the customer's zone, or ``default`` when the policy has none for them."""
+        return _zone_info(default) if self.timezone is None else self.timezone
+
+
+def _cover(intervals: Iterable[tuple[dt.datetime, dt.datetime]], at: dt.datetime) -> dt.datetime:
+    """Return the first moment at or after ``at`` outside every ``[start, end)``.
+
+    ``intervals`` must come sorted by start; overlapping or touching intervals
+    chain (a complaint made during a cooling-off extends it).
+    """
+    until = at
+    for start, end in intervals:
+        if start > until:
+            break
+        until = max(until, end)
+    return until
 
 
 @attrs.frozen
@@ -101,11 +189,12 @@ class FrequencyCap:
     """At most ``max_contacts`` contacts in any ``window`` (on ``channel``, or on all channels).
 
     Examples: ``FrequencyCap(2, timedelta(days=7), channel="email")``; a global
-    cap is ``FrequencyCap(4, timedelta(days=7))``.
+    cap is ``FrequencyCap(4, timedelta(days=7))``. ``window`` is elapsed time,
+    so a week is a week across a daylight-saving change.
     """
 
     max_contacts: int = attrs.field(validator=_at_least_one)
-    window: dt.timedelta = attrs.field(validator=_positive("window"))
+    window: dt.timedelta = attrs.field(validator=_duration("window"))
     channel: str | None = None
 
     def _times(self, context: _Context) -> list[dt.datetime]:
@@ -120,7 +209,11 @@ class FrequencyCap:
         return any(near[i + k] - near[i] < self.window for i in range(len(near) - k))
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
-        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
+        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time.
+
+        A cap stops blocking only when a contact leaves the window, so the
+        earliest allowed time is the first ``contact + window`` that is allowed.
+        """
         if self.channel is not None and context.channel != self.channel:
             return None, at
         times = self._times(context)
@@ -135,90 +228,166 @@ class FrequencyCap:
 
 @attrs.frozen
 class QuietHours:
-    """No contact between ``start`` and ``end`` in the customer's local time.
+    """No contact between ``start`` and ``end`` in the customer's local (wall-clock) time.
 
-    ``end`` before ``start`` spans midnight (21:00 to 08:00). The time zone is
-    the policy's ``timezones`` entry for the customer, else ``default_timezone``.
+    ``end`` before ``start`` spans midnight (21:00 to 08:00); ``start == end``
+    is never quiet. The time zone is the policy's ``timezones`` entry for the
+    customer, else ``default_timezone``. The rule reads the clock on the wall:
+    a moment is quiet when the local time it shows lies in ``[start, end)``.
+    So when the clock jumps forward past ``end`` (spring), quiet hours end at
+    the jump; when it falls back into ``[start, end)`` (autumn), they start
+    again, and end when the clock shows ``end`` for the second time.
     """
 
-    start: dt.time
-    end: dt.time
-    default_timezone: str = "UTC"
+    start: dt.time = attrs.field(validator=_wall_time)
+    end: dt.time = attrs.field(validator=_wall_time)
+    default_timezone: str = attrs.field(default="UTC", validator=_known_zone)
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
         """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
-        local = at.astimezone(context.timezone)
-        clock = local.time().replace(tzinfo=None)
-        if self.start <= self.end:
-            quiet = self.start <= clock < self.end
-        else:
-            quiet = clock >= self.start or clock < self.end
-        if not quiet:
+        zone = context.zone(self.default_timezone)
+        if not _quiet(self.start, self.end, at.astimezone(zone).time()):
             return None, at
-        day = local.date() if clock < self.end else local.date() + dt.timedelta(days=1)
-        wake = dt.datetime.combine(day, self.end, tzinfo=context.timezone)
-        reason = f"quiet hours {self.start:%H:%M}-{self.end:%H:%M} ({context.timezone.key})"
-        return reason, wake.astimezone(dt.UTC)
+        reason = f"quiet hours {self.start:%H:%M}-{self.end:%H:%M} ({zone.key})"
+        return reason, self._wake(at, zone)
+
+    def _wake(self, at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+        """Return the first moment after a quiet ``at`` whose wall-clock time is not quiet.
+
+        Quiet hours end either when the clock reaches ``end`` (once, or twice
+        in a fold) or when an offset change makes the clock jump out of them;
+        such a jump can only happen where ``end`` (forward) or ``start``
+        (backward) is missing or repeated on the wall clock, i.e. between the
+        two readings (``fold=0`` and ``fold=1``) of that bound. Every such
+        moment near ``at`` is a candidate; the answer is the first one that is
+        not quiet. This is exact for any zone, with no scan of the clock.
+        """
+        day = at.astimezone(zone).date()
+        for first, last in ((-1, 4), (4, 16)):  # a second pass only for days skipped whole
+            exits = [
+                moment
+                for n in range(first, last)
+                for moment in _exits(self.start, self.end, zone, day + dt.timedelta(days=n))
+                if moment > at
+            ]
+            if exits:
+                return min(exits)
+        msg = f"the clock of {zone.key} never leaves quiet hours {self.start}-{self.end} near {at}."
+        raise DataContractError(msg, column="timezone", value=zone.key)
+
+
+def _quiet(start: dt.time, end: dt.time, clock: dt.time) -> bool:
+    """Whether a wall-clock time lies in ``[start, end)`` (across midnight if end < start)."""
+    if start <= end:
+        return start <= clock < end
+    return clock >= start or clock < end
+
+
+@functools.lru_cache(maxsize=16_384)
+def _exits(start: dt.time, end: dt.time, zone: ZoneInfo, day: dt.date) -> tuple[dt.datetime, ...]:
+    """Return the moments quiet hours can end, from the bounds on local ``day``.
+
+    Cached: the answer depends on the bounds, the zone and the day only, and
+    checks cluster on few zones and days.
+    """
+    candidates: list[dt.datetime] = []
+    for bound in (start, end):
+        wall = dt.datetime.combine(day, bound)
+        early, late = sorted(
+            wall.replace(tzinfo=zone, fold=fold).astimezone(dt.UTC) for fold in (0, 1)
+        )
+        candidates += [early, late]
+        if early != late:  # the bound is in a gap or a fold: find the jump
+            candidates.append(_jump(zone, early, late))
+    return tuple(c for c in candidates if not _quiet(start, end, c.astimezone(zone).time()))
+
+
+def _jump(zone: ZoneInfo, low: dt.datetime, high: dt.datetime) -> dt.datetime:
+    """Return the first moment in ``(low, high]`` whose UTC offset differs from ``low``'s."""
+    offset = low.astimezone(zone).utcoffset()
+    while high - low > _MICROSECOND:
+        middle = low + (high - low) // 2
+        if middle.astimezone(zone).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 @attrs.frozen
 class CoolingOff:
-    """No marketing for ``duration`` after an inbound event of kind ``after`` (a complaint)."""
+    """No marketing for ``duration`` after an inbound event of kind ``after`` (a complaint).
 
-    duration: dt.timedelta = attrs.field(validator=_positive("duration"))
+    A complaint made during a cooling-off period extends it.
+    """
+
+    duration: dt.timedelta = attrs.field(validator=_duration("duration"))
     after: str = "complaint"
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
         """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
-        times = context.events.get(self.after, ())
-        recent = [t for t in times if t <= at < t + self.duration]
-        if not recent:
+        times = context.events.get(self.after)
+        if not times:
             return None, at
-        until = max(recent) + self.duration
+        until = _cover(((t, t + self.duration) for t in times), at)
+        if until == at:
+            return None, at
         return f"cooling off for {self.duration} after a {self.after}", until
 
 
 @attrs.frozen
 class IgnoredSuppression:
-    """After ``ignored`` ignored offers within ``within``, no offers for ``suppress_for``."""
+    """After ``ignored`` ignored offers within ``within``, no offers for ``suppress_for``.
+
+    The suppression starts at the ignored offer that completes the count.
+    """
 
     ignored: int = attrs.field(default=3, validator=_at_least_one)
-    within: dt.timedelta = attrs.field(default=dt.timedelta(days=30), validator=_positive("within"))
+    within: dt.timedelta = attrs.field(default=dt.timedelta(days=30), validator=_duration("within"))
     suppress_for: dt.timedelta = attrs.field(
-        default=dt.timedelta(days=60), validator=_positive("suppress_for")
+        default=dt.timedelta(days=60), validator=_duration("suppress_for")
     )
     kind: str = "offer_ignored"
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
         """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
-        times = [t for t in context.events.get(self.kind, ()) if t <= at]
+        times = context.events.get(self.kind, [])
         k = self.ignored
-        ends = [
-            times[i] + self.suppress_for
+        if len(times) < k:
+            return None, at
+        spells = (
+            (times[i], times[i] + self.suppress_for)
             for i in range(k - 1, len(times))
-            if times[i] - times[i - k + 1] <= self.within and at < times[i] + self.suppress_for
-        ]
-        if not ends:
+            if times[i] - times[i - k + 1] <= self.within
+        )
+        until = _cover(spells, at)
+        if until == at:
             return None, at
         reason = f"{k} ignored offers within {self.within}: suppressed for {self.suppress_for}"
-        return reason, max(ends)
+        return reason, until
 
 
 @attrs.frozen
 class SuppressionList:
-    """Never contact these customers (do-not-contact, legal hold, staff, ...)."""
+    """Never contact these customers (do-not-contact, legal hold, staff, ...).
 
-    customer_ids: frozenset[str] = attrs.field(converter=frozenset)
+    A customer is suppressed when any of their ids is listed: an id merged
+    into a listed one, or a listed id merged into another, stays blocked.
+    """
+
+    customer_ids: frozenset[str] = attrs.field(converter=_id_set)
     name: str = "suppression list"
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
         """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
-        if context.customer_id in self.customer_ids:
+        if not self.customer_ids.isdisjoint(context.ids):
             return f"on the {self.name}", _NEVER
         return None, at
 
 
 Rule = FrequencyCap | QuietHours | CoolingOff | IgnoredSuppression | SuppressionList
+_Consent = list[tuple[int, str, dict[str, Any]]]
+_Rows = list[tuple[int, str, str, str]]
 
 
 class ContactPolicy:
@@ -233,7 +402,9 @@ class ContactPolicy:
         :class:`IgnoredSuppression` and :class:`SuppressionList` values.
     timezones
         Each customer's IANA time zone (a mapping or a function), for quiet
-        hours; customers without one use the rule's ``default_timezone``.
+        hours; customers without one use the rule's ``default_timezone``. A
+        zone given under any id of a merged customer is theirs (the asked id
+        first, then the id the others were merged into).
     purpose
         The consent purpose a contact needs (``None``: do not check consent).
 
@@ -279,37 +450,33 @@ class ContactPolicy:
                 for r in self.rules
             ]
         )
+        self._needs_ids = any(isinstance(r, SuppressionList) for r in self.rules)
+        self._needs_zone = any(isinstance(r, QuietHours) for r in self.rules)
 
-    def _zone(self, customer_id: str, default: str) -> ZoneInfo:
-        name: str | None = None
-        if callable(self.timezones):
-            name = self.timezones(customer_id)
-        elif self.timezones is not None:
-            name = self.timezones.get(customer_id)
-        try:
-            return _zone_info(name or default)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            msg = f"unknown time zone {name or default!r} for customer {customer_id!r}."
-            raise DataContractError(msg, column="timezone", value=name or default) from error
+    def _zone(self, customer_id: str, ids: Callable[[], Sequence[str]]) -> ZoneInfo | None:
+        """Return the customer's zone from ``timezones``: the asked id, then their others."""
+        timezones = self.timezones
+        if timezones is None or not self._needs_zone:
+            return None
+        lookup = timezones if callable(timezones) else timezones.get
+        name = lookup(customer_id)
+        if not name:
+            name = next((n for i in ids() if i != customer_id and (n := lookup(i))), None)
+        if not name:
+            return None
+        return _zone_named(name, field="timezone", customer=customer_id)
 
     def _rows(
-        self, customer_id: str, at: dt.datetime
-    ) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[int, str, str, str]]]:
-        """Consent decisions and the events the rules read, in one query."""
+        self, customer_id: str, at: dt.datetime, consent_until: dt.datetime
+    ) -> tuple[_Consent, _Rows]:
+        """Consent decisions up to ``consent_until`` and the events the rules read, in one query."""
         # Back one horizon (the longest look-back of any rule), forward two (caps look
         # ahead of every candidate time _earliest tries before it fetches again).
         span = (at - self._horizon, at + 2 * self._horizon)
-        return self.log._policy_rows(customer_id, at, span, self._kinds)  # noqa: SLF001
+        return self.log._policy_rows(customer_id, consent_until, span, self._kinds)  # noqa: SLF001
 
-    def _context(
-        self,
-        customer_id: str,
-        channel: str,
-        at: dt.datetime,
-        rows: list[tuple[int, str, str, str]] | None = None,
-    ) -> _Context:
-        if rows is None:
-            rows = self._rows(customer_id, at)[1]
+    def _context(self, base: _Context, rows: _Rows) -> _Context:
+        """Return ``base`` (who, which channel) with the events the rules read."""
         contacts: list[tuple[dt.datetime, str]] = []
         events: dict[str, list[dt.datetime]] = {}
         marketing = self.log.marketing_kinds
@@ -319,28 +486,75 @@ class ContactPolicy:
                 contacts.append((when, str(where)))
             else:
                 events.setdefault(str(kind), []).append(when)
-        default = next((r.default_timezone for r in self.rules if isinstance(r, QuietHours)), "UTC")
-        return _Context(
-            customer_id=customer_id,
-            channel=channel,
-            contacts=sorted(contacts),
-            events={k: sorted(v) for k, v in events.items()},
-            timezone=self._zone(customer_id, default),
-        )
+        base.contacts = sorted(contacts)
+        base.events = {k: sorted(v) for k, v in events.items()}
+        return base
 
     def check(
         self, customer_id: str, channel: str, at: dt.datetime | str | None = None
     ) -> Decision:
-        """Decide whether a contact to ``customer_id`` on ``channel`` at ``at`` is allowed."""
+        """Decide whether a contact to ``customer_id`` on ``channel`` at ``at`` is allowed.
+
+        Parameters
+        ----------
+        customer_id
+            Any id of the customer (merged ids are followed).
+        channel
+            The channel of the contact.
+        at
+            When the contact would be made (an aware datetime or ISO 8601
+            text; ``None``: now).
+
+        Returns
+        -------
+        Decision
+            Allowed or not, every reason, and the earliest allowed moment.
+
+        Raises
+        ------
+        DataContractError
+            ``at`` is naive or not a time, or so close to year 1 or 9999 that
+            the rules' windows leave the calendar; or the customer's time
+            zone is unknown.
+        """
         moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
-        customer = str(customer_id)
-        consent, rows = self._rows(customer, moment)
-        if self.purpose is not None and not _decide(consent, self.purpose, channel, _us(moment)):
-            missing = f"no {self.purpose} consent for {channel}"
-            return Decision(allowed=False, reasons=(missing,), earliest_allowed_at=_NEVER)
-        context = self._context(customer, channel, moment, rows)
+        try:
+            return self._check(str(customer_id), channel, moment)
+        except OverflowError as error:
+            msg = (
+                f"'at' {moment.isoformat()} is too close to the limits of the calendar "
+                f"(years 1 and 9999) for rules that look {self._horizon} around it."
+            )
+            raise DataContractError(msg, column="at", value=moment.isoformat()) from error
+
+    def _check(self, customer: str, channel: str, moment: dt.datetime) -> Decision:
+        consent, rows = self._rows(customer, moment, _FAR)
+        group: list[Sequence[str]] = []
+
+        def ids() -> Sequence[str]:  # asked only when a rule needs the merged ids
+            if not group:
+                group.append(self.log._group(customer))  # noqa: SLF001
+            return group[0]
+
+        context = self._context(
+            _Context(
+                customer_id=customer,
+                channel=channel,
+                contacts=[],
+                events={},
+                ids=frozenset(ids()) if self._needs_ids else frozenset((customer,)),
+                timezone=self._zone(customer, ids),
+            ),
+            rows,
+        )
         reasons: list[str] = []
-        quiet_only = True
+        start = _us(moment)
+        consented = self.purpose is None or _decide(
+            [d for d in consent if d[0] <= start], self.purpose, channel, start
+        )
+        if not consented:
+            reasons.append(f"no {self.purpose} consent for {channel}")
+        quiet_only = consented
         for rule in self.rules:
             reason, _ = rule.blocks(context, moment)
             if reason is not None:
@@ -348,21 +562,59 @@ class ContactPolicy:
                 quiet_only &= isinstance(rule, QuietHours)
         if not reasons:
             return Decision(allowed=True, reasons=(), earliest_allowed_at=moment)
+        earliest = self._earliest(context, moment, consent, consented=consented)
         return Decision(
             allowed=False,
             reasons=tuple(reasons),
-            earliest_allowed_at=self._earliest(context, moment),
-            deferred=quiet_only,
+            earliest_allowed_at=earliest,
+            deferred=quiet_only and earliest is not None,
         )
 
-    def _earliest(self, context: _Context, moment: dt.datetime) -> dt.datetime | None:
-        """Move forward to the first time every rule allows (each step only goes later)."""
-        current = moment
-        for _ in range(100):
-            if current - moment > self._horizon:  # look at the contacts around the new time
-                context = self._context(context.customer_id, context.channel, current)
-                moment = current
-            later = current
+    def _consent_from(
+        self, decisions: _Consent, channel: str, moment: dt.datetime
+    ) -> dt.datetime | None:
+        """Return the first moment at or after ``moment`` when consent allows the contact.
+
+        Consent can start to allow only at a decision (a grant recorded ahead
+        of time); an expiry only ends it. So those decisions are the moments
+        to try after ``moment`` itself.
+        """
+        if self.purpose is None:
+            return moment
+        start = _us(moment)
+        later = sorted({micros for micros, _, _ in decisions if micros > start})
+        for micros in [start, *later]:
+            known = [d for d in decisions if d[0] <= micros]
+            if _decide(known, self.purpose, channel, micros):
+                return moment if micros == start else _EPOCH + dt.timedelta(microseconds=micros)
+        return None
+
+    def _earliest(
+        self, context: _Context, moment: dt.datetime, consent: _Consent, *, consented: bool
+    ) -> dt.datetime | None:
+        """Move forward to the first time consent and every rule allow.
+
+        Each rule (and consent) answers with its own earliest allowed time,
+        always later than a time it blocks, so every step goes strictly later
+        and skips nothing allowed; the walk ends once past the last event
+        that can block, since then only quiet hours can, and they always end.
+        """
+        start = _us(moment)
+        changes = self.purpose is not None and any(
+            micros > start or payload.get("expires_at") is not None
+            for micros, _, payload in consent
+        )
+        current = fetched = moment
+        while True:
+            if current - fetched > self._horizon:  # look at the contacts around the new time
+                rows = self._rows(context.customer_id, current, current)[1]
+                context = self._context(attrs.evolve(context), rows)
+                fetched = current
+            later = current if consented else None
+            if changes:  # a decision recorded ahead, or a grant that lapses
+                later = self._consent_from(consent, context.channel, current)
+            if later is None:
+                return None
             for rule in self.rules:
                 reason, earliest = rule.blocks(context, current)
                 if reason is None:
@@ -373,4 +625,3 @@ class ContactPolicy:
             if later == current:
                 return current
             current = later
-        return None
