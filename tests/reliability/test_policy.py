@@ -447,3 +447,32 @@ def test_a_check_at_the_end_of_the_calendar_is_refused_by_name(at):
     with pytest.raises(DataContractError, match="'at'") as caught:
         ContactPolicy(log, rules, purpose=None).check("c", "email", at)
     assert caught.value.column == "at"
+
+
+def test_a_channel_spelled_differently_cannot_slip_past_a_cap():
+    log = InteractionLog()
+    log.consent.grant("c", "marketing", at=START - dt.timedelta(days=1))  # every channel
+    log.append([_contact("c", START), _contact("c", START + dt.timedelta(hours=1))])
+    policy = ContactPolicy(log, [FrequencyCap(2, dt.timedelta(days=7), channel="email")])
+    at = START + dt.timedelta(days=1)
+    assert not policy.check("c", "email", at).allowed
+    for spelling in ("EMAIL", "Email", " email", "e-mail"):
+        with pytest.raises(DataContractError, match="channel") as caught:
+            policy.check("c", spelling, at)
+        assert caught.value.column == "channel"
+
+
+def test_a_channel_the_log_does_not_know_is_refused():
+    policy = ContactPolicy(InteractionLog(), [], purpose=None)
+    with pytest.raises(DataContractError, match="pigeon"):
+        policy.check("c", "pigeon", START)
+    with pytest.raises(DataContractError, match="channel"):
+        FrequencyCap(2, dt.timedelta(days=7), channel="Email")
+
+
+@pytest.mark.parametrize("customer", [None, "", "   ", "\ud800", "x" * 1000, 1.5])
+def test_a_customer_id_that_cannot_be_stored_is_refused_by_name(customer):
+    policy = ContactPolicy(InteractionLog(), [SuppressionList({"x"})], purpose=None)
+    with pytest.raises(DataContractError, match="customer_id") as caught:
+        policy.check(customer, "email", START)
+    assert caught.value.column == "customer_id"

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from ..errors import DataContractError
-from ._interaction import as_utc
+from ._interaction import _customer_id, as_utc, name
 from ._log import _decide, _us
 
 if TYPE_CHECKING:
@@ -71,6 +71,11 @@ def _at_least_one(_: object, attribute: attrs.Attribute[int], value: int) -> Non
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         msg = f"{attribute.name} must be a whole number >= 1; got {value!r}."
         raise DataContractError(msg, column=attribute.name, value=value)
+
+
+def _channel(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None:
+        name(attribute.name, value)
 
 
 def _wall_time(_: object, attribute: attrs.Attribute[dt.time], value: dt.time) -> None:
@@ -195,7 +200,7 @@ class FrequencyCap:
 
     max_contacts: int = attrs.field(validator=_at_least_one)
     window: dt.timedelta = attrs.field(validator=_duration("window"))
-    channel: str | None = None
+    channel: str | None = attrs.field(default=None, validator=_channel)
 
     def _times(self, context: _Context) -> list[dt.datetime]:
         return [t for t, c in context.contacts if self.channel is None or c == self.channel]
@@ -513,13 +518,24 @@ class ContactPolicy:
         Raises
         ------
         DataContractError
-            ``at`` is naive or not a time, or so close to year 1 or 9999 that
-            the rules' windows leave the calendar; or the customer's time
-            zone is unknown.
+            ``customer_id`` is not an id the log could store; ``channel`` is
+            not one of the log's channel names (``"EMAIL"`` is not
+            ``"email"``, and must not slip past a cap on ``"email"``); ``at``
+            is naive or not a time, or so close to year 1 or 9999 that the
+            rules' windows leave the calendar; or the customer's time zone is
+            unknown.
         """
+        customer = _customer_id(customer_id)
+        known = name("channel", channel)
+        if known not in self.log.channels:
+            msg = (
+                f"unknown channel {channel!r}; known: {sorted(self.log.channels)} "
+                "(open the log with extra_channels=... to add one)."
+            )
+            raise DataContractError(msg, column="channel", value=channel)
         moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         try:
-            return self._check(str(customer_id), channel, moment)
+            return self._check(customer, known, moment)
         except OverflowError as error:
             msg = (
                 f"'at' {moment.isoformat()} is too close to the limits of the calendar "
