@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pysat.card import CardEnc, EncType
 
-from ._formula import And, Expr, Iff, Implies, Not, Or, Var
+from ._formula import And, Expr, Iff, Implies, Not, Var
 from ._model import ProductModel
 
 __all__ = ["Encoding", "encode"]
@@ -41,8 +41,6 @@ class Encoding:
             return self.var[expr.name]
         if isinstance(expr, Not):
             return -self.literal(expr.arg)
-        if isinstance(expr, Implies):
-            return self.literal(Or((Not(expr.left), expr.right)))
         if isinstance(expr, Iff):
             left, right = self.literal(expr.left), self.literal(expr.right)
             t = self.fresh()
@@ -54,7 +52,10 @@ class Encoding:
             ):
                 self.add(clause, "")
             return t
-        args = [self.literal(a) for a in expr.args]
+        if isinstance(expr, Implies):  # not (left) or right, built without a deeper node
+            args = [-self.literal(expr.left), self.literal(expr.right)]
+        else:
+            args = [self.literal(a) for a in expr.args]
         t = self.fresh()
         if isinstance(expr, And):
             for a in args:

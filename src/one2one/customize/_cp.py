@@ -11,12 +11,48 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
+from ..errors import DataContractError
 from ._check import SCALE
 from ._cnf import Encoding
-from ._formula import Expr
+from ._formula import Expr, clip
 from ._model import LinearRule, ProductModel
 
-__all__ = ["SCALE", "CpEncoding", "compare"]
+__all__ = ["MAX_AMOUNT", "SCALE", "CpEncoding", "compare", "scaled", "solve"]
+
+MAX_AMOUNT = 10**9
+"""The largest amount (an attribute per unit, a price, a budget, a bound) the solver takes.
+
+CP-SAT works in 64-bit integers and money here in thousandths (millionths
+inside a list price with percentages), so larger amounts could overflow a
+total; they are refused by name instead."""
+
+
+def scaled(value: float, *, what: str, column: str, scale: int = SCALE) -> int:
+    """Return ``value`` in whole ``1/scale`` units, refusing amounts the solver cannot hold."""
+    if not abs(value) <= MAX_AMOUNT:
+        msg = (
+            f"{what} is {value:g}; the solver counts in whole thousandths and takes amounts "
+            f"up to {MAX_AMOUNT:,} in size."
+        )
+        raise DataContractError(msg, column=column, value=value)
+    return round(scale * value)
+
+
+def solve(
+    solver: cp_model.CpSolver,
+    cp: cp_model.CpModel,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+) -> int:
+    """Solve, turning CP-SAT's refusal of a model (totals that overflow) into a typed error."""
+    status = int(solver.solve(cp, callback))
+    if status == cp_model.MODEL_INVALID:
+        msg = (
+            "the amounts are too large for the solver taken together (its totals would "
+            f"overflow 64-bit integers): {clip(cp.validate().partition(':')[0], 100)}; use "
+            "smaller units (e.g. thousands) for large amounts."
+        )
+        raise DataContractError(msg, column="attributes")
+    return status
 
 
 def compare(cp: cp_model.CpModel, total: cp_model.LinearExprT, comparison: str, bound: int) -> None:
@@ -111,9 +147,15 @@ class CpEncoding:
                 option.attributes.get(attribute) if weights is None else weights.get(option.name)
             )
             if isinstance(amount, float) and amount:
-                terms.append(round(SCALE * amount) * self.amount[option.name])
+                what = (
+                    f"the {attribute} of option {option.name!r}"
+                    if weights is None
+                    else f"the customer's value of option {option.name!r}"
+                )
+                units = scaled(amount, what=what, column=attribute or option.name)
+                terms.append(units * self.amount[option.name])
         return cp_model.LinearExpr.sum(terms) if terms else cp_model.LinearExpr.constant(0)
 
 
 def _scaled(linear: LinearRule) -> int:
-    return round(SCALE * linear.bound)
+    return scaled(linear.bound, what=f"the bound of rule {linear.name!r}", column="bound")

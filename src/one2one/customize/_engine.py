@@ -31,7 +31,7 @@ from ..errors import ConfigurationConflictError, DataContractError
 from ._check import broken_rules, quantities
 from ._cnf import encode
 from ._count import DecisionDiagram
-from ._cp import CpEncoding
+from ._cp import CpEncoding, solve
 from ._model import ProductModel
 
 __all__ = ["ENUMERATION_LIMIT", "Configurator", "Explanation", "Propagation"]
@@ -179,7 +179,7 @@ class _CpOracle:
         cp = self.encoding.cp
         cp.clear_assumptions()
         cp.add_assumptions([self.encoding.is_value[k] for k in keys])
-        status = self.solver.solve(cp)
+        status = solve(self.solver, cp)
         if status == cp_model.UNKNOWN:
             msg = "CP-SAT found no answer within 60 s; the model is too hard for this engine."
             raise ConfigurationConflictError(msg)
@@ -415,7 +415,7 @@ class Configurator:
         solver.parameters.enumerate_all_solutions = True
         solver.parameters.num_workers = 1
         found = _Collector(encoding, self._boolean)
-        solver.solve(encoding.cp, found)
+        solve(solver, encoding.cp, found)
         if found.overflow:
             msg = (
                 f"more than {ENUMERATION_LIMIT:,} valid configurations: a model with counted "
@@ -426,7 +426,21 @@ class Configurator:
         return found.solutions
 
     def count(self, choices: Choices | None = None) -> int:
-        """Count the valid configurations (keeping the choices), exactly."""
+        """Count the valid configurations (keeping the choices), exactly.
+
+        The count is a Python integer, exact at any size (counts of real
+        product lines run to dozens of digits, far past the 2**53 up to
+        which a floating-point count is exact). Boolean models are counted
+        on a decision diagram; models with counted options or linear rules by
+        enumeration, up to 100,000 configurations.
+
+        Raises
+        ------
+        DataContractError
+            Unknown options or bad values in ``choices``; or, on a model with
+            counted options or linear rules, more configurations than the
+            enumeration limit.
+        """
         keys = self._keys(choices or {})
         if self.arithmetic:
             return len(self._enumerate(keys))
@@ -439,16 +453,30 @@ class Configurator:
         *,
         random_state: int | np.random.Generator | None = None,
     ) -> list[frozenset[str]]:
-        """Draw ``n`` valid configurations uniformly at random (as sets of selected options)."""
+        """Draw ``n`` valid configurations uniformly at random (as sets of selected options).
+
+        Each valid configuration keeping the choices is equally likely: a
+        draw is a uniform integer below the exact count, turned into the
+        configuration of that rank, so the odds stay exact beyond 2**53.
+
+        Raises
+        ------
+        ConfigurationConflictError
+            No valid configuration keeps the choices (a minimal conflict is named).
+        DataContractError
+            A bad ``n``, ``random_state`` or choice.
+        """
         require_number(n, name="n", low=0, integer=True)
         keys = self._keys(choices or {})
         rng = as_generator(random_state)
+        if not self._oracle.consistent(keys):
+            raise self._conflict_error(keys)
         if self.arithmetic:
             every = self._enumerate(keys)
             picks = rng.integers(0, len(every), int(n)).tolist()
             return [frozenset(k for k, v in every[i].items() if v) for i in picks]
         fixed = {name: bool(value) for name, value in keys}
-        return [self._dd().sample(fixed, rng) for _ in range(int(n))]
+        return self._dd().sample(fixed, rng, int(n))
 
     def __enter__(self) -> Self:
         """Return the engine itself."""

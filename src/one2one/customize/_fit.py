@@ -22,13 +22,44 @@ from ortools.sat.python import cp_model
 
 from .._validation import require_number
 from ..errors import ConfigurationConflictError, DataContractError
-from ._cp import SCALE, CpEncoding
+from ._cp import SCALE, CpEncoding, scaled, solve
 from ._engine import choice_keys
-from ._model import ProductModel
+from ._model import ProductModel, finite, instance
 from ._optimise import list_price
 from ._pricing import PriceList, Quote
 
 __all__ = ["Needs", "Recommendation", "recommend"]
+
+
+def _values(values: object, field: str) -> dict[str, float]:
+    if not isinstance(values, Mapping):
+        msg = f"{field!r} must map names to numbers; got {values!r}."
+        raise DataContractError(msg, column=field, value=values)
+    out: dict[str, float] = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            msg = f"{field!r} must map names to numbers; got the key {key!r}."
+            raise DataContractError(msg, column=field, value=key)
+        out[key] = finite(value, field=field, where=f"{key!r} in ")
+    return out
+
+
+def _weights(values: object) -> dict[str, float]:
+    return _values(values, "weights")
+
+
+def _likes(values: object) -> dict[str, float]:
+    return _values(values, "likes")
+
+
+def _budget(value: object) -> float | None:
+    if value is None:
+        return None
+    budget = finite(value, field="budget")
+    if budget < 0:
+        msg = f"'budget' must be >= 0; got {value!r}."
+        raise DataContractError(msg, column="budget", value=value)
+    return budget
 
 
 @attrs.frozen
@@ -43,11 +74,14 @@ class Needs:
         Extra value of particular options (negative for dislikes).
     budget
         The most the customer will pay (list price), or ``None``.
+
+    Every number must be finite (and the budget not negative): they become
+    whole thousandths for the solver, where NaN and infinity have no value.
     """
 
-    weights: Mapping[str, float] = attrs.field(factory=dict)
-    likes: Mapping[str, float] = attrs.field(factory=dict)
-    budget: float | None = None
+    weights: Mapping[str, float] = attrs.field(factory=dict, converter=_weights)
+    likes: Mapping[str, float] = attrs.field(factory=dict, converter=_likes)
+    budget: float | None = attrs.field(default=None, converter=_budget)
 
 
 @attrs.frozen
@@ -126,7 +160,8 @@ def _problem(
     for key in engine_keys:
         cp.add_bool_and([encoding.is_value[key]])
     if needs.budget is not None:  # the list price, price rules included
-        cp.add(list_price(encoding, prices) <= round(SCALE * SCALE * needs.budget))
+        budget = scaled(needs.budget, what="the budget", column="budget", scale=SCALE * SCALE)
+        cp.add(list_price(encoding, prices) <= budget)
     cp.maximize(encoding.total("", weights=utility))
     return encoding
 
@@ -161,7 +196,10 @@ def recommend(
     ConfigurationConflictError
         No valid configuration keeps the choices within the budget.
     """
+    instance(prices, PriceList, field="prices")
+    instance(needs, Needs, field="needs")
     require_number(alternatives, name="alternatives", low=0, integer=True)
+    require_number(time_limit, name="time_limit", low=0.0, low_inclusive=False)
     require_number(diversity, name="diversity", low=1, integer=True)
     if needs.budget is not None:
         require_number(needs.budget, name="budget", low=0.0)
@@ -174,7 +212,7 @@ def recommend(
     solver.parameters.num_workers = 2
     out: list[Recommendation] = []
     for _ in range(int(alternatives) + 1):
-        if solver.solve(cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if solve(solver, cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         option = encoding.selected
         selected = frozenset(n for n, v in option.items() if solver.boolean_value(v))

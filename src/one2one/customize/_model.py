@@ -17,33 +17,86 @@ each parent's groups say how many of their children it takes:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 
 from ..errors import DataContractError
-from ._formula import And, Expr, Implies, Not, Or, Var, parse_formula, variables
+from ._formula import And, Expr, Iff, Implies, Not, Or, Var, check_expr, parse_formula, variables
 
 __all__ = ["Group", "LinearRule", "Option", "ProductModel", "Rule"]
 
+_T = TypeVar("_T")
 GroupKind = Literal["mandatory", "optional", "alternative", "or", "cardinality"]
 _KINDS: tuple[GroupKind, ...] = ("mandatory", "optional", "alternative", "or", "cardinality")
 Comparison = Literal["<", "<=", ">", ">=", "=="]
 
 
-def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, float | str]:
+def finite(value: object, *, field: str, where: str = "") -> float:
+    """Return ``value`` as a float if it is a finite real number (not a bool), else raise.
+
+    Money and amounts must be finite: a NaN compares false with everything, so
+    one NaN price would let any surcharge past the fair-pricing guard, and an
+    infinity has no place in whole thousandths.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"{where}{field!r} must be a number; got {value!r} ({type(value).__name__})."
+        raise DataContractError(msg, column=field, value=value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        msg = f"{where}{field!r} must be a finite number; got {value!r}."
+        raise DataContractError(msg, column=field, value=value)
+    return number
+
+
+def text(value: object, *, field: str, where: str = "", empty: bool = True) -> str:
+    """Return ``value`` if it is text (non-empty unless ``empty``), else raise naming ``field``."""
+    if not isinstance(value, str) or (not empty and not value):
+        want = "text" if empty else "non-empty text"
+        msg = f"{where}{field!r} must be {want}; got {value!r}."
+        raise DataContractError(msg, column=field, value=value)
+    return value
+
+
+def _attributes(value: object) -> Mapping[str, float | str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        msg = f"'attributes' must map names to numbers or text; got {value!r}."
+        raise DataContractError(msg, column="attributes", value=value)
     out: dict[str, float | str] = {}
-    for key, item in (value or {}).items():
-        if isinstance(item, bool) or not isinstance(item, int | float | str):
-            msg = f"attribute {key!r} must be a number or text; got {item!r}."
-            raise DataContractError(msg, column=str(key), value=item)
-        out[str(key)] = float(item) if isinstance(item, int | float) else item
+    for key, item in value.items():
+        name = text(key, field="attributes", empty=False)
+        out[name] = item if isinstance(item, str) else finite(item, field=name, where="attribute ")
     return out
 
 
-def _names(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(str(v) for v in values)
+def _names(values: object) -> tuple[str, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        msg = f"'children' must be a list of option names; got {values!r}."
+        raise DataContractError(msg, column="children", value=values)
+    return tuple(text(v, field="children", empty=False) for v in values)
+
+
+def _check_text(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    text(value, field=attribute.name, empty=attribute.name == "description")
+
+
+def _check_bool(_instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        msg = f"{attribute.name!r} must be True or False; got {value!r}."
+        raise DataContractError(msg, column=attribute.name, value=value)
+
+
+def _check_count(_instance: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        msg = f"{attribute.name!r} must be a whole number or None; got {value!r}."
+        raise DataContractError(msg, column=attribute.name, value=value)
 
 
 MAX_QUANTITIES = 1000
@@ -97,10 +150,10 @@ class Option:
         1..3); ``None`` for a Boolean option.
     """
 
-    name: str
-    abstract: bool = False
+    name: str = attrs.field(validator=_check_text)
+    abstract: bool = attrs.field(default=False, validator=_check_bool)
     attributes: Mapping[str, float | str] = attrs.field(factory=dict, converter=_attributes)
-    description: str = ""
+    description: str = attrs.field(default="", validator=_check_text)
     domain: tuple[int, int] | None = attrs.field(default=None, converter=_pair, validator=_domain)
 
     def values(self) -> tuple[bool, ...] | tuple[int, ...]:
@@ -114,11 +167,11 @@ class Option:
 class Group:
     """How many of a parent's ``children`` go with it (see the module docstring)."""
 
-    parent: str
-    kind: GroupKind
+    parent: str = attrs.field(validator=_check_text)
+    kind: GroupKind = attrs.field(validator=_check_text)
     children: tuple[str, ...] = attrs.field(converter=_names)
-    low: int | None = None
-    high: int | None = None
+    low: int | None = attrs.field(default=None, validator=_check_count)
+    high: int | None = attrs.field(default=None, validator=_check_count)
 
     def bounds(self) -> tuple[int, int]:
         """Return the (least, most) children selected with the parent."""
@@ -166,15 +219,25 @@ def _any(columns: tuple[str, ...], rows: list[tuple[bool, ...]]) -> Expr:
     return terms[0] if len(terms) == 1 else Or(terms)
 
 
-def _formula(value: Expr | str) -> Expr:
-    return parse_formula(value) if isinstance(value, str) else value
+def formula(value: object, *, field: str) -> Expr:
+    """Return a rule's formula from its text or tree, or raise naming ``field``."""
+    if isinstance(value, str):
+        return parse_formula(value)
+    if not isinstance(value, Var | Not | And | Or | Implies | Iff):
+        msg = f"{field!r} must be a rule as text (e.g. 'a => b') or a formula tree; got {value!r}."
+        raise DataContractError(msg, column=field, value=value)
+    return check_expr(value)
+
+
+def _formula(value: object) -> Expr:
+    return formula(value, field="formula")
 
 
 @attrs.frozen
 class Rule:
     """A named propositional rule (``"requires"``, ``"excludes"`` or any formula)."""
 
-    name: str
+    name: str = attrs.field(validator=_check_text)
     formula: Expr = attrs.field(converter=_formula)
 
     @classmethod
@@ -208,6 +271,19 @@ class Rule:
         return str(self.formula)
 
 
+_COMPARISONS = ("<", "<=", ">", ">=", "==")
+
+
+def _check_comparison(_instance: object, _attribute: object, value: object) -> None:
+    if value not in _COMPARISONS:
+        msg = f"'comparison' must be one of {_COMPARISONS}; got {value!r}."
+        raise DataContractError(msg, column="comparison", value=value)
+
+
+def _bound(value: object) -> float:
+    return finite(value, field="bound")
+
+
 @attrs.frozen
 class LinearRule:
     """The selected options' total of a numeric ``attribute`` compared with ``bound``.
@@ -218,10 +294,10 @@ class LinearRule:
     to 0.001), exactly, by the checker and the engine alike.
     """
 
-    name: str
-    attribute: str
-    comparison: Comparison
-    bound: float
+    name: str = attrs.field(validator=_check_text)
+    attribute: str = attrs.field(validator=_check_text)
+    comparison: Comparison = attrs.field(validator=_check_comparison)
+    bound: float = attrs.field(converter=_bound)
 
     def holds_scaled(self, total: int, scale: int) -> bool:
         """Check a total kept in whole ``1/scale`` units against the bound, exactly."""
@@ -239,8 +315,41 @@ class LinearRule:
         }[self.comparison]
 
 
-def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(values)
+def instance(value: object, kind: type[_T], *, field: str) -> _T:
+    """Return ``value`` if it is a ``kind``, else raise naming ``field``."""
+    if not isinstance(value, kind):
+        msg = f"{field!r} must be a {kind.__name__}; got {value!r}."
+        raise DataContractError(msg, column=field, value=value)
+    return value
+
+
+def items(values: object, field: str, kind: type[_T]) -> tuple[_T, ...]:
+    """Return ``values`` as a tuple of ``kind``, naming ``field`` when given anything else."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        msg = f"{field!r} must be a list of {kind.__name__}; got {values!r}."
+        raise DataContractError(msg, column=field, value=values)
+    out = tuple(values)
+    for number, item in enumerate(out):
+        if not isinstance(item, kind):
+            msg = f"{field}[{number}] must be a {kind.__name__}; got {item!r}."
+            raise DataContractError(msg, column=field, value=item, row=number)
+    return out
+
+
+def _options(values: object) -> tuple[Option, ...]:
+    return items(values, "options", Option)
+
+
+def _groups(values: object) -> tuple[Group, ...]:
+    return items(values, "groups", Group)
+
+
+def _rules(values: object) -> tuple[Rule, ...]:
+    return items(values, "rules", Rule)
+
+
+def _linear_rules(values: object) -> tuple[LinearRule, ...]:
+    return items(values, "linear_rules", LinearRule)
 
 
 def _named(kind: str, names: Iterable[str]) -> None:
@@ -267,11 +376,11 @@ class ProductModel:
         cardinalities.
     """
 
-    name: str
-    options: tuple[Option, ...] = attrs.field(converter=_tuple)
-    groups: tuple[Group, ...] = attrs.field(converter=_tuple, factory=tuple)
-    rules: tuple[Rule, ...] = attrs.field(converter=_tuple, factory=tuple)
-    linear_rules: tuple[LinearRule, ...] = attrs.field(converter=_tuple, factory=tuple)
+    name: str = attrs.field(validator=_check_text)
+    options: tuple[Option, ...] = attrs.field(converter=_options)
+    groups: tuple[Group, ...] = attrs.field(converter=_groups, factory=tuple)
+    rules: tuple[Rule, ...] = attrs.field(converter=_rules, factory=tuple)
+    linear_rules: tuple[LinearRule, ...] = attrs.field(converter=_linear_rules, factory=tuple)
 
     def __attrs_post_init__(self) -> None:
         """Refuse an ill-formed model, naming what is wrong."""
@@ -321,15 +430,21 @@ class ProductModel:
         if len(roots) != 1:
             msg = f"a model needs exactly one root option; found {roots[:5]}."
             raise DataContractError(msg, column="option", value=roots[:5])
+        # Walk up from each option, stopping at any option already known to reach the
+        # root: linear in the number of options however deep the hierarchy is.
+        reaches_root = {roots[0]}
         for name in parent_of:
-            seen = {name}
+            path: list[str] = []
+            on_path: set[str] = set()
             current = name
-            while current in parent_of:
+            while current not in reaches_root:
+                if current in on_path:
+                    msg = f"the hierarchy has a cycle through {current!r}."
+                    raise DataContractError(msg, column="option", value=current)
+                path.append(current)
+                on_path.add(current)
                 current = parent_of[current]
-                if current in seen:
-                    msg = f"the hierarchy has a cycle through {name!r}."
-                    raise DataContractError(msg, column="option", value=name)
-                seen.add(current)
+            reaches_root.update(path)
 
     @property
     def root(self) -> str:
@@ -385,16 +500,70 @@ class ProductModel:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ProductModel:
-        """Build a model from its dict form."""
-        try:
-            return cls(
-                name=str(data["name"]),
-                options=[Option(**o) for o in data["options"]],
-                groups=[Group(**g) for g in data.get("groups", ())],
-                rules=[Rule(r["name"], r["formula"]) for r in data.get("rules", ())],
-                linear_rules=[LinearRule(**r) for r in data.get("linear_rules", ())],
-            )
-        except (KeyError, TypeError) as error:
-            msg = f"the model's dict form is incomplete or has unknown fields: {error}."
-            raise DataContractError(msg, column="model") from error
+    def from_dict(cls, data: object) -> ProductModel:
+        """Build a model from its dict form (as :meth:`to_dict` writes it, e.g. read from JSON).
+
+        The dict form usually comes from a file, so it is checked field by
+        field: every entry must be a mapping with the known keys, and every
+        value of the right type and domain (finite numbers, whole-number
+        cardinalities, text names, rules that parse).
+
+        Raises
+        ------
+        DataContractError
+            A missing or unknown field, or a value of the wrong type or out
+            of its domain; the message gives its place, e.g. ``options[3]``.
+        """
+        form = _fields(data, "model", required=("name", "options"), optional=_SECTIONS)
+        name = text(form["name"], field="name", where="the model's ", empty=False)
+        parts: dict[str, list[Any]] = {}
+        for section, (build, required, optional) in _BUILDERS.items():
+            entries = form.get(section, [])
+            if isinstance(entries, str | bytes) or not isinstance(entries, list | tuple):
+                msg = f"{section!r} must be a list; got {entries!r}."
+                raise DataContractError(msg, column=section, value=entries)
+            built = []
+            for number, entry in enumerate(entries):
+                where = f"{section}[{number}]"
+                fields = _fields(entry, where, required=required, optional=optional)
+                try:
+                    built.append(build(**fields))
+                except DataContractError as error:
+                    msg = f"{where}: {error}"
+                    raise DataContractError(
+                        msg, column=error.column, value=error.value, row=number
+                    ) from error
+            parts[section] = built
+        return cls(name=name, **parts)
+
+
+def _fields(
+    entry: object, where: str, *, required: tuple[str, ...], optional: tuple[str, ...]
+) -> dict[str, Any]:
+    """Return ``entry`` as a dict of strings if it has the required keys and no unknown ones."""
+    if not isinstance(entry, Mapping):
+        msg = f"{where} must be a mapping of {list(required + optional)}; got {entry!r}."
+        raise DataContractError(msg, column=where, value=entry)
+    missing = [key for key in required if key not in entry]
+    unknown = [key for key in entry if key not in required + optional]
+    if missing or unknown:
+        problem = f"lacks {missing}" if missing else f"has unknown fields {unknown}"
+        msg = f"{where} {problem}; its fields are {list(required + optional)}."
+        field = str((missing or unknown)[0])
+        raise DataContractError(msg, column=field, value=(missing or unknown)[0])
+    return {str(key): value for key, value in entry.items()}
+
+
+def _option(**fields: Any) -> Option:
+    if isinstance(fields.get("domain"), list):
+        fields["domain"] = tuple(fields["domain"])
+    return Option(**fields)
+
+
+_BUILDERS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
+    "options": (_option, ("name",), ("abstract", "attributes", "description", "domain")),
+    "groups": (Group, ("parent", "kind", "children"), ("low", "high")),
+    "rules": (Rule, ("name", "formula"), ()),
+    "linear_rules": (LinearRule, ("name", "attribute", "comparison", "bound"), ()),
+}
+_SECTIONS = ("groups", "rules", "linear_rules")

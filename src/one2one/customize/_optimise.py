@@ -16,8 +16,9 @@ from ortools.sat.python import cp_model
 
 from .._validation import require_number
 from ..errors import ConfigurationConflictError, DataContractError
-from ._cp import SCALE, CpEncoding
+from ._cp import SCALE, CpEncoding, scaled, solve
 from ._engine import choice_keys
+from ._model import instance
 from ._pricing import PriceList, Quote
 
 __all__ = ["Objective", "optimise"]
@@ -29,21 +30,25 @@ _OBJECTIVES = ("price", "cost", "lead_time", "margin")
 def list_price(encoding: CpEncoding, prices: PriceList) -> cp_model.LinearExpr:
     """Express the list price in millionths (thousandths of thousandths: exact percentages)."""
     cp = encoding.cp
-    subtotal = encoding.total(prices.attribute["price"]) + round(SCALE * prices.base_price)
+    base = scaled(prices.base_price, what="the base price", column="base_price")
+    subtotal = encoding.total(prices.attribute["price"]) + base
     bound = sum(
         abs(round(SCALE * float(a))) * (o.domain[1] if o.domain else 1)
         for o in prices.model.options
         if isinstance(a := o.attributes.get(prices.attribute["price"]), float)
-    ) + abs(round(SCALE * prices.base_price))
+    ) + abs(base)
     terms: list[cp_model.LinearExprT] = [SCALE * subtotal]
     for rule in prices.rules:
         holds = encoding.condition(rule.when)
+        where = f"price rule {rule.name!r}"
         if rule.amount:
-            terms.append(SCALE * round(SCALE * rule.amount) * holds)
+            amount = scaled(rule.amount, what=f"the amount of {where}", column="amount")
+            terms.append(SCALE * amount * holds)
         if rule.percent:
+            percent = scaled(rule.percent, what=f"the percent of {where}", column="percent")
             share = cp.new_int_var(-bound, bound, f"{rule.name} base")
             cp.add_multiplication_equality(share, [holds, subtotal])
-            terms.append(round(SCALE * rule.percent) * share)
+            terms.append(percent * share)
     return cp_model.LinearExpr.sum(terms)
 
 
@@ -81,6 +86,7 @@ def optimise(
     if budget is not None:
         require_number(budget, name="budget", low=0.0)
     require_number(time_limit, name="time_limit", low=0.0)
+    instance(prices, PriceList, field="prices")
     model = prices.model
     encoding = CpEncoding(model)
     cp = encoding.cp
@@ -88,7 +94,7 @@ def optimise(
         cp.add_bool_and([encoding.is_value[key]])
     price = list_price(encoding, prices)
     if budget is not None:
-        cp.add(price <= round(SCALE * SCALE * budget))
+        cp.add(price <= scaled(budget, what="the budget", column="budget", scale=SCALE * SCALE))
     cost = SCALE * encoding.total(prices.attribute["cost"])
     if objective == "price":
         cp.minimize(price)
@@ -101,7 +107,7 @@ def optimise(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = 2
-    if solver.solve(cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if solve(solver, cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         within = "" if budget is None else f" within a budget of {budget:,.2f}"
         msg = f"no valid configuration keeps the choices{within}."
         raise ConfigurationConflictError(msg, choices=[str(c) for c in (choices or {})])
@@ -118,7 +124,7 @@ def _lead_time(encoding: CpEncoding, prices: PriceList) -> cp_model.LinearExpr:
     """Express the lead time in thousandths: the longest selected (``"max"``) or the sum."""
     name = prices.attribute["lead_time"]
     times = {
-        o.name: round(SCALE * a)
+        o.name: scaled(a, what=f"the {name} of option {o.name!r}", column=name)
         for o in prices.model.options
         if isinstance(a := o.attributes.get(name), float) and a
     }

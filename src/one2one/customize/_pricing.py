@@ -20,9 +20,21 @@ import pandas as pd
 from ..errors import ConfigurationConflictError, DataContractError, UnfairPriceError
 from ._check import Configuration, broken_rules, quantities
 from ._formula import Expr, evaluate, variables
-from ._model import ProductModel, _formula
+from ._model import ProductModel, _check_text, finite, formula, instance, items
 
 __all__ = ["Adjustment", "PriceList", "PriceRule", "Quote"]
+
+
+def _when(value: object) -> Expr:
+    return formula(value, field="when")
+
+
+def _amount(value: object) -> float:
+    return finite(value, field="amount")
+
+
+def _percent(value: object) -> float:
+    return finite(value, field="percent")
 
 
 @attrs.frozen
@@ -30,22 +42,26 @@ class PriceRule:
     """A surcharge or discount that applies when ``when`` holds.
 
     ``amount`` is added (negative for a discount); ``percent`` is a share of
-    the options subtotal (``-0.1`` is 10% off).
+    the options subtotal (``-0.1`` is 10% off). Both must be finite.
     """
 
-    name: str
-    when: Expr = attrs.field(converter=_formula)
-    amount: float = 0.0
-    percent: float = 0.0
+    name: str = attrs.field(validator=_check_text)
+    when: Expr = attrs.field(converter=_when)
+    amount: float = attrs.field(default=0.0, converter=_amount)
+    percent: float = attrs.field(default=0.0, converter=_percent)
 
 
 @attrs.frozen
 class Adjustment:
-    """A personal term for one customer, e.g. ``Adjustment("gold tier", percent=-0.05)``."""
+    """A personal term for one customer, e.g. ``Adjustment("gold tier", percent=-0.05)``.
 
-    name: str
-    amount: float = 0.0
-    percent: float = 0.0
+    ``amount`` and ``percent`` must be finite: a NaN would compare false with
+    the list price and so slip any surcharge past the fair-pricing guard.
+    """
+
+    name: str = attrs.field(validator=_check_text)
+    amount: float = attrs.field(default=0.0, converter=_amount)
+    percent: float = attrs.field(default=0.0, converter=_percent)
 
 
 @attrs.frozen
@@ -91,7 +107,14 @@ def _number(value: float | str | None, option: str, attribute: str) -> float:
     if isinstance(value, str):
         msg = f"option {option!r} has text {value!r} as its {attribute}; a number is needed."
         raise DataContractError(msg, column=attribute, value=value)
-    return float(value)
+    return finite(value, field=attribute, where=f"option {option!r}: ")
+
+
+def _check(name: object, *, field: str) -> str:
+    if not isinstance(name, str) or not name:
+        msg = f"{field!r} names the attribute that holds it; got {name!r}."
+        raise DataContractError(msg, column=field, value=name)
+    return name
 
 
 class PriceList:
@@ -111,6 +134,14 @@ class PriceList:
         ``"max"`` (parts made in parallel) or ``"sum"``.
     fair_pricing
         Refuse quotes in which personal terms raise the price (on by default).
+
+    Raises
+    ------
+    DataContractError
+        A base price or rule amount that is not a finite number, a price rule
+        naming an unknown option, or an argument of the wrong type. Option
+        prices, costs and lead times are finite by construction (an
+        :class:`Option` refuses NaN and infinite attributes).
 
     Examples
     --------
@@ -136,21 +167,25 @@ class PriceList:
         lead_time_mode: Literal["max", "sum"] = "max",
         fair_pricing: bool = True,
     ) -> None:
-        self.model = model
-        self.base_price = float(base_price)
-        self.rules = tuple(rules)
+        self.model = instance(model, ProductModel, field="model")
+        self.base_price = finite(base_price, field="base_price")
+        self.rules = items(rules, "rules", PriceRule)
         known = {o.name for o in model.options}
         for rule in self.rules:
             for name in variables(rule.when):
                 if name not in known:
                     msg = f"price rule {rule.name!r} names unknown option {name!r}."
                     raise DataContractError(msg, column="rule", value=rule.name)
-        self.attribute = {"price": price, "cost": cost, "lead_time": lead_time}
+        self.attribute = {
+            "price": _check(price, field="price"),
+            "cost": _check(cost, field="cost"),
+            "lead_time": _check(lead_time, field="lead_time"),
+        }
         if lead_time_mode not in ("max", "sum"):
             msg = f"lead_time_mode must be 'max' or 'sum'; got {lead_time_mode!r}."
             raise DataContractError(msg, column="lead_time_mode", value=lead_time_mode)
         self.lead_time_mode = lead_time_mode
-        self.fair_pricing = fair_pricing
+        self.fair_pricing = instance(fair_pricing, bool, field="fair_pricing")
 
     def _values(self, configuration: Configuration) -> dict[str, int]:
         values = quantities(self.model, configuration)
@@ -174,6 +209,8 @@ class PriceList:
             The configuration breaks a rule of the model.
         UnfairPriceError
             Personal terms would make the price higher than the list price.
+        DataContractError
+            ``personal`` holds something other than :class:`Adjustment` terms.
         """
         counts = self._values(configuration)
         selected = frozenset(name for name, count in counts.items() if count)
@@ -202,13 +239,14 @@ class PriceList:
         )
         list_price = sum(amount for _, _, amount in lines)
         raising = []
-        for term in personal:
+        for term in items(personal, "personal", Adjustment):
             amount = term.amount + term.percent * list_price
             lines.append((term.name, "personal", amount))
             if amount > 0:
                 raising.append(term.name)
         price = sum(amount for _, _, amount in lines)
-        if self.fair_pricing and price > list_price + 1e-9:
+        # Written to fail closed: a total that is not a number is refused too.
+        if self.fair_pricing and not price <= list_price + 1e-9:
             msg = (
                 f"fair pricing: this customer would pay {price:,.2f}, more than the "
                 f"{list_price:,.2f} a new customer pays for the same product now, because of "

@@ -6,23 +6,34 @@ attributes in braces. This reader is a single pass over the lines, which
 loads the public benchmark models in milliseconds (the ANTLR-based
 reference parser takes seconds to minutes on the larger ones).
 
-Supported: namespaces, the feature tree, ``mandatory``, ``optional``,
-``alternative``, ``or`` and ``[n..m]`` groups, feature cardinalities
-``cardinality [n..m]`` (read as counted options, 0 copies meaning left out),
-``abstract`` and numeric or text attributes, propositional constraints, and
-``sum(attribute) op number`` constraints. Typed features (``Integer``,
-``String``) are read as on/off options.
+Supported: namespaces, ``include`` declarations of language levels
+(checked, then informational), the feature tree, ``mandatory``,
+``optional``, ``alternative``, ``or`` and ``[n..m]`` groups, feature
+cardinalities ``cardinality [n..m]`` (read as counted options, 0 copies
+meaning left out), ``abstract`` and numeric or text attributes,
+propositional constraints, and ``sum(attribute) op number`` constraints.
+Typed features (``Integer``, ``String``) are read as on/off options.
 Other arithmetic constraints are refused with the line named, or skipped
 when asked (``skip_unsupported=True``; the skipped text is returned).
+
+A UVL file is untrusted input, so reading one is linear in its size (no
+pattern here can backtrack over a long line) and every problem is a
+:class:`~one2one.errors.DataContractError` naming the line: ``imports`` of
+other model files (not supported: merge the submodel into one file),
+unknown sections, constraints nested deeper than 100 levels, numbers too
+long to be a cardinality, and non-finite attributes (``nan``, ``inf``).
 """
 
 from __future__ import annotations
 
 import re
+from os import PathLike
 from pathlib import Path
 
-from ..errors import DataContractError
-from ._model import Comparison, Group, GroupKind, LinearRule, Option, ProductModel, Rule
+from ..errors import DataContractError, StorageError
+from ._formula import Var, clip, read_rule
+from ._model import Comparison, Group, GroupKind, LinearRule, Option, ProductModel, Rule, instance
+from ._model import text as text_field
 
 __all__ = ["load_uvl", "read_uvl"]
 
@@ -32,13 +43,60 @@ _GROUPS: dict[str, GroupKind] = {
     "alternative": "alternative",
     "or": "or",
 }
-_CARDINALITY = re.compile(r"^\[\s*(\d+)\s*(?:\.\.\s*(\d+|\*)\s*)?\]$")
-_FEATURE = re.compile(
-    r'^(?:(?:Boolean|Integer|Real|String)\s+)?("(?:[^"]*)"|[^\s{"]+)\s*'
-    r"(?:cardinality\s*\[\s*(\d+)\s*(?:\.\.\s*(\d+|\*)\s*)?\]\s*)?(\{.*\})?\s*$"
+# Possessive quantifiers (*+, ++) never give back what they matched, so no pattern
+# here can backtrack quadratically over a long line of hostile input.
+_CARDINALITY = re.compile(r"^\[\s*+(\d++)\s*+(?:\.\.\s*+(\d++|\*)\s*+)?\]$")
+_TYPE = re.compile(r"(?:Boolean|Integer|Real|String)\s++(?=\S)")
+_NAME = re.compile(r'[^\s{"]++')
+_FEATURE_CARDINALITY = re.compile(
+    r"cardinality\s*+\[\s*+(\d++)\s*+(?:\.\.\s*+(\d++|\*)\s*+)?\]\s*+"
 )
-_SUM = re.compile(r"^sum\(\s*([\w.]+)\s*\)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)$")
+_SPACE = re.compile(r"\s*+")
+_SUM = re.compile(r"^sum\(\s*+([\w.]++)\s*+\)\s*+(<=|>=|==|<|>)\s*+(-?\d++(?:\.\d++)?)$")
 _ARITHMETIC = re.compile(r"(<=|>=|==|(?<![=<])<(?![=>])|(?<![=-])>|\bsum\(|\+|\*|\blen\()")
+_LEVEL = re.compile(r"^(?:Boolean|Arithmetic|Type)(?:\.(?:\*|[a-z][a-z-]*+))?$")
+_SECTIONS = ("namespace", "include", "imports", "features", "constraints")
+_DIGITS = 9
+"""The longest number read as a cardinality (a billion copies is already far past any product)."""
+
+
+def _whole(digits: str, number: int, what: str) -> int:
+    if len(digits) > _DIGITS:
+        msg = (
+            f"line {number}: the {what} {clip(digits, 20)} is too large (at most {_DIGITS} digits)."
+        )
+        raise DataContractError(msg, column=what, value=clip(digits, 20), row=number)
+    return int(digits)
+
+
+def _feature_line(body: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """Split a feature line into name, cardinality bounds and attribute text, in linear time."""
+    position = 0
+    typed = _TYPE.match(body)
+    if typed is not None:
+        position = typed.end()
+    if body.startswith('"', position):
+        close = body.find('"', position + 1)
+        if close < 0:
+            return None
+        name = body[position : close + 1]
+        position = close + 1
+    else:
+        bare = _NAME.match(body, position)
+        if bare is None:
+            return None
+        name = bare.group()
+        position = bare.end()
+    position = _SPACE.match(body, position).end()  # type: ignore[union-attr]
+    low = high = None
+    cardinality = _FEATURE_CARDINALITY.match(body, position)
+    if cardinality is not None:
+        low, high = cardinality.group(1), cardinality.group(2)
+        position = cardinality.end()
+    rest = body[position:]
+    if rest and not (rest.startswith("{") and rest.endswith("}")):
+        return None
+    return name, low, high, rest or None
 
 
 def _unquote(name: str) -> str:
@@ -71,7 +129,10 @@ def _parse_attributes(text: str | None, line_number: int) -> tuple[bool, dict[st
             try:
                 attributes[key] = float(raw)
             except ValueError:
-                msg = f"line {line_number}: attribute {key!r} has an unreadable value {raw!r}."
+                msg = (
+                    f"line {line_number}: attribute {clip(key)!r} has an unreadable value "
+                    f"{clip(raw)!r}."
+                )
                 raise DataContractError(
                     msg, column="attribute", value=raw, row=line_number
                 ) from None
@@ -118,6 +179,7 @@ class _Reader:
         self.rules: list[Rule] = []
         self.linear: list[LinearRule] = []
         self.skipped: list[str] = []
+        self.names: dict[str, Var] = {}
         # (indent, "feature", name) or (indent, "group", index into self.groups)
         self.stack: list[tuple[int, str, str | int]] = []
 
@@ -149,28 +211,36 @@ class _Reader:
         low: int | None = None
         high: int | None = None
         if cardinality is not None:
-            low = int(cardinality.group(1))
+            low = _whole(cardinality.group(1), number, "cardinality")
             top = cardinality.group(2)
-            high = low if top is None else (None if top == "*" else int(top))
+            high = (
+                low if top is None else (None if top == "*" else _whole(top, number, "cardinality"))
+            )
             kind = "cardinality"
         self.groups.append(Group(str(parent[2]), kind or "optional", ("?",), low, high))
         self.children.append([])
         self.stack.append((indent, "group", len(self.groups) - 1))
 
     def feature(self, body: str, indent: int, number: int) -> None:
-        match = _FEATURE.match(body)
-        if match is None:
-            msg = f"line {number}: cannot read the feature {body!r}."
+        parts = _feature_line(body)
+        if parts is None:
+            msg = f"line {number}: cannot read the feature {clip(body)!r}."
             raise DataContractError(msg, column="feature", value=body, row=number)
-        feature = _unquote(match.group(1))
-        abstract, attributes = _parse_attributes(match.group(4), number)
-        domain = self._cardinality(feature, match.group(2), match.group(3), number)
-        option = Option(feature, abstract=abstract, attributes=attributes, domain=domain)
+        feature = _unquote(parts[0])
+        abstract, attributes = _parse_attributes(parts[3], number)
+        domain = self._cardinality(feature, parts[1], parts[2], number)
+        try:
+            option = Option(feature, abstract=abstract, attributes=attributes, domain=domain)
+        except DataContractError as error:
+            msg = f"line {number}: feature {clip(feature)!r}: {error}"
+            raise DataContractError(
+                msg, column=error.column, value=error.value, row=number
+            ) from error
         self.options.append(option)
         if self.stack:
             _, kind, payload = self.stack[-1]
             if kind != "group":
-                msg = f"line {number}: feature {feature!r} must sit under a group keyword."
+                msg = f"line {number}: feature {clip(feature)!r} must sit under a group keyword."
                 raise DataContractError(msg, column="feature", value=feature, row=number)
             self.children[int(payload)].append(feature)
         self.stack.append((indent, "feature", feature))
@@ -183,15 +253,18 @@ class _Reader:
             return None
         top = low if high is None else high
         if top == "*":
-            text = f"line {number}: feature {feature!r} has an unbounded cardinality [{low}..*]"
+            text = (
+                f"line {number}: feature {clip(feature)!r} has an unbounded cardinality [{low}..*]"
+            )
             if not self.skip_unsupported:
                 msg = f"{text}; pass skip_unsupported=True to read it as an on/off option."
                 raise DataContractError(msg, column="feature", value=feature, row=number)
             self.skipped.append(f"{text} (read as an on/off option)")
             return None
-        if int(top) <= 1:
+        most = _whole(top, number, "cardinality")
+        if most <= 1:
             return None
-        return (max(1, int(low)), int(top))
+        return (max(1, _whole(low, number, "cardinality")), most)
 
     def constraint(self, constraint: str, number: int) -> None:
         total = _SUM.match(constraint.replace(" ", "")) if "sum(" in constraint else None
@@ -202,19 +275,20 @@ class _Reader:
         elif _ARITHMETIC.search(constraint.replace("<=>", "").replace("=>", "")):
             if not self.skip_unsupported:
                 msg = (
-                    f"line {number}: the arithmetic constraint {constraint!r} is not "
+                    f"line {number}: the arithmetic constraint {clip(constraint)!r} is not "
                     "supported; pass skip_unsupported=True to load the model without it."
                 )
                 raise DataContractError(msg, column="constraint", value=constraint, row=number)
             self.skipped.append(constraint)
         else:
             try:
-                self.rules.append(Rule(f"line {number}: {constraint}", constraint))
+                formula = read_rule(constraint, self.names)
+                self.rules.append(Rule(f"line {number}: {clip(constraint, 200)}", formula))
             except DataContractError as error:
                 msg = f"line {number}: {error}"
                 raise DataContractError(
                     msg, column="constraint", value=constraint, row=number
-                ) from None
+                ) from error
 
     def model(self) -> ProductModel:
         groups = []
@@ -231,6 +305,16 @@ def read_uvl(
 ) -> tuple[ProductModel, list[str]]:
     """Read UVL text; return the model and the constraints skipped as unsupported.
 
+    Reading takes time linear in the length of the text, whatever its shape.
+
+    Raises
+    ------
+    DataContractError
+        Anything this reader does not support or cannot read, with the line
+        named (``row``): imports, unknown sections, unreadable features or
+        constraints, constraints nested too deep, non-finite attributes,
+        and arithmetic constraints unless ``skip_unsupported``.
+
     Examples
     --------
     >>> model, skipped = read_uvl('''features
@@ -245,7 +329,8 @@ def read_uvl(
     >>> [o.name for o in model.options], skipped
     (['Pizza', 'Dough', 'Cheese', 'Ham'], [])
     """
-    reader: _Reader | None = None
+    instance(text, str, field="text")
+    reader = _Reader(text_field(name, field="name", empty=False), skip_unsupported=skip_unsupported)
     section = ""
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("//", 1)[0].rstrip()
@@ -254,29 +339,86 @@ def read_uvl(
         indent = _indent(line)
         body = line.strip()
         if indent == 0:
-            words = body.split()
-            section = words[0]
-            if section == "namespace" and len(words) > 1:
-                name = words[1]
-            if reader is None or section == "features":
-                reader = reader or _Reader(name, skip_unsupported=skip_unsupported)
-                reader.name = name
+            section = _section(body, number, reader)
             reader.stack = []
-            continue
-        if reader is None:
-            msg = f"line {number}: {body!r} comes before any 'features' section."
-            raise DataContractError(msg, column="uvl", value=body, row=number)
-        reader.line(section, indent, body, number)
-    if reader is None or not reader.options:
+        elif section in {"features", "constraints"}:
+            reader.line(section, indent, body, number)
+        else:
+            _declaration(section, body, number)
+    if not reader.options:
         msg = "the UVL text has no features."
         raise DataContractError(msg, column="uvl")
     return reader.model(), reader.skipped
 
 
+def _declaration(section: str, body: str, number: int) -> None:
+    """Check a line of the include section; refuse imports and lines outside a section."""
+    if section == "include":
+        if _LEVEL.match(body) is None:
+            msg = (
+                f"line {number}: {clip(body)!r} is not a UVL language level "
+                "(Boolean, Arithmetic or Type, optionally .level or .*)."
+            )
+            raise DataContractError(msg, column="include", value=body, row=number)
+        return
+    if section == "imports":
+        msg = (
+            f"line {number}: importing {clip(body)!r} from another model file is not "
+            "supported; merge the imported model into this file."
+        )
+        raise DataContractError(msg, column="imports", value=body, row=number)
+    where = f"the {section!r} header" if section else "any section"
+    msg = f"line {number}: {clip(body)!r} is indented under {where}; nothing belongs there."
+    raise DataContractError(msg, column="uvl", value=body, row=number)
+
+
+def _section(body: str, number: int, reader: _Reader) -> str:
+    """Read a section header (a line at indent 0), refusing anything unknown."""
+    words = body.split()
+    keyword = words[0]
+    arguments = 1 if keyword == "namespace" else 0
+    if keyword not in _SECTIONS or len(words) != 1 + arguments:
+        msg = (
+            f"line {number}: {clip(body)!r} is not a section header; UVL has "
+            f"{', '.join(_SECTIONS)} (a namespace takes one name)."
+        )
+        raise DataContractError(msg, column="uvl", value=body, row=number)
+    if keyword == "namespace":
+        reader.name = words[1]
+    return keyword
+
+
+def _path(path: object) -> Path:
+    if not isinstance(path, str | PathLike):
+        msg = f"'path' must be a file path; got {path!r}."
+        raise DataContractError(msg, column="path", value=path)
+    return Path(path)
+
+
 def load_uvl(path: str | Path, *, skip_unsupported: bool = False) -> ProductModel:
-    """Read a ``.uvl`` file into a :class:`ProductModel` (see :func:`read_uvl`)."""
-    file = Path(path)
-    model, _ = read_uvl(
-        file.read_text(encoding="utf-8"), name=file.stem, skip_unsupported=skip_unsupported
-    )
+    """Read a ``.uvl`` file into a :class:`ProductModel` (see :func:`read_uvl`).
+
+    Raises
+    ------
+    StorageError
+        The file cannot be read (missing, a directory, no permission) or is
+        not UTF-8 text; ``path`` names it.
+    DataContractError
+        The text is not a model this reader supports (the line is named).
+    """
+    file = _path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        msg = f"cannot read the UVL file {str(file)!r}: {error.strerror or error}."
+        raise StorageError(msg, path=str(file)) from error
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        msg = (
+            f"the UVL file {str(file)!r} is not UTF-8 text (byte {error.start} is "
+            f"{data[error.start : error.start + 1]!r}); save it as UTF-8."
+        )
+        raise StorageError(msg, path=str(file)) from error
+    model, _ = read_uvl(text, name=file.stem or "model", skip_unsupported=skip_unsupported)
     return model
