@@ -476,3 +476,60 @@ def test_a_customer_id_that_cannot_be_stored_is_refused_by_name(customer):
     with pytest.raises(DataContractError, match="customer_id") as caught:
         policy.check(customer, "email", START)
     assert caught.value.column == "customer_id"
+
+
+HOUR = dt.timedelta(hours=1)
+decisions = st.lists(
+    st.tuples(
+        st.integers(0, 10 * 24),  # hour of the decision
+        st.sampled_from(["granted", "withdrawn", "denied"]),
+        st.sampled_from([None, "email", "sms"]),  # the channel it covers
+        st.one_of(st.none(), st.integers(1, 5 * 24)),  # a grant lapses this many hours later
+    ),
+    max_size=6,
+)
+
+
+def _consents(history: list[tuple[int, str, str | None, int | None]], at: dt.datetime) -> bool:
+    """The consent rule as documented: the latest covering decision at or before ``at``."""
+    allowed = False
+    for hour, status, channel, lapse in sorted(history, key=lambda d: d[0]):  # stable
+        when = START + hour * HOUR
+        if when > at or channel not in {None, "email"}:
+            continue
+        allowed = status == "granted" and (lapse is None or at < when + lapse * HOUR)
+    return allowed
+
+
+@settings(max_examples=150, deadline=None)
+@given(decisions, st.integers(0, 12 * 24 * 60))
+def test_the_earliest_moment_is_the_first_with_consent_outside_quiet_hours(history, minute):
+    log = InteractionLog()
+    for hour, status, channel, lapse in history:
+        when = START + hour * HOUR
+        expires = None if lapse is None or status != "granted" else when + lapse * HOUR
+        event = {"granted": log.consent.grant, "withdrawn": log.consent.withdraw}.get(status)
+        if event is None:
+            log.consent.deny("c", "marketing", channel=channel, at=when)
+        elif expires is None:
+            event("c", "marketing", channel=channel, at=when)
+        else:
+            log.consent.grant("c", "marketing", channel=channel, at=when, expires_at=expires)
+    policy = ContactPolicy(log, [QuietHours(dt.time(21), dt.time(8))])
+    at = START + minute * MINUTE
+
+    def allowed(t: dt.datetime) -> bool:
+        return _consents(history, t) and not _quiet(t, ZoneInfo("UTC"), dt.time(21), dt.time(8))
+
+    decision = policy.check("c", "email", at)
+    assert decision.allowed == allowed(at)
+    earliest = decision.earliest_allowed_at
+    # Everything changes on whole hours here: checking each hour in between is exhaustive.
+    hour = START + (at - START) // HOUR * HOUR + HOUR
+    last = START + 16 * 24 * HOUR  # past every decision and lapse
+    while hour < (earliest or last):
+        assert not allowed(hour), hour
+        hour += HOUR
+    if earliest is not None:
+        assert allowed(earliest)
+        assert policy.check("c", "email", earliest).allowed
