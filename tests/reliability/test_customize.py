@@ -6,7 +6,6 @@ feature models (multiplied when the parts are independent), dd's pure-Python
 BDD counter (Python integers) and brute force over every configuration.
 """
 
-import contextlib
 import copy
 import itertools
 import json
@@ -541,22 +540,30 @@ def _paths(value, path=()):
             yield from _paths(item, (*path, index))
 
 
+def _same_kind(value):
+    """Values of the same JSON type as ``value``: damage that a type check cannot catch."""
+    if isinstance(value, bool):
+        return st.booleans()
+    if isinstance(value, int | float):
+        return st.integers(-(10**12), 10**12) | st.floats(allow_nan=True, allow_infinity=True)
+    if isinstance(value, str):
+        return st.text(max_size=8) | st.sampled_from(["bicycle", "frame", "steel", "!", "a &"])
+    return JSON_VALUES
+
+
 @st.composite
 def damaged_models(draw):
     data = copy.deepcopy(load_product_model("bicycle"))
     for _ in range(draw(st.integers(1, 3))):
-        paths = list(_paths(data))
-        path = draw(st.sampled_from(paths))
-        action = draw(st.sampled_from(["replace", "delete", "add"]))
-        if not path:
-            if action == "replace":
-                data = draw(JSON_VALUES)
-            continue
+        path = draw(st.sampled_from(list(_paths(data))[1:]))  # the root itself: see below
         parent = data
         for step in path[:-1]:
             parent = parent[step]
         last = path[-1]
-        if action == "replace":
+        action = draw(st.sampled_from(["same kind", "replace", "delete", "add"]))
+        if action == "same kind":
+            parent[last] = draw(_same_kind(parent[last]))
+        elif action == "replace":
             parent[last] = draw(JSON_VALUES)
         elif action == "delete":
             del parent[last]
@@ -564,8 +571,6 @@ def damaged_models(draw):
             parent[draw(st.text(max_size=6))] = draw(JSON_VALUES)
         else:
             parent.insert(last, draw(JSON_VALUES))
-        if not isinstance(data, dict):
-            break
     return data
 
 
@@ -608,8 +613,16 @@ def test_a_damaged_saved_model_loads_correctly_or_raises_a_typed_error(data):
         assert parse_formula(mine["formula"]) == parse_formula(theirs["formula"])
     text = json.dumps(saved | {"rules": rules}, allow_nan=False)  # no NaN or inf got in
     assert ProductModel.from_dict(json.loads(text)) == model
-    with contextlib.suppress(ConfigurationConflictError):
+    # The loaded model also works in the engine, or is refused by a typed error: no valid
+    # configuration at all, or an amount too large for the solver's integers.
+    refusal = ""
+    try:
         Configurator(model).propagate()
+    except ConfigurationConflictError:
+        refusal = "no valid configuration"
+    except DataContractError as error:
+        refusal = str(error)
+    assert refusal in {"", "no valid configuration"} or "solver" in refusal
 
 
 def test_a_saved_model_with_wrong_types_names_the_field():
@@ -637,6 +650,6 @@ def test_a_saved_model_with_wrong_types_names_the_field():
         parent[path[-1]] = value
         with pytest.raises(DataContractError, match=field):
             ProductModel.from_dict(data)
-    for bad in (None, [], "model", 3):
+    for bad in (None, [], "model", 3, {"name": "x"}, {"name": "x", "options": [], "extra": 1}):
         with pytest.raises(DataContractError):
             ProductModel.from_dict(bad)
