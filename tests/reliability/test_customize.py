@@ -125,6 +125,9 @@ def test_imports_are_refused_and_includes_are_read():
         read_uvl(plain + "constriants\n    A\n")  # a misspelt section is not dropped
     with pytest.raises(DataContractError, match="line 2"):
         read_uvl("namespace N\n    stray line\n" + plain)
+    assert read_uvl('namespace "My Bike"\n' + plain)[0].name == "My Bike"
+    with pytest.raises(DataContractError, match="line 1"):
+        read_uvl("features of the bike\n    R\n")
 
 
 def _timed_cases():

@@ -199,7 +199,7 @@ def recommend(
     instance(prices, PriceList, field="prices")
     instance(needs, Needs, field="needs")
     require_number(alternatives, name="alternatives", low=0, integer=True)
-    require_number(time_limit, name="time_limit", low=0.0, low_inclusive=False)
+    require_number(time_limit, name="time_limit", low=0.0)
     require_number(diversity, name="diversity", low=1, integer=True)
     if needs.budget is not None:
         require_number(needs.budget, name="budget", low=0.0)

@@ -374,17 +374,16 @@ def _declaration(section: str, body: str, number: int) -> None:
 
 def _section(body: str, number: int, reader: _Reader) -> str:
     """Read a section header (a line at indent 0), refusing anything unknown."""
-    words = body.split()
-    keyword = words[0]
-    arguments = 1 if keyword == "namespace" else 0
-    if keyword not in _SECTIONS or len(words) != 1 + arguments:
+    keyword, *words = body.split(maxsplit=1)
+    rest = words[0] if words else ""
+    if keyword not in _SECTIONS or bool(rest) != (keyword == "namespace"):
         msg = (
             f"line {number}: {clip(body)!r} is not a section header; UVL has "
-            f"{', '.join(_SECTIONS)} (a namespace takes one name)."
+            f"{', '.join(_SECTIONS)} (a namespace takes a name)."
         )
         raise DataContractError(msg, column="uvl", value=body, row=number)
     if keyword == "namespace":
-        reader.name = words[1]
+        reader.name = _unquote(rest)
     return keyword
 
 
