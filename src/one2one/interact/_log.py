@@ -128,9 +128,13 @@ def _to_time(values: Sequence[int]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(np.asarray(values, dtype="datetime64[us]")).tz_localize("UTC")
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
 def _us(moment: dt.datetime) -> int:
-    delta = moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    """Microseconds since the epoch, exactly (timedelta division is integer arithmetic)."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 class InteractionLog:
