@@ -828,42 +828,37 @@ class InteractionLog:
         at: dt.datetime,
         span: tuple[dt.datetime, dt.datetime],
         kinds: Sequence[str],
-    ) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[int, str, str, str]], list[str]]:
-        """Fetch, in one query, consent decisions up to ``at``, the events a policy reads and ids.
+    ) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[int, str, str, str]]]:
+        """Fetch, in one query, consent decisions up to ``at`` and the events a policy reads.
 
         The customer's merged ids are resolved inside the query (merges are flat,
         one level), so a policy check costs a single round trip; ``CROSS JOIN``
         fixes the plan to: ids first, then each id's consent and windowed events by index.
-        The ids come back too (canonical first), as rows without a time.
         """
         kind_marks = ", ".join("?" * len(kinds))
         rows = self._db.connection.execute(
             "WITH root(id) AS (SELECT coalesce("
             "(SELECT into_id FROM aliases WHERE from_id = ?1), ?1)), "
-            "ids(id, rank) AS (SELECT id, -2 FROM root UNION ALL "
-            "SELECT from_id, -1 FROM aliases WHERE into_id = (SELECT id FROM root)) "
-            "SELECT NULL, NULL, NULL, id, NULL, rank FROM ids UNION ALL "
-            "SELECT occurred_at, kind, direction, channel, payload, seq FROM ids CROSS JOIN events "
+            "ids(id) AS (SELECT id FROM root UNION ALL "
+            "SELECT from_id FROM aliases WHERE into_id = (SELECT id FROM root)) "
+            "SELECT occurred_at, kind, direction, channel, payload FROM ids CROSS JOIN events "
             "WHERE events.customer_id = ids.id AND ("
             "(kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
             "AND occurred_at <= ?2) "
             f"OR (occurred_at >= ?3 AND occurred_at < ?4 AND kind IN ({kind_marks}))"
-            ") ORDER BY 1, 6",
+            ") ORDER BY occurred_at, seq",
             [customer_id, _us(at), _us(span[0]), _us(span[1]), *kinds],
         ).fetchall()
         consent = []
         events = []
-        ids = []
         limit = _us(at)
-        for micros, kind, direction, where, payload, _ in rows:
-            if kind is None:  # an id of the customer (NULL times sort first)
-                ids.append(str(where))
-            elif kind in _CONSENT_KINDS:
+        for micros, kind, direction, where, payload in rows:
+            if kind in _CONSENT_KINDS:
                 if micros <= limit:
                     consent.append((int(micros), str(kind), json.loads(payload) if payload else {}))
-            else:
-                events.append((int(micros), str(kind), str(direction), str(where)))
-        return consent, events, ids
+                continue
+            events.append((int(micros), str(kind), str(direction), str(where)))
+        return consent, events
 
     # -------------------------------------------------------------- quarantine
     def quarantine(self, *, include_replayed: bool = False) -> pd.DataFrame:

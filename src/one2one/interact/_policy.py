@@ -473,8 +473,8 @@ class ContactPolicy:
 
     def _rows(
         self, customer_id: str, at: dt.datetime, consent_until: dt.datetime
-    ) -> tuple[_Consent, _Rows, list[str]]:
-        """Consent decisions, the events the rules read and the customer's ids, in one query."""
+    ) -> tuple[_Consent, _Rows]:
+        """Consent decisions up to ``consent_until`` and the events the rules read, in one query."""
         # Back one horizon (the longest look-back of any rule), forward two (caps look
         # ahead of every candidate time _earliest tries before it fetches again).
         span = (at - self._horizon, at + 2 * self._horizon)
@@ -544,10 +544,13 @@ class ContactPolicy:
             raise DataContractError(msg, column="at", value=moment.isoformat()) from error
 
     def _check(self, customer: str, channel: str, moment: dt.datetime) -> Decision:
-        consent, rows, group = self._rows(customer, moment, _FAR)
+        consent, rows = self._rows(customer, moment, _FAR)
+        group: list[Sequence[str]] = []
 
-        def ids() -> Sequence[str]:
-            return group
+        def ids() -> Sequence[str]:  # asked only when a rule needs the merged ids
+            if not group:
+                group.append(self.log._group(customer))  # noqa: SLF001
+            return group[0]
 
         context = self._context(
             _Context(
