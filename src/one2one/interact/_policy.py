@@ -268,15 +268,11 @@ class QuietHours:
         not quiet. This is exact for any zone, with no scan of the clock.
         """
         day = at.astimezone(zone).date()
-        for first, last in ((-1, 4), (4, 16)):  # a second pass only for days skipped whole
-            exits = [
-                moment
-                for n in range(first, last)
-                for moment in _exits(self.start, self.end, zone, day + dt.timedelta(days=n))
-                if moment > at
-            ]
-            if exits:
-                return min(exits)
+        for days in ((-1, 4), (4, 16)):  # a second pass only for days skipped whole
+            exits = _exits_around(self.start, self.end, zone, day, days)
+            after = bisect.bisect_right(exits, at)
+            if after < len(exits):
+                return exits[after]
         msg = f"the clock of {zone.key} never leaves quiet hours {self.start}-{self.end} near {at}."
         raise DataContractError(msg, column="timezone", value=zone.key)
 
@@ -305,6 +301,24 @@ def _exits(start: dt.time, end: dt.time, zone: ZoneInfo, day: dt.date) -> tuple[
         if early != late:  # the bound is in a gap or a fold: find the jump
             candidates.append(_jump(zone, early, late))
     return tuple(c for c in candidates if not _quiet(start, end, c.astimezone(zone).time()))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _exits_around(
+    start: dt.time, end: dt.time, zone: ZoneInfo, day: dt.date, days: tuple[int, int]
+) -> tuple[dt.datetime, ...]:
+    """Return, sorted, the moments quiet hours can end on local days ``days`` around ``day``.
+
+    Cached like :func:`_exits`, so a check bisects one sorted tuple instead of
+    gathering candidates day by day.
+    """
+    return tuple(
+        sorted(
+            moment
+            for n in range(*days)
+            for moment in _exits(start, end, zone, day + dt.timedelta(days=n))
+        )
+    )
 
 
 def _jump(zone: ZoneInfo, low: dt.datetime, high: dt.datetime) -> dt.datetime:
