@@ -55,6 +55,7 @@ def test_replay_is_the_accepted_events_in_order_without_duplicates(ops):
     # event id -> (customer, hours), in first-accept order
     accepted: dict[str, tuple[str, int]] = {}
     erased: set[str] = set()
+    erased_as: dict[str, tuple[str, int]] = {}  # what an erased id was, as a keyed hash keeps it
     for op in ops:
         if op[0] == "append":
             batch = [
@@ -68,8 +69,9 @@ def test_replay_is_the_accepted_events_in_order_without_duplicates(ops):
             conflict = False
             for number, customer, hours in op[1]:
                 key = f"e{number}"
-                if key in erased:
-                    continue  # a late re-send of an erased event stays erased
+                if key in erased:  # a late re-send of an erased event stays erased,
+                    conflict |= erased_as[key] != (customer, hours)  # another event clashes
+                    continue
                 if key not in seen:
                     seen[key] = (customer, hours)
                     new.append(key)
@@ -85,7 +87,9 @@ def test_replay_is_the_accepted_events_in_order_without_duplicates(ops):
             accepted = seen
         else:
             log.forget(op[1])
-            erased |= {i for i, (customer, _) in accepted.items() if customer == op[1]}
+            gone = {i for i, (customer, _) in accepted.items() if customer == op[1]}
+            erased |= gone
+            erased_as.update({i: accepted[i] for i in gone if i not in erased_as})
     replayed = [e for e in log.replay(batch_size=3) if e.kind != "erasure"]
     expected = ["erased" if i in erased else i for i in accepted]
     assert [

@@ -83,12 +83,17 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             events INTEGER NOT NULL
         )""",
     ),
-    # version 2: erased event ids stay known (as keyed hashes) so a re-sent copy of an
-    # erased event is not stored again; a quarantined event keeps the customer id it was
-    # replayed under, so an erasure finds repaired copies too.
+    # version 2: erased event ids stay known (as keyed hashes of the id and of the
+    # content) so a re-sent copy of an erased event is not stored again and a different
+    # event re-using its id is a conflict; a quarantined event keeps the customer id it
+    # was replayed under, so an erasure finds repaired copies too; an offer is outbound
+    # by its kind (version 1 stored the default, inbound, when none was given).
     (
-        """CREATE TABLE erased_events (event_hash TEXT PRIMARY KEY) WITHOUT ROWID""",
+        """CREATE TABLE erased_events (
+            event_hash TEXT PRIMARY KEY, content_hash TEXT NOT NULL
+        ) WITHOUT ROWID""",
         """ALTER TABLE quarantine ADD COLUMN replayed_as TEXT""",
+        """UPDATE events SET direction = 'outbound' WHERE kind = 'offer_made'""",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -174,11 +179,6 @@ class Connection:
         except sqlite3.Error as error:
             raise self.fail(error) from error
 
-    @property
-    def total_changes(self) -> int:
-        """Rows changed since the connection opened."""
-        return self.raw.total_changes
-
 
 class Database:
     """One connection to the log's database, with transactions that are all or nothing.
@@ -227,10 +227,10 @@ class Database:
     def _refuse_foreign(self) -> None:
         """Refuse, untouched, a database some other application made."""
         application = int(self.connection.execute("PRAGMA application_id").fetchone()[0])
-        tables = {
+        tables = {  # SQLite's own tables (sqlite_stat1 after ANALYZE, ...) say nothing
             str(row[0])
             for row in self.connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
             ).fetchall()
         }
         if application == APPLICATION_ID or (application == 0 and not tables):

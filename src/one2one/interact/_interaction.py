@@ -216,8 +216,13 @@ def _propensity(value: object) -> float | None:
     return number
 
 
-def _customer_id(value: object) -> str:
+def check_customer_id(value: object) -> str:
+    """Check a customer id (non-empty text, at most 200 characters, storable)."""
     return str(_text("customer_id", value))
+
+
+def _customer_id(value: object) -> str:
+    return check_customer_id(value)
 
 
 def _event_id(value: object) -> str:
@@ -317,6 +322,14 @@ class Interaction:
                 "answer as offer_accepted / offer_declined."
             )
             raise DataContractError(msg, column="direction", value=self.direction)
+
+    @classmethod
+    def _stored(cls, **fields: Any) -> Interaction:
+        """Rebuild an event exactly as a log stored it, without checking it again."""
+        event = object.__new__(cls)
+        for key, value in fields.items():
+            object.__setattr__(event, key, value)
+        return event
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Interaction:

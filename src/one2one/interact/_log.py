@@ -19,7 +19,9 @@ import json
 import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -40,6 +42,7 @@ from ..errors import (
 from ._consent import Consent
 from ._database import Connection, Database, Synchronous, now_us
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
+from ._interaction import check_customer_id as _customer_id
 
 if TYPE_CHECKING:
     from ._policy import ContactPolicy
@@ -249,12 +252,7 @@ class InteractionLog:
             except Exception as error:  # noqa: BLE001 (hostile values must be typed, whatever they break)
                 msg = f"the event cannot be read: {type(error).__name__}: {error}"[:300]
                 raise DataContractError(msg, value=type(error).__name__) from None
-        if event.channel not in self.channels:
-            msg = (
-                f"unknown channel {event.channel!r}; known: {sorted(self.channels)} "
-                "(open the log with extra_channels=... to add one)."
-            )
-            raise DataContractError(msg, column="channel", value=event.channel)
+        self.channel_name(event.channel)
         if event.kind not in self.kinds:
             msg = (
                 f"unknown kind {event.kind!r}; known: {sorted(self.kinds)} "
@@ -262,7 +260,13 @@ class InteractionLog:
             )
             raise DataContractError(msg, column="kind", value=event.kind)
         if event.kind in _CONSENT_KINDS:
-            event = attrs.evolve(event, payload=self._consent_payload(event))
+            try:
+                event = attrs.evolve(event, payload=self._consent_payload(event))
+            except (TypeError, ValueError) as error:  # e.g. a list where a name goes
+                if isinstance(error, DataContractError):
+                    raise
+                msg = f"a {event.kind} payload cannot be read: {error}"[:300]
+                raise DataContractError(msg, column="payload") from None
         return event
 
     def _consent_payload(self, event: Interaction) -> dict[str, Any]:
@@ -299,8 +303,8 @@ class InteractionLog:
     def channel_name(self, value: object) -> str:
         """Return a channel in canonical form (trimmed, lower case), or refuse it."""
         text = value.value if isinstance(value, Enum) else value
-        channel = text.strip().lower() if isinstance(text, str) else text
-        if channel not in self.channels:
+        channel = text.strip().lower() if isinstance(text, str) else None
+        if channel is None or channel not in self.channels:
             msg = (
                 f"unknown channel {value!r}; known: {sorted(self.channels)} "
                 "(open the log with extra_channels=... to add one)."
@@ -400,8 +404,6 @@ class InteractionLog:
         :meth:`forget` is a duplicate too, so a late retry cannot bring an
         erased event back.
         """
-        if self.require_consent:
-            self._check_consent(good)
         rows = [_row(event) for event in good]
         batch_ids = [event.event_id for event in good]
         known = self._stored_rows(connection, batch_ids)
@@ -412,19 +414,16 @@ class InteractionLog:
         conflicted: list[_Bad] = []
         for position, (event, row) in enumerate(zip(good, rows, strict=True)):
             event_id = str(row[0])
-            if event_id in erased:
-                continue
-            earlier = known.get(event_id)
-            if earlier is None:
+            differing: tuple[str, ...]
+            if event_id in erased:  # a late re-send of an erased event, or a clash with one
+                differing = () if erased[event_id] == self._content_hash(row) else ("content",)
+            elif (earlier := known.get(event_id)) is None:
                 known[event_id] = row
                 fresh.append(event)
                 fresh_rows.append(row)
                 continue
-            differing = tuple(
-                field
-                for field, old, new in zip(_FIELDS, earlier[1:], row[1:], strict=True)
-                if old != new
-            )
+            else:
+                differing = _differing(earlier, row)
             if differing:
                 conflicts.append((position, event_id, differing))
                 reason = (
@@ -440,12 +439,15 @@ class InteractionLog:
                 "new id."
             )
             raise EventConflictError(msg, conflicts=conflicts)
+        if self.require_consent:  # only what will be stored counts, as consent or as contact
+            self._check_consent(fresh)
         recorded = now_us()
         if policy is None:
             connection.executemany(_INSERT, [(*row, recorded) for row in fresh_rows])
         else:
+            rules = self._rules_only(policy)
             for event, row in zip(fresh, fresh_rows, strict=True):
-                self._enforce(policy, event)
+                self._enforce(rules, event)
                 connection.execute(_INSERT, (*row, recorded))
         quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
         if quarantined:
@@ -470,35 +472,47 @@ class InteractionLog:
         self, connection: Connection, ids: Sequence[str]
     ) -> dict[str, tuple[object, ...]]:
         """Return the stored rows (as :func:`_row` gives them) of those ids already in the log."""
-        unique = list(dict.fromkeys(ids))
-        found: dict[str, tuple[object, ...]] = {}
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            for row in connection.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM events WHERE event_id IN ({marks})", chunk
-            ).fetchall():
-                found[str(row[0])] = tuple(row)
-        return found
+        return {
+            str(row[0]): tuple(row)
+            for row in _in_chunks(
+                connection,
+                f"SELECT {', '.join(_COLUMNS)} FROM events WHERE event_id IN ({{}})",
+                list(dict.fromkeys(ids)),
+            )
+        }
 
-    def _erased_ids(self, connection: Connection, ids: Sequence[str]) -> set[str]:
-        """Those ids that belonged to events erased by :meth:`forget`."""
+    def _erased_ids(self, connection: Connection, ids: Sequence[str]) -> dict[str, str]:
+        """Those ids that belonged to events erased by :meth:`forget`, with their content hash."""
         if connection.execute("SELECT 1 FROM erased_events LIMIT 1").fetchone() is None:
-            return set()
+            return {}
         hashes = {self._event_hash(i): i for i in dict.fromkeys(ids)}
-        keys = list(hashes)
-        erased: set[str] = set()
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            rows = connection.execute(
-                f"SELECT event_hash FROM erased_events WHERE event_hash IN ({marks})", chunk
-            ).fetchall()
-            erased.update(hashes[str(r[0])] for r in rows)
-        return erased
+        return {
+            hashes[str(row[0])]: str(row[1])
+            for row in _in_chunks(
+                connection,
+                "SELECT event_hash, content_hash FROM erased_events WHERE event_hash IN ({})",
+                list(hashes),
+            )
+        }
 
     def _event_hash(self, event_id: str) -> str:
         return hashlib.sha256(f"{self._salt}:event:{event_id}".encode()).hexdigest()
+
+    def _content_hash(self, row: Sequence[object]) -> str:
+        """Keyed hash of what an event is (not its id), kept when the event is erased."""
+        text = json.dumps([*row[1:]], default=str)
+        return hashlib.sha256(f"{self._salt}:content:{text}".encode()).hexdigest()
+
+    def _rules_only(self, policy: ContactPolicy) -> ContactPolicy:
+        """Return the policy without its marketing-consent part when the log checks that itself.
+
+        The log's own check sees the consent decisions of the batch being
+        written (in time order, wherever they sit in the list); the policy
+        would see only what is stored already.
+        """
+        if not self.require_consent or policy.purpose != "marketing":
+            return policy
+        return type(policy)(self, policy.rules, timezones=policy.timezones, purpose=None)
 
     def _enforce(self, policy: ContactPolicy, event: Interaction) -> None:
         """Refuse a marketing contact the policy does not allow now (inside the write)."""
@@ -521,17 +535,12 @@ class InteractionLog:
         )
 
     def _notify(self, fresh: Sequence[Interaction]) -> None:
-        """Tell subscribers about a committed batch; their failure is not the write's."""
-        for subscriber in self._subscribers:
-            try:
-                subscriber(fresh)
-            except Exception as error:  # noqa: BLE001 (the write is committed; say so)
-                msg = (
-                    f"the batch was stored, but subscriber {subscriber!r} failed on it "
-                    f"({type(error).__name__}: {error}); state derived from the log may be "
-                    "stale: rebuild it from the log (e.g. ProfileStore.from_log)."
-                )
-                warnings.warn(msg, StorageWarning, stacklevel=3)
+        """Tell every subscriber about a committed batch; their failure is not the write's."""
+        _call_all(
+            [partial(subscriber, fresh) for subscriber in self._subscribers],
+            "the batch was stored, but {failures} failed on it; state derived from the log "
+            "may be stale: rebuild it from the log (e.g. ProfileStore.from_log).",
+        )
 
     def subscribe(
         self,
@@ -589,7 +598,7 @@ class InteractionLog:
 
     def canonical_id(self, customer_id: str) -> str:
         """Return the id a customer's history is kept under after merges."""
-        return self._group(customer_id)[0]
+        return self._group(_customer_id(customer_id))[0]
 
     def merge(
         self, from_ids: Iterable[str], into_id: str, *, at: dt.datetime | None = None
@@ -603,7 +612,8 @@ class InteractionLog:
         when = _us(as_utc("at", at)) if at is not None else now_us()
         if isinstance(from_ids, str):
             from_ids = [from_ids]
-        sources = [str(source) for source in from_ids]
+        sources = [_customer_id(source) for source in from_ids]
+        into_id = _customer_id(into_id)
         with self._db.write() as connection:
             # Read the identity groups only once the write lock is held: read earlier, a
             # merge committed in between by another process would be overwritten.
@@ -639,8 +649,10 @@ class InteractionLog:
             if kind == "merge":
                 self.merge(event.from_ids, event.into_id, at=at)  # type: ignore[attr-defined]
             else:
-                for customer in event.from_ids:  # type: ignore[attr-defined]
-                    self.forget(customer, at=at)
+                erased = event.from_ids  # type: ignore[attr-defined]
+                for customer in [erased] if isinstance(erased, str) else erased:
+                    if not self.was_forgotten(customer):  # the frame repeats old events
+                        self.forget(customer, at=at)
             applied += 1
         return applied
 
@@ -680,7 +692,7 @@ class InteractionLog:
         :class:`Interaction` fields plus ``recorded_at``; ``customer_id`` is
         the canonical id.
         """
-        ids = self._group(str(customer_id))
+        ids = self._group(_customer_id(customer_id))
         sql, params = self._where(ids, start, end, channels, kinds)
         rows = self._db.connection.execute(
             f"{_SELECT}{sql} ORDER BY occurred_at, seq", params
@@ -697,7 +709,7 @@ class InteractionLog:
         kinds: Iterable[str] | None = None,
     ) -> int:
         """Count events, for one customer or all, with the filters of :meth:`history`."""
-        ids = None if customer_id is None else self._group(str(customer_id))
+        ids = None if customer_id is None else self._group(_customer_id(customer_id))
         sql, params = self._where(ids, start, end, channels, kinds)
         row = self._db.connection.execute(f"SELECT count(*) FROM events{sql}", params).fetchone()
         return int(row[0])
@@ -804,11 +816,9 @@ class InteractionLog:
         channel: str | None,
         at: dt.datetime,
         pending: Sequence[Interaction] = (),
-        *,
-        ids: Sequence[str] | None = None,
     ) -> bool:
         """Apply the most recent consent decision covering ``purpose`` and ``channel`` at ``at``."""
-        ids = list(ids) if ids is not None else self._group(customer_id)
+        ids = self._group(customer_id)
         marks = ", ".join("?" * len(ids))
         rows = self._db.connection.execute(
             f"SELECT kind, payload, occurred_at, seq FROM events WHERE customer_id IN ({marks}) "
@@ -943,21 +953,19 @@ class InteractionLog:
         )
 
     def _waiting(self, connection: Connection, qids: Sequence[int]) -> set[int]:
-        waiting: set[int] = set()
-        for start in range(0, len(qids), _CHUNK):
-            chunk = list(qids[start : start + _CHUNK])
-            marks = ", ".join("?" * len(chunk))
-            rows = connection.execute(
-                f"SELECT seq FROM quarantine WHERE seq IN ({marks}) AND replayed_at IS NULL",
-                chunk,
-            ).fetchall()
-            waiting.update(int(r[0]) for r in rows)
-        return waiting
+        return {
+            int(row[0])
+            for row in _in_chunks(
+                connection,
+                "SELECT seq FROM quarantine WHERE seq IN ({}) AND replayed_at IS NULL",
+                list(qids),
+            )
+        }
 
     # ------------------------------------------------------------------ erasure
     def tombstone(self, customer_id: str) -> str:
         """Return the keyed hash under which an erasure of ``customer_id`` is recorded."""
-        return hashlib.sha256(f"{self._salt}:{customer_id}".encode()).hexdigest()
+        return hashlib.sha256(f"{self._salt}:{_customer_id(customer_id)}".encode()).hexdigest()
 
     def was_forgotten(self, customer_id: str) -> bool:
         """Whether ``customer_id`` was erased (answerable only by someone who knows the id)."""
@@ -992,20 +1000,19 @@ class InteractionLog:
         confirm the request was honoured (someone holding the database file
         who already knows an id can confirm it was erased; nothing else).
         """
+        customer = _customer_id(customer_id)
         when = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         anonymous = "erased:" + secrets.token_hex(12)
         with self._db.write() as connection:
-            ids = self._group(str(customer_id))  # inside the lock: merges may be racing
+            ids = self._group(customer)  # inside the lock: merges may be racing
             marks = ", ".join("?" * len(ids))
-            old_ids = [
-                str(row[0])
-                for row in connection.execute(
-                    f"SELECT event_id FROM events WHERE customer_id IN ({marks})", ids
-                ).fetchall()
-            ]
+            erased_rows = connection.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM events WHERE customer_id IN ({marks})", ids
+            ).fetchall()
+            old_ids = [str(row[0]) for row in erased_rows]
             connection.executemany(
-                "INSERT OR IGNORE INTO erased_events VALUES (?)",
-                [(self._event_hash(i),) for i in old_ids],
+                "INSERT OR IGNORE INTO erased_events VALUES (?, ?)",
+                [(self._event_hash(str(r[0])), self._content_hash(r)) for r in erased_rows],
             )
             changed = connection.execute(
                 "UPDATE events SET customer_id = ?, payload = NULL, offer_id = NULL, "
@@ -1013,7 +1020,7 @@ class InteractionLog:
                 f"WHERE customer_id IN ({marks})",
                 [anonymous, *ids],
             ).rowcount
-            dropped = self._forget_quarantine(connection, ids)
+            dropped = self._forget_quarantine(connection, ids, old_ids)
             connection.execute(
                 f"DELETE FROM aliases WHERE from_id IN ({marks}) OR into_id IN ({marks})",
                 [*ids, *ids],
@@ -1026,6 +1033,11 @@ class InteractionLog:
                 customer_id=anonymous, occurred_at=when, channel="system", kind="erasure"
             )
             connection.execute(_INSERT, (*_row(erasure), now_us()))
+        _call_all(
+            [partial(subscriber, ids) for subscriber in self._forget_subscribers],
+            "the erasure is committed, but {failures} failed; derived state may still hold "
+            "the customer: rebuild it from the log.",
+        )
         cleared = self._db.checkpoint()
         if not cleared:
             msg = (
@@ -1035,16 +1047,6 @@ class InteractionLog:
                 "forget() again or InteractionLog.checkpoint()."
             )
             warnings.warn(msg, StorageWarning, stacklevel=2)
-        for subscriber in self._forget_subscribers:
-            try:
-                subscriber(ids)
-            except Exception as error:  # noqa: BLE001 (the erasure is committed; say so)
-                msg = (
-                    f"the erasure is committed, but subscriber {subscriber!r} failed "
-                    f"({type(error).__name__}: {error}); derived state may still hold the "
-                    "customer: rebuild it from the log."
-                )
-                warnings.warn(msg, StorageWarning, stacklevel=2)
         return Erasure(
             events=changed,
             quarantined=dropped,
@@ -1053,15 +1055,30 @@ class InteractionLog:
             wal_cleared=cleared,
         )
 
-    def _forget_quarantine(self, connection: Connection, ids: Sequence[str]) -> int:
-        """Delete quarantined events of these ids: raw, repaired, or naming them anywhere."""
+    def _forget_quarantine(
+        self, connection: Connection, ids: Sequence[str], event_ids: Sequence[str]
+    ) -> int:
+        """Delete quarantined events of these customers: raw, repaired, or carrying their ids.
+
+        A raw event is matched by the customer id it holds (read as JSON, so a
+        value like ``"qty": "7"`` elsewhere is not mistaken for customer 7), a
+        replayed one also by the id it was stored under, and any entry by an
+        event id of the customer's erased events.
+        """
         dropped = 0
         for customer in ids:
-            needle = json.dumps(customer)  # how the id appears inside a stored raw event
             dropped += connection.execute(
-                "DELETE FROM quarantine WHERE customer_id = ?1 OR replayed_as = ?1 "
-                "OR instr(event, ?2) > 0",
-                (customer, needle),
+                "DELETE FROM quarantine WHERE customer_id = ?1 OR replayed_as = ?1 OR ("
+                "json_valid(event) AND CAST(json_extract(event, '$.customer_id') AS TEXT) = ?1)",
+                (customer,),
+            ).rowcount
+        for start in range(0, len(event_ids), _CHUNK):
+            chunk = list(event_ids[start : start + _CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            dropped += connection.execute(
+                "DELETE FROM quarantine WHERE json_valid(event) AND "
+                f"CAST(json_extract(event, '$.event_id') AS TEXT) IN ({marks})",
+                chunk,
             ).rowcount
         return dropped
 
@@ -1076,6 +1093,60 @@ class InteractionLog:
 
 
 _Bad = tuple[int, object, str]  # (position in the batch, the item, why it was refused)
+
+
+def _call_all(calls: Sequence[Callable[[], object]], message: str) -> None:
+    """Make every call; then warn once about those that failed (after a commit, never raise).
+
+    Warning only after all calls ran keeps the others up to date even where
+    warnings are turned into errors.
+    """
+    failures = []
+    for call in calls:
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001 (the write is committed; say so, go on)
+            failures.append(f"{type(error).__name__}: {error}")
+    if failures:
+        listing = f"{len(failures)} subscriber(s) ({'; '.join(failures[:3])})"
+        warnings.warn(message.format(failures=listing), StorageWarning, stacklevel=3)
+
+
+def _in_chunks(connection: Connection, sql: str, keys: Sequence[object]) -> Iterator[Any]:
+    """Run ``sql`` (with ``{}`` where the placeholders go) over ``keys`` in chunks."""
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start : start + _CHUNK])
+        yield from connection.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
+
+
+def _differing(stored: Sequence[object], row: Sequence[object]) -> tuple[str, ...]:
+    """Name the fields in which a re-sent event differs from the stored one."""
+    differing = [
+        field for field, old, new in zip(_FIELDS, stored[1:], row[1:], strict=True) if old != new
+    ]
+    # Logs written before consent names were made canonical keep them as typed.
+    if (
+        differing == ["payload"]
+        and row[4] in _CONSENT_KINDS
+        and stored[10]
+        and row[10]
+        and _canonical_consent(json.loads(str(stored[10]))) == json.loads(str(row[10]))
+    ):
+        return ()
+    return tuple(differing)
+
+
+def _canonical_consent(payload: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored consent payload in today's canonical form (as far as it reads)."""
+    clean = dict(payload)
+    for key in ("purpose", "channel"):
+        if key in clean:
+            clean[key] = _canonical(clean[key])
+    expires = clean.get("expires_at")
+    if isinstance(expires, str):
+        with suppress(DataContractError):
+            clean["expires_at"] = as_utc("expires_at", expires).isoformat()
+    return clean
 
 
 @attrs.frozen
@@ -1126,11 +1197,16 @@ def _row(event: Interaction) -> tuple[object, ...]:
 
 
 def _event(row: Sequence[Any]) -> Interaction:
+    """Rebuild a stored event as it was stored (checked when written; not checked again).
+
+    Re-checking would refuse rows that older versions accepted, and a log must
+    always read back what it holds.
+    """
     payload = json.loads(row[11]) if row[11] else {}
-    return Interaction(
+    return Interaction._stored(  # noqa: SLF001 (the log's own rows)
         event_id=row[1],
         customer_id=row[2],
-        occurred_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(row[3])),
+        occurred_at=_EPOCH + dt.timedelta(microseconds=int(row[3])),
         channel=row[4],
         kind=row[5],
         direction=row[6],
