@@ -1,3 +1,4 @@
+import hashlib
 import math
 import re
 
@@ -7,7 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from one2one.datasets import IDENTITY_FIELDS, SimulatedIdentities, simulate_identities
+from one2one.datasets import (
+    CUSTOMER_BASE_PARAMS,
+    IDENTITY_FIELDS,
+    SimulatedIdentities,
+    simulate_identities,
+)
 from one2one.errors import DataContractError
 
 COLUMNS = [
@@ -122,6 +128,11 @@ def test_truth_is_indexed_by_record_id(sim):
         "max_duplicates": 4,
         "household_share": 0.1,
         "missing_share": 0.05,
+        "moved_share": 0.0,
+        "family_mailbox_share": 0.0,
+        "us_date_share": 0.0,
+        "city_from_postcode": False,
+        "channel_shares": None,
     }
 
 
@@ -355,3 +366,356 @@ def test_any_valid_arguments_give_consistent_data(n, arguments):
     assert sim.true_households.groupby(sim.true_entities).nunique().max() == 1
     if arguments["household_share"] == 0:
         assert (sim.true_households == sim.true_entities).all()
+
+
+# --- what real customer bases contain (#14) ---------------------------------------------
+# Every option below is off by default, so the records of the defaults stay the ones the
+# tutorial and the benchmarks were written against.
+
+US_ONLY = r"^(\d{1,2})/(\d{1,2})/(\d{4})$"
+
+
+def _digest(sim):
+    frame = sim.records.assign(e=sim.true_entities.to_numpy(), h=sim.true_households.to_numpy())
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    return hashlib.sha256(hashed).hexdigest()
+
+
+def test_the_defaults_draw_the_records_they_always_drew():
+    # Pinned before the options of #14 were added: the tutorial's and the benchmarks'
+    # numbers rest on these records (numpy's Generator streams are stable across versions).
+    sim = simulate_identities(2000, seed=42)
+    assert _digest(sim) == "487ef154c31b05a75a439343a398d4fa4a99abe8c02fdfc72bd56667616ba169"
+    off = simulate_identities(
+        2000,
+        moved_share=0.0,
+        family_mailbox_share=0.0,
+        us_date_share=0.0,
+        city_from_postcode=False,
+        channel_shares=None,
+        seed=42,
+    )
+    assert _digest(off) == _digest(sim)
+    assert not sim.true_moved.any()
+    assert "source" not in sim.records.columns
+
+
+def test_the_customer_base_preset_turns_everything_on():
+    sim = simulate_identities(3000, **CUSTOMER_BASE_PARAMS, seed=1)
+    for name, value in CUSTOMER_BASE_PARAMS.items():
+        assert sim.params[name] == value
+    assert sim.true_moved.any()
+    assert "source" in sim.records.columns
+    assert set(CUSTOMER_BASE_PARAMS["channel_shares"]) == {"web", "store", "call_centre"}
+
+
+def _pair_with_original(frame):
+    """Each moved record next to its person's original (the record not moved, written first)."""
+    moved = frame[frame["moved"]]
+    stayed = frame[~frame["moved"]].reset_index().drop_duplicates("entity").set_index("entity")
+    return moved, stayed.loc[moved["entity"]]
+
+
+@pytest.fixture(scope="module")
+def moved_sim():
+    return simulate_identities(8000, moved_share=0.2, missing_share=0.0, seed=21)
+
+
+def test_moved_customers_keep_their_person_and_change_their_address(moved_sim):
+    sim = moved_sim
+    frame = _frame(sim).assign(moved=sim.true_moved)
+    assert sim.true_moved.name == "moved"
+    assert sim.true_moved.dtype == np.dtype("bool")
+    assert sim.true_moved.index.equals(sim.true_entities.index)
+    # A moved person has a record at the old address too, and lives alone.
+    entity_moved = frame.groupby("entity")["moved"].agg(["any", "all"])
+    assert not entity_moved["all"].any()
+    moved_people = entity_moved.index[entity_moved["any"]]
+    assert (frame.loc[frame["entity"].isin(moved_people), "household"].isin(moved_people)).all()
+    assert not frame.loc[~frame["entity"].isin(moved_people), "household"].isin(moved_people).any()
+
+    moved, before = _pair_with_original(frame)
+    # Another address: postcode, city and street all differ from the old home.
+    assert (moved["postcode"].to_numpy() != before["postcode"].to_numpy()).all()
+    city = moved["city"].str.lower().to_numpy() != before["city"].str.lower().to_numpy()
+    assert city.mean() > 0.99
+    assert (moved["street"].str.lower().to_numpy() != before["street"].str.lower()).mean() > 0.99
+    # The same person: names, date of birth and mailbox as any duplicate keeps them.
+    assert (moved["surname"].str.lower().to_numpy() == before["surname"].str.lower()).mean() > 0.8
+    assert (_mailbox(moved["email"]).to_numpy() == _mailbox(before["email"])).mean() > 0.8
+    born = _parse_dates(moved["date_of_birth"]).to_numpy() == _parse_dates(before["date_of_birth"])
+    assert born.mean() > 0.9
+    # A mobile moves with its owner; a landline stays behind in the old home.
+    old, new = _phone_digits(before["phone"]).to_numpy(), _phone_digits(moved["phone"]).to_numpy()
+    mobile = pd.Series(old).str.startswith("04").to_numpy()
+    assert (old[mobile] == new[mobile]).mean() > 0.95
+    assert (old[~mobile] != new[~mobile]).all()
+    assert (~mobile).sum() > 20
+
+
+def test_the_moved_share_is_the_share_of_people_who_moved(moved_sim):
+    moved = moved_sim.true_moved.groupby(moved_sim.true_entities).any()
+    # ~5,300 people: binomial sd ~0.6%.
+    assert 0.18 < moved.mean() < 0.22
+
+
+def test_moved_links_are_the_true_pairs_across_a_move(moved_sim):
+    sim = moved_sim
+    links = sim.moved_links
+    assert list(links.columns) == ["rec_id_1", "rec_id_2"]
+    flag = sim.true_moved
+    first, second = flag[sim.true_links["rec_id_1"]], flag[sim.true_links["rec_id_2"]]
+    across = first.to_numpy() != second.to_numpy()
+    expected = sim.true_links[across].reset_index(drop=True)
+    pd.testing.assert_frame_equal(links, expected)
+    assert len(links) > 1000
+
+
+@pytest.fixture(scope="module")
+def household_sim():
+    return simulate_identities(
+        6000,
+        duplicate_share=0.0,
+        household_share=0.3,
+        family_mailbox_share=0.5,
+        missing_share=0.0,
+        seed=13,
+    )
+
+
+def test_households_share_a_family_mailbox(household_sim):
+    frame = _frame(household_sim)
+    heads = frame[frame["entity"] == frame["household"]].set_index("entity")
+    members = frame[frame["entity"] != frame["household"]]
+    head = heads.loc[members["household"]]
+    shared = _mailbox(members["email"]).to_numpy() == _mailbox(head["email"]).to_numpy()
+    # ~1,800 members: sd ~1.2%.
+    assert 0.45 < shared.mean() < 0.55
+    # One family mailbox never reaches two households, and a mailbox is either one
+    # person's or one household's.
+    by_mailbox = frame.groupby(_mailbox(frame["email"]))
+    assert by_mailbox["household"].nunique().max() == 1
+    assert by_mailbox["entity"].nunique().max() >= 2
+    # Everything that makes a household: same address, surname; other names and births.
+    for column in ("street", "postcode", "city", "surname"):
+        assert (members[column].to_numpy() == head[column].to_numpy()).all(), column
+    assert (members["given_name"].to_numpy() != head["given_name"].to_numpy()).all()
+    born = _parse_dates(members["date_of_birth"]).to_numpy()
+    assert (born != _parse_dates(head["date_of_birth"]).to_numpy()).all()
+
+
+def test_household_pairs_are_different_people_at_one_home():
+    sim = simulate_identities(
+        3000, household_share=0.3, family_mailbox_share=0.5, moved_share=0.1, seed=17
+    )
+    pairs = sim.household_pairs
+    assert list(pairs.columns) == ["rec_id_1", "rec_id_2"]
+    assert (pairs["rec_id_1"] < pairs["rec_id_2"]).all()
+    assert not pairs.duplicated().any()
+    entity, household = sim.true_entities, sim.true_households
+    left, right = pairs["rec_id_1"], pairs["rec_id_2"]
+    assert (household[left].to_numpy() == household[right].to_numpy()).all()
+    assert (entity[left].to_numpy() != entity[right].to_numpy()).all()
+    # ... and all of them: a brute-force self-join on the household.
+    frame = pd.DataFrame({"r": entity.index, "e": entity.to_numpy(), "h": household.to_numpy()})
+    joined = frame.merge(frame, on="h")
+    joined = joined[(joined["r_x"] < joined["r_y"]) & (joined["e_x"] != joined["e_y"])]
+    assert set(zip(left, right, strict=True)) == set(zip(joined["r_x"], joined["r_y"], strict=True))
+    assert len(pairs) > 100
+
+
+def _readings(values):
+    """Every calendar date a written date can mean (d/m/y and m/d/y for slashed dates)."""
+    out = pd.DataFrame(index=values.index)
+    for fmt in ("%Y-%m-%d", "%Y%m%d", "%d %b %Y"):
+        out[fmt] = pd.to_datetime(values, format=fmt, errors="coerce")
+    parts = values.str.extract(US_ONLY).astype("float")
+    for name, day, month in (("dmy", 0, 1), ("mdy", 1, 0)):
+        frame = pd.DataFrame({"year": parts[2], "month": parts[month], "day": parts[day]})
+        out[name] = pd.to_datetime(frame, errors="coerce")
+    return out
+
+
+def test_us_and_eu_dates_in_one_file_all_mean_the_true_date():
+    share = 0.3
+    sim = simulate_identities(
+        6000, duplicate_share=0.0, missing_share=0.0, us_date_share=share, seed=19
+    )
+    truth = sim.true_birth_dates
+    assert truth.name == "date_of_birth"
+    assert truth.index.equals(sim.true_entities.index)
+    values = sim.records.set_index("record_id")["date_of_birth"]
+    readings = _readings(values)
+    found = readings.eq(truth, axis=0).any(axis=1)
+    assert found.all()
+    # Where only one reading is a date, it is the true date.
+    unique = readings.nunique(axis=1) == 1  # noqa: PD101 - rows, NaT ignored
+    assert unique.mean() > 0.6
+    assert (readings[unique].max(axis=1) == truth[unique]).all()
+    # Month-first values only a US form writes: a US share times P(day > 12) ~ 0.606.
+    parts = values.str.extract(US_ONLY).astype("float")
+    us_only = (parts[1] > 12).mean()
+    assert abs(us_only - share * 0.606) < 0.02
+    # ... and day-first, ISO and compact dates are still there.
+    assert (parts[0] > 12).any()
+    assert values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").any()
+
+
+def test_the_true_date_of_birth_is_the_persons():
+    sim = simulate_identities(3000, us_date_share=0.2, seed=23)
+    truth = sim.true_birth_dates
+    assert truth.groupby(sim.true_entities).nunique().max() == 1
+    assert truth.min() >= pd.Timestamp("1940-01-01")
+    assert truth.max() <= pd.Timestamp("2005-12-31")
+    # Originals are written as the truth reads; only duplicates swap day and month.
+    values = sim.records.set_index("record_id")["date_of_birth"]
+    readings = _readings(values.dropna())
+    found = readings.eq(truth[readings.index], axis=0).any(axis=1)
+    assert found.mean() > 0.97
+
+
+def test_city_is_determined_by_postcode():
+    sim = simulate_identities(
+        20_000, duplicate_share=0.0, household_share=0.0, missing_share=0.0,
+        city_from_postcode=True, seed=29,
+    )  # fmt: skip
+    records = sim.records
+    assert records.groupby("postcode")["city"].nunique().max() == 1
+    # A city can have several postcodes, and there are many of both.
+    per_city = records.groupby("city")["postcode"].nunique()
+    assert per_city.max() >= 2
+    assert records["postcode"].nunique() > 500
+    # Without the option, the dependence runs the other way (a city has one postcode).
+    old = simulate_identities(
+        20_000, duplicate_share=0.0, household_share=0.0, missing_share=0.0, seed=29
+    ).records
+    assert old.groupby("city")["postcode"].nunique().max() == 1
+    assert old.groupby("postcode")["city"].nunique().max() >= 2
+
+
+def test_city_from_postcode_holds_for_movers_and_households():
+    sim = simulate_identities(
+        6000, household_share=0.3, moved_share=0.2, city_from_postcode=True, seed=31
+    )
+    frame = _frame(sim).assign(moved=sim.true_moved)
+    # Duplicates carry typos, so the test is that nearly every record (new homes and
+    # shared homes included) writes the city its postcode stands for.
+    places = frame.dropna(subset=["postcode", "city"]).assign(city=lambda f: f["city"].str.lower())
+    modal = places.groupby("postcode")["city"].agg(lambda c: c.mode().iloc[0])
+    agree = places["city"].to_numpy() == modal[places["postcode"]].to_numpy()
+    assert agree.mean() > 0.95
+    assert agree[places["moved"].to_numpy()].mean() > 0.9
+    moved, before = _pair_with_original(frame)
+    new, old = moved["postcode"].dropna(), before["postcode"].set_axis(moved.index).dropna()
+    both = new.index.intersection(old.index)
+    assert (new[both].to_numpy() != old[both].to_numpy()).all()
+
+
+CHANNELS = {"web": 0.5, "store": 0.3, "call_centre": 0.2}
+
+
+@pytest.fixture(scope="module")
+def channel_sim():
+    return simulate_identities(10_000, missing_share=0.0, channel_shares=CHANNELS, seed=37)
+
+
+def test_every_record_names_its_channel(channel_sim):
+    records = channel_sim.records
+    assert list(records.columns) == [*COLUMNS, "source"]
+    assert isinstance(records["source"].dtype, pd.StringDtype)
+    shares = records["source"].value_counts(normalize=True)
+    assert set(shares.index) == set(CHANNELS)
+    for channel, share in CHANNELS.items():
+        assert abs(shares[channel] - share) < 0.02, channel  # sd <= 0.5%
+    # One person's records come from several channels.
+    per_person = records.groupby(channel_sim.true_entities.to_numpy())["source"].nunique()
+    assert (per_person >= 2).sum() > 500
+
+
+def test_channels_leave_out_what_they_do_not_ask(channel_sim):
+    records = channel_sim.records
+    missing = records[COLUMNS[1:]].isna()
+    source = records["source"]
+    web, store, call = source == "web", source == "store", source == "call_centre"
+    # Web sign-ups without an address (the whole address, together).
+    address = missing[["street", "postcode", "city"]]
+    assert 0.85 < address.loc[web, "street"].mean() < 0.95
+    assert (address[web].eq(address[web]["street"], axis=0)).all().all()
+    # Store records without e-mail; call-centre records without date of birth.
+    assert 0.75 < missing.loc[store, "email"].mean() < 0.85
+    assert 0.45 < missing.loc[call, "date_of_birth"].mean() < 0.55
+    # Nothing else is missing (missing_share=0), and nothing from other channels.
+    assert not missing.loc[~web, ["street", "postcode", "city"]].any().any()
+    assert not missing.loc[~store, "email"].any()
+    assert not missing.loc[~call, "date_of_birth"].any()
+    assert not missing[["given_name", "surname", "phone"]].any().any()
+
+
+def test_all_options_together_are_reproducible():
+    a = simulate_identities(1500, **CUSTOMER_BASE_PARAMS, seed=5)
+    b = simulate_identities(1500, **CUSTOMER_BASE_PARAMS, seed=5)
+    c = simulate_identities(1500, **CUSTOMER_BASE_PARAMS, seed=6)
+    pd.testing.assert_frame_equal(a.records, b.records)
+    for name in ("true_entities", "true_households", "true_moved", "true_birth_dates"):
+        pd.testing.assert_series_equal(getattr(a, name), getattr(b, name))
+    pd.testing.assert_frame_equal(a.moved_links, b.moved_links)
+    pd.testing.assert_frame_equal(a.household_pairs, b.household_pairs)
+    assert not a.records.equals(c.records)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"moved_share": 1.5}, "moved_share"),
+        ({"moved_share": math.nan}, "moved_share"),
+        ({"family_mailbox_share": -0.1}, "family_mailbox_share"),
+        ({"us_date_share": 2}, "us_date_share"),
+        ({"city_from_postcode": "yes"}, "city_from_postcode"),
+        ({"channel_shares": {"fax": 1.0}}, "channel_shares"),
+        ({"channel_shares": {"web": 0.5}}, "channel_shares"),
+        ({"channel_shares": {"web": 1.5, "store": -0.5}}, "channel_shares"),
+        ({"channel_shares": {}}, "channel_shares"),
+        ({"channel_shares": ["web"]}, "channel_shares"),
+    ],
+)
+def test_bad_new_arguments_are_refused(kwargs, argument):
+    with pytest.raises(DataContractError, match=re.escape(argument)) as info:
+        simulate_identities(10, **kwargs)
+    assert info.value.column == argument
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    arguments=st.fixed_dictionaries(
+        {
+            "duplicate_share": st.floats(0, 1),
+            "max_duplicates": st.integers(1, 4),
+            "household_share": st.floats(0, 1),
+            "missing_share": st.floats(0, 1),
+            "moved_share": st.floats(0, 1),
+            "family_mailbox_share": st.floats(0, 1),
+            "us_date_share": st.floats(0, 1),
+            "city_from_postcode": st.booleans(),
+            "channel_shares": st.none() | st.just(CHANNELS),
+            "seed": st.integers(0, 2**32 - 1),
+        }
+    ),
+)
+def test_any_valid_new_arguments_give_consistent_truth(n, arguments):
+    sim = simulate_identities(n, **arguments)
+    records = sim.records
+    assert len(records) == n
+    assert (records[COLUMNS[1:]].notna().sum(axis=1) >= 1).all()
+    entity, household, moved = sim.true_entities, sim.true_households, sim.true_moved
+    # A moved record is never a person's only record, nor all of them.
+    per_person = moved.groupby(entity).agg(["any", "all"])
+    assert not per_person["all"].any()
+    # Movers live alone; every record of a person lives in one household.
+    movers = per_person.index[per_person["any"]]
+    assert (household[entity.isin(movers)] == entity[entity.isin(movers)]).all()
+    assert household.groupby(entity).nunique().max() == 1
+    assert sim.true_birth_dates.groupby(entity).nunique().max() <= 1
+    assert len(sim.moved_links) <= len(sim.true_links)
+    if arguments["moved_share"] == 0:
+        assert not moved.any()

@@ -19,7 +19,9 @@ checked against the truth:
 * :func:`simulate_shop`: a shop's visits, views and purchases, with each
   customer's hidden favourite category (interaction logs, next-best-action).
 * :func:`simulate_identities`: person records at any size, with corrupted
-  duplicates and households, and the true entities (identity resolution).
+  duplicates and households, and the true entities (identity resolution);
+  :data:`CUSTOMER_BASE_PARAMS` adds what multi-channel customer bases hold
+  (moves, family mailboxes, US and EU dates, channels that leave fields out).
 """
 
 from .._exports import public_api
@@ -28,13 +30,19 @@ from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
 from ._feature_models import FEATURE_MODELS, load_feature_model, load_product_model
 from ._febrl import FEBRL_FIELDS, FebrlData, load_febrl
-from ._identities import IDENTITY_FIELDS, SimulatedIdentities, simulate_identities
+from ._identities import (
+    CUSTOMER_BASE_PARAMS,
+    IDENTITY_FIELDS,
+    SimulatedIdentities,
+    simulate_identities,
+)
 from ._retention import load_retention_cohorts
 from ._shop import SHOP_CATEGORIES, SimulatedShop, simulate_shop
 from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 
 __all__ = [
     "CDNOW_SPEND_PARAMS",
+    "CUSTOMER_BASE_PARAMS",
     "FEATURE_MODELS",
     "FEBRL_FIELDS",
     "IDENTITY_FIELDS",

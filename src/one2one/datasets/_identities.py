@@ -14,9 +14,11 @@ loops run over fields, formats or distinct names, never over records.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping
 from functools import cache, cached_property
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -25,9 +27,10 @@ from attrs import field, frozen
 from numpy.typing import NDArray
 
 from .._validation import as_generator, require_number
+from ..errors import DataContractError
 from ._febrl import load_febrl
 
-__all__ = ["IDENTITY_FIELDS", "SimulatedIdentities", "simulate_identities"]
+__all__ = ["CUSTOMER_BASE_PARAMS", "IDENTITY_FIELDS", "SimulatedIdentities", "simulate_identities"]
 
 Strings: TypeAlias = NDArray[np.object_]
 Ints: TypeAlias = NDArray[np.int64]
@@ -44,6 +47,25 @@ IDENTITY_FIELDS: tuple[str, ...] = (
     "date_of_birth",
 )
 """The identity fields of every simulated record, in column order (all text)."""
+
+CUSTOMER_BASE_PARAMS: Mapping[str, Any] = MappingProxyType(
+    {
+        "household_share": 0.15,
+        "moved_share": 0.1,
+        "family_mailbox_share": 0.3,
+        "us_date_share": 0.15,
+        "city_from_postcode": True,
+        "channel_shares": MappingProxyType({"web": 0.5, "store": 0.35, "call_centre": 0.15}),
+    }
+)
+"""Arguments of :func:`simulate_identities` for a multi-channel customer base.
+
+Customers who moved (10%), households of 15% of people where 30% of those who
+join a home write its family mailbox, 15% of dates written month first (a US
+form), cities that follow from postcodes, and three channels that each leave
+something out. Pass it as ``simulate_identities(n, **CUSTOMER_BASE_PARAMS)``;
+the identity benchmark (``benchmarks/identify.py --customer-base``) does.
+"""
 
 # How often each corruption hits a duplicate record (each field independently).
 # Originals are never corrupted; only formats and missing values vary on them.
@@ -67,6 +89,19 @@ _P_DOB_SWAP = 0.05  # day and month exchanged (where both are <= 12)
 _P_SHARED_LANDLINE = 0.6
 _P_LANDLINE = 0.15
 
+# People who moved: each record after their first is at the new address with this
+# chance (the first such record always is, so every mover shows both homes).
+_P_AT_NEW_ADDRESS = 0.5
+
+# Channels and the fields each one leaves out: (fields, chance), the fields missing
+# together. A web sign-up asks no address, a till asks no e-mail, a call-centre agent
+# rarely asks a date of birth.
+CHANNELS: Mapping[str, tuple[tuple[str, ...], float]] = {
+    "web": (("street", "postcode", "city"), 0.9),
+    "store": (("email",), 0.8),
+    "call_centre": (("date_of_birth",), 0.5),
+}
+
 _FIRST_BIRTHDAY = np.datetime64("1940-01-01", "D")
 _LAST_BIRTHDAY = np.datetime64("2005-12-31", "D")
 
@@ -74,8 +109,10 @@ _LAST_BIRTHDAY = np.datetime64("2005-12-31", "D")
 # trunk 0; mobiles start 04, landlines 02/03/07/08 (area code).
 _LANDLINE_AREAS = np.array([2, 3, 7, 8], dtype=np.int64)
 _PHONE_FORMAT_WEIGHTS = (0.5, 0.2, 0.08, 0.1, 0.07, 0.05)  # see _phones
-# ISO, dd/mm/yyyy, yyyymmdd, d Mon yyyy, d/m/yyyy (see _dates)
+# ISO, dd/mm/yyyy, yyyymmdd, d Mon yyyy, d/m/yyyy (see _dates); mm/dd/yyyy (US) is
+# written instead for a share us_date_share of records.
 _DATE_FORMAT_WEIGHTS = (0.55, 0.2, 0.1, 0.1, 0.05)
+_US_DATE = len(_DATE_FORMAT_WEIGHTS)
 
 _PROVIDERS: tuple[tuple[str, float], ...] = (
     ("gmail.com", 0.34),
@@ -187,15 +224,24 @@ class SimulatedIdentities:
         together share it (it is the ``entity_id`` of one of them). Different
         people of one household are different entities: they share an address,
         a surname and often a phone, and a matcher that links them is wrong.
+    true_moved
+        ``moved`` (bool) indexed by ``record_id``: the record was written at
+        the person's new home, after a move (see ``moved_share``). A person
+        with a moved record always has one at the old home too.
+    true_birth_dates
+        ``date_of_birth`` (``datetime64``) indexed by ``record_id``: the
+        person's date of birth, whatever format the record wrote it in (a
+        duplicate's day and month may be exchanged; the truth is not).
     params
-        The arguments used: ``n_records``, ``duplicate_share``,
-        ``max_duplicates``, ``household_share`` and ``missing_share``.
+        The arguments used, by name (``n_records`` ... ``channel_shares``).
     """
 
     records: pd.DataFrame
     true_entities: pd.Series
     true_households: pd.Series
-    params: Mapping[str, float]
+    true_moved: pd.Series
+    true_birth_dates: pd.Series
+    params: Mapping[str, object]
 
     @cached_property
     def true_links(self) -> pd.DataFrame:
@@ -207,23 +253,67 @@ class SimulatedIdentities:
         of its own entity (after sorting), so it costs O(n log n), not O(n^2).
         """
         ids = self.true_entities.index.to_numpy(dtype=object).astype(str)
+        first, second = _pairs_sharing(ids, self.true_entities.to_numpy(dtype=np.int64))
+        return _pair_frame(first, second)
+
+    @cached_property
+    def moved_links(self) -> pd.DataFrame:
+        """The true pairs across a move: one record at the old home, one at the new.
+
+        A subset of :attr:`true_links` (same columns and order). Recall on
+        these pairs is what a matcher that trusts addresses loses.
+        """
+        links = self.true_links
+        moved = self.true_moved
+        across = moved[links["rec_id_1"]].to_numpy() != moved[links["rec_id_2"]].to_numpy()
+        result: pd.DataFrame = links[across].reset_index(drop=True)
+        return result
+
+    @cached_property
+    def household_pairs(self) -> pd.DataFrame:
+        """Every pair of records of two different people of one household.
+
+        Same columns as :attr:`true_links` (``rec_id_1 < rec_id_2``, sorted).
+        None of these pairs is a match: they share an address, a surname and
+        often a landline or a family mailbox, so a matcher's precision on the
+        pairs it links among them shows how well it keeps households apart.
+        """
+        household = self.true_households.to_numpy(dtype=np.int64)
         entity = self.true_entities.to_numpy(dtype=np.int64)
-        order = np.lexsort((ids, entity))
-        ids, entity = ids[order], entity[order]
-        largest = int(np.unique(entity, return_counts=True)[1].max()) if entity.size else 0
-        left, right = [ids[:0]], [ids[:0]]
-        for step in range(1, largest):  # the k records of an entity are adjacent
-            same = entity[:-step] == entity[step:]
-            left.append(ids[:-step][same])
-            right.append(ids[step:][same])
-        first, second = np.concatenate(left), np.concatenate(right)
-        order = np.lexsort((second, first))
-        return pd.DataFrame(
-            {
-                "rec_id_1": pd.array(first[order].astype(object), dtype="string"),
-                "rec_id_2": pd.array(second[order].astype(object), dtype="string"),
-            }
-        )
+        shared = pd.Series(entity).groupby(household).transform("nunique").to_numpy() > 1
+        ids = self.true_entities.index.to_numpy(dtype=object).astype(str)[shared]
+        first, second = _pairs_sharing(ids, household[shared])
+        whose = pd.Series(entity[shared], index=pd.Index(ids))
+        other = whose[pd.Index(first)].to_numpy() != whose[pd.Index(second)].to_numpy()
+        return _pair_frame(first[other], second[other])
+
+
+def _pairs_sharing(ids: NDArray[np.str_], key: Ints) -> tuple[NDArray[np.str_], NDArray[np.str_]]:
+    """Every pair of ids with the same key, as (first, second) with first < second, sorted.
+
+    Sorting by key puts the k records of a key next to each other, so each is
+    compared only with the next k - 1: O(n log n + pairs), not O(n^2).
+    """
+    order = np.lexsort((ids, key))
+    ids, key = ids[order], key[order]
+    largest = int(np.unique(key, return_counts=True)[1].max()) if key.size else 0
+    left, right = [ids[:0]], [ids[:0]]
+    for step in range(1, largest):
+        same = key[:-step] == key[step:]
+        left.append(ids[:-step][same])
+        right.append(ids[step:][same])
+    first, second = np.concatenate(left), np.concatenate(right)
+    order = np.lexsort((second, first))
+    return first[order], second[order]
+
+
+def _pair_frame(first: NDArray[np.str_], second: NDArray[np.str_]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rec_id_1": pd.array(first.astype(object), dtype="string"),
+            "rec_id_2": pd.array(second.astype(object), dtype="string"),
+        }
+    )
 
 
 def _read_only(array: NDArray[Any]) -> NDArray[Any]:
@@ -255,6 +345,8 @@ class _Pools:
     street_type: _Pool
     city: _Pool
     postcode: Strings = field(converter=_read_only)  # of each city
+    place: _Pool  # postcodes, with their frequencies
+    place_city: Ints = field(converter=_read_only)  # the city code of each postcode
     given_token: Strings = field(converter=_read_only)  # letters only, for e-mail
     surname_token: Strings = field(converter=_read_only)
     # For each given name, its nicknames or formal forms (padded with ""), and how many.
@@ -331,6 +423,11 @@ def _pools() -> _Pools:
     postcode_of = pairs.drop_duplicates("suburb").set_index("suburb")["postcode"]
     city = _pool(places["suburb"].value_counts())
     postcodes = postcode_of.reindex(city.raw).to_numpy(dtype=object)
+    # The other way round, for city_from_postcode: each postcode's most common city.
+    pairs = pairs.sort_values(["postcode", "n", "suburb"], ascending=[True, False, True])
+    city_of = pairs.drop_duplicates("postcode").set_index("postcode")["suburb"]
+    place = _pool(places["postcode"].value_counts())
+    place_city = pd.Index(city.raw).get_indexer(pd.Index(city_of.reindex(place.raw)))
 
     alternatives, n_alternatives = _alternatives(given.raw)
     abbreviation = np.array([_STREET_TYPES[t] for t in street_type.raw], dtype=object)
@@ -342,6 +439,8 @@ def _pools() -> _Pools:
         street_type=street_type,
         city=city,
         postcode=postcodes,
+        place=place,
+        place_city=place_city.astype(np.int64),
         given_token=_letters(given.raw),
         surname_token=_letters(surname.raw),
         alternatives=alternatives,
@@ -427,25 +526,37 @@ def _choose(rng: np.random.Generator, weights: tuple[float, ...], size: int) -> 
     return rng.choice(p.size, size=size, p=p / p.sum()).astype(np.int64)
 
 
-def _entity_sizes(rng: np.random.Generator, n: int, share: float, most: int) -> Ints:
+def _entity_sizes(
+    rng: np.random.Generator, n: int, share: float, most: int, moved_share: float
+) -> tuple[Ints, Flags]:
     """Draw records per person, summing to ``n``: 1, plus 1..``most`` for a ``share`` of people.
 
     The number of extra records k is floor((most + 1) ** U), so
     P(k) = log(1 + 1/k) / log(most + 1): Zipf-like, many single duplicates and
-    few long chains, drawn in O(1) memory whatever ``most`` is.
+    few long chains, drawn in O(1) memory whatever ``most`` is. A
+    ``moved_share`` of people moved; they have at least two records (one
+    at each address), and are returned flagged. Nothing is drawn for moves
+    when ``moved_share`` is 0, so the defaults draw what they always drew.
     """
     has = rng.random(n) < share
     extra = np.minimum(np.floor((most + 1.0) ** rng.random(n)), most).astype(np.int64)
     sizes = 1 + np.where(has, extra, 0)
+    moved = np.zeros(n, dtype=np.bool_)
+    if moved_share > 0:
+        moved = rng.random(n) < moved_share
+        sizes = np.maximum(sizes, 1 + moved.astype(np.int64))
     total = np.cumsum(sizes)
     people = int(np.searchsorted(total, n)) + 1  # first prefix reaching n records
     sizes = sizes[:people]
     sizes[-1] -= total[people - 1] - n
-    return sizes
+    return sizes, moved[:people] & (sizes > 1)
 
 
 def _dates(year: Ints, month: Ints, day: Ints, style: Ints) -> Strings:
-    """Write dates in one of five styles: ISO, dd/mm/yyyy, yyyymmdd, d Mon yyyy, d/m/yyyy."""
+    """Write dates in one of six styles.
+
+    ISO, dd/mm/yyyy, yyyymmdd, d Mon yyyy, d/m/yyyy, and the US mm/dd/yyyy.
+    """
     out = np.empty(year.size, dtype=object)
     yyyy, mm, dd = _PAD4[year], _PAD2[month], _PAD2[day]
     pieces = (
@@ -454,6 +565,7 @@ def _dates(year: Ints, month: Ints, day: Ints, style: Ints) -> Strings:
         (yyyy, mm, dd),
         (_PLAIN[day], " ", _MONTHS[month], " ", yyyy),
         (_PLAIN[day], "/", _PLAIN[month], "/", yyyy),
+        (mm, "/", dd, "/", yyyy),  # _US_DATE
     )
     for k, parts in enumerate(pieces):
         _fill(out, style == k, parts)
@@ -506,11 +618,21 @@ class _People:
     street_name: Ints
     street_type: Ints
     city: Ints
+    postcode: Strings
     phone: Ints  # 9-digit national number, without the trunk 0
     household: Ints  # index of the person whose home it is
     email_pattern: Ints
     email_local: Strings
     email_domain: Strings
+    mailbox_owner: Ints  # the person whose mailbox it is (a household head's, if shared)
+    moved: Flags
+    # Where movers live now (a copy of the old home for everyone else).
+    new_street_number: Ints
+    new_street_name: Ints
+    new_street_type: Ints
+    new_city: Ints
+    new_postcode: Strings
+    new_phone: Ints  # a mover's landline stays in the old home; a mobile moves along
 
 
 def _unique_numbers(rng: np.random.Generator, landline: Flags) -> Ints:
@@ -556,7 +678,31 @@ def _email_parts(
     return local, domain, pattern
 
 
-def _people(rng: np.random.Generator, pools: _Pools, n: int, household_share: float) -> _People:
+@frozen(kw_only=True)
+class _Options:
+    """The options of #14 (real customer bases); all off by default."""
+
+    household_share: float
+    moved_share: float
+    family_mailbox_share: float
+    us_date_share: float
+    city_from_postcode: bool
+    channel_shares: Mapping[str, float] | None
+
+
+def _places(
+    rng: np.random.Generator, pools: _Pools, n: int, *, city_from_postcode: bool
+) -> tuple[Ints, Strings]:
+    """City codes and postcodes of ``n`` homes: the postcode follows the city, or the reverse."""
+    if city_from_postcode:
+        place = pools.place.draw(rng, n)
+        return pools.place_city[place], pools.place.raw[place]
+    city = pools.city.draw(rng, n)
+    return city, pools.postcode[city]
+
+
+def _people(rng: np.random.Generator, pools: _Pools, moved: Flags, options: _Options) -> _People:
+    n = moved.size
     given = pools.given.draw(rng, n)
     surname = pools.surname.draw(rng, n)
     days = int((_LAST_BIRTHDAY - _FIRST_BIRTHDAY).astype(np.int64)) + 1
@@ -564,17 +710,22 @@ def _people(rng: np.random.Generator, pools: _Pools, n: int, household_share: fl
     street_number = pools.street_number.draw(rng, n)
     street_name = pools.street_name.draw(rng, n)
     street_type = pools.street_type.draw(rng, n)
-    city = pools.city.draw(rng, n)
+    city, postcode = _places(rng, pools, n, city_from_postcode=options.city_from_postcode)
 
     # Households: a share of people move in with someone who is not a member
-    # themselves; they take that person's surname and address.
-    member = rng.random(n) < household_share
-    member[0] = member[0] and not member.all()  # someone must own the home
-    heads, members = np.flatnonzero(~member), np.flatnonzero(member)
+    # themselves; they take that person's surname and address. People who
+    # moved live alone (their new home is theirs only), so the share is
+    # drawn among the others, scaled to stay a share of everyone.
+    stays = ~moved
+    p_member = min(1.0, options.household_share / stays.mean()) if stays.any() else 0.0
+    member = (rng.random(n) < p_member) & stays
+    if member.any() and not (stays & ~member).any():  # someone must own the home
+        member[np.flatnonzero(stays)[0]] = False
+    heads, members = np.flatnonzero(stays & ~member), np.flatnonzero(member)
     head = heads[rng.integers(0, heads.size, size=members.size)]
     household = np.arange(n, dtype=np.int64)
     household[members] = head
-    for values in (surname, street_number, street_name, street_type, city):
+    for values in (surname, street_number, street_name, street_type, city, postcode):
         values[members] = values[head]
     # ... but a different given name and date of birth (a fresh draw if equal).
     for values, draw in (
@@ -589,11 +740,26 @@ def _people(rng: np.random.Generator, pools: _Pools, n: int, household_share: fl
     sharing = rng.random(members.size) < _P_SHARED_LANDLINE
     landline = rng.random(n) < _P_LANDLINE
     landline[head[sharing]] = True
-    phone = _unique_numbers(rng, landline)
+    # Movers with a landline get a new one: drawn with the others, so all differ.
+    relined = np.flatnonzero(moved & landline)
+    numbers = _unique_numbers(rng, np.concatenate([landline, np.ones(relined.size, np.bool_)]))
+    phone = numbers[:n].copy()
     phone[members[sharing]] = phone[head[sharing]]
+    new_phone = phone.copy()
+    new_phone[relined] = numbers[n:]
 
     year = _birth_dates(birthday)[0]
     local, domain, pattern = _email_parts(rng, pools, given, surname, year)
+    # Family mailboxes: some members write the e-mail address of the home's head.
+    owner = np.arange(n, dtype=np.int64)
+    if options.family_mailbox_share > 0:
+        family = rng.random(members.size) < options.family_mailbox_share
+        joins, whose = members[family], head[family]
+        local[joins], domain[joins], pattern[joins] = local[whose], domain[whose], pattern[whose]
+        owner[joins] = whose
+
+    homes = _Homes(street_number, street_name, street_type, city, postcode)
+    new = _move(rng, pools, homes, np.flatnonzero(moved), options=options)
     return _People(
         given=given,
         surname=surname,
@@ -602,12 +768,58 @@ def _people(rng: np.random.Generator, pools: _Pools, n: int, household_share: fl
         street_name=street_name,
         street_type=street_type,
         city=city,
+        postcode=postcode,
         phone=phone,
         household=household,
         email_pattern=pattern,
         email_local=local,
         email_domain=domain,
+        mailbox_owner=owner,
+        moved=moved,
+        new_street_number=new.street_number,
+        new_street_name=new.street_name,
+        new_street_type=new.street_type,
+        new_city=new.city,
+        new_postcode=new.postcode,
+        new_phone=new_phone,
     )
+
+
+@frozen
+class _Homes:
+    """Addresses of people, as pool codes (and the postcode as written)."""
+
+    street_number: Ints
+    street_name: Ints
+    street_type: Ints
+    city: Ints
+    postcode: Strings
+
+
+def _move(
+    rng: np.random.Generator, pools: _Pools, old: _Homes, movers: Ints, *, options: _Options
+) -> _Homes:
+    """Return the homes after the ``movers`` moved: another street, city and postcode."""
+    new = _Homes(
+        old.street_number.copy(),
+        old.street_name.copy(),
+        old.street_type.copy(),
+        old.city.copy(),
+        old.postcode.copy(),
+    )
+    if movers.size == 0:
+        return new
+    new.street_number[movers] = pools.street_number.draw(rng, movers.size)
+    new.street_name[movers] = pools.street_name.draw(rng, movers.size)
+    new.street_type[movers] = pools.street_type.draw(rng, movers.size)
+    todo = movers
+    while todo.size:  # rarely more than one pass: few draws land in the old city
+        city, postcode = _places(
+            rng, pools, todo.size, city_from_postcode=options.city_from_postcode
+        )
+        new.city[todo], new.postcode[todo] = city, postcode
+        todo = todo[(city == old.city[todo]) | (postcode == old.postcode[todo])]
+    return new
 
 
 def _birth_dates(days: Ints) -> tuple[Ints, Ints, Ints]:
@@ -679,11 +891,24 @@ def _recase(values: Strings, upper: Flags, lower: Flags) -> None:
     values[lower] = _case(values[lower], "lower")
 
 
-def _records(
-    rng: np.random.Generator, pools: _Pools, people: _People, entity: Ints, dup: Flags
+def _records(  # noqa: PLR0915 - one statement block per field, in column order
+    rng: np.random.Generator,
+    pools: _Pools,
+    people: _People,
+    entity: Ints,
+    dup: Flags,
+    *,
+    moved: Flags,
+    us_date_share: float,
 ) -> dict[str, Strings]:
-    """Every record's fields, in entity order; duplicates corrupted, originals clean."""
+    """Every record's fields, in entity order; duplicates corrupted, originals clean.
+
+    Records flagged ``moved`` are written at the person's new home.
+    """
     n = entity.size
+
+    def home(old: NDArray[Any], new: NDArray[Any]) -> NDArray[Any]:
+        return np.where(moved, new[entity], old[entity])
 
     def chance(p: float) -> Flags:
         hit: Flags = dup & (rng.random(n) < p)
@@ -712,11 +937,11 @@ def _records(
     local[other], domain[other], _ = _email_parts(
         rng, pools, people.given[whose], people.surname[whose], year[other], pattern=shifted
     )
-    local = _one_owner(local, domain, entity)
+    local = _one_owner(local, domain, people.mailbox_owner[entity])
     email = local + "@" + domain
     _reformat_emails(rng, email, local, domain, chance(_P_EMAIL_FORMAT))
 
-    number = people.phone[entity].copy()
+    number = home(people.phone, people.new_phone)
     typo = np.flatnonzero(chance(_P_PHONE_TYPO))
     place = 10 ** rng.integers(0, 8, size=typo.size)
     old = number[typo] // place % 10
@@ -724,33 +949,36 @@ def _records(
     number[typo] += (new - old) * place
     phone = _phones(number, _choose(rng, _PHONE_FORMAT_WEIGHTS, n))
 
-    kind_code = people.street_type[entity]
+    kind_code = home(people.street_type, people.new_street_type)
     kind = pools.street_type.shown[kind_code]
     short = chance(_P_STREET_ABBREVIATION)
     kind[short] = pools.street_abbreviation[kind_code[short]]
     street = (
-        pools.street_number.shown[people.street_number[entity]]
+        pools.street_number.shown[home(people.street_number, people.new_street_number)]
         + " "
-        + pools.street_name.shown[people.street_name[entity]]
+        + pools.street_name.shown[home(people.street_name, people.new_street_name)]
         + " "
         + kind
     )
     typo_street = chance(_P_STREET_TYPO)
     street[typo_street] = _typo(street[typo_street], rng)
-    city_code = people.city[entity]
+    city_code = home(people.city, people.new_city)
     city = pools.city.shown[city_code]
     typo_city = chance(_P_CITY_TYPO)
     city[typo_city] = _typo(city[typo_city], rng)
     never = np.zeros(n, dtype=np.bool_)
     _recase(street, chance(_P_ADDRESS_CASE), never)
     _recase(city, chance(_P_ADDRESS_CASE), never)
-    postcode = pools.postcode[city_code]
+    postcode = home(people.postcode, people.new_postcode)
     typo_postcode = chance(_P_POSTCODE_TYPO)
     postcode[typo_postcode] = _typo(postcode[typo_postcode], rng)
 
     swap_dm = chance(_P_DOB_SWAP) & (day <= 12) & (day != month)  # noqa: PLR2004
     month, day = np.where(swap_dm, day, month), np.where(swap_dm, month, day)
-    birth = _dates(year, month, day, _choose(rng, _DATE_FORMAT_WEIGHTS, n))
+    style = _choose(rng, _DATE_FORMAT_WEIGHTS, n)
+    if us_date_share > 0:
+        style[rng.random(n) < us_date_share] = _US_DATE
+    birth = _dates(year, month, day, style)
 
     return {
         "given_name": given,
@@ -792,6 +1020,11 @@ def simulate_identities(
     max_duplicates: int = 4,
     household_share: float = 0.1,
     missing_share: float = 0.05,
+    moved_share: float = 0.0,
+    family_mailbox_share: float = 0.0,
+    us_date_share: float = 0.0,
+    city_from_postcode: bool = False,
+    channel_shares: Mapping[str, float] | None = None,
     seed: int | np.random.Generator | None = None,
 ) -> SimulatedIdentities:
     """Draw person records with known duplicates and households, at any size.
@@ -837,6 +1070,35 @@ def simulate_identities(
     ``19840307``, ``7 Mar 1984``, ``7/3/1984``), and each field is missing
     with probability ``missing_share``, but never all fields of a record.
 
+    Real customer bases hold more, and each option below adds one thing that
+    breaks matchers built on clean files (all off by default, so the
+    defaults draw the same records as before; :data:`CUSTOMER_BASE_PARAMS`
+    turns them all on):
+
+    * ``moved_share``: people who moved. Each has at least two records; the
+      first is at the old home, every later one is at a new street, city and
+      postcode (the first surely, the rest with chance 1/2), flagged in
+      :attr:`SimulatedIdentities.true_moved`. Names, date of birth, e-mail
+      and a mobile move along; a landline stays behind (a new one at the new
+      home). Movers live alone, so a household never spans two addresses.
+    * ``family_mailbox_share``: of the people who join a household, the share
+      who write the e-mail address of the person whose home it is. The
+      mailbox then reaches several people; they still differ in given name
+      and date of birth.
+    * ``us_date_share``: records whose date of birth is written month first,
+      ``03/07/1984`` for 7 March (a US form), among day-first ones. Where the
+      day is above 12 only one reading is a date; otherwise both are, and
+      only :attr:`SimulatedIdentities.true_birth_dates` tells.
+    * ``city_from_postcode``: draw a postcode (Febrl's frequencies) and take
+      its city from a table mapping each postcode to one city (a city may
+      have several postcodes), so the two fields are dependent evidence.
+      Otherwise a city is drawn and written with its one postcode.
+    * ``channel_shares``: add a ``source`` column, the channel each record
+      came from, drawn with these shares, and leave out what a channel does
+      not ask: ``"web"`` sign-ups lack the whole address (90%), ``"store"``
+      records the e-mail (80%), ``"call_centre"`` records the date of birth
+      (50%). One person's records come from several channels.
+
     Parameters
     ----------
     n_records
@@ -849,6 +1111,19 @@ def simulate_identities(
         Share of people who live with another person, in [0, 1].
     missing_share
         Chance that a field of a record is missing, in [0, 1].
+    moved_share
+        Share of people who moved, in [0, 1].
+    family_mailbox_share
+        Share of household members who write the household's family mailbox,
+        in [0, 1].
+    us_date_share
+        Share of records with the date of birth written ``mm/dd/yyyy``, in [0, 1].
+    city_from_postcode
+        Whether the postcode determines the city (else the city, its postcode).
+    channel_shares
+        ``{channel: share}`` over ``"web"``, ``"store"`` and
+        ``"call_centre"``, shares summing to 1; ``None`` for no ``source``
+        column and no channel gaps.
     seed
         Seed or generator, for reproducible draws.
 
@@ -861,7 +1136,9 @@ def simulate_identities(
     Raises
     ------
     DataContractError
-        If a count is not a whole number >= 1 or a share is outside [0, 1].
+        If a count is not a whole number >= 1, a share is outside [0, 1],
+        ``city_from_postcode`` is not a bool, or ``channel_shares`` names an
+        unknown channel or does not sum to 1.
 
     References
     ----------
@@ -889,18 +1166,38 @@ def simulate_identities(
     most = int(require_number(max_duplicates, name="max_duplicates", low=1, integer=True))
     home_share = require_number(household_share, name="household_share", low=0, high=1)
     miss_share = require_number(missing_share, name="missing_share", low=0, high=1)
+    options = _Options(
+        household_share=home_share,
+        moved_share=require_number(moved_share, name="moved_share", low=0, high=1),
+        family_mailbox_share=require_number(
+            family_mailbox_share, name="family_mailbox_share", low=0, high=1
+        ),
+        us_date_share=require_number(us_date_share, name="us_date_share", low=0, high=1),
+        city_from_postcode=_require_bool(city_from_postcode, name="city_from_postcode"),
+        channel_shares=_channel_shares(channel_shares),
+    )
     rng = as_generator(seed)
     pools = _pools()
 
-    sizes = _entity_sizes(rng, n, dup_share, most)
-    people = _people(rng, pools, sizes.size, home_share)
+    sizes, moved_people = _entity_sizes(rng, n, dup_share, most, options.moved_share)
+    people = _people(rng, pools, moved_people, options)
     entity = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
+    starts = np.cumsum(sizes) - sizes
     dup = np.ones(n, dtype=np.bool_)
-    dup[np.cumsum(sizes) - sizes] = False
-    fields = _records(rng, pools, people, entity, dup)
+    dup[starts] = False
+    moved = np.zeros(n, dtype=np.bool_)
+    if moved_people.any():  # the first later record surely, the others by chance
+        moved = dup & moved_people[entity] & (rng.random(n) < _P_AT_NEW_ADDRESS)
+        moved[starts[moved_people] + 1] = True
+    fields = _records(
+        rng, pools, people, entity, dup, moved=moved, us_date_share=options.us_date_share
+    )
 
     order = rng.permutation(n)
     missing = rng.random((n, len(fields))) < miss_share
+    source = None
+    if options.channel_shares is not None:
+        source = _channel_gaps(rng, missing, list(fields), options.channel_shares)
     empty = np.flatnonzero(missing.all(axis=1))
     missing[empty, rng.integers(0, len(fields), size=empty.size)] = False
     width = max(7, len(str(n)))
@@ -911,17 +1208,77 @@ def simulate_identities(
         shuffled = values[order]
         shuffled[missing[:, j]] = None
         columns[name] = pd.array(shuffled, dtype="string")
+    if source is not None:
+        columns["source"] = pd.array(source, dtype="string")
+    born = (_FIRST_BIRTHDAY + people.birthday[entity[order]]).astype("datetime64[ns]")
     return SimulatedIdentities(
         records=pd.DataFrame(columns),
         true_entities=pd.Series(entity[order] + 1, index=index, name="entity_id"),
         true_households=pd.Series(
             people.household[entity[order]] + 1, index=index, name="household_id"
         ),
+        true_moved=pd.Series(moved[order], index=index, name="moved"),
+        true_birth_dates=pd.Series(born, index=index, name="date_of_birth"),
         params={
             "n_records": n,
             "duplicate_share": dup_share,
             "max_duplicates": most,
             "household_share": home_share,
             "missing_share": miss_share,
+            "moved_share": options.moved_share,
+            "family_mailbox_share": options.family_mailbox_share,
+            "us_date_share": options.us_date_share,
+            "city_from_postcode": options.city_from_postcode,
+            "channel_shares": (
+                None if options.channel_shares is None else dict(options.channel_shares)
+            ),
         },
     )
+
+
+def _require_bool(value: object, *, name: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        msg = f"{name!r} must be True or False (got {value!r} of type {type(value).__name__})."
+        raise DataContractError(msg, column=name, value=value)
+    return bool(value)
+
+
+def _channel_shares(value: object) -> dict[str, float] | None:
+    """Check ``channel_shares``: known channels, shares in [0, 1] that sum to 1."""
+    if value is None:
+        return None
+    name = "channel_shares"
+    if not isinstance(value, Mapping) or not value:
+        msg = (
+            f"{name!r} must be a non-empty mapping of channel to share, e.g. "
+            f"{{'web': 0.6, 'store': 0.4}} (got {value!r})."
+        )
+        raise DataContractError(msg, column=name, value=value)
+    shares: dict[str, float] = {}
+    for channel, share in value.items():
+        if channel not in CHANNELS:
+            msg = (
+                f"{name!r} names an unknown channel {channel!r}; "
+                f"the channels are {', '.join(map(repr, CHANNELS))}."
+            )
+            raise DataContractError(msg, column=name, value=channel)
+        shares[channel] = require_number(share, name=name, low=0, high=1)
+    total = sum(shares.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-9):
+        msg = f"{name!r} must sum to 1 (got {total:g} from {shares!r}); rescale the shares."
+        raise DataContractError(msg, column=name, value=total)
+    return shares
+
+
+def _channel_gaps(
+    rng: np.random.Generator, missing: Flags, fields: list[str], shares: Mapping[str, float]
+) -> Strings:
+    """Draw each record's channel and mark, in place, the fields its channel leaves out."""
+    names = list(shares)
+    source = np.array(names, dtype=object)[_choose(rng, tuple(shares.values()), missing.shape[0])]
+    for channel in names:
+        left_out, chance = CHANNELS[channel]
+        hit = (source == channel) & (rng.random(source.size) < chance)
+        for column in left_out:
+            missing[hit, fields.index(column)] = True
+    return source
