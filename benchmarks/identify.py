@@ -34,11 +34,23 @@ start of the run. Wall time covers everything from the raw records to a cluster 
 record (normalisation, blocking, training, scoring, clustering); CPU time is the child's
 user + system time over the same span (above wall time means more than one core).
 
+The customer-base case (``--customer-base``) deduplicates
+``simulate_identities(n, **CUSTOMER_BASE_PARAMS)`` instead: the same people plus customers
+who moved, households with shared landlines and family mailboxes, month-first (US) dates
+among day-first ones, cities that follow from postcodes and three channels that each leave
+fields out (a ``source`` column, not given to the matchers). ``n`` is chosen so the file
+holds about ``--customers`` people. Only one2one runs unless ``--only`` says otherwise, and
+two more scores are printed: recall on the true pairs across a move
+(``sim.moved_links``: one record at the old home, one at the new) and precision on the
+linked pairs inside households of two or more people (a link between two members is false,
+between two records of one member true).
+
 Install (see benchmarks/README.md) and run::
 
     python benchmarks/identify.py                     # 100,000 records
     python benchmarks/identify.py --records 1000000 --timeout 600
     python benchmarks/identify.py --only one2one,splink
+    python benchmarks/identify.py --customer-base --customers 20000
 """
 
 from __future__ import annotations
@@ -64,7 +76,12 @@ import numpy as np
 import pandas as pd
 from _machine import machine, version
 
-from one2one.datasets import IDENTITY_FIELDS, simulate_identities
+from one2one.datasets import (
+    CUSTOMER_BASE_PARAMS,
+    IDENTITY_FIELDS,
+    SimulatedIdentities,
+    simulate_identities,
+)
 from one2one.identify import (
     RecordMatcher,
     RecordSchema,
@@ -273,6 +290,7 @@ def _child(name: str, records: pd.DataFrame, options: dict[str, Any], out: Any) 
 class Result:
     name: str
     scores: dict[str, float] | None = None
+    customer_id: pd.Series | None = None
     seconds: float | None = None
     cpu: float | None = None
     peak_mib: float | None = None
@@ -326,6 +344,7 @@ def run_in_child(
     return Result(
         name,
         scores=evaluate_links(customer_id, true_links),
+        customer_id=customer_id,
         seconds=stats["seconds"],
         cpu=stats["cpu"],
         peak_mib=peak,
@@ -408,14 +427,122 @@ def print_table(results: list[Result]) -> None:
             print(f"F1 one2one - {other}: {f1['one2one'] - f1[other]:+.4f}")
 
 
+# --- the customer-base case ----------------------------------------------------------------
+def customer_base(customers: int, seed: int) -> SimulatedIdentities:
+    """``simulate_identities(n, **CUSTOMER_BASE_PARAMS)`` with about ``customers`` people.
+
+    The simulator counts records; records per person are read off a pilot draw of the
+    same settings and the record count scaled to match.
+    """
+    pilot = simulate_identities(customers, **CUSTOMER_BASE_PARAMS, seed=seed)
+    per_person = len(pilot.records) / pilot.true_entities.nunique()
+    return simulate_identities(round(customers * per_person), **CUSTOMER_BASE_PARAMS, seed=seed)
+
+
+def _same_customer(customer_id: pd.Series, pairs: pd.DataFrame) -> np.ndarray:
+    """For each pair (first two columns: record ids), whether both got one customer id."""
+    cid = customer_id.copy()
+    cid.index = cid.index.astype(str)
+    left = cid.reindex(pairs.iloc[:, 0].astype(str)).to_numpy()
+    right = cid.reindex(pairs.iloc[:, 1].astype(str)).to_numpy()
+    return np.asarray(left == right, dtype=bool)
+
+
+def customer_base_scores(customer_id: pd.Series, sim: SimulatedIdentities) -> dict[str, float]:
+    """Recall on the true pairs across a move; precision on the linked pairs inside households.
+
+    Households are those of two or more people. A linked pair inside one is either two
+    records of one member (true: ``true_links`` within the household) or of two members
+    (false: ``sim.household_pairs``).
+    """
+    moved = _same_customer(customer_id, sim.moved_links)
+    false = int(_same_customer(customer_id, sim.household_pairs).sum())
+    household, entity = sim.true_households, sim.true_entities
+    shared = entity.groupby(household).transform("nunique") > 1
+    inside = sim.true_links[shared[sim.true_links["rec_id_1"]].to_numpy(dtype=bool)]
+    true = int(_same_customer(customer_id, inside).sum())
+    return {
+        "moved_pairs": float(moved.size),
+        "moved_found": float(moved.sum()),
+        "moved_recall": float(moved.mean()) if moved.size else float("nan"),
+        "household_linked": float(true + false),
+        "household_false": float(false),
+        "household_precision": true / (true + false) if true + false else float("nan"),
+    }
+
+
+def describe_customer_base(sim: SimulatedIdentities) -> None:
+    records, entity = sim.records, sim.true_entities
+    movers = sim.true_moved.groupby(entity).any()
+    sizes = entity.groupby(sim.true_households).nunique()
+    dates = records["date_of_birth"].str.extract(r"^(\d{1,2})/(\d{1,2})/\d{4}$").astype(float)
+    print(
+        f"data: {len(records):,} records of {entity.nunique():,} people "
+        f"(CUSTOMER_BASE_PARAMS), {len(sim.true_links):,} true duplicate pairs"
+    )
+    print(
+        f"  {int(movers.sum()):,} people moved ({len(sim.moved_links):,} true pairs across a "
+        f"move); {int((sizes > 1).sum()):,} households of 2+ people holding "
+        f"{int(sizes[sizes > 1].sum()):,} people ({len(sim.household_pairs):,} pairs of "
+        f"different members)"
+    )
+    channels = records["source"].value_counts(normalize=True)
+    print(
+        "  channels: "
+        + ", ".join(f"{name} {share:.0%}" for name, share in channels.items())
+        + f"; dates readable only month first: {(dates[1] > 12).mean():.1%}"
+        + f"; missing: {records[list(FIELDS)].isna().mean().mean():.1%} of fields"
+    )
+
+
+def print_customer_base(results: list[Result], sim: SimulatedIdentities) -> None:
+    print("\n== customer base: moved customers and households ==")
+    header = ("pipeline", "moved recall", "moved pairs missed", "household precision",
+              "household false links")  # fmt: skip
+    table = [header]
+    for r in results:
+        if r.customer_id is None:
+            continue
+        s = customer_base_scores(r.customer_id, sim)
+        table.append(
+            (
+                r.name,
+                cell(s["moved_recall"], ".4f"),
+                f"{s['moved_pairs'] - s['moved_found']:,.0f} of {s['moved_pairs']:,.0f}",
+                cell(s["household_precision"], ".4f"),
+                f"{s['household_false']:,.0f} of {s['household_linked']:,.0f}",
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for i, line in enumerate(table):
+        print(
+            "  ".join([line[0].ljust(widths[0])] + [line[j].rjust(widths[j]) for j in range(1, 5)])
+        )
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000, help="records to deduplicate")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the simulated records")
     parser.add_argument(
         "--only",
-        default=",".join(PIPELINES),
-        help=f"comma-separated subset of {','.join(PIPELINES)}",
+        default=None,
+        help=f"comma-separated subset of {','.join(PIPELINES)} "
+        "(default: all; one2one with --customer-base)",
+    )
+    parser.add_argument(
+        "--customer-base",
+        action="store_true",
+        help="deduplicate simulate_identities(**CUSTOMER_BASE_PARAMS): moves, households, "
+        "US and EU dates, channels",
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=20_000,
+        help="people in the --customer-base file (records follow)",
     )
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="cap on one pipeline's run, seconds"
@@ -427,6 +554,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="random pairs for splink's u estimate (one2one draws 1,000,000)",
     )
     args = parser.parse_args(argv)
+    if args.only is None:
+        args.only = "one2one" if args.customer_base else ",".join(PIPELINES)
     unknown = set(args.only.split(",")) - set(PIPELINES)
     if unknown:
         parser.error(f"unknown pipeline(s): {', '.join(sorted(unknown))}")
@@ -437,12 +566,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     print_header(args)
     started = time.perf_counter()
-    sim = simulate_identities(args.records, seed=args.seed)
+    if args.customer_base:
+        sim = customer_base(args.customers, args.seed)
+        describe_customer_base(sim)
+    else:
+        sim = simulate_identities(args.records, seed=args.seed)
+        print(
+            f"data: {len(sim.records):,} records of {sim.true_entities.nunique():,} people, "
+            f"{len(sim.true_links):,} true duplicate pairs (seed {args.seed})"
+        )
     true_links = sim.true_links
-    print(
-        f"data: {len(sim.records):,} records of {sim.true_entities.nunique():,} people, "
-        f"{len(true_links):,} true duplicate pairs (seed {args.seed})"
-    )
     results = []
     for name in args.only.split(","):
         result = run_in_child(name, sim.records, true_links, args)
@@ -450,6 +583,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name}: {done}", flush=True)
         results.append(result)
     print_table(results)
+    if args.customer_base:
+        print_customer_base(results, sim)
     print(
         "peak MiB: the child's peak resident set over the run (data and interpreter "
         "included); extra MiB: that peak minus its resident set at the start of the run"
