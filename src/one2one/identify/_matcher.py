@@ -81,6 +81,16 @@ def _names(fields: Sequence[str] | str) -> tuple[str, ...]:
     return (fields,) if isinstance(fields, str) else tuple(fields)
 
 
+def _check_rule_fields(_: object, __: object, fields: tuple[str, ...]) -> None:
+    if not fields or not all(isinstance(f, str) and f for f in fields):
+        msg = (
+            f"a MatchRule needs at least one field name, each a non-empty text (got "
+            f"{list(fields)!r}); e.g. MatchRule('email') or MatchRule(['surname', "
+            "'date_of_birth'])."
+        )
+        raise DataContractError(msg, column="fields", value=list(fields))
+
+
 @attrs.frozen
 class MatchRule:
     """A deterministic rule: records agreeing exactly on all these fields are one customer.
@@ -89,13 +99,18 @@ class MatchRule:
     matches (probability 1) and seed the model's estimate of ``m``. Use them
     for identifiers you trust, such as a verified e-mail or an account id.
 
+    ``fields`` are the schema's field names (``"email"``, ``"account_id"``),
+    like everything after the :class:`RecordSchema`, not your column names:
+    the rule compares standardised values. :meth:`RecordMatcher.fit` refuses
+    a column name, saying which field it belongs to.
+
     Examples
     --------
     >>> MatchRule("email").name
     'same email'
     """
 
-    fields: tuple[str, ...] = attrs.field(converter=_names)
+    fields: tuple[str, ...] = attrs.field(converter=_names, validator=_check_rule_fields)
 
     @property
     def name(self) -> str:
@@ -328,6 +343,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             left = self.schema.standardise(records)
             right = None if other is None else self.schema.standardise(other)
             fields = list(left.columns)
+            self._check_match_rules(fields)
             self.fields_ = fields
             self.comparisons_ = list(
                 default_comparisons(fields) if self.comparisons is None else self.comparisons
@@ -367,6 +383,34 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 matched_by[hit] = rule.name
             step("score")
         return _Prepared(left, right, encoded, i, j, levels, matched_by, swapped)
+
+    def _check_match_rules(self, fields: Sequence[str]) -> None:
+        """Refuse rules that are not :class:`MatchRule` or name no field of the schema."""
+        column_of = self.schema.fields()
+        field_of = {column: name for name, column in column_of.items()}
+        rules: Sequence[object] = self.match_rules  # a user may pass anything
+        for rule in rules:
+            if not isinstance(rule, MatchRule):
+                msg = (
+                    f"match_rules must hold MatchRule objects (got {rule!r}); write "
+                    f"match_rules=[MatchRule({rule!r})]."
+                )
+                raise DataContractError(msg, column="match_rules", value=rule)
+            for name in rule.fields:
+                if name in fields:
+                    continue
+                if name in field_of:
+                    msg = (
+                        f"MatchRule takes the schema's field names, not column names: "
+                        f"{name!r} is the column of field {field_of[name]!r}; write "
+                        f"MatchRule({field_of[name]!r})."
+                    )
+                else:
+                    msg = (
+                        f"MatchRule field {name!r} is not a field of the schema; expected "
+                        f"field names among {list(fields)} (field: column {column_of})."
+                    )
+                raise DataContractError(msg, column=name, value=name)
 
     @contextlib.contextmanager
     def _steps(self, n_records: int) -> Iterator[Any]:
@@ -429,8 +473,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             msg = "labels must have two columns of record ids (left, right)."
             raise DataContractError(msg, column="labels")
         right = prepared.left if prepared.right is None else prepared.right
-        a = prepared.left.index.get_indexer(pd.Index(frame.iloc[:, 0].astype("string")))
-        b = right.index.get_indexer(pd.Index(frame.iloc[:, 1].astype("string")))
+        a = prepared.left.index.astype("string").get_indexer(
+            pd.Index(frame.iloc[:, 0].astype("string"))
+        )
+        b = right.index.astype("string").get_indexer(pd.Index(frame.iloc[:, 1].astype("string")))
         if prepared.right is None:
             a, b = np.minimum(a, b), np.maximum(a, b)
         known = a * len(right) + b
@@ -571,8 +617,19 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         Parameters
         ----------
         record, other
-            Records as ``{column: value}`` in the schema's columns (e.g. a
-            row of your data as a dict).
+            Records as ``{column: value}`` in the schema's columns: a whole
+            row of your data as a dict (columns the schema does not use are
+            ignored), or only some of the schema's columns (the others count
+            as missing).
+
+        Raises
+        ------
+        DataContractError
+            For a key the schema does not read, in a record that lacks some of
+            the schema's columns (a misspelt column would silently count as
+            missing), and for a field name given instead of its column
+            (``"date_of_birth"`` where the schema reads ``"dob"``). The
+            message lists the schema's fields and columns.
 
         Examples
         --------
@@ -588,9 +645,38 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         ['prior', 'given_name', 'surname', 'date_of_birth', 'postcode', 'related people', 'total']
         """
         self._check_fitted()
+        self._check_keys(record, "record")
+        self._check_keys(other, "other")
         left = self.schema.standardise_one(record)
         right = self.schema.standardise_one(other)
         return self._explain_standardised(left, right)
+
+    def _check_keys(self, record: Mapping[str, object], which: str) -> None:
+        """Refuse keys of ``record`` that would silently be ignored by mistake."""
+        column_of = self.schema.fields()
+        columns = set(column_of.values())
+        unknown = [k for k in record if k not in columns and k != self.schema.record_id]
+        if not unknown:
+            return
+        misnamed = [k for k in unknown if k in column_of]
+        if misnamed:
+            key = misnamed[0]
+            msg = (
+                f"explain() takes records as {{column: value}} in the schema's columns; "
+                f"{which} has the field name {key!r}, which the schema reads from column "
+                f"{column_of[key]!r}. Fields and their columns: {column_of}."
+            )
+            raise DataContractError(msg, column=key, value=key)
+        lacking = sorted(columns - set(record))
+        if not lacking:
+            return  # a whole row: its other columns are none of the schema's business
+        key = unknown[0]
+        msg = (
+            f"explain() got {key!r} in {which}, which is no column of the schema, while "
+            f"{which} lacks the column(s) {lacking}: a misspelt column would count as "
+            f"missing. Expected keys among the schema's columns (field: column {column_of})."
+        )
+        raise DataContractError(msg, column=str(key), value=key)
 
     def _explain_standardised(
         self, left: Mapping[str, str | None], right: Mapping[str, str | None]
@@ -768,7 +854,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         if prepared.right is None:
             _, probability = self._probabilities(prepared)
             return cluster_positions(
-                pd.Index(prepared.left.index.astype("string"), name="record_id"),
+                prepared.left.index.rename("record_id"),  # integer ids stay integers
                 prepared.i,
                 prepared.j,
                 probability,
@@ -777,10 +863,16 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             )
         pairs = self._score(prepared)
         ids = pd.Index(
-            [*("left:" + prepared.left.index), *("right:" + prepared.right.index)],
+            [
+                *("left:" + prepared.left.index.astype("string")),
+                *("right:" + prepared.right.index.astype("string")),
+            ],
             dtype="string",
         )
-        tagged = pairs.assign(left="left:" + pairs["left"], right="right:" + pairs["right"])
+        tagged = pairs.assign(
+            left="left:" + pairs["left"].astype("string"),
+            right="right:" + pairs["right"].astype("string"),
+        )
         if self.one_to_one:
             tagged = link_one_to_one(tagged, threshold=self.threshold)
         customer = cluster_pairs(

@@ -7,17 +7,27 @@ equal to another blank. Each is written once, for one value, and applied
 once per distinct value of a column (names, cities and dates repeat a lot);
 the identity resolver uses the same one-value functions, so a record typed
 into a web form is normalised exactly like the batch it is matched against.
+
+Numbers given for text (a postcode column that ``read_csv`` made ``float``)
+become their exact integer digits, ``2000.0`` -> ``"2000"``; a number whose
+digits cannot be trusted (not whole, or a float at or past ``2**53``, where
+floats skip integers) is refused, because any text made of it would be a guess.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
+import attrs
 import numpy as np
 import pandas as pd
+
+from ..errors import DataContractError
 
 __all__ = [
     "LEGAL_FORMS",
@@ -67,13 +77,61 @@ _MONTHS = {
     for name in names
 }  # fmt: skip
 _MIN_PHONE_DIGITS = 6
+_FLOAT_BITS = 53  # a float64 holds every integer below 2**53 exactly, and skips some above
+
+
+def number_text(value: object) -> str:
+    """Return the exact digits of a whole number given where text is expected.
+
+    ``2000.0`` -> ``"2000"``, ``np.int64(42)`` -> ``"42"``, ``2**63`` -> all
+    its digits. Integers of any size are exact; a float is exact only if it is
+    whole and below ``2**53`` (``2**24`` for ``float32``): above, consecutive
+    integers share one float, so the digits it prints are not the ones typed.
+
+    Raises
+    ------
+    DataContractError
+        For a yes/no value, a number that is not whole, not finite, or a
+        float too large to be exact (``value`` holds it; ``column`` is left
+        for the caller, who knows it).
+    """
+    if isinstance(value, bool | np.bool_):
+        msg = f"a yes/no value is not text or a number (got {value!r})."
+        raise DataContractError(msg, value=value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    bits = _FLOAT_BITS
+    if isinstance(value, np.floating):
+        bits = int(np.finfo(value.dtype).nmant) + 1  # float32: 24, float16: 11
+    try:
+        whole = int(value)  # type: ignore[call-overload]
+        exact = whole == value and (
+            not isinstance(value, float | np.floating) or abs(whole) < 2**bits
+        )
+    except (TypeError, ValueError, OverflowError):  # inf, nan, complex, Decimal("NaN")
+        exact = False
+    if not exact:
+        msg = (
+            f"a number given for text must be a whole number below 2**{bits}, so that its "
+            f"digits are exact (got {value!r}); read the column as text "
+            "(pd.read_csv(..., dtype='string'))."
+        )
+        raise DataContractError(msg, value=value)
+    return str(whole)
 
 
 def _clean(value: object) -> str | None:
-    """Text NFKC-folded and trimmed; missing and blank become ``None``."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    """Text NFKC-folded and trimmed; missing and blank become ``None``, numbers their digits."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
-    text = str(value)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, float | np.floating) and math.isnan(value):
+        return None
+    elif isinstance(value, numbers.Number | np.bool_):
+        text = number_text(value)
+    else:
+        text = str(value)
     if not text.isascii():  # NFKC leaves ASCII alone; most values are ASCII
         text = unicodedata.normalize("NFKC", text)
     return text.strip() or None
@@ -156,6 +214,8 @@ def postcode_value(value: object) -> str | None:
 
 def date_value(value: object, *, day_first: bool = True) -> str | None:
     """Normalise one date to ``YYYY-MM-DD`` (see :func:`normalise_date`)."""
+    if isinstance(value, date | np.datetime64):
+        return _date_object(value)
     text = _clean(value)
     if text is None:
         return None
@@ -165,16 +225,93 @@ def date_value(value: object, *, day_first: bool = True) -> str | None:
             continue
         parts = dict(zip(order, found.groups(), strict=True))
         if order == ("a", "b", "year"):  # slashed or dashed with the year last
-            day, month = (parts["a"], parts["b"]) if day_first else (parts["b"], parts["a"])
-        else:
-            day, month = parts["day"], parts["month"]
-        number = _MONTHS.get(month.lower()) if month.isalpha() else int(month)
-        try:
-            parsed = date(int(parts["year"]), number or 0, int(day))
-        except ValueError:
-            return None
-        return parsed.isoformat()
+            a, b = parts["a"], parts["b"]
+            readings = [(a, b), (b, a)] if day_first else [(b, a), (a, b)]
+            # the preferred reading if it is a date, else the other: 06/24/2003 has one
+            return next(
+                (d for day, month in readings if (d := _iso(parts["year"], month, day))), None
+            )
+        day, month = parts["day"], parts["month"]
+        number = _MONTHS.get(month.lower(), 0) if month.isalpha() else int(month)
+        return _iso(parts["year"], str(number), day)
     return None
+
+
+def _date_object(value: object) -> str | None:
+    """``YYYY-MM-DD`` of a date, datetime, Timestamp or datetime64 (``None`` for NaT)."""
+    if value is pd.NaT:  # NaT is a datetime to isinstance
+        return None
+    day = value.astype("datetime64[D]").item() if isinstance(value, np.datetime64) else value
+    if isinstance(day, datetime):
+        day = day.date()
+    return day.isoformat() if isinstance(day, date) else None  # NaT, or past 9999: an int
+
+
+def _iso(year: str, month: str, day: str) -> str | None:
+    """``YYYY-MM-DD`` if the three numbers name a date, else ``None``."""
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def _date_shaped(text: str) -> bool:
+    """Whether ``text`` is written in a date format :func:`date_value` reads."""
+    return any(pattern.fullmatch(text) for pattern, _ in _DATE_PATTERNS)
+
+
+@attrs.frozen
+class DateReading:
+    """What reading a column of dates found: how many values, and which were no date.
+
+    Attributes
+    ----------
+    present
+        Values that were not missing or blank.
+    unknown_format
+        Values in no format the reader knows (``1/2/90``, ``soon``).
+    impossible
+        Values in a known format that name no date (``19651332``): typos.
+    example
+        One value that could not be read (the first in the column), if any.
+    """
+
+    present: int
+    unknown_format: int
+    impossible: int
+    example: object = None
+
+    @property
+    def unreadable(self) -> int:
+        """Values that were present but are not dates; they become missing."""
+        return self.unknown_format + self.impossible
+
+
+def read_dates(values: pd.Series, *, day_first: bool = True) -> tuple[pd.Series, DateReading]:
+    """Normalise a column of dates and count what could not be read, once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    read = [date_value(u, day_first=day_first) for u in uniques]
+    out = pd.Series(
+        np.array([*read, None], dtype=object)[codes], index=values.index, dtype="string"
+    )
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    present = unknown = impossible = 0
+    example: object = None
+    for k, (unique, done) in enumerate(zip(uniques, read, strict=True)):  # in order of appearance
+        if done is not None:
+            present += int(counts[k])
+            continue
+        text = None if isinstance(unique, date | np.datetime64) else _clean(unique)
+        if text is None:
+            continue  # blank, NaT: missing, not unreadable
+        present += int(counts[k])
+        if _date_shaped(text):
+            impossible += int(counts[k])
+        else:
+            unknown += int(counts[k])
+        if example is None:
+            example = unique
+    return out, DateReading(present, unknown, impossible, example)
 
 
 def per_value(values: pd.Series, normalise: Callable[[object], str | None]) -> pd.Series:
@@ -263,14 +400,28 @@ def normalise_date(values: pd.Series, *, day_first: bool = True) -> pd.Series:
     """Read dates written in several formats and return them as ``YYYY-MM-DD``.
 
     Unambiguous formats (``19650310``, ``1965-03-10``, ``10.03.1965``,
-    ``10 Mar 1965``, ``10 March 1965``) are read as written; slashed dates with the year last (``10/03/1965``) follow
-    ``day_first``. Impossible dates (``19651332``) become NA rather than a
-    guess; day/month swaps are the comparison's business, not this one's.
+    ``10 Mar 1965``, ``10 March 1965``) are read as written, and so are whole
+    numbers as ``YYYYMMDD`` (``19650310.0``, what ``read_csv`` makes of such a
+    column) and date or time objects (their date). A date with the year last
+    and ``/`` or ``-`` between day and month is read the one way that makes a
+    date (``06/24/2003`` is 24 June whatever ``day_first`` says), so US and
+    European dates mix in one file; only when both readings are dates
+    (``03/04/2001``) does ``day_first`` decide, and the comparison's "day and
+    month swapped" level catches the other reading. Impossible dates
+    (``19651332``) and unknown formats become NA rather than a guess;
+    :meth:`RecordSchema.standardise` counts them and warns.
+
+    Raises
+    ------
+    DataContractError
+        For a number that is not whole, or a float too large to be exact.
 
     Examples
     --------
     >>> import pandas as pd
     >>> normalise_date(pd.Series(["19650310", "10/03/1965", "1965-3-10", "19651332", None])).tolist()
     ['1965-03-10', '1965-03-10', '1965-03-10', <NA>, <NA>]
+    >>> normalise_date(pd.Series(["06/24/2003", "24/06/2003", 20030624.0])).tolist()
+    ['2003-06-24', '2003-06-24', '2003-06-24']
     """  # noqa: E501
     return per_value(values, lambda v: date_value(v, day_first=day_first))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import numbers
 import os
 import zlib
 from collections.abc import Iterable, Mapping
@@ -58,6 +59,9 @@ _EVENT_KEYS = ("kind", "from_ids", "into_id", "at", "record_id")
 _KINDS = ("merge", "split", "forget")
 _ID_WIDTH = 7
 
+RecordId = str | int
+"""A record id: an integer if your ids are integers, else text."""
+
 
 @attrs.frozen
 class Resolution:
@@ -73,7 +77,7 @@ class Resolution:
     is_new
         Whether no known customer matches.
     matched_record
-        The best-matching known record id, if any.
+        The best-matching known record id, if any (an ``int`` if the ids are).
     explanation
         Field-by-field evidence against ``matched_record`` (``None`` if none).
     """
@@ -81,7 +85,7 @@ class Resolution:
     customer_id: str | None
     probability: float
     is_new: bool
-    matched_record: str | None = None
+    matched_record: RecordId | None = None
     explanation: MatchExplanation | None = None
 
 
@@ -108,7 +112,7 @@ class IdentityEvent:
     from_ids: tuple[str, ...]
     into_id: str | None
     at: pd.Timestamp
-    record_id: str | None = None
+    record_id: RecordId | None = None
 
 
 @attrs.frozen
@@ -181,8 +185,8 @@ class IdentityResolver:
         self.id_prefix = id_prefix
         self._fields = matcher._standard_fields()  # noqa: SLF001
         self._values: dict[str, list[str | None]] = {f: [] for f in self._fields}
-        self._ids: list[str | None] = []  # None once removed, like every value of the record
-        self._position: dict[str, int] = {}  # known records only
+        self._ids: list[RecordId | None] = []  # None once removed, like every value
+        self._position: dict[str, int] = {}  # known records only, by the id as text
         self._customer: list[str | None] = []  # None once removed
         self._forgotten: set[str] = set()
         self._members: dict[str, list[int]] = {}
@@ -254,11 +258,12 @@ class IdentityResolver:
                 self._values[name].extend(None if v is pd.NA or v is None else v for v in values)
             else:
                 self._values[name].extend([None] * len(standard))
-        for offset, (record_id, customer) in enumerate(
-            zip(standard.index.astype(str), customer_ids, strict=True)
+        for offset, (raw, customer) in enumerate(
+            zip(standard.index.tolist(), customer_ids, strict=True)
         ):
+            record_id = _record_id(raw)
             self._ids.append(record_id)
-            self._position[record_id] = start + offset
+            self._position[str(record_id)] = start + offset
             self._customer.append(customer)
             self._members.setdefault(customer, []).append(start + offset)
         for rule, index in zip(self._rules, self._index, strict=True):
@@ -296,8 +301,8 @@ class IdentityResolver:
         """Known customers."""
         return len(self._members)
 
-    def customer_of(self, record_id: str) -> str:
-        """Return the customer id of a known record."""
+    def customer_of(self, record_id: RecordId) -> str:
+        """Return the customer id of a known record (``5`` and ``"5"`` name one record)."""
         position = self._position.get(str(record_id))
         customer = None if position is None else self._customer[position]
         if customer is None:
@@ -306,9 +311,13 @@ class IdentityResolver:
         return customer
 
     def customers(self) -> pd.Series:
-        """Return ``customer_id`` per known record id."""
+        """Return ``customer_id`` per known record id.
+
+        The index holds the record ids as given: ``int64`` if every id is an
+        integer, ``string`` if every id is text, and both kinds otherwise.
+        """
         kept = [(r, c) for r, c in zip(self._ids, self._customer, strict=True) if c is not None]
-        index = pd.Index([r for r, _ in kept], name="record_id", dtype="string")
+        index = _id_index([r for r, _ in kept if r is not None])
         return pd.Series([c for _, c in kept], index=index, name="customer_id", dtype="string")
 
     def events(self) -> pd.DataFrame:
@@ -394,8 +403,9 @@ class IdentityResolver:
         if record_id is None or record_id is pd.NA or record_id != record_id:  # noqa: PLR0124 - NaN
             msg = f"the record has no {self.matcher.schema.record_id!r}; every record needs an id."
             raise DataContractError(msg, column=self.matcher.schema.record_id)
-        record_id = str(record_id)
-        if record_id in self._position and self._customer[self._position[record_id]] is not None:
+        record_id = _record_id(record_id)
+        key = str(record_id)
+        if key in self._position and self._customer[self._position[key]] is not None:
             msg = f"record {record_id!r} is already known; ids must be unique."
             raise DataContractError(msg, column=self.matcher.schema.record_id, value=record_id)
         when = _moment(at)
@@ -440,7 +450,7 @@ class IdentityResolver:
             resolution = self.add(record)
             rows.append(
                 {
-                    "record_id": str(record[self.matcher.schema.record_id]),
+                    "record_id": _record_id(record[self.matcher.schema.record_id]),
                     "customer_id": resolution.customer_id,
                     "is_new": resolution.is_new,
                     "probability": resolution.probability,
@@ -449,12 +459,14 @@ class IdentityResolver:
         self._rebuild_sorted()
         return pd.DataFrame(rows)
 
-    def _append(self, record_id: str, standard: Mapping[str, str | None], customer: str) -> None:
+    def _append(
+        self, record_id: RecordId, standard: Mapping[str, str | None], customer: str
+    ) -> None:
         position = len(self._ids)
         for name in self._fields:
             self._values[name].append(standard.get(name))
         self._ids.append(record_id)
-        self._position[record_id] = position
+        self._position[str(record_id)] = position
         self._customer.append(customer)
         self._members.setdefault(customer, []).append(position)
         for rule, index in zip(self._rules, self._index, strict=True):
@@ -462,7 +474,9 @@ class IdentityResolver:
             if key is not None:
                 index.setdefault(key, []).append(position)
 
-    def _merge(self, absorbed: Iterable[str], into: str, at: pd.Timestamp, record: str) -> None:
+    def _merge(
+        self, absorbed: Iterable[str], into: str, at: pd.Timestamp, record: RecordId
+    ) -> None:
         gone = sorted(absorbed)
         for customer in gone:
             for position in self._members.pop(customer):
@@ -470,7 +484,7 @@ class IdentityResolver:
                 self._members[into].append(position)
         self._events.append(IdentityEvent("merge", tuple(gone), into, at, record))
 
-    def remove(self, record_id: str, *, at: pd.Timestamp | None = None) -> list[IdentityEvent]:
+    def remove(self, record_id: RecordId, *, at: pd.Timestamp | None = None) -> list[IdentityEvent]:
         """Erase a record (e.g. a deletion request); its customer may split.
 
         Nothing of the record is kept, in memory or in what :meth:`save`
@@ -611,7 +625,7 @@ class IdentityResolver:
         self._ids[position] = None
         self._customer[position] = None
         if record_id is not None:
-            self._position.pop(record_id, None)
+            self._position.pop(str(record_id), None)
             self._events = [
                 attrs.evolve(e, record_id=None) if e.record_id == record_id else e
                 for e in self._events
@@ -730,7 +744,9 @@ class IdentityResolver:
                     del table[value]
         known = set(resolver._position)
         resolver._events = [
-            e if e.record_id is None or e.record_id in known else attrs.evolve(e, record_id=None)
+            e
+            if e.record_id is None or str(e.record_id) in known
+            else attrs.evolve(e, record_id=None)
             for e in events
         ]
         resolver._forgotten = {e.from_ids[0] for e in events if e.kind == "forget"}
@@ -738,14 +754,15 @@ class IdentityResolver:
 
     def _records_from_dict(
         self, read: Mapping[str, Any]
-    ) -> tuple[list[str], list[str | None], dict[str, list[str | None]]]:
+    ) -> tuple[list[RecordId], list[str | None], dict[str, list[str | None]]]:
         """Read and check record ids, their customer ids and their standardised values."""
-        record_ids = persist.items(read["record_ids"], "record_ids")
-        for k, record_id in enumerate(record_ids):
-            persist.text(record_id, f"record_ids[{k}]")
-        if len(set(record_ids)) != len(record_ids):
-            repeated = pd.Index(record_ids)[pd.Index(record_ids).duplicated()][0]
-            persist.fail("record_ids", "unique record ids", repeated)
+        record_ids = [
+            _saved_record_id(r, f"record_ids[{k}]")
+            for k, r in enumerate(persist.items(read["record_ids"], "record_ids"))
+        ]
+        as_text = pd.Index([str(r) for r in record_ids])
+        if as_text.has_duplicates:  # 5 and "5" are one record to customer_of
+            persist.fail("record_ids", "unique record ids", as_text[as_text.duplicated()][0])
         customers = persist.items(read["customer_ids"], "customer_ids", size=len(record_ids))
         for k, customer in enumerate(customers):
             if customer is not None:  # null: removed, in files written before erasure was real
@@ -808,7 +825,8 @@ class IdentityResolver:
             raise DataContractError(msg, column=f"{name}.at", value=stamp[:60]) from error
         if pd.isna(at):
             persist.fail(f"{name}.at", "an ISO time", stamp)
-        record = persist.optional_text(read["record_id"], f"{name}.record_id")
+        raw = read["record_id"]
+        record = None if raw is None else _saved_record_id(raw, f"{name}.record_id")
         return IdentityEvent(cast("Any", kind), ids, into, at, record)
 
     def save(self, path: str | Path) -> None:
@@ -864,6 +882,31 @@ class IdentityResolver:
             msg = f"could not read a resolver from {str(source)!r}: {type(error).__name__}: {error}"
             raise StorageError(msg, path=str(source)) from error
         return cls.from_dict(data)
+
+
+def _record_id(value: object) -> RecordId:
+    """Return a record id as kept: integers (NumPy's too) as ``int``, anything else as text."""
+    if isinstance(value, bool):  # an Integral to Python, never an id
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return str(value)
+
+
+def _saved_record_id(value: object, name: str) -> RecordId:
+    """Read a saved record id: text or an integer (``true`` is neither)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return persist.text(value, name)
+
+
+def _id_index(ids: list[RecordId]) -> pd.Index:
+    """Record ids as an index: ``int64`` if all are integers, ``string`` if all are text."""
+    if ids and all(isinstance(r, int) for r in ids):
+        return pd.Index(ids, name="record_id")
+    if all(isinstance(r, str) for r in ids):
+        return pd.Index(ids, name="record_id", dtype="string")
+    return pd.Index(ids, name="record_id", dtype=object)
 
 
 def _moment(at: pd.Timestamp | None) -> pd.Timestamp:

@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import functools
 import numbers
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import attrs
+import numpy as np
 import pandas as pd
 from attrs import asdict, field, frozen
 
 from .._validation import require_columns, require_frame, require_no_missing, require_unique
-from ..errors import DataContractError
+from ..errors import DataContractError, DataWarning
 from . import _persist as persist
 from ._normalise import (
+    DateReading,
     date_value,
     email_value,
     name_value,
+    number_text,
     organisation_value,
     per_value,
     phone_value,
     postcode_value,
+    read_dates,
 )
 
 __all__ = ["ROLES", "RecordSchema"]
+
+_TYPO_SHARE = 0.05  # impossible dates up to this share of a column are typos: no warning
 
 ROLES: tuple[str, ...] = (
     "given_name",
@@ -74,6 +83,21 @@ class RecordSchema:
         Treat addresses a provider considers one as one (Gmail dots and ``+tags``).
     day_first
         Read ``01/02/1990`` as 1 February (``True``) or 2 January (``False``).
+        Only dates with two readings depend on it: ``06/24/2003`` is read as
+        24 June either way (see :func:`normalise_date`).
+
+    Notes
+    -----
+    Columns may hold text or numbers. A whole number becomes its exact digits
+    in every field (``2000.0`` -> ``"2000"``), so a postcode, phone or account
+    id that ``read_csv`` made numeric still equals the same value typed as
+    text; the date of birth reads it as ``YYYYMMDD`` (``19560409.0``) and also
+    takes date and time values. Digits a number already lost are not
+    recovered: the leading zero of postcode ``0800`` or of a national phone
+    number is gone once the column is numeric, so read such columns as text.
+    A number whose digits are not exact (not whole, or a float at or above
+    ``2**53``) is refused, naming the column and the value. Integer record ids
+    stay integers in every result.
 
     Examples
     --------
@@ -123,7 +147,9 @@ class RecordSchema:
         ------
         DataContractError
             If a declared column is missing or entirely empty, record ids are
-            missing or repeated, there are no records, or no field is declared.
+            missing or repeated, there are no records, no field is declared,
+            a column holds something other than text and numbers (and dates,
+            for the date of birth), or a number whose digits are not exact.
         """
         frame = require_frame(records, name="records")
         fields = self.fields()
@@ -145,21 +171,7 @@ class RecordSchema:
                     "drop it from the schema."
                 )
                 raise DataContractError(msg, column=column)
-            if isinstance(values.dtype, pd.StringDtype) or (
-                pd.api.types.is_numeric_dtype(values.dtype)
-                and not pd.api.types.is_bool_dtype(values.dtype)
-            ):
-                continue  # text or numbers by construction
-            ok = values.map(_scalar_text, na_action="ignore").fillna(value=True)
-            bad = ~ok.astype(bool)
-            if bad.any():
-                row = frame.index[bad.to_numpy().nonzero()[0][0]]
-                value = frame.at[row, column]
-                msg = (
-                    f"records column {column!r} must hold text or numbers "
-                    f"(got {value!r} at row {row!r})."
-                )
-                raise DataContractError(msg, column=column, value=value, row=row)
+            _check_values(values, name, column)
         return frame
 
     def standardise(self, records: pd.DataFrame) -> pd.DataFrame:
@@ -168,17 +180,36 @@ class RecordSchema:
         Returns
         -------
         pandas.DataFrame
-            Indexed by the record id, one ``string`` column per declared field
-            (named after the field), missing values as ``<NA>``.
+            Indexed by the record id (``int64`` if the ids are integers, else
+            ``string``), one ``string`` column per declared field (named after
+            the field), missing values as ``<NA>``.
+
+        Raises
+        ------
+        DataContractError
+            See :meth:`validate`.
+
+        Warns
+        -----
+        DataWarning
+            Once per date column holding values that are not dates (they count
+            as missing), with their number and an example: any value in a
+            format :func:`normalise_date` does not read, or impossible dates
+            (``19651332``) beyond 5% of the column. A few impossible dates are
+            typos, as in Febrl (0.2-0.3%), and pass quietly.
         """
         frame = self.validate(records)
         normalisers = self._normalisers()
-        out = {
-            name: per_value(frame[column], normalisers.get(name, name_value))
-            for name, column in self.fields().items()
-        }
+        out = {}
+        for name, column in self.fields().items():
+            with _naming(column, name):
+                if name == "date_of_birth":
+                    out[name], reading = read_dates(frame[column], day_first=self.day_first)
+                    _warn_unreadable(reading, column)
+                else:
+                    out[name] = per_value(frame[column], normalisers.get(name, name_value))
         result = pd.DataFrame(out)
-        result.index = pd.Index(frame[self.record_id].astype("string"), name="record_id")
+        result.index = _record_ids(frame[self.record_id])
         return result
 
     def _normalisers(self) -> dict[str, Callable[[object], str | None]]:
@@ -198,12 +229,18 @@ class RecordSchema:
 
         Columns not in the record count as missing; no other check is made,
         so this stays fast enough for one web sign-up at a time.
+
+        Raises
+        ------
+        DataContractError
+            For a number whose digits are not exact, naming its column.
         """
         normalisers = self._normalisers()
-        return {
-            name: normalisers.get(name, name_value)(record.get(column))
-            for name, column in self.fields().items()
-        }
+        out = {}
+        for name, column in self.fields().items():
+            with _naming(column, name):
+                out[name] = normalisers.get(name, name_value)(record.get(column))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the schema as JSON-ready data."""
@@ -255,5 +292,88 @@ class RecordSchema:
         return schema
 
 
-def _scalar_text(value: object) -> bool:
-    return isinstance(value, str | numbers.Number) and not isinstance(value, bool)
+@contextmanager
+def _naming(column: str, name: str) -> Iterator[None]:
+    """Re-raise a value's DataContractError naming the column it came from."""
+    try:
+        yield
+    except DataContractError as error:
+        if error.column is not None:
+            raise
+        msg = f"records column {column!r} (field {name!r}): {error}"
+        raise DataContractError(msg, column=column, value=error.value) from error
+
+
+def _check_values(values: pd.Series, name: str, column: str) -> None:
+    """Refuse values that are not text, exact numbers or (for the date of birth) dates."""
+    dtype = values.dtype
+    dates = name == "date_of_birth"
+    if (
+        isinstance(dtype, pd.StringDtype)
+        or (pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+        or (dates and pd.api.types.is_datetime64_any_dtype(dtype))
+    ):
+        return  # text, integers (always exact) or dates by construction
+    if pd.api.types.is_float_dtype(dtype):
+        floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        bits = np.finfo(getattr(dtype, "numpy_dtype", dtype)).nmant + 1
+        with np.errstate(invalid="ignore"):
+            exact = (np.floor(floats) == floats) & (np.abs(floats) < 2.0**bits)
+        bad = ~exact & ~np.isnan(floats)
+    else:
+        ok = values.map(functools.partial(_acceptable, dates=dates), na_action="ignore")
+        bad = ~ok.fillna(value=True).astype(bool).to_numpy()
+    if not bad.any():
+        return
+    row = values.index[int(np.flatnonzero(bad)[0])]
+    value: object = values.at[row]
+    if isinstance(value, numbers.Number | np.bool_):
+        with _naming(column, name):
+            number_text(value)  # raises, saying why this number (or yes/no) is refused
+    kinds = "text, numbers or dates" if dates else "text or numbers"
+    msg = f"records column {column!r} must hold {kinds} (got {value!r} at row {row!r})."
+    raise DataContractError(msg, column=column, value=value, row=row)
+
+
+def _acceptable(value: object, *, dates: bool) -> bool:
+    """Whether one value of a column can be read (text, an exact number, a date)."""
+    if isinstance(value, str):
+        return True
+    if dates and isinstance(value, date | np.datetime64):
+        return True
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Number):
+        return False
+    try:
+        number_text(value)
+    except DataContractError:
+        return False
+    return True
+
+
+def _record_ids(ids: pd.Series) -> pd.Index:
+    """Return the record ids as an index: integers stay integers, anything else becomes text."""
+    dtype: Any = ids.dtype
+    index: pd.Index
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        index = pd.Index(ids.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype)))  # not Int64
+    elif (
+        pd.api.types.is_object_dtype(dtype)
+        and pd.api.types.infer_dtype(ids, skipna=False) == "integer"
+    ):
+        index = pd.Index(ids.to_numpy(dtype=np.int64))
+    else:
+        index = pd.Index(ids.astype("string"))
+    return index.rename("record_id")
+
+
+def _warn_unreadable(reading: DateReading, column: str) -> None:
+    """Warn once about the values of a date column that are not dates."""
+    if not reading.unknown_format and reading.impossible <= _TYPO_SHARE * reading.present:
+        return
+    msg = (
+        f"{reading.unreadable:,} of {reading.present:,} values of records column {column!r} "
+        f"are not dates one2one reads (e.g. {reading.example!r}); they count as missing. "
+        "Readable: YYYYMMDD (text or a whole number), YYYY-MM-DD, YYYY/MM/DD, DD.MM.YYYY, "
+        "'10 Mar 1965', day and month with / or - before a four-digit year, date values."
+    )
+    warnings.warn(msg, DataWarning, stacklevel=3)
