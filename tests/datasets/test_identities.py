@@ -719,3 +719,14 @@ def test_any_valid_new_arguments_give_consistent_truth(n, arguments):
     assert len(sim.moved_links) <= len(sim.true_links)
     if arguments["moved_share"] == 0:
         assert not moved.any()
+
+
+def test_household_share_stays_a_share_of_everyone_when_people_move():
+    sim = simulate_identities(12_000, household_share=0.3, moved_share=0.2, seed=41)
+    frame = pd.DataFrame({"household": sim.true_households, "moved": sim.true_moved})
+    people = frame.groupby(sim.true_entities).agg({"household": "first", "moved": "any"})
+    members = people["household"] != people.index
+    # ~8,000 people: sd ~0.5%; movers are never members.
+    assert 0.28 < members.mean() < 0.32
+    assert 0.18 < people["moved"].mean() < 0.22
+    assert not (members & people["moved"]).any()

@@ -96,7 +96,7 @@ _P_AT_NEW_ADDRESS = 0.5
 # Channels and the fields each one leaves out: (fields, chance), the fields missing
 # together. A web sign-up asks no address, a till asks no e-mail, a call-centre agent
 # rarely asks a date of birth.
-CHANNELS: Mapping[str, tuple[tuple[str, ...], float]] = {
+_CHANNELS: Mapping[str, tuple[tuple[str, ...], float]] = {
     "web": (("street", "postcode", "city"), 0.9),
     "store": (("email",), 0.8),
     "call_centre": (("date_of_birth",), 0.5),
@@ -1256,10 +1256,10 @@ def _channel_shares(value: object) -> dict[str, float] | None:
         raise DataContractError(msg, column=name, value=value)
     shares: dict[str, float] = {}
     for channel, share in value.items():
-        if channel not in CHANNELS:
+        if channel not in _CHANNELS:
             msg = (
                 f"{name!r} names an unknown channel {channel!r}; "
-                f"the channels are {', '.join(map(repr, CHANNELS))}."
+                f"the channels are {', '.join(map(repr, _CHANNELS))}."
             )
             raise DataContractError(msg, column=name, value=channel)
         shares[channel] = require_number(share, name=name, low=0, high=1)
@@ -1277,7 +1277,7 @@ def _channel_gaps(
     names = list(shares)
     source = np.array(names, dtype=object)[_choose(rng, tuple(shares.values()), missing.shape[0])]
     for channel in names:
-        left_out, chance = CHANNELS[channel]
+        left_out, chance = _CHANNELS[channel]
         hit = (source == channel) & (rng.random(source.size) < chance)
         for column in left_out:
             missing[hit, fields.index(column)] = True
