@@ -273,3 +273,11 @@ def test_integer_record_ids_keep_their_type_in_the_resolver(tmp_path):
     mixed = resolver.customers().index
     assert mixed[-1] == "web-1"
     assert mixed[0] == records["rec_id"].iloc[0]
+
+
+def test_building_a_resolver_warns_once_per_date_column():
+    records = load_febrl("dataset1").records.reset_index().iloc[:100]
+    records["date_of_birth"] = records["date_of_birth"].where(records.index % 10 > 0, "1/2/90")
+    with pytest.warns(DataWarning) as caught:
+        IdentityResolver.from_records(records, FEBRL)
+    assert [str(w.message).split(" values")[0] for w in caught] == ["10 of 97"]

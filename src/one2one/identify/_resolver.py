@@ -21,6 +21,7 @@ import gzip
 import json
 import numbers
 import os
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,7 +33,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._validation import require_frame, require_number
-from ..errors import DataContractError, StorageError
+from ..errors import DataContractError, DataWarning, StorageError
 from . import _persist as persist
 from ._blocking import BlockingRule, SortedNeighbourhood
 from ._cluster import cluster_positions
@@ -227,7 +228,9 @@ class IdentityResolver:
         chosen = RecordMatcher(schema) if matcher is None else matcher
         labels = chosen.fit_predict(records)
         resolver = cls(chosen, threshold=threshold, id_prefix=id_prefix)
-        standard = chosen.schema.standardise(records)
+        with warnings.catch_warnings():  # fit_predict has just warned about these records
+            warnings.simplefilter("ignore", DataWarning)
+            standard = chosen.schema.standardise(records)
         # customers numbered in order of their smallest record id: the same data, the same ids
         order = pd.Index(sorted(labels.unique()))
         number = pd.Series(np.arange(1, len(order) + 1), index=order)
