@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import require_columns, require_frame
-from ..errors import ConvergenceWarning, DataContractError, NotFittedError
+from ..errors import ConvergenceWarning, DataContractError, DataWarning, NotFittedError
 from . import _persist as persist
 from ._compare import MISSING, Comparison, comparison_from_dict, comparison_to_dict
 
@@ -46,6 +46,7 @@ _SAVED_KEYS = (
     "unrelated_prior",
     "n_iter",
 )
+_OPTIONAL_KEYS = ("related_groups_kept", "person_fields")  # absent from files before #14
 
 
 class FellegiSunter(BaseEstimator):  # type: ignore[misc]
@@ -76,6 +77,16 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         that agree on those fields, as Winkler did for census households:
         with only two classes, a couple sharing an address and a phone looks
         like one person, because blocking gathers exactly such pairs.
+        A related class learns only the fields of its group: on every other
+        field it is held at the unrelated ``u``, so no related class can
+        learn the pattern of the match class (a customer who moved agrees on
+        names, e-mail and date of birth; no group holds all of those).
+    person_fields
+        Fields that belong to one person (given name, date of birth,
+        e-mail, account id). Within a group a related class may share them
+        (a family mailbox) but never agrees on them more often than matches
+        do; after EM, a class as alike as the match class on all the person
+        fields it learns is dropped with a :class:`DataWarning`.
 
     Attributes
     ----------
@@ -87,7 +98,10 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     prior_
         Share of candidate pairs that are matches.
     related_, related_priors_
-        Level probabilities and shares of the related classes (one per group).
+        Level probabilities and shares of the related classes (one per group kept).
+    related_groups_
+        The groups whose classes were kept (those of ``related_groups`` that
+        name a compared field and did not learn the match class).
     n_iter_
         EM rounds run.
 
@@ -121,8 +135,10 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         tol: float = 1e-5,
         estimate_u: bool = False,
         related_groups: Sequence[Sequence[str]] = (),
+        person_fields: Sequence[str] = (),
     ) -> None:
         self.comparisons = comparisons
+        self.person_fields = person_fields
         self.related_groups = related_groups
         self.prior = prior
         self.max_iter = max_iter
@@ -166,6 +182,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             self.random_u_ = dict(self.u_)
             self.prior_ = float(truth.mean()) if self.prior is None else float(self.prior)
             self.related_ = []
+            self.related_groups_: list[tuple[str, ...]] = []
             self.related_priors_: list[float] = []
             self.unrelated_prior_ = 1.0 - self.prior_
             self.n_iter_ = 0
@@ -179,8 +196,38 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             m = self._frequencies(levels[np.asarray(known_matches, dtype=bool)])
         else:
             m = {c.field: _default_m(len(c.levels)) for c in self.comparisons}
-        self.m_, self.prior_, self.n_iter_ = self._em(patterns, counts, m)
+        groups = [tuple(f for f in g if f in self.fields) for g in self.related_groups]
+        groups = [g for g in groups if g]
+        while True:
+            self.m_, self.prior_, self.n_iter_ = self._em(patterns, counts, m, groups)
+            alike = [g for g, d in zip(groups, self.related_, strict=True) if self._alike(d)]
+            if not alike:
+                break
+            warnings.warn(
+                f"{len(alike)} related class(es) learnt the match class (as alike as matches "
+                f"on the person fields {list(self.person_fields)}): groups {alike} dropped "
+                "and the model refitted without them.",
+                DataWarning,
+                stacklevel=2,
+            )
+            groups = [g for g in groups if g not in alike]
+        self.related_groups_ = groups
         return self
+
+    def _alike(self, dist: Mapping[str, FloatArray]) -> bool:
+        """Whether a related class agrees on person fields about as often as matches do.
+
+        Summed over all person fields compared: those outside its group are
+        held at ``u``, so only a group holding every person field can fail.
+        Where matches themselves hardly stand out from unrelated pairs on
+        those fields (a tiny file), no class is judged.
+        """
+        learnt = [f for f in self.person_fields if f in dist]
+        if not learnt:
+            return False
+        gap = sum(float(np.log2(self.m_[f][0] / dist[f][0])) for f in learnt)
+        apart = sum(float(np.log2(self.m_[f][0] / self.u_[f][0])) for f in learnt)
+        return gap < 1.0 and apart >= 2.0  # noqa: PLR2004 - bits; matches must stand out
 
     def _patterns(self, levels: pd.DataFrame, name: str) -> tuple[NDArray[np.int8], FloatArray]:
         """Distinct level rows and how often each occurs."""
@@ -214,11 +261,13 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         }
 
     def _em(
-        self, patterns: NDArray[np.int8], counts: FloatArray, m: dict[str, FloatArray]
+        self,
+        patterns: NDArray[np.int8],
+        counts: FloatArray,
+        m: dict[str, FloatArray],
+        groups: Sequence[Sequence[str]],
     ) -> tuple[dict[str, FloatArray], float, int]:
         """EM over latent classes: match, unrelated non-match, and related non-matches."""
-        groups = [[f for f in g if f in self.fields] for g in self.related_groups]
-        groups = [g for g in groups if g]
         classes = [m, dict(self.u_)]
         classes.extend(  # alike on what the group shares, unrelated on the rest
             {f: (m[f] if f in group else self.u_[f]).copy() for f in self.fields}
@@ -243,10 +292,16 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             posterior /= total
             log_likelihood = float((counts * (top + np.log2(total))).sum() / counts.sum())
             for k in free:
+                shared = groups[k - 2] if k >= 2 else self.fields  # noqa: PLR2004 - related
                 classes[k] = {
                     name: _share(patterns[:, column], counts * posterior[k], len(m[name]))
+                    if name in shared
+                    else classes[1][name]
                     for column, name in enumerate(self.fields)
                 }
+                if k >= 2:  # noqa: PLR2004 - a related class
+                    for name in set(self.person_fields) & set(shared):
+                        classes[k][name] = _at_most(classes[k][name], classes[0][name][0])
             new_priors = np.clip((posterior * counts).sum(axis=1) / counts.sum(), _FLOOR, 1)
             new_priors /= new_priors.sum()
             if self.prior is not None:
@@ -341,7 +396,9 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             "random_u": {k: v.tolist() for k, v in self.random_u_.items()},
             "prior_": self.prior_,
             "related_groups": [list(g) for g in self.related_groups],
+            "person_fields": list(self.person_fields),
             "related": [{k: v.tolist() for k, v in d.items()} for d in self.related_],
+            "related_groups_kept": [list(g) for g in self.related_groups_],
             "related_priors": self.related_priors_,
             "unrelated_prior": self.unrelated_prior_,
             "n_iter": self.n_iter_,
@@ -362,7 +419,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def _from_dict(cls, data: object, name: str) -> FellegiSunter:
-        read = persist.mapping(data, name, keys=_SAVED_KEYS)
+        read = persist.mapping(data, name, keys=_SAVED_KEYS, optional=_OPTIONAL_KEYS)
         comparisons = [
             comparison_from_dict(c, f"{name}.comparisons[{k}]")
             for k, c in enumerate(persist.items(read["comparisons"], f"{name}.comparisons"))
@@ -392,9 +449,15 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 tuple(persist.text_list(g, f"{name}.related_groups[{k}]"))
                 for k, g in enumerate(groups)
             ],
+            person_fields=persist.text_list(read.get("person_fields", []), f"{name}.person_fields"),
         )
         related = persist.items(read["related"], f"{name}.related")
         model.related_ = [distribution(d, f"{name}.related[{k}]") for k, d in enumerate(related)]
+        kept = read.get("related_groups_kept", [list(g) for g in model.related_groups])
+        model.related_groups_ = [
+            tuple(persist.text_list(g, f"{name}.related_groups_kept[{k}]"))
+            for k, g in enumerate(persist.items(kept, f"{name}.related_groups_kept"))
+        ][: len(model.related_)]
         priors = persist.items(read["related_priors"], f"{name}.related_priors", size=len(related))
         model.related_priors_ = [
             persist.number(p, f"{name}.related_priors[{k}]", low=0.0, high=1.0)
@@ -428,6 +491,15 @@ def _share(levels: NDArray[np.int8], weights: FloatArray, size: int) -> FloatArr
         return np.full(size, 1.0 / size)
     share = np.clip(totals / totals.sum(), _FLOOR, None)
     return np.asarray(share / share.sum(), dtype=float)
+
+
+def _at_most(dist: FloatArray, top: float) -> FloatArray:
+    """``dist`` with its first level (exact agreement) capped at ``top``, renormalised."""
+    if dist[0] <= top:
+        return dist
+    rest = dist[1:] * (1.0 - top) / max(float(dist[1:].sum()), _FLOOR)
+    out = np.concatenate([[top], rest]) if rest.sum() > 0 else dist
+    return np.asarray(out / out.sum(), dtype=float)
 
 
 def _default_m(size: int) -> FloatArray:

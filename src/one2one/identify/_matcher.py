@@ -70,11 +70,12 @@ _TF_FIELDS = ("given_name", "surname", "full_name", "city", "organisation", "str
 _PROGRESS_FROM = 100_000
 _NAMES = frozenset({"given_name", "surname"})
 _RELATED = (
-    ("surname", "street", "postcode", "city", "phone"),  # a household
+    ("surname", "street", "postcode", "city", "phone", "email"),  # a household, its mailbox
     ("postcode", "city"),  # neighbours
     ("given_name", "surname", "full_name"),  # namesakes
     ("date_of_birth",),  # same birthday
 )
+_PERSON = ("given_name", "full_name", "date_of_birth", "email", "account_id", "tax_id")
 
 
 def _names(fields: Sequence[str] | str) -> tuple[str, ...]:
@@ -328,6 +329,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             comparisons,
             estimate_u=self.estimate_u,
             related_groups=_RELATED if self.related_classes else (),
+            person_fields=_PERSON,
         ).fit(prepared.levels, random_levels, known_matches=known)
 
     def _validate_config(self) -> None:
