@@ -9,17 +9,20 @@ another (same date of birth).
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, Protocol
 
 import jellyfish
 import numpy as np
 import pandas as pd
-from attrs import field, frozen
+from attrs import define, field, frozen
+from attrs import evolve as attrs_evolve
 from numpy.typing import NDArray
 
 from .._validation import require_columns, require_frame
-from ..errors import DataContractError
+from ..errors import DataContractError, DataWarning
 
 __all__ = [
     "BlockingRule",
@@ -171,34 +174,7 @@ class BlockingRule:
         times faster than building key strings for every record.
         """
         self._check(records)
-        field_codes, transformed = [], []
-        for name, prefix in zip(self.fields, self._prefixes(), strict=True):
-            codes, uniques = pd.factorize(records[name].astype("string"), use_na_sentinel=True)
-            values = [self._transform(str(v), prefix) for v in uniques]
-            field_codes.append(np.asarray(codes, dtype=np.int64))
-            transformed.append(values)
-        joint, _ = pd.factorize(
-            pd.Series([v for values in transformed for v in values], dtype=object),
-            use_na_sentinel=True,
-        )
-        offsets = np.cumsum([0, *(len(values) for values in transformed)])
-        columns = []
-        for k, codes in enumerate(field_codes):
-            lookup = np.asarray(joint[offsets[k] : offsets[k + 1]], dtype=np.int64)
-            if not len(lookup):  # the field is missing everywhere
-                columns.append(np.full(len(codes), -1, dtype=np.int64))
-                continue
-            columns.append(np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1))
-        table = np.column_stack(columns)
-        if self.unordered:
-            table = np.sort(table, axis=1)
-        missing = (table < 0).any(axis=1)
-        key = np.zeros(len(table), dtype=np.int64)
-        for column in table.T:
-            combined = key * (int(column.max(initial=0)) + 2) + column + 1
-            key = np.asarray(pd.factorize(combined)[0], dtype=np.int64)
-        key[missing] = -1
-        return key
+        return _Keys(records, None).codes(self)
 
     def _transform(self, value: str, prefix: int | None) -> str | None:
         if self.phonetic is not None:
@@ -229,18 +205,8 @@ class BlockingRule:
         fields = list(self.fields)
         if right is not None:
             require_columns(right, self.fields, name="other")
-        both = left if right is None else pd.concat([left[fields], right[fields]])
-        codes = self.key_codes(both)  # dense: 0 .. blocks - 1, and -1
-        blocks = int(codes.max(initial=-1)) + 1
-        a = codes[: len(left)]
-        b = a if right is None else codes[len(left) :]
-        size_a = np.bincount(a[a >= 0], minlength=blocks)
-        if right is None:
-            per_block = size_a * (size_a - 1) // 2
-        else:
-            per_block = size_a * np.bincount(b[b >= 0], minlength=blocks)
-        largest = int(per_block.max()) if len(per_block) else 0
-        return Plan(int(per_block.sum()), largest, lambda: _block_pairs(a, b, dedupe=right is None))
+        self._check(left)
+        return _Keys(left[fields], None if right is None else right[fields]).plan(self)
 
     def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
         """Pairs the rule would produce, from block sizes alone, and the largest block's pairs."""
@@ -280,6 +246,119 @@ def _block_pairs(a: IntArray, b: IntArray, *, dedupe: bool) -> tuple[IntArray, I
     if dedupe:
         first, second = np.minimum(first, second), np.maximum(first, second)
     return first, second.astype(np.int64)
+
+
+class _Keys:
+    """Blocking keys of the records of one file or two, each field factorised once.
+
+    Planning a budget counts many candidate rules over the same records;
+    factorising a column of strings is the costly step, so it is done once
+    per field and every rule's key is then combined from integer codes.
+    """
+
+    def __init__(self, left: pd.DataFrame, right: pd.DataFrame | None) -> None:
+        self.n_left = len(left)
+        self.dedupe = right is None
+        self.both = left if right is None else pd.concat([left, right], ignore_index=True)
+        self._factorised: dict[str, tuple[IntArray, NDArray[np.object_]]] = {}
+        self._fields: dict[tuple[str, int | None, str | None], tuple[IntArray, list[str]]] = {}
+        self._rules: dict[BlockingRule, IntArray] = {}
+
+    def present(self, name: str) -> NDArray[np.bool_]:
+        """Whether each record holds a value in ``name``."""
+        return np.asarray(self._factorise(name)[0] >= 0)
+
+    def _factorise(self, name: str) -> tuple[IntArray, NDArray[np.object_]]:
+        if name not in self._factorised:
+            codes, uniques = pd.factorize(self.both[name].astype("string"), use_na_sentinel=True)
+            self._factorised[name] = (
+                np.asarray(codes, dtype=np.int64),
+                np.asarray(uniques, dtype=object),
+            )
+        return self._factorised[name]
+
+    def field(
+        self, name: str, prefix: int | None, phonetic: Phonetic | None
+    ) -> tuple[IntArray, list[str]]:
+        """Codes of one field's transformed values (-1: none), and the distinct values."""
+        key = (name, prefix, phonetic)
+        if key not in self._fields:
+            codes, uniques = self._factorise(name)
+            rule = BlockingRule(name, prefix=prefix, phonetic=phonetic)
+            shown = [rule._transform(str(v), prefix) for v in uniques]  # noqa: SLF001
+            lookup, values = pd.factorize(pd.Series(shown, dtype=object), use_na_sentinel=True)
+            lookup = np.asarray(lookup, dtype=np.int64)
+            out = (
+                np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
+                if len(lookup)
+                else np.full(len(codes), -1, dtype=np.int64)
+            )
+            self._fields[key] = (out, [str(v) for v in values])
+        return self._fields[key]
+
+    def codes(self, rule: BlockingRule) -> IntArray:
+        """Each record's key under ``rule`` as an integer code (-1: no key)."""
+        if rule not in self._rules:
+            parts = [
+                self.field(name, prefix, rule.phonetic)
+                for name, prefix in zip(rule.fields, rule._prefixes(), strict=True)  # noqa: SLF001
+            ]
+            columns = [codes for codes, _ in parts]
+            if rule.unordered and len(parts) > 1:  # one value space, so the order can go
+                joint, _ = pd.factorize(
+                    pd.Series([v for _, values in parts for v in values], dtype=object)
+                )
+                lookup = np.asarray(joint, dtype=np.int64)
+                offsets = np.cumsum([0, *(len(values) for _, values in parts)])
+                columns = [
+                    np.where(c >= 0, lookup[np.minimum(offsets[k] + c, len(lookup) - 1)], -1)
+                    if len(lookup)
+                    else c
+                    for k, c in enumerate(columns)
+                ]
+            self._rules[rule] = _combine(columns, unordered=rule.unordered)
+        return self._rules[rule]
+
+    def count(self, codes: IntArray) -> tuple[int, int]:
+        """Pairs sharing a code, and the largest block's pairs."""
+        plan = self._plan(codes)
+        return plan.pairs, plan.largest
+
+    def _plan(self, codes: IntArray) -> Plan:
+        blocks = int(codes.max(initial=-1)) + 1
+        a = codes[: self.n_left]
+        b = a if self.dedupe else codes[self.n_left :]
+        size_a = np.bincount(a[a >= 0], minlength=blocks)
+        if self.dedupe:
+            per_block = size_a * (size_a - 1) // 2
+        else:
+            per_block = size_a * np.bincount(b[b >= 0], minlength=blocks)
+        largest = int(per_block.max()) if len(per_block) else 0
+        dedupe = self.dedupe
+        return Plan(int(per_block.sum()), largest, lambda: _block_pairs(a, b, dedupe=dedupe))
+
+    def plan(self, rule: Blocker) -> Plan:
+        """Return the pair count of any rule, and how to build its pairs."""
+        if isinstance(rule, BlockingRule):
+            rule._check(self.both)  # noqa: SLF001
+            return self._plan(self.codes(rule))
+        left = self.both.iloc[: self.n_left]
+        right = None if self.dedupe else self.both.iloc[self.n_left :]
+        return rule.plan(left, right)
+
+
+def _combine(columns: Sequence[IntArray], *, unordered: bool = False) -> IntArray:
+    """One code per row for the tuple of codes in ``columns``; -1 where any is -1."""
+    table = np.column_stack(columns)
+    if unordered:
+        table = np.sort(table, axis=1)
+    missing = (table < 0).any(axis=1)
+    key = table[:, 0] + 1
+    for column in table.T[1:]:
+        combined = key * (int(column.max(initial=0)) + 2) + column + 1
+        key = np.asarray(pd.factorize(combined)[0], dtype=np.int64)
+    key[missing] = -1
+    return key
 
 
 @frozen
@@ -506,3 +585,427 @@ def blocking_quality(
         "reduction_ratio": 1.0 - len(pairs) / total if total else 0.0,
         "pairs": float(len(pairs)),
     }
+
+
+# -- a pair budget -------------------------------------------------------------------------
+_BYTES_PER_PAIR = 256  # the matcher's peak memory per candidate pair (~200 measured), rounded up
+_MEMORY_SHARE = 0.25
+_PAIRS_PER_RECORD = 50
+_MIN_BUDGET = 100_000
+_DOMINANT_SHARE = 0.5
+_ANCHORS = ("email", "phone", "account_id", "tax_id")
+_PHONETIC_FIELDS = ("given_name", "surname", "full_name", "organisation", "street", "city")
+_ADDED_PREFIXES: tuple[int | None, ...] = (1, 2, 3, 4, None)
+_LONGER = 3  # a prefix may grow by up to this many characters, or to the whole value
+_PASSES = 3  # rounds of sharing out what refinements left unused
+_TIE = 0.01  # refinements whose estimated recall is this close count as equally good
+
+
+def _memory_bytes() -> int | None:
+    """Physical memory, or the control group's limit when that is lower (containers)."""
+    try:
+        total = int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # not on this platform
+        return None
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as file:  # noqa: PTH123 - a tiny system file
+                limit = file.read().strip()
+        except OSError:
+            continue
+        if limit.isdigit():
+            total = min(total, int(limit))
+    return total if total > 0 else None
+
+
+def default_pair_budget(n_records: int, *, memory: int | None = None) -> int:
+    """Candidate pairs the matcher may build by default for ``n_records`` records.
+
+    The pairs that fit in a quarter of the machine's memory at 256 bytes per
+    pair (what the whole pipeline holds per pair, rounded up from about 200
+    measured), and never more than 50 per record (at least 100,000): past
+    that, extra pairs are almost all non-matches that cost time and
+    memory. ``memory`` overrides the machine's physical memory, in bytes.
+    """
+    by_records = max(_PAIRS_PER_RECORD * int(n_records), _MIN_BUDGET)
+    available = _memory_bytes() if memory is None else memory
+    if available is None:
+        return by_records
+    return max(1, min(by_records, int(available * _MEMORY_SHARE) // _BYTES_PER_PAIR))
+
+
+@define
+class _Step:
+    """One rule of a blocking plan: as given, as it will be built, and why."""
+
+    rule: Blocker
+    pairs: int
+    fixed: bool  # a match rule's key: never refined
+    given: bool  # one of the blocking rules (not only a match rule's key)
+    share: int = 0
+    action: str = "kept"
+    reason: str = ""
+    planned: Blocker | None = None
+    plan: Plan | None = None
+    new_pairs: int | None = None
+
+
+@define
+class BlockingPlan:
+    """Which rules to build within a pair budget, with every count, before any pair exists.
+
+    Made by :func:`plan_blocking`; :meth:`build` builds the pairs and
+    :meth:`report` tells the plan as a table.
+    """
+
+    steps: list[_Step]
+    budget: int
+    n_records: int
+    n_right: int
+    built: bool = False
+
+    @property
+    def rules(self) -> list[Blocker]:
+        """The blocking rules to build (refined where they had to be); match-rule keys excluded."""
+        return [
+            s.planned
+            for s in self.steps
+            if s.planned is not None and s.action in ("kept", "refined", "match rule") and s.given
+        ]
+
+    @property
+    def dropped(self) -> list[Blocker]:
+        """Refinements dropped after building because they added nothing to the rules above."""
+        return [s.planned for s in self.steps if s.action == "dropped" and s.planned is not None]
+
+    def build(self) -> tuple[IntArray, IntArray]:
+        """Build the union of the planned rules' pairs as sorted positional arrays.
+
+        Counts, rule by rule in the given order, the pairs that no rule above
+        found; a refined rule that adds none is dropped.
+        """
+        steps = [s for s in self.steps if s.plan is not None]
+        found = [s.plan.build() for s in steps if s.plan is not None]
+        n_right = max(self.n_right, 1)
+        self.built = True
+        for step in self.steps:
+            step.new_pairs = 0
+        if not found:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        codes = np.concatenate([i * n_right + j for i, j in found])
+        owner = np.repeat(np.arange(len(found)), [len(i) for i, _ in found])
+        first = ~pd.Series(codes).duplicated(keep="first").to_numpy()
+        new = np.bincount(owner[first], minlength=len(found))
+        for step, count in zip(steps, new.tolist(), strict=True):
+            step.new_pairs = int(count)
+            if step.action == "refined" and count == 0:
+                step.action = "dropped"
+                step.reason = "its refinement adds no pair to the rules above"
+        unique = codes[first]
+        unique.sort()
+        return unique // n_right, unique % n_right
+
+    def report(self) -> pd.DataFrame:
+        """Return the plan as a table: one row per rule as given, and a ``total`` row.
+
+        Columns: ``pairs`` (the rule as given), ``budget`` (its share of the
+        pair budget; the whole budget on the total row), ``action``
+        (``kept``, ``refined``, ``dropped`` or ``match rule``), ``reason``,
+        ``planned_rule`` (the rule built), ``planned_pairs``,
+        ``largest_block_pairs`` and ``new_pairs`` (pairs no rule above found;
+        on the total row, the pairs built). ``new_pairs`` is missing until
+        the pairs are built.
+        """
+        rows = [
+            {
+                "rule": s.rule.name,
+                "pairs": s.pairs,
+                "budget": s.share,
+                "action": s.action,
+                "reason": s.reason,
+                "planned_rule": None if s.planned is None else s.planned.name,
+                "planned_pairs": 0 if s.plan is None else s.plan.pairs,
+                "largest_block_pairs": 0 if s.plan is None else s.plan.largest,
+                "new_pairs": s.new_pairs,
+            }
+            for s in self.steps
+        ]
+        table = pd.DataFrame(rows, columns=list(_REPORT_COLUMNS)).set_index("rule")
+        new = table["new_pairs"]
+        table.loc["total"] = {
+            "pairs": int(table["pairs"].sum()),
+            "budget": self.budget,
+            "action": None,
+            "reason": None,
+            "planned_rule": None,
+            "planned_pairs": int(table["planned_pairs"].sum()),
+            "largest_block_pairs": int(table["largest_block_pairs"].max()) if len(table) else 0,
+            "new_pairs": int(new.sum()) if self.built else None,
+        }
+        for column in ("pairs", "budget", "planned_pairs", "largest_block_pairs", "new_pairs"):
+            table[column] = table[column].astype("Int64")
+        for column in ("action", "reason", "planned_rule"):
+            table[column] = table[column].astype("string")
+        return table
+
+    def warn(self, *, stacklevel: int = 2) -> None:
+        """Warn about refined or dropped rules, and about one rule giving most pairs."""
+        changed = [s for s in self.steps if s.action in ("refined", "dropped")]
+        if changed:
+            lines = []
+            for s in changed:
+                if s.action == "refined" and s.planned is not None and s.plan is not None:
+                    what = f"refined to {s.planned.name!r} ({s.plan.pairs:,} pairs)"
+                else:
+                    what = f"dropped ({s.reason})"
+                lines.append(
+                    f"{s.rule.name!r} {s.pairs:,} pairs, over its share {s.share:,}: {what}"
+                )
+            msg = (
+                f"blocking within the pair budget of {self.budget:,} pairs: "
+                + "; ".join(lines)
+                + ". See matcher.blocking_report(); pass max_pairs to change the budget, "
+                "or check recall with blocking_quality on a sample with known duplicates."
+            )
+            warnings.warn(msg, DataWarning, stacklevel=stacklevel + 1)
+        total = sum(s.plan.pairs for s in self.steps if s.plan is not None)
+        for s in self.steps:
+            if s.plan is None or not isinstance(s.planned, BlockingRule):
+                continue
+            pairs = s.plan.pairs
+            if pairs > _DOMINANT_SHARE * total and pairs > self.n_records:
+                msg = (
+                    f"blocking rule {s.planned.name!r} gives {pairs:,} of {total:,} candidate "
+                    f"pairs ({pairs / total:.0%}), its largest block {s.plan.largest:,}: a "
+                    "value that many records share (a placeholder, a big city) makes most of "
+                    "the work. See matcher.blocking_report(); a stricter rule costs less."
+                )
+                warnings.warn(msg, DataWarning, stacklevel=stacklevel + 1)
+
+
+_REPORT_COLUMNS = (
+    "rule",
+    "pairs",
+    "budget",
+    "action",
+    "reason",
+    "planned_rule",
+    "planned_pairs",
+    "largest_block_pairs",
+    "new_pairs",
+)
+
+
+def plan_blocking(
+    records: pd.DataFrame,
+    rules: Sequence[Blocker],
+    *,
+    budget: int,
+    other: pd.DataFrame | None = None,
+    fixed: Sequence[BlockingRule] = (),
+    warn: bool = True,
+) -> BlockingPlan:
+    """Fit blocking rules into a pair budget, from counts alone (no pair is built).
+
+    The budget is shared out equally, and a rule that needs less than its
+    share leaves the rest to the others, so every rule within an equal
+    share is kept as it is. A rule over its share is refined: a longer
+    prefix or a further field of the records (the shortest prefix of it
+    that fits), or a smaller window for a sorted neighbourhood. Among the
+    refinements that fit, the one expected to keep most true pairs wins:
+    most of the rule's pairs that also share an e-mail, phone or id (likely
+    the same person, so this measures how often the new field agrees, or
+    is missing, for one person), or without such fields most of the pairs
+    whose records hold the new field; among near-equals (within 1%), the
+    one with the most pairs, as within the share more pairs only find
+    more. What refinements leave unused is shared out again. A rule with
+    no refinement that fits is dropped, and so is a refinement whose pairs
+    the rules above it all found.
+
+    Parameters
+    ----------
+    records, other
+        Standardised records (deduplication), or the two files (linking).
+    rules
+        The blocking rules, in the order they are reported.
+    budget
+        Most candidate pairs to build (the sum over rules, so also the union).
+    fixed
+        Keys of the deterministic match rules: never refined.
+    warn
+        Warn (``DataWarning``) about refined or dropped rules, and about a
+        rule that gives more than half the pairs.
+
+    Raises
+    ------
+    DataContractError
+        If the match rules' keys alone give more pairs than the budget.
+    """
+    left = require_frame(records, name="records")
+    right = None if other is None else require_frame(other, name="other")
+    keys = _Keys(left, right)
+    steps: list[_Step] = []
+    seen: dict[str, _Step] = {}
+    for rule, given in [*((r, True) for r in rules), *((r, False) for r in fixed)]:
+        if rule.name in seen:  # the same key twice: the same pairs
+            seen[rule.name].fixed |= not given
+            continue
+        plan = keys.plan(rule)
+        seen[rule.name] = _Step(rule, plan.pairs, not given, given, planned=rule, plan=plan)
+        steps.append(seen[rule.name])
+    remaining = _reserve_fixed(steps, budget)
+    _share_out(keys, steps, remaining)
+    blocking = BlockingPlan(steps, budget, len(keys.both), len(left if right is None else right))
+    if warn:
+        blocking.warn(stacklevel=2)
+    return blocking
+
+
+def _reserve_fixed(steps: Sequence[_Step], budget: int) -> int:
+    """Set the match rules' keys aside (never refined); return the budget left."""
+    fixed = [s for s in steps if s.fixed]
+    for step in fixed:
+        step.action, step.share = "match rule", step.pairs
+    remaining = budget - sum(s.pairs for s in fixed)
+    if remaining < 0:
+        worst = max(fixed, key=lambda s: s.pairs)
+        largest = worst.plan.largest if worst.plan is not None else 0
+        msg = (
+            f"match rule key {worst.rule.name!r} gives {worst.pairs:,} pairs (largest block "
+            f"{largest:,}), and the match rules together {budget - remaining:,}, over the "
+            f"pair budget of {budget:,}: a value that many records share (a placeholder?) "
+            "would make them all one customer. Clean that value or raise max_pairs."
+        )
+        column = worst.rule.fields[0] if isinstance(worst.rule, BlockingRule) else None
+        raise DataContractError(msg, column=column, value=worst.pairs)
+    return remaining
+
+
+def _share_out(keys: _Keys, steps: Sequence[_Step], remaining: int) -> None:
+    """Give each rule an equal share of what is left, smallest first, refining the rest."""
+    rules = [s.rule for s in steps]
+    pending = sorted((s for s in steps if not s.fixed), key=lambda s: s.pairs)
+    for k, step in enumerate(pending):
+        step.share = remaining // (len(pending) - k)
+        if step.pairs > step.share:
+            _refine(keys, step, [r for r in rules if r is not step.rule])
+        remaining -= 0 if step.plan is None else step.plan.pairs
+    for _ in range(_PASSES):  # a refinement rarely fills its share: share out what is left
+        changed = [s for s in pending if s.action != "kept"]
+        if remaining <= 0 or not changed:
+            return
+        for k, step in enumerate(changed):
+            used = 0 if step.plan is None else step.plan.pairs
+            step.share = used + remaining // (len(changed) - k)
+            if step.pairs <= step.share:
+                step.action, step.reason, step.planned = "kept", "", step.rule
+                step.plan = keys.plan(step.rule)
+            else:
+                _refine(keys, step, [r for r in rules if r is not step.rule])
+            remaining -= (0 if step.plan is None else step.plan.pairs) - used
+
+
+def _refine(keys: _Keys, step: _Step, others: Sequence[Blocker]) -> None:
+    """Replace ``step``'s rule by the best refinement within its share, or drop it."""
+    rule, share = step.rule, step.share
+    best: tuple[Blocker, Plan] | None = None
+    if isinstance(rule, SortedNeighbourhood):
+        for window in range(rule.window - 1, 1, -1):
+            smaller = SortedNeighbourhood(rule.fields, window=window)
+            plan = keys.plan(smaller)
+            if 0 < plan.pairs <= share:
+                best = (smaller, plan)
+                break
+    elif isinstance(rule, BlockingRule):
+        best = _best_refinement(keys, rule, share, others)
+    if best is None:
+        step.action, step.planned, step.plan = "dropped", None, None
+        step.reason = "no refinement fits its share of the budget"
+        return
+    step.action, step.reason = "refined", "over its share of the budget"
+    step.planned, step.plan = best
+
+
+def _refinements(rule: BlockingRule, fields: Sequence[str]) -> list[tuple[BlockingRule, str]]:
+    """Stricter versions of ``rule``: a longer prefix, or a prefix of a further field."""
+    prefixes = rule._prefixes()  # noqa: SLF001
+    found: list[tuple[BlockingRule, str]] = []
+    for k, prefix in enumerate(prefixes):
+        if prefix is None:
+            continue
+        for longer in [*range(prefix + 1, prefix + _LONGER + 1), None]:
+            cut = (*prefixes[:k], longer, *prefixes[k + 1 :])
+            found.append((attrs_evolve(rule, prefix=cut), ""))
+    for name in fields:
+        if name in rule.fields or (rule.phonetic is not None and name not in _PHONETIC_FIELDS):
+            continue
+        found.extend(
+            (
+                BlockingRule(
+                    (*rule.fields, name),
+                    prefix=(*prefixes, cut),
+                    phonetic=rule.phonetic,
+                    unordered=rule.unordered,
+                ),
+                name,
+            )
+            for cut in _ADDED_PREFIXES
+        )
+    return found
+
+
+def _implies(finer: BlockingRule, coarser: Blocker) -> bool:
+    """Whether sharing ``finer``'s key means sharing ``coarser``'s (its pairs are a subset)."""
+    if not isinstance(coarser, BlockingRule) or coarser.phonetic != finer.phonetic:
+        return False
+    if finer.unordered or coarser.unordered:
+        return False
+    cuts = dict(zip(finer.fields, finer._prefixes(), strict=True))  # noqa: SLF001
+    for name, prefix in zip(coarser.fields, coarser._prefixes(), strict=True):  # noqa: SLF001
+        if name not in cuts:
+            return False
+        mine = cuts[name]
+        if prefix is None and mine is not None:
+            return False
+        if prefix is not None and mine is not None and mine < prefix:
+            return False
+    return True
+
+
+def _best_refinement(
+    keys: _Keys, rule: BlockingRule, share: int, others: Sequence[Blocker]
+) -> tuple[Blocker, Plan] | None:
+    """Return the refinement within ``share`` expected to keep most true pairs, and its plan."""
+    fields = [f for f in keys.both.columns if keys.present(str(f)).any()]
+    anchors = [a for a in _ANCHORS if a in fields]
+    base = keys.codes(rule)
+    base_pairs = keys.count(base)[0]
+    anchored = {a: keys.count(_combine([base, keys.field(a, None, None)[0]]))[0] for a in anchors}
+    scored: list[tuple[float, int, int, BlockingRule]] = []
+    for order, (candidate, added) in enumerate(_refinements(rule, [str(f) for f in fields])):
+        if any(_implies(candidate, other) for other in others):
+            continue  # its pairs are all another rule's: it would add nothing
+        codes = keys.codes(candidate)
+        pairs = keys.count(codes)[0]
+        if not 0 < pairs <= share:
+            continue
+        usable = [a for a in anchors if a != added and anchored[a] > 0]
+        if usable:
+            kept = sum(
+                keys.count(_combine([codes, keys.field(a, None, None)[0]]))[0] for a in usable
+            )
+            recall = kept / sum(anchored[a] for a in usable)
+        elif added:  # no anchor: only the records the new field leaves out are lost for sure
+            present = keys.present(added)
+            recall = keys.count(np.where(present, base, -1))[0] / max(base_pairs, 1)
+        else:
+            recall = 1.0
+        scored.append((recall, pairs, order, candidate))
+    if not scored:
+        return None
+    top = max(s[0] for s in scored)
+    near = [s for s in scored if s[0] >= top - _TIE]
+    # within the share, more pairs can only find more true pairs
+    chosen = min(near, key=lambda s: (-s[1], s[2]))
+    return chosen[3], keys.plan(chosen[3])

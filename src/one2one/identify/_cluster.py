@@ -9,14 +9,20 @@ single strong edge still joins a record to a group.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from .._validation import require_columns, require_frame
-from ..errors import DataContractError
+from ..errors import DataContractError, DataWarning
 
 __all__ = ["cluster_pairs", "link_one_to_one"]
+
+GIANT_SIZE = 50
+"""A customer with more records than this (and more than ``GIANT_SHARE``) is suspect."""
+GIANT_SHARE = 0.01
 
 
 def cluster_pairs(
@@ -47,6 +53,12 @@ def cluster_pairs(
         ``customer_id`` per record id: the smallest record id of its group,
         so the labels do not depend on the order of the input.
 
+    Warns
+    -----
+    DataWarning
+        If the largest customer holds more than 50 records and more than 1%
+        of all records: a customer that size is chains of weak links.
+
     Examples
     --------
     >>> import pandas as pd
@@ -56,6 +68,19 @@ def cluster_pairs(
     >>> cluster_pairs(pairs, ["a", "b", "c", "d", "e"]).tolist()
     ['a', 'a', 'c', 'c', 'e']
     """  # noqa: E501
+    labels = cluster_frame(pairs, record_ids, threshold=threshold, group_link=group_link)
+    warn_giant_clusters(labels, stacklevel=3)
+    return labels
+
+
+def cluster_frame(
+    pairs: pd.DataFrame,
+    record_ids: pd.Index | pd.Series | list[str],
+    *,
+    threshold: float,
+    group_link: float | None,
+) -> pd.Series:
+    """Check the pairs and cluster them, as :func:`cluster_pairs` does, without warning."""
     ids = pd.Index(pd.Series(list(record_ids), dtype="string"), name="record_id")
     if ids.has_duplicates:
         value = ids[ids.duplicated()][0]
@@ -97,6 +122,29 @@ def cluster_positions(
     by_rank[rank] = np.arange(len(ids))
     labels = ids.to_numpy(dtype=object)[by_rank[smallest]]
     return pd.Series(labels, index=ids, name="customer_id", dtype="string")
+
+
+def warn_giant_clusters(labels: pd.Series, *, hint: str = "", stacklevel: int = 2) -> None:
+    """Warn when the largest customer holds more than 50 records and more than 1% of all.
+
+    A real customer rarely has more than a handful of records; a group of
+    hundreds is chains of weak links (a placeholder value, shared addresses
+    or names scored as evidence), and everything downstream of it (history,
+    consent, value) would be merged. ``hint`` is added to the message.
+    """
+    n = len(labels)
+    if n <= GIANT_SIZE:
+        return
+    sizes = labels.value_counts(sort=True)
+    largest = int(sizes.iloc[0])
+    if largest > GIANT_SIZE and largest > GIANT_SHARE * n:
+        msg = (
+            f"the largest customer holds {largest:,} of {n:,} records ({largest / n:.1%}; "
+            f"customer id {sizes.index[0]!r}), more than {GIANT_SIZE} records and "
+            f"{GIANT_SHARE:.0%} of all: usually chains of weak links, not one person. Look "
+            "at its pairs (predict_pairs) and raise the threshold or declare more fields." + hint
+        )
+        warnings.warn(msg, DataWarning, stacklevel=stacklevel + 1)
 
 
 def _join(

@@ -18,12 +18,14 @@ from ..errors import DataContractError, NotFittedError
 from . import _persist as persist
 from ._blocking import (
     Blocker,
+    BlockingPlan,
     BlockingRule,
     Phonetic,
     SortedNeighbourhood,
-    candidate_positions,
+    default_pair_budget,
+    plan_blocking,
 )
-from ._cluster import cluster_pairs, cluster_positions, link_one_to_one
+from ._cluster import cluster_frame, cluster_positions, link_one_to_one, warn_giant_clusters
 from ._compare import (
     Comparison,
     EncodedField,
@@ -211,7 +213,12 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         least 200,000 and at most 1,000,000 (enough for levels as rare as
         one in 100,000 pairs; more only costs time).
     max_pairs
-        Refuse blocking rules that would produce more candidate pairs.
+        The pair budget: most candidate pairs to build. Rules over their
+        share are refined or dropped before any pair is built, with a
+        ``DataWarning`` (see :meth:`blocking_report`). ``None``: the pairs
+        that fit in a quarter of this machine's memory, at most 50 per
+        record (at least 100,000); pass a number to get the same plan on
+        every machine.
     random_state
         Seed for the random pairs.
     estimate_u
@@ -256,7 +263,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         one_to_one: bool = False,
         classifier: Any = None,
         random_pairs: int | None = None,
-        max_pairs: int = 50_000_000,
+        max_pairs: int | None = None,
         random_state: int | None = 0,
         progress: bool | None = None,
         estimate_u: bool = False,
@@ -351,12 +358,11 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 default_comparisons(fields) if self.comparisons is None else self.comparisons
             )
             step("block")
-            rules = list(default_blocking(fields) if self.blocking is None else self.blocking)
-            self.blocking_ = rules
-            exact = [BlockingRule(rule.fields) for rule in self.match_rules]
-            i, j = candidate_positions(
-                left, [*rules, *exact], other=right, max_pairs=self.max_pairs
-            )
+            plan = self._plan_blocking(left, right, fields)
+            i, j = plan.build()
+            plan.warn(stacklevel=4)
+            self.blocking_ = plan.rules
+            self.blocking_plan_ = plan.report()
             step("compare")
             encoded = encode_fields(
                 left,
@@ -413,6 +419,73 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                         f"field names among {list(fields)} (field: column {column_of})."
                     )
                 raise DataContractError(msg, column=name, value=name)
+
+    def _plan_blocking(
+        self, left: pd.DataFrame, right: pd.DataFrame | None, fields: Sequence[str]
+    ) -> BlockingPlan:
+        """Fit the blocking rules (and the match rules' keys) into the pair budget."""
+        if self.max_pairs is None:
+            budget = default_pair_budget(len(left) + (0 if right is None else len(right)))
+        else:
+            budget = int(require_number(self.max_pairs, name="max_pairs", low=1, integer=True))
+        rules = list(default_blocking(fields) if self.blocking is None else self.blocking)
+        exact = [BlockingRule(rule.fields) for rule in self.match_rules]
+        return plan_blocking(left, rules, other=right, budget=budget, fixed=exact, warn=False)
+
+    def blocking_report(
+        self, records: pd.DataFrame | None = None, other: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Return the blocking plan: each rule's pairs, what was done to it, and the budget.
+
+        Read it before a long run: with ``records`` (and ``other`` when
+        linking) it plans the blocking of those records as :meth:`fit` would,
+        builds the pairs to count the overlaps (seconds), and compares none.
+        Without records it returns the plan of the last :meth:`fit` or
+        :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per blocking rule, then one per match rule's key, indexed
+            by the rule's name, and a ``total`` row: ``pairs`` (the rule as
+            given), ``budget`` (its share of the pair budget; the whole budget
+            on the total row), ``action`` (``kept``, ``refined``, ``dropped``
+            or ``match rule``), ``reason``, ``planned_rule`` (the rule built),
+            ``planned_pairs``, ``largest_block_pairs`` and ``new_pairs``
+            (pairs that no rule above found; on the total row, the pairs
+            built, which the sum of ``planned_pairs`` and the budget bound).
+
+        Raises
+        ------
+        NotFittedError
+            If called without records before :meth:`fit`.
+
+        Examples
+        --------
+        >>> from one2one.datasets import load_febrl
+        >>> from one2one.identify import RecordMatcher, RecordSchema
+        >>> schema = RecordSchema(record_id="rec_id", given_name="given_name",
+        ...     surname="surname", date_of_birth="date_of_birth", postcode="postcode")
+        >>> records = load_febrl("dataset1").records.reset_index()
+        >>> report = RecordMatcher(schema).blocking_report(records)
+        >>> int(report.loc["total", "budget"])  # 1,000 records: the 100,000 floor
+        100000
+        >>> report["action"].drop("total").unique().tolist()
+        ['kept']
+        """
+        if records is None:
+            if not hasattr(self, "blocking_plan_"):
+                msg = (
+                    "this RecordMatcher has no blocking plan yet; call fit() first, or pass "
+                    "the records: blocking_report(records)."
+                )
+                raise NotFittedError(msg)
+            return self.blocking_plan_.copy()
+        left = self.schema.standardise(records)
+        right = None if other is None else self.schema.standardise(other)
+        plan = self._plan_blocking(left, right, list(left.columns))
+        plan.build()
+        return plan.report()
 
     @contextlib.contextmanager
     def _steps(self, n_records: int) -> Iterator[Any]:
@@ -853,9 +926,18 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         return self._customers(prepared)
 
     def _customers(self, prepared: _Prepared) -> pd.Series:
+        hint = (
+            ""
+            if self.related_classes
+            else (
+                " With related_classes=False the model has no class for different people "
+                "who look alike (a household, neighbours, namesakes), so what they share "
+                "counts as evidence of one person: try related_classes=True."
+            )
+        )
         if prepared.right is None:
             _, probability = self._probabilities(prepared)
-            return cluster_positions(
+            labels = cluster_positions(
                 prepared.left.index.rename("record_id"),  # integer ids stay integers
                 prepared.i,
                 prepared.j,
@@ -863,6 +945,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 threshold=self.threshold,
                 group_link=self.group_link,
             )
+            warn_giant_clusters(labels, hint=hint, stacklevel=4)
+            return labels
         pairs = self._score(prepared)
         ids = pd.Index(
             [
@@ -877,12 +961,13 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         )
         if self.one_to_one:
             tagged = link_one_to_one(tagged, threshold=self.threshold)
-        customer = cluster_pairs(
+        customer = cluster_frame(
             tagged,
             ids,
             threshold=self.threshold,
             group_link=None if self.one_to_one else self.group_link,
         )
+        warn_giant_clusters(customer, hint=hint, stacklevel=4)
         source = ["left"] * len(prepared.left) + ["right"] * len(prepared.right)
         record = [*prepared.left.index, *prepared.right.index]
         index = pd.MultiIndex.from_arrays([source, record], names=["source", "record_id"])
@@ -1021,7 +1106,7 @@ def _config_from_dict(data: object, name: str) -> dict[str, Any]:
         "random_pairs": persist.optional_integer(
             read["random_pairs"], f"{name}.random_pairs", low=1
         ),
-        "max_pairs": persist.integer(read["max_pairs"], f"{name}.max_pairs", low=1),
+        "max_pairs": persist.optional_integer(read["max_pairs"], f"{name}.max_pairs", low=1),
         "random_state": persist.optional_integer(
             read["random_state"], f"{name}.random_state", low=0
         ),
