@@ -263,6 +263,7 @@ class _Keys:
         self._factorised: dict[str, tuple[IntArray, NDArray[np.object_]]] = {}
         self._fields: dict[tuple[str, int | None, str | None], tuple[IntArray, list[str]]] = {}
         self._rules: dict[BlockingRule, IntArray] = {}
+        self.scores: dict[tuple[BlockingRule, BlockingRule], tuple[int, float]] = {}
 
     def present(self, name: str) -> NDArray[np.bool_]:
         """Whether each record holds a value in ``name``."""
@@ -282,42 +283,45 @@ class _Keys:
     ) -> tuple[IntArray, list[str]]:
         """Codes of one field's transformed values (-1: none), and the distinct values."""
         key = (name, prefix, phonetic)
-        if key not in self._fields:
-            codes, uniques = self._factorise(name)
+        codes, uniques = self._factorise(name)
+        if key not in self._fields:  # kept per distinct value, not per record: small
             rule = BlockingRule(name, prefix=prefix, phonetic=phonetic)
             shown = [rule._transform(str(v), prefix) for v in uniques]  # noqa: SLF001
             lookup, values = pd.factorize(pd.Series(shown, dtype=object), use_na_sentinel=True)
-            lookup = np.asarray(lookup, dtype=np.int64)
-            out = (
-                np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
-                if len(lookup)
-                else np.full(len(codes), -1, dtype=np.int64)
-            )
-            self._fields[key] = (out, [str(v) for v in values])
-        return self._fields[key]
+            self._fields[key] = (np.asarray(lookup, dtype=np.int64), [str(v) for v in values])
+        lookup, values = self._fields[key]
+        if not len(lookup):
+            return np.full(len(codes), -1, dtype=np.int64), values
+        return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1), values
 
-    def codes(self, rule: BlockingRule) -> IntArray:
-        """Each record's key under ``rule`` as an integer code (-1: no key)."""
-        if rule not in self._rules:
-            parts = [
-                self.field(name, prefix, rule.phonetic)
-                for name, prefix in zip(rule.fields, rule._prefixes(), strict=True)  # noqa: SLF001
+    def codes(self, rule: BlockingRule, *, keep: bool = True) -> IntArray:
+        """Each record's key under ``rule`` as an integer code (-1: no key).
+
+        ``keep=False`` does not keep the codes for later (a candidate rule).
+        """
+        if rule in self._rules:
+            return self._rules[rule]
+        parts = [
+            self.field(name, prefix, rule.phonetic)
+            for name, prefix in zip(rule.fields, rule._prefixes(), strict=True)  # noqa: SLF001
+        ]
+        columns = [codes for codes, _ in parts]
+        if rule.unordered and len(parts) > 1:  # one value space, so the order can go
+            joint, _ = pd.factorize(
+                pd.Series([v for _, values in parts for v in values], dtype=object)
+            )
+            lookup = np.asarray(joint, dtype=np.int64)
+            offsets = np.cumsum([0, *(len(values) for _, values in parts)])
+            columns = [
+                np.where(c >= 0, lookup[np.minimum(offsets[k] + c, len(lookup) - 1)], -1)
+                if len(lookup)
+                else c
+                for k, c in enumerate(columns)
             ]
-            columns = [codes for codes, _ in parts]
-            if rule.unordered and len(parts) > 1:  # one value space, so the order can go
-                joint, _ = pd.factorize(
-                    pd.Series([v for _, values in parts for v in values], dtype=object)
-                )
-                lookup = np.asarray(joint, dtype=np.int64)
-                offsets = np.cumsum([0, *(len(values) for _, values in parts)])
-                columns = [
-                    np.where(c >= 0, lookup[np.minimum(offsets[k] + c, len(lookup) - 1)], -1)
-                    if len(lookup)
-                    else c
-                    for k, c in enumerate(columns)
-                ]
-            self._rules[rule] = _combine(columns, unordered=rule.unordered)
-        return self._rules[rule]
+        codes = _combine(columns, unordered=rule.unordered)
+        if keep:
+            self._rules[rule] = codes
+        return codes
 
     def count(self, codes: IntArray) -> tuple[int, int]:
         """Pairs sharing a code, and the largest block's pairs."""
@@ -927,31 +931,34 @@ def _refine(keys: _Keys, step: _Step, others: Sequence[Blocker]) -> None:
     step.planned, step.plan = best
 
 
-def _refinements(rule: BlockingRule, fields: Sequence[str]) -> list[tuple[BlockingRule, str]]:
-    """Stricter versions of ``rule``: a longer prefix, or a prefix of a further field."""
+def _refinements(rule: BlockingRule, fields: Sequence[str]) -> list[tuple[list[BlockingRule], str]]:
+    """Stricter versions of ``rule``, each series from coarse to fine, and the field it adds.
+
+    A series is a longer prefix of one of the rule's fields, or a growing
+    prefix of a further field. Within a series a finer key keeps fewer
+    pairs and no more true ones, so the first that fits is the best.
+    """
     prefixes = rule._prefixes()  # noqa: SLF001
-    found: list[tuple[BlockingRule, str]] = []
+    found: list[tuple[list[BlockingRule], str]] = []
     for k, prefix in enumerate(prefixes):
         if prefix is None:
             continue
-        for longer in [*range(prefix + 1, prefix + _LONGER + 1), None]:
-            cut = (*prefixes[:k], longer, *prefixes[k + 1 :])
-            found.append((attrs_evolve(rule, prefix=cut), ""))
+        longer = [*range(prefix + 1, prefix + _LONGER + 1), None]
+        cuts = [(*prefixes[:k], cut, *prefixes[k + 1 :]) for cut in longer]
+        found.append(([attrs_evolve(rule, prefix=cut) for cut in cuts], ""))
     for name in fields:
         if name in rule.fields or (rule.phonetic is not None and name not in _PHONETIC_FIELDS):
             continue
-        found.extend(
-            (
-                BlockingRule(
-                    (*rule.fields, name),
-                    prefix=(*prefixes, cut),
-                    phonetic=rule.phonetic,
-                    unordered=rule.unordered,
-                ),
-                name,
+        series = [
+            BlockingRule(
+                (*rule.fields, name),
+                prefix=(*prefixes, cut),
+                phonetic=rule.phonetic,
+                unordered=rule.unordered,
             )
             for cut in _ADDED_PREFIXES
-        )
+        ]
+        found.append((series, name))
     return found
 
 
@@ -983,25 +990,31 @@ def _best_refinement(
     base_pairs = keys.count(base)[0]
     anchored = {a: keys.count(_combine([base, keys.field(a, None, None)[0]]))[0] for a in anchors}
     scored: list[tuple[float, int, int, BlockingRule]] = []
-    for order, (candidate, added) in enumerate(_refinements(rule, [str(f) for f in fields])):
-        if any(_implies(candidate, other) for other in others):
-            continue  # its pairs are all another rule's: it would add nothing
-        codes = keys.codes(candidate)
-        pairs = keys.count(codes)[0]
-        if not 0 < pairs <= share:
-            continue
-        usable = [a for a in anchors if a != added and anchored[a] > 0]
-        if usable:
-            kept = sum(
-                keys.count(_combine([codes, keys.field(a, None, None)[0]]))[0] for a in usable
-            )
-            recall = kept / sum(anchored[a] for a in usable)
-        elif added:  # no anchor: only the records the new field leaves out are lost for sure
-            present = keys.present(added)
-            recall = keys.count(np.where(present, base, -1))[0] / max(base_pairs, 1)
-        else:
-            recall = 1.0
-        scored.append((recall, pairs, order, candidate))
+    for order, (series, added) in enumerate(_refinements(rule, [str(f) for f in fields])):
+        for candidate in series:
+            if any(_implies(candidate, other) for other in others):
+                break  # its pairs (and the finer ones') are all another rule's: adds nothing
+            if (rule, candidate) not in keys.scores:
+                codes = keys.codes(candidate, keep=False)
+                pairs = keys.count(codes)[0]
+                usable = [a for a in anchors if a != added and anchored[a] > 0]
+                if usable:
+                    kept = sum(
+                        keys.count(_combine([codes, keys.field(a, None, None)[0]]))[0]
+                        for a in usable
+                    )
+                    recall = kept / sum(anchored[a] for a in usable)
+                elif added:  # no anchor: only records without the new field are surely lost
+                    present = keys.present(added)
+                    recall = keys.count(np.where(present, base, -1))[0] / max(base_pairs, 1)
+                else:
+                    recall = 1.0
+                keys.scores[rule, candidate] = (pairs, recall)
+            pairs, recall = keys.scores[rule, candidate]
+            if pairs <= share:
+                if pairs > 0:
+                    scored.append((recall, pairs, order, candidate))
+                break
     if not scored:
         return None
     top = max(s[0] for s in scored)
