@@ -287,12 +287,13 @@ class _Keys:
         if key not in self._fields:  # kept per distinct value, not per record: small
             rule = BlockingRule(name, prefix=prefix, phonetic=phonetic)
             shown = [rule._transform(str(v), prefix) for v in uniques]  # noqa: SLF001
-            lookup, values = pd.factorize(pd.Series(shown, dtype=object), use_na_sentinel=True)
-            self._fields[key] = (np.asarray(lookup, dtype=np.int64), [str(v) for v in values])
+            found, distinct = pd.factorize(pd.Series(shown, dtype=object), use_na_sentinel=True)
+            self._fields[key] = (np.asarray(found, dtype=np.int64), [str(v) for v in distinct])
         lookup, values = self._fields[key]
         if not len(lookup):
             return np.full(len(codes), -1, dtype=np.int64), values
-        return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1), values
+        out: IntArray = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
+        return out, values
 
     def codes(self, rule: BlockingRule, *, keep: bool = True) -> IntArray:
         """Each record's key under ``rule`` as an integer code (-1: no key).
