@@ -96,7 +96,8 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         ``u`` among random pairs: how often unrelated records agree by chance
         (the base of term-frequency adjustments).
     prior_
-        Share of candidate pairs that are matches.
+        Share of candidate pairs that are matches (of all pairs, when ``fit``
+        was given ``pairs_total``).
     related_, related_priors_
         Level probabilities and shares of the related classes (one per group kept).
     related_groups_
@@ -157,8 +158,9 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         *,
         known_matches: NDArray[np.bool_] | None = None,
         labels: NDArray[np.bool_] | None = None,
+        pairs_total: float | None = None,
     ) -> FellegiSunter:
-        """Learn ``u`` from random pairs, then ``m`` and the prior by EM on candidate pairs.
+        """Learn ``u`` from random pairs, then ``m`` and the prior by EM.
 
         Parameters
         ----------
@@ -170,8 +172,36 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             Pairs known to match (a deterministic rule fired); they start ``m``.
         labels
             True/false match per pair: a supervised fit, no EM.
+        pairs_total
+            How many pairs the records make in all (``n (n - 1) / 2`` when
+            deduplicating). With ``random_levels``, EM then runs over every
+            pair, not only the candidates: the random pairs stand in for the
+            pairs blocking left out, weighted up to their number. Candidate
+            pairs are what blocking gathered, and their mix (how many
+            namesakes in one city, how many neighbours) grows with the file;
+            fitted on them alone, the classes drift with size. Over all
+            pairs each class means the same thing at any size: ``m`` and the
+            related classes' levels stay put, and ``prior_`` is the share of
+            matches among all pairs. ``random_levels`` should then be of
+            pairs outside the candidates: a random pair that is a candidate
+            (often a match) would stand for thousands of pairs.
+
+        Raises
+        ------
+        DataContractError
+            If ``labels`` do not mark both matches and non-matches, a level is
+            not a level of its comparison, or ``pairs_total`` is given without
+            ``random_levels`` or is below the number of candidate pairs.
         """
         patterns, counts = self._patterns(levels, "levels")
+        near = 1.0  # share of the pairs EM sees that are candidates
+        if pairs_total is not None and random_levels is None and labels is None:
+            msg = "pairs_total needs random_levels: they stand for the pairs blocking left out."
+            raise DataContractError(msg, column="pairs_total", value=pairs_total)
+        if pairs_total is not None and random_levels is not None and labels is None:
+            n_candidates = counts.sum()
+            patterns, counts = self._with_outside(patterns, counts, random_levels, pairs_total)
+            near = float(n_candidates / counts.sum())
         if labels is not None:
             truth = np.asarray(labels, dtype=bool)
             if truth.shape != (len(levels),) or not truth.any() or truth.all():
@@ -199,7 +229,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         groups = [tuple(f for f in g if f in self.fields) for g in self.related_groups]
         groups = [g for g in groups if g]
         while True:
-            self.m_, self.prior_, self.n_iter_ = self._em(patterns, counts, m, groups)
+            self.m_, self.prior_, self.n_iter_ = self._em(patterns, counts, m, groups, near)
             alike = [g for g, d in zip(groups, self.related_, strict=True) if self._alike(d)]
             if not alike:
                 break
@@ -213,6 +243,25 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             groups = [g for g in groups if g not in alike]
         self.related_groups_ = groups
         return self
+
+    def _with_outside(
+        self,
+        patterns: NDArray[np.int8],
+        counts: FloatArray,
+        random_levels: pd.DataFrame,
+        pairs_total: float,
+    ) -> tuple[NDArray[np.int8], FloatArray]:
+        """Candidate patterns plus the random ones, weighted to the pairs outside the candidates."""
+        total = float(pairs_total)
+        if not np.isfinite(total) or total < counts.sum():
+            msg = (
+                f"pairs_total must be at least the number of candidate pairs "
+                f"({counts.sum():,.0f}); got {pairs_total!r}."
+            )
+            raise DataContractError(msg, column="pairs_total", value=pairs_total)
+        outside, weights = self._patterns(random_levels, "random_levels")
+        weights *= (total - counts.sum()) / weights.sum()
+        return np.concatenate([patterns, outside]), np.concatenate([counts, weights])
 
     def _alike(self, dist: Mapping[str, FloatArray]) -> bool:
         """Whether a related class agrees on person fields about as often as matches do.
@@ -266,6 +315,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         counts: FloatArray,
         m: dict[str, FloatArray],
         groups: Sequence[Sequence[str]],
+        near: float = 1.0,
     ) -> tuple[dict[str, FloatArray], float, int]:
         """EM over latent classes: match, unrelated non-match, and related non-matches."""
         classes = [m, dict(self.u_)]
@@ -275,8 +325,13 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         )
         priors = np.array([0.01, 0.98, *[0.01] * len(groups)])
         priors /= priors.sum()
-        if self.prior is not None:
-            priors = np.array([self.prior, *((1 - self.prior) * priors[1:] / priors[1:].sum())])
+        if near < 1.0:  # over all pairs: matches and related people only among the few near
+            priors[[0, *range(2, len(priors))]] *= near
+            priors[1] = 1.0 - priors[[0, *range(2, len(priors))]].sum()
+        fixed = None if self.prior is None else self.prior * near  # given among candidates
+        if fixed is not None:
+            priors = np.array([fixed, *((1 - fixed) * priors[1:] / priors[1:].sum())])
+        floor = min(_FLOOR, 1.0 / counts.sum())  # over all pairs, matches may be rarer than 1e-6
         free = [0, *([1] if self.estimate_u else []), *range(2, len(classes))]
         n_iter, previous = 0, -np.inf
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - reported as n_iter_
@@ -302,11 +357,11 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 if k >= 2:  # noqa: PLR2004 - a related class
                     for name in set(self.person_fields) & set(shared):
                         classes[k][name] = _at_most(classes[k][name], classes[0][name][0])
-            new_priors = np.clip((posterior * counts).sum(axis=1) / counts.sum(), _FLOOR, 1)
+            new_priors = np.clip((posterior * counts).sum(axis=1) / counts.sum(), floor, 1)
             new_priors /= new_priors.sum()
-            if self.prior is not None:
+            if fixed is not None:
                 rest = new_priors[1:] / new_priors[1:].sum()
-                new_priors = np.array([self.prior, *((1 - self.prior) * rest)])
+                new_priors = np.array([fixed, *((1 - fixed) * rest)])
             priors = new_priors
             if abs(log_likelihood - previous) < self.tol:
                 break
