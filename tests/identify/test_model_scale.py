@@ -149,3 +149,13 @@ def test_pairs_total_below_the_candidates_or_without_random_pairs_is_refused():
     assert error.value.column == "pairs_total"
     with pytest.raises(DataContractError, match="random_levels"):
         FellegiSunter(comparisons).fit(levels, pairs_total=100)
+
+
+def test_when_blocking_kept_every_pair_there_is_nothing_outside_to_weigh():
+    comparisons = [Comparison("surname"), Comparison("date_of_birth")]
+    levels = pd.DataFrame({"surname": [0, 0, 0, 1, 1, 1], "date_of_birth": [0, 0, 1, 1, 1, 0]})
+    alone = FellegiSunter(comparisons).fit(levels)
+    nothing_outside = FellegiSunter(comparisons).fit(levels, levels.iloc[:0], pairs_total=6)
+    assert nothing_outside.prior_ == pytest.approx(alone.prior_)
+    for field in alone.fields:
+        np.testing.assert_allclose(nothing_outside.m_[field], alone.m_[field])

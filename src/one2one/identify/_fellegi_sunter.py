@@ -184,21 +184,22 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             related classes' levels stay put, and ``prior_`` is the share of
             matches among all pairs. ``random_levels`` should then be of
             pairs outside the candidates: a random pair that is a candidate
-            (often a match) would stand for thousands of pairs.
+            (often a match) would stand for thousands of pairs. Where blocking
+            kept every pair there are none: pass an empty frame (or ``None``)
+            and ``pairs_total`` equal to the candidates.
 
         Raises
         ------
         DataContractError
             If ``labels`` do not mark both matches and non-matches, a level is
-            not a level of its comparison, or ``pairs_total`` is given without
-            ``random_levels`` or is below the number of candidate pairs.
+            not a level of its comparison, or ``pairs_total`` is below the
+            number of candidate pairs, or above it without ``random_levels``.
         """
         patterns, counts = self._patterns(levels, "levels")
+        if random_levels is not None and len(random_levels) == 0:
+            random_levels = None  # blocking kept every pair: none outside to draw
         near = 1.0  # share of the pairs EM sees that are candidates
-        if pairs_total is not None and random_levels is None and labels is None:
-            msg = "pairs_total needs random_levels: they stand for the pairs blocking left out."
-            raise DataContractError(msg, column="pairs_total", value=pairs_total)
-        if pairs_total is not None and random_levels is not None and labels is None:
+        if pairs_total is not None and labels is None:
             n_candidates = counts.sum()
             patterns, counts = self._with_outside(patterns, counts, random_levels, pairs_total)
             near = float(n_candidates / counts.sum())
@@ -248,19 +249,27 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         self,
         patterns: NDArray[np.int8],
         counts: FloatArray,
-        random_levels: pd.DataFrame,
+        random_levels: pd.DataFrame | None,
         pairs_total: float,
     ) -> tuple[NDArray[np.int8], FloatArray]:
         """Candidate patterns plus the random ones, weighted to the pairs outside the candidates."""
-        total = float(pairs_total)
-        if not np.isfinite(total) or total < counts.sum():
+        total, inside = float(pairs_total), float(counts.sum())
+        if not np.isfinite(total) or total < inside:
             msg = (
                 f"pairs_total must be at least the number of candidate pairs "
-                f"({counts.sum():,.0f}); got {pairs_total!r}."
+                f"({inside:,.0f}); got {pairs_total!r}."
             )
             raise DataContractError(msg, column="pairs_total", value=pairs_total)
+        if random_levels is None:
+            if total > inside:
+                msg = (
+                    f"pairs_total ({pairs_total!r}) is more than the {inside:,.0f} candidate "
+                    "pairs: give random_levels, the pairs blocking left out."
+                )
+                raise DataContractError(msg, column="pairs_total", value=pairs_total)
+            return patterns, counts
         outside, weights = self._patterns(random_levels, "random_levels")
-        weights *= (total - counts.sum()) / weights.sum()
+        weights *= (total - inside) / weights.sum()
         return np.concatenate([patterns, outside]), np.concatenate([counts, weights])
 
     def _alike(self, dist: Mapping[str, FloatArray]) -> bool:
