@@ -169,8 +169,8 @@ class IdentityResolver:
     ... )
     >>> records = load_febrl("dataset1").records.reset_index()
     >>> resolver = IdentityResolver.from_records(records, schema)
-    >>> resolver.n_customers
-    501
+    >>> resolver.n_customers  # 500 people, each with one damaged duplicate
+    500
     >>> known = records.iloc[0].to_dict()
     >>> resolver.resolve(known).customer_id == resolver.customer_of(known["rec_id"])
     True
