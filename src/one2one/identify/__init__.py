@@ -11,7 +11,9 @@ runs all of it in one call and explains any pair (:class:`MatchExplanation`);
 :class:`IdentityResolver` keeps the customers, resolves one new record in
 milliseconds and records merges and splits as :class:`IdentityEvent`; its
 ``remove`` and ``forget`` erase records and customers for deletion requests,
-leaving no personal data behind (:class:`IdentityErasure` is the receipt).
+leaving no personal data behind (:class:`IdentityErasure` is the receipt);
+``golden_record`` keeps one value per field and customer, chosen by declared
+survivorship rules (:class:`GoldenRecordPolicy`), each with its :class:`Provenance`.
 """
 
 from .._exports import public_api
@@ -27,6 +29,17 @@ from ._compare import MISSING, Comparison, compare_pairs, default_comparisons
 from ._evaluate import evaluate_links, linked_pairs, threshold_curve
 from ._explain import FieldEvidence, MatchExplanation
 from ._fellegi_sunter import FellegiSunter
+from ._golden import (
+    Custom,
+    GoldenRecord,
+    GoldenRecordPolicy,
+    Longest,
+    MostFrequent,
+    MostRecent,
+    MostTrusted,
+    Provenance,
+    SurvivorshipRule,
+)
 from ._matcher import MatchRule, RecordMatcher, default_blocking
 from ._normalise import (
     LEGAL_FORMS,
@@ -46,17 +59,26 @@ __all__ = [
     "ROLES",
     "BlockingRule",
     "Comparison",
+    "Custom",
     "FellegiSunter",
     "FieldEvidence",
+    "GoldenRecord",
+    "GoldenRecordPolicy",
     "IdentityErasure",
     "IdentityEvent",
     "IdentityResolver",
+    "Longest",
     "MatchExplanation",
     "MatchRule",
+    "MostFrequent",
+    "MostRecent",
+    "MostTrusted",
+    "Provenance",
     "RecordMatcher",
     "RecordSchema",
     "Resolution",
     "SortedNeighbourhood",
+    "SurvivorshipRule",
     "blocking_quality",
     "candidate_pairs",
     "cluster_pairs",

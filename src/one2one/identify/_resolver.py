@@ -32,12 +32,20 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .._validation import require_frame, require_number
+from .._validation import (
+    require_columns,
+    require_frame,
+    require_no_missing,
+    require_number,
+    require_unique,
+)
 from ..errors import DataContractError, DataWarning, StorageError
+from . import _golden as golden
 from . import _persist as persist
 from ._blocking import BlockingRule, SortedNeighbourhood
 from ._cluster import cluster_positions
 from ._explain import MatchExplanation
+from ._golden import GoldenRecord, GoldenRecordPolicy
 from ._matcher import RecordMatcher
 
 __all__ = ["IdentityErasure", "IdentityEvent", "IdentityResolver", "Resolution"]
@@ -666,6 +674,167 @@ class IdentityResolver:
         for position, label in zip(members, labels.tolist(), strict=True):
             grouped.setdefault(label, []).append(position)
         return list(grouped.values())
+
+    # -- golden records -----------------------------------------------------
+    def golden_record(
+        self,
+        customer_id: str,
+        policy: GoldenRecordPolicy | None = None,
+        *,
+        records: pd.DataFrame | None = None,
+    ) -> GoldenRecord:
+        """Return one customer's best value per field, each with where it came from.
+
+        Computed from the customer's current records, so it follows every
+        add, merge, split, remove and forget. See :meth:`golden_records`.
+
+        Parameters
+        ----------
+        customer_id
+            A known customer.
+        policy
+            Survivorship rules per field (most frequent value everywhere if ``None``).
+        records
+            Your records with their original values (see :meth:`golden_records`).
+
+        Returns
+        -------
+        GoldenRecord
+            ``fields`` (``{field: value}``) and ``provenance``
+            (``{field: Provenance(record_id, source, time)}``).
+
+        Raises
+        ------
+        DataContractError
+            If the customer is not known (never issued, merged away, or
+            forgotten: an erased customer has no golden record), with the id
+            in ``value``; or as :meth:`golden_records`.
+        """
+        customer = str(customer_id)
+        if customer not in self._members:
+            msg = self._unknown_customer(customer)
+            raise DataContractError(msg, column="customer_id", value=customer)
+        chosen = GoldenRecordPolicy() if policy is None else policy
+        frame, customers, record_ids, fields = self._golden_input(chosen, records, customer)
+        table = golden.golden_frame(frame, customers, record_ids, chosen, fields)
+        return golden.record_of(table.iloc[0], customer, fields)  # the one customer
+
+    def golden_records(
+        self, policy: GoldenRecordPolicy | None = None, *, records: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Return every known customer's golden record, with provenance, as a frame.
+
+        Each field's value is chosen among the customer's records by the
+        policy's rule for that field (:class:`MostRecent`, :class:`MostFrequent`,
+        :class:`MostTrusted`, :class:`Longest` or :class:`Custom`). Missing and
+        blank values never win over present ones; ties go to the most recent
+        record (policy ``time``), then the lowest record id, so the result
+        does not depend on the order of the records. Nothing is cached: the
+        golden records are computed from the records known now.
+
+        Parameters
+        ----------
+        policy
+            Survivorship rules per field (most frequent value everywhere if ``None``).
+        records
+            Your records as given (the schema's record id column, any other
+            columns: contact details, source, times). The resolver keeps only
+            the normalised identity fields (lower case, no punctuation,
+            ``YYYYMMDD`` dates), and nothing of a source or a time: pass your
+            records to get the original values, other attributes, sources and
+            times. Only rows of records the resolver knows now are used;
+            every known record must have a row. Without ``records``, the
+            fields are the resolver's normalised identity fields.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``customer_id`` (sorted): one column per field, then
+            ``<field>__record_id``, ``<field>__source`` and ``<field>__time``
+            per field (the record that supplied the value, its source and its
+            time; missing where no record holds the field).
+
+        Raises
+        ------
+        DataContractError
+            If the policy names a field or column the records lack, a time
+            column does not hold datetimes, a known record has no row in
+            ``records``, or a :class:`Custom` rule returns a value no record holds.
+
+        Warns
+        -----
+        DataWarning
+            If ``records`` holds rows of records the resolver does not know
+            (removed, forgotten or never added), with their number: they are
+            left out, and erased ones should go from your copy too.
+
+        Examples
+        --------
+        >>> from one2one.datasets import load_febrl
+        >>> from one2one.identify import GoldenRecordPolicy, IdentityResolver, Longest
+        >>> from one2one.identify import RecordSchema
+        >>> schema = RecordSchema(record_id="rec_id", given_name="given_name",
+        ...     surname="surname", date_of_birth="date_of_birth", postcode="postcode")
+        >>> records = load_febrl("dataset1").records.reset_index().iloc[:200]
+        >>> resolver = IdentityResolver.from_records(records, schema)
+        >>> policy = GoldenRecordPolicy(
+        ...     fields=["given_name", "surname", "address_1"],
+        ...     rules={"address_1": Longest()}, source="source",
+        ... )
+        >>> golden = resolver.golden_records(policy, records=records)
+        >>> len(golden) == resolver.n_customers
+        True
+        >>> list(golden.columns[:4])
+        ['given_name', 'surname', 'address_1', 'given_name__record_id']
+        """
+        chosen = GoldenRecordPolicy() if policy is None else policy
+        frame, customers, record_ids, fields = self._golden_input(chosen, records, None)
+        return golden.golden_frame(frame, customers, record_ids, chosen, fields)
+
+    def _golden_input(
+        self, policy: GoldenRecordPolicy, records: pd.DataFrame | None, customer: str | None
+    ) -> tuple[pd.DataFrame, list[str], list[RecordId], list[str]]:
+        """Return the current records of one customer (or all), their customers, ids, fields."""
+        if customer is None:
+            live = [p for p, c in enumerate(self._customer) if c is not None]
+        else:
+            live = sorted(self._members[customer])
+        record_ids = [cast("RecordId", self._ids[p]) for p in live]
+        customers = [str(self._customer[p]) for p in live]
+        if records is None:
+            frame = pd.DataFrame(
+                {f: [self._values[f][p] for p in live] for f in self._fields}, dtype="string"
+            )
+            return frame, customers, record_ids, golden.output_fields(policy, self._fields)
+        given = require_frame(records, name="records")
+        column = self.matcher.schema.record_id
+        require_columns(given, [column], name="records")
+        require_no_missing(given, [column], name="records")
+        require_unique(given, [column], name="records")
+        keys = pd.Index([str(_record_id(v)) for v in given[column].tolist()])
+        if keys.has_duplicates:  # 5 and "5" are one record
+            msg = f"records column {column!r} names record {keys[keys.duplicated()][0]!r} twice."
+            raise DataContractError(msg, column=column, value=keys[keys.duplicated()][0])
+        unknown = [k for k in keys if k not in self._position]
+        if unknown:
+            msg = (
+                f"{len(unknown):,} of {len(keys):,} rows of records are not records this "
+                f"resolver knows (removed, forgotten or never added; e.g. {unknown[0]!r}); "
+                "they are left out of the golden records. Erase removed records from your copy."
+            )
+            warnings.warn(msg, DataWarning, stacklevel=3)
+        rows = pd.Series(np.arange(len(keys)), index=keys)
+        wanted = pd.Index([str(r) for r in record_ids])
+        lacking = wanted.difference(keys)
+        if len(lacking):
+            msg = (
+                f"records lack {len(lacking):,} record(s) the resolver knows (e.g. "
+                f"{lacking[0]!r}); pass every current record so golden records stay complete."
+            )
+            raise DataContractError(msg, column=column, value=lacking[0])
+        frame = given.iloc[rows[wanted].to_numpy()].reset_index(drop=True)
+        available = [str(c) for c in frame.columns if c != column]
+        return frame, customers, record_ids, golden.output_fields(policy, available)
 
     # -- persistence --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
