@@ -288,3 +288,38 @@ def test_most_recent_and_time_provenance_on_febrl(resolver):
     latest = mine.loc[mine["updated_at"].idxmax()]
     assert record.provenance["surname"].record_id == latest["rec_id"]
     assert record.provenance["surname"].time == latest["updated_at"]
+
+
+def test_integer_record_ids_keep_their_type_in_the_provenance():
+    records = RECORDS.iloc[:200].assign(rec_id=np.arange(200) * 7)
+    local = IdentityResolver.from_records(records, FEBRL)
+    golden = local.golden_records(POLICY, records=records)
+    assert str(golden["surname__record_id"].dtype) == "Int64"
+    customer = golden.index[0]
+    supplier = local.golden_record(customer, POLICY, records=records).provenance["surname"]
+    assert isinstance(supplier.record_id, int)
+    assert supplier.record_id == golden.at[customer, "surname__record_id"]
+    assert local.customer_of(supplier.record_id) == customer
+
+
+def test_a_merge_joins_the_golden_records(resolver):
+    customer = _customer_with_records(resolver)
+    first, second = sorted(resolver.customers()[resolver.customers() == customer].index)[:2]
+    state = resolver.to_dict()  # the two records filed as two customers
+    apart = f"C{state['next']:07d}"
+    state["customer_ids"][state["record_ids"].index(second)] = apart
+    state["next"] += 1
+    local = IdentityResolver.from_dict(state)
+    assert local.golden_record(apart).provenance["surname"].record_id == second
+    row = RECORDS.set_index("rec_id").loc[first].to_dict()
+    resolution = local.add({**row, "rec_id": "again"})  # matches both
+    survivor = resolution.customer_id
+    assert local.events()["kind"].tolist()[-1] == "merge"
+    suppliers = {p.record_id for p in local.golden_record(survivor).provenance.values() if p}
+    assert suppliers <= {first, second, "again"}
+    absorbed = apart if survivor != apart else customer
+    with pytest.raises(DataContractError, match="merged into"):
+        local.golden_record(absorbed)
+    golden = local.golden_records()
+    assert absorbed not in golden.index
+    assert set(golden.index) == set(local.customers())
