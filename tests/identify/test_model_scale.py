@@ -9,15 +9,23 @@ standing in for those blocking left out) each class means the same at any size.
 
 from __future__ import annotations
 
+import json
 import warnings
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
 
-from one2one.datasets import CUSTOMER_BASE_PARAMS, IDENTITY_FIELDS, simulate_identities
+from one2one.datasets import (
+    CUSTOMER_BASE_PARAMS,
+    IDENTITY_FIELDS,
+    load_febrl,
+    simulate_identities,
+)
 from one2one.errors import DataContractError, DataWarning
 from one2one.identify import Comparison, FellegiSunter, RecordMatcher, RecordSchema
+from tests.identify.schemas import FEBRL
 
 SCHEMA = RecordSchema(
     record_id="record_id",
@@ -67,13 +75,37 @@ PROBES = {
 SMALL, LARGE = 4_000, 32_000
 
 
-def _fit(n_records: int, *, over_all_pairs: bool) -> FellegiSunter:
-    """The matcher's model refitted on its own candidate and random pairs, seeded."""
-    sim = simulate_identities(n_records, **CUSTOMER_BASE_PARAMS, seed=7)
+@attrs.frozen
+class _Pairs:
+    """What the matcher's model is fitted on: candidate and random pairs' levels."""
+
+    model: FellegiSunter  # the matcher's own fit (its comparisons, groups, person fields)
+    levels: pd.DataFrame
+    random_levels: pd.DataFrame  # outside the candidates
+    known: np.ndarray
+    pairs_total: float
+
+    def fit(self, *, over_all_pairs: bool = True, conditional: object = None) -> FellegiSunter:
+        return FellegiSunter(
+            self.model.comparisons,
+            related_groups=self.model.related_groups,
+            person_fields=self.model.person_fields,
+            conditional=conditional,  # type: ignore[arg-type]
+        ).fit(
+            self.levels,
+            self.random_levels,
+            known_matches=self.known,
+            pairs_total=self.pairs_total if over_all_pairs else None,
+        )
+
+
+def _pairs(n_records: int, seed: int = 7) -> _Pairs:
+    """The matcher's candidate pairs on the customer base, and random pairs outside them."""
+    sim = simulate_identities(n_records, **CUSTOMER_BASE_PARAMS, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # the simulator's unreadable dates
         matcher = RecordMatcher(SCHEMA, progress=False, random_state=0).fit(sim.records)
-        prepared = matcher._prepare(sim.records, None)
+        prepared = matcher._prepare(sim.records, None)  # the pairs it scored
     n = len(prepared.left)
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, n, size=(2, 200_000))
@@ -90,15 +122,18 @@ def _fit(n_records: int, *, over_all_pairs: bool) -> FellegiSunter:
             for c in matcher.comparisons_
         }
     )
-    model = matcher.model_
-    return FellegiSunter(
-        model.comparisons, related_groups=model.related_groups, person_fields=model.person_fields
-    ).fit(
-        prepared.levels,
-        random_levels,
-        known_matches=prepared.matched_by != "model",
-        pairs_total=n * (n - 1) / 2 if over_all_pairs else None,
+    return _Pairs(
+        model=matcher.model_,
+        levels=prepared.levels,
+        random_levels=random_levels,
+        known=np.asarray(prepared.matched_by != "model"),
+        pairs_total=n * (n - 1) / 2,
     )
+
+
+def _fit(n_records: int, *, over_all_pairs: bool) -> FellegiSunter:
+    """The matcher's model refitted on its own candidate and random pairs, seeded."""
+    return _pairs(n_records).fit(over_all_pairs=over_all_pairs)
 
 
 def _levels(model: FellegiSunter, probe: dict[str, str]) -> pd.DataFrame:
@@ -159,3 +194,78 @@ def test_when_blocking_kept_every_pair_there_is_nothing_outside_to_weigh():
     assert nothing_outside.prior_ == pytest.approx(alone.prior_)
     for field in alone.fields:
         np.testing.assert_allclose(nothing_outside.m_[field], alone.m_[field])
+
+
+# --- dependent fields: a city given its postcode -------------------------------------------
+@pytest.fixture(scope="module")
+def dependent() -> tuple[FellegiSunter, FellegiSunter]:
+    """Fitted with the city given the postcode (detected) and with every field alone."""
+    pairs = _pairs(3_000, seed=11)
+    return pairs.fit(conditional="auto"), pairs.fit(conditional=None)
+
+
+def test_a_city_decided_by_its_postcode_is_scored_given_the_postcode(dependent):
+    model, _ = dependent
+    assert model.conditional_ == {"city": "postcode"}
+    table = model.conditional_table().set_index(["given_level", "level"])["match_weight"]
+    # given the same postcode the same city says nothing new; given another postcode the
+    # same city is often a neighbour's: weaker evidence than after a typo in the postcode
+    # or with no postcode to go by
+    assert abs(table["exact", "exact"]) < 1.0
+    assert table["different", "exact"] < table["<= 1 edits", "exact"]
+    assert table["different", "exact"] < table["missing", "exact"] - 1.0
+    # a move costs the postcode once, not the city again
+    assert abs(table["different", "different"]) < 1.0
+
+
+def test_a_move_costs_less_when_the_city_is_scored_given_the_postcode(dependent):
+    model, alone = dependent
+    assert alone.conditional_ == {}
+    moved = _levels(model, PROBES["a customer who moved"])
+    assert model.match_weight(moved)[0] > alone.match_weight(moved)[0] + 2.0
+
+
+def test_febrl_has_no_dependent_fields():
+    records = load_febrl("dataset1").records.reset_index()
+    matcher = RecordMatcher(FEBRL, progress=False).fit(records)
+    prepared = matcher._prepare(records, None)
+    model = FellegiSunter(
+        matcher.comparisons_, person_fields=matcher.model_.person_fields, conditional="auto"
+    ).fit(prepared.levels, matcher._random_levels(prepared))
+    assert model.conditional_ == {}  # suburb and postcode drawn apart: both count
+    assert model.conditional_table().empty
+
+
+def test_a_conditional_model_round_trips_through_json(dependent):
+    model, _ = dependent
+    back = FellegiSunter.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert back.conditional_ == {"city": "postcode"}
+    probes = pd.concat([_levels(model, p) for p in PROBES.values()], ignore_index=True)
+    np.testing.assert_allclose(back.match_weight(probes), model.match_weight(probes))
+    pd.testing.assert_frame_equal(back.conditional_table(), model.conditional_table())
+
+
+def test_a_conditional_field_must_be_compared_and_its_parent_not_conditional():
+    comparisons = [Comparison("postcode"), Comparison("city"), Comparison("street")]
+    levels = pd.DataFrame({"postcode": [0, 1, 0, 1], "city": [0, 1, 1, 0], "street": [1, 1, 0, 0]})
+    with pytest.raises(DataContractError, match="suburb") as error:
+        FellegiSunter(comparisons, conditional={"suburb": "postcode"}).fit(levels, levels)
+    assert error.value.column == "conditional"
+    with pytest.raises(DataContractError, match="no chains"):
+        FellegiSunter(comparisons, conditional={"city": "postcode", "postcode": "street"}).fit(
+            levels, levels
+        )
+
+
+def test_field_weights_add_up_to_the_match_weight(dependent):
+    model, _ = dependent
+    probes = pd.concat([_levels(model, p) for p in PROBES.values()], ignore_index=True)
+    parts = model.field_weights(probes)
+    assert list(parts.columns) == model.fields
+    values = probes[model.fields].to_numpy()
+    total = parts.sum(axis=1).to_numpy() - model._related_correction(values)
+    np.testing.assert_allclose(total, model.match_weight(probes))
+    # the city's part given a different postcode is not its marginal weight
+    moved = _levels(model, PROBES["a customer who moved"])
+    marginal = model.weights_table().set_index(["field", "level"])["match_weight"]
+    assert model.field_weights(moved)["city"].iloc[0] > marginal["city", "different"] + 1.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,16 @@ _SAVED_KEYS = (
     "unrelated_prior",
     "n_iter",
 )
-_OPTIONAL_KEYS = ("related_groups_kept", "person_fields")  # absent from files before #14
+_OPTIONAL_KEYS = (  # absent from files before #14
+    "related_groups_kept",
+    "person_fields",
+    "conditional",
+    "given",
+)
+_DEPENDENT = 0.8  # a field agrees this often given its parent's agreement ...
+_INDEPENDENT = 0.2  # ... and at most this often at random: it is scored given the parent
+_MIN_SUPPORT = 30  # random pairs agreeing on the parent, to judge
+_PSEUDO_PAIRS = 10.0  # a conditional row is its field's overall share until pairs say otherwise
 
 
 class FellegiSunter(BaseEstimator):  # type: ignore[misc]
@@ -81,6 +90,18 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         field it is held at the unrelated ``u``, so no related class can
         learn the pattern of the match class (a customer who moved agrees on
         names, e-mail and date of birth; no group holds all of those).
+    conditional
+        ``{field: parent}``: score ``field`` given the level of ``parent``,
+        with ``m`` and ``u`` (and every related class) learnt per parent
+        level. Two fields where one nearly decides the other (a postcode
+        decides the city) otherwise count the same evidence twice: a
+        customer who moved loses it twice over. ``"auto"`` detects such
+        pairs among the random pairs: a field that agrees in at least 80%
+        of the pairs agreeing on another (neither a person field: random
+        pairs agreeing on an e-mail are mostly matches, not a dependence),
+        and in at most 20% at random. Given a different postcode, the same
+        city is a neighbour's, so these rows are not capped by "closer is
+        never weaker". ``None`` (the default) scores every field on its own.
     person_fields
         Fields that belong to one person (given name, date of birth,
         e-mail, account id). Within a group a related class may share them
@@ -105,6 +126,14 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         name a compared field and did not learn the match class).
     n_iter_
         EM rounds run.
+    conditional_
+        ``{field: parent}``: fields scored given the level of another, because
+        one nearly decides the other (a city given its postcode).
+    given_
+        ``{"m": {field: table}, "u": ..., "random_u": ..., "related": [...]}``:
+        for each conditional field, its level probabilities per level of its
+        parent (one row per parent level, the last for a missing parent).
+        ``m_``, ``u_`` and ``related_`` hold these fields' marginals.
 
     Examples
     --------
@@ -137,8 +166,10 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         estimate_u: bool = False,
         related_groups: Sequence[Sequence[str]] = (),
         person_fields: Sequence[str] = (),
+        conditional: Mapping[str, str] | Literal["auto"] | None = None,
     ) -> None:
         self.comparisons = comparisons
+        self.conditional = conditional
         self.person_fields = person_fields
         self.related_groups = related_groups
         self.prior = prior
@@ -208,6 +239,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             if truth.shape != (len(levels),) or not truth.any() or truth.all():
                 msg = "labels must mark each pair, with both matches and non-matches."
                 raise DataContractError(msg, column="labels")
+            self.conditional_: dict[str, str] = self._conditional(levels[~truth])
             self.m_ = self._frequencies(levels[truth])
             self.u_ = self._frequencies(levels[~truth])
             self.random_u_ = dict(self.u_)
@@ -217,16 +249,18 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             self.related_priors_: list[float] = []
             self.unrelated_prior_ = 1.0 - self.prior_
             self.n_iter_ = 0
+            self._split()
             return self
-        if random_levels is not None:
-            self.u_ = self._frequencies(random_levels)
-        else:
-            self.u_ = self._frequencies(levels)
+        self.conditional_ = self._conditional(levels if random_levels is None else random_levels)
+        self.u_ = self._frequencies(levels if random_levels is None else random_levels)
         self.random_u_ = dict(self.u_)
         if known_matches is not None and np.asarray(known_matches).sum() >= 10:  # noqa: PLR2004
             m = self._frequencies(levels[np.asarray(known_matches, dtype=bool)])
         else:
-            m = {c.field: _default_m(len(c.levels)) for c in self.comparisons}
+            m = {
+                c.field: self._given_rows(c.field, _default_m(len(c.levels)))
+                for c in self.comparisons
+            }
         groups = [tuple(f for f in g if f in self.fields) for g in self.related_groups]
         groups = [g for g in groups if g]
         while True:
@@ -243,7 +277,92 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             )
             groups = [g for g in groups if g not in alike]
         self.related_groups_ = groups
+        self._split()
         return self
+
+    def _conditional(self, levels: pd.DataFrame) -> dict[str, str]:
+        """``{field: parent}`` as asked, or as detected among (random) pairs for ``"auto"``."""
+        if self.conditional is None:
+            return {}
+        if self.conditional != "auto":
+            return self._asked(self.conditional)
+        return self._detected(levels)
+
+    def _asked(self, conditional: Mapping[str, str]) -> dict[str, str]:
+        """Check the ``{field: parent}`` given: compared fields, no chains."""
+        asked = dict(conditional)
+        for field, parent in asked.items():
+            if field not in self.fields or parent not in self.fields or field == parent:
+                msg = (
+                    f"conditional field {field!r} given {parent!r}: both must be compared "
+                    f"fields ({self.fields}) and differ."
+                )
+                raise DataContractError(msg, column="conditional", value=field)
+            if parent in asked:
+                msg = f"conditional parent {parent!r} is itself conditional: no chains."
+                raise DataContractError(msg, column="conditional", value=parent)
+        return asked
+
+    def _detected(self, levels: pd.DataFrame) -> dict[str, str]:
+        """Fields that agree whenever another does, and seldom at random: ``{field: parent}``."""
+        patterns, counts = self._patterns(levels, "levels")
+        found: list[tuple[float, str, str]] = []
+        person = set(self.person_fields)
+        for c, child in enumerate(self.fields):
+            for p, parent in enumerate(self.fields):
+                if child == parent or child in person or parent in person:
+                    continue
+                both = (patterns[:, c] != MISSING) & (patterns[:, p] != MISSING)
+                given = both & (patterns[:, p] == 0)
+                support = float(counts[given].sum())
+                if support < _MIN_SUPPORT:
+                    continue
+                agree = float(counts[given & (patterns[:, c] == 0)].sum()) / support
+                base = float(counts[both & (patterns[:, c] == 0)].sum() / counts[both].sum())
+                if agree >= _DEPENDENT and base <= _INDEPENDENT:
+                    found.append((agree, child, parent))
+        chosen: dict[str, str] = {}
+        for _, child, parent in sorted(found, reverse=True):  # strongest first, no chains
+            if child not in chosen and parent not in chosen and child not in chosen.values():
+                chosen[child] = parent
+        return chosen
+
+    def _given_rows(self, field: str, dist: FloatArray) -> FloatArray:
+        """``dist`` repeated for every level of ``field``'s parent (itself if unconditional)."""
+        parent = self.conditional_.get(field)
+        if parent is None:
+            return dist
+        rows = len(self.comparisons[self.fields.index(parent)].levels) + 1  # last: missing
+        return np.tile(dist, (rows, 1))
+
+    def _split(self) -> None:
+        """Keep conditional tables in ``given_``; ``m_``, ``u_``, ``related_`` get marginals."""
+        tables: dict[str, Any] = {"m": {}, "u": {}, "random_u": {}, "related": []}
+        for key, dist in (("m", self.m_), ("u", self.u_), ("random_u", self.random_u_)):
+            tables[key] = {f: dist[f] for f in self.conditional_}
+            for field, parent in self.conditional_.items():
+                dist[field] = _marginal(dist[field], dist[parent])
+        for dist in self.related_:
+            tables["related"].append({f: dist[f] for f in self.conditional_})
+            for field, parent in self.conditional_.items():
+                dist[field] = _marginal(dist[field], dist[parent])
+        self.given_ = tables
+
+    def _full(self, key: str, index: int | None = None) -> dict[str, FloatArray]:
+        """Return a class's distributions, conditional tables in place of marginals."""
+        given = getattr(self, "given_", {})
+        if key == "related":
+            dist = self.related_[cast("int", index)]
+            tables = given.get("related", [{}] * len(self.related_))[cast("int", index)]
+        else:
+            dist = cast("dict[str, FloatArray]", getattr(self, f"{key}_"))
+            tables = given.get(key, {})
+        return {**dist, **tables}
+
+    @property
+    def _parents(self) -> dict[str, int]:
+        """Column of each conditional field's parent."""
+        return {f: self.fields.index(p) for f, p in getattr(self, "conditional_", {}).items()}
 
     def _with_outside(
         self,
@@ -311,12 +430,27 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     def _frequencies(self, levels: pd.DataFrame) -> dict[str, FloatArray]:
         """Share of each level among non-missing pairs, floored so none is zero."""
         patterns, counts = self._patterns(levels, "levels")
-        return {
-            name: _share(patterns[:, column], counts, size)
-            for column, (name, size) in enumerate(
-                zip(self.fields, [len(c.levels) for c in self.comparisons], strict=True)
+        return {name: self._share_of(patterns, counts, name) for name in self.fields}
+
+    def _share_of(self, patterns: NDArray[np.int8], weights: FloatArray, name: str) -> FloatArray:
+        """Weighted level shares of one field: per parent level when it is conditional."""
+        column = self.fields.index(name)
+        size = len(self.comparisons[column].levels)
+        overall = _share(patterns[:, column], weights, size)
+        parent = self.conditional_.get(name)
+        if parent is None:
+            return overall
+        above = patterns[:, self.fields.index(parent)]
+        rows = len(self.comparisons[self.fields.index(parent)].levels) + 1
+        table = np.tile(overall, (rows, 1))
+        for row in range(rows):  # each row drawn toward the overall share by a few pairs
+            here = (above == (row if row < rows - 1 else MISSING)) & (
+                patterns[:, column] != MISSING
             )
-        }
+            seen = np.bincount(patterns[here, column], weights=weights[here], minlength=size)
+            mixed = seen[:size] + _PSEUDO_PAIRS * overall
+            table[row] = np.clip(mixed / mixed.sum(), _FLOOR, None)
+        return np.asarray(table / table.sum(axis=1, keepdims=True), dtype=float)
 
     def _em(
         self,
@@ -332,6 +466,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             {f: (m[f] if f in group else self.u_[f]).copy() for f in self.fields}
             for group in groups
         )
+        parents = self._parents
         priors = np.array([0.01, 0.98, *[0.01] * len(groups)])
         priors /= priors.sum()
         if near < 1.0:  # over all pairs: matches and related people only among the few near
@@ -346,7 +481,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - reported as n_iter_
             log_joint = np.stack(
                 [
-                    np.log2(p) + _log2_probability(patterns, self.fields, dist)
+                    np.log2(p) + _log2_probability(patterns, self.fields, dist, parents)
                     for p, dist in zip(priors, classes, strict=True)
                 ]
             )
@@ -358,10 +493,10 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             for k in free:
                 shared = groups[k - 2] if k >= 2 else self.fields  # noqa: PLR2004 - related
                 classes[k] = {
-                    name: _share(patterns[:, column], counts * posterior[k], len(m[name]))
+                    name: self._share_of(patterns, counts * posterior[k], name)
                     if name in shared
                     else classes[1][name]
-                    for column, name in enumerate(self.fields)
+                    for name in self.fields
                 }
                 if k >= 2:  # noqa: PLR2004 - a related class
                     for name in set(self.person_fields) & set(shared):
@@ -401,19 +536,53 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         values = frame[self.fields].to_numpy(dtype=np.int64)
         return self._weight_of(values)
 
+    def field_weights(self, levels: pd.DataFrame) -> pd.DataFrame:
+        """Return each pair's weight per field (a conditional field's given its parent's level).
+
+        The row sums, less the related-people correction, are :meth:`match_weight`:
+        what an explanation shows field by field.
+        """
+        self._check_fitted()
+        frame = require_frame(levels, name="levels")
+        require_columns(frame, self.fields, name="levels")
+        values = frame[self.fields].to_numpy(dtype=np.int64)
+        m, u, parents = self._full("m"), self._full("u"), self._parents
+        return pd.DataFrame(
+            {
+                name: self._one_field(values, column, m, u, parents)
+                for column, name in enumerate(self.fields)
+            },
+            index=frame.index,
+        )
+
+    def _one_field(
+        self,
+        values: NDArray[np.int64],
+        column: int,
+        m: dict[str, FloatArray],
+        u: dict[str, FloatArray],
+        parents: Mapping[str, int],
+    ) -> FloatArray:
+        """One field's weight per pair (as in :func:`_log2_ratio`)."""
+        name = self.fields[column]
+        ratio = np.log2(m[name] / u[name]) if name in parents else _weights(m[name], u[name])
+        return _lookup(ratio, values, column, parents.get(name))
+
     def _weight_of(self, values: NDArray[np.int64]) -> FloatArray:
         """Match weight of level rows (a numpy array, fields in order)."""
-        weight = _log2_ratio(values, self.fields, self.m_, self.u_)
+        parents = self._parents
+        weight = _log2_ratio(values, self.fields, self._full("m"), self._full("u"), parents)
         return weight - self._related_correction(values)
 
     def _related_correction(self, values: NDArray[np.int64]) -> FloatArray:
         """``log2 P(levels | unrelated) - log2 P(levels | non-match)`` (0 without related class)."""
-        dists = getattr(self, "related_", [])
-        if not dists:
+        if not getattr(self, "related_", []):
             return np.zeros(len(values))
         total = np.full(len(values), self.unrelated_prior_)
-        for dist, prior in zip(dists, self.related_priors_, strict=True):
-            ratio = _log2_ratio(values, self.fields, dist, self.u_, monotone=False)
+        u, parents = self._full("u"), self._parents
+        for index, prior in enumerate(self.related_priors_):
+            dist = self._full("related", index)
+            ratio = _log2_ratio(values, self.fields, dist, u, parents, monotone=False)
             total += prior * np.exp2(np.clip(ratio, -1000, 1000))
         scale = self.unrelated_prior_ + sum(self.related_priors_)
         return np.asarray(np.log2(total / scale))
@@ -446,6 +615,34 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 )
         return pd.DataFrame(rows)
 
+    def conditional_table(self) -> pd.DataFrame:
+        """Return ``m``, ``u`` and the weight of each conditional field's levels per parent level.
+
+        :meth:`weights_table` shows these fields' marginals; pairs are scored
+        with these rows. Empty when every field is scored on its own.
+        """
+        self._check_fitted()
+        rows = []
+        for field, parent in self.conditional_.items():
+            names = self.comparisons[self.fields.index(field)].levels
+            above = (*self.comparisons[self.fields.index(parent)].levels, "missing")
+            m, u = self.given_["m"][field], self.given_["u"][field]
+            for row, given in enumerate(above):
+                for index, level in enumerate(names):
+                    rows.append(
+                        {
+                            "field": field,
+                            "given": parent,
+                            "given_level": given,
+                            "level": level,
+                            "m": m[row, index],
+                            "u": u[row, index],
+                            "match_weight": float(np.log2(m[row, index] / u[row, index])),
+                        }
+                    )
+        columns = ["field", "given", "given_level", "level", "m", "u", "match_weight"]
+        return pd.DataFrame(rows, columns=columns)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the fitted model as JSON-ready data."""
         self._check_fitted()
@@ -466,6 +663,13 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             "related_priors": self.related_priors_,
             "unrelated_prior": self.unrelated_prior_,
             "n_iter": self.n_iter_,
+            "conditional": dict(self.conditional_),
+            "given": {
+                "m": _listed(self.given_["m"]),
+                "u": _listed(self.given_["u"]),
+                "random_u": _listed(self.given_["random_u"]),
+                "related": [_listed(d) for d in self.given_["related"]],
+            },
         }
 
     @classmethod
@@ -537,7 +741,52 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             read["prior_"], f"{name}.prior_", low=0.0, high=1.0, open_low=True, open_high=True
         )
         model.n_iter_ = persist.integer(read["n_iter"], f"{name}.n_iter", low=0)
+        model._read_given(read, name, comparisons)
         return model
+
+    def _read_given(
+        self, read: Mapping[str, Any], name: str, comparisons: Sequence[Comparison]
+    ) -> None:
+        """Restore ``conditional_`` and ``given_`` (absent from files before #14: none)."""
+        sizes = {c.field: len(c.levels) for c in comparisons}
+        conditional = persist.mapping(read.get("conditional", {}), f"{name}.conditional")
+        for child, parent in conditional.items():
+            if child not in sizes or parent not in sizes or parent in conditional:
+                persist.fail(f"{name}.conditional", "compared fields, no chains", child)
+            if not isinstance(parent, str):
+                persist.fail(f"{name}.conditional.{child}", "a field name", parent)
+        self.conditional_ = dict(conditional)
+        self.conditional = dict(conditional) or None
+        empty: dict[str, Any] = {
+            "m": {},
+            "u": {},
+            "random_u": {},
+            "related": [{}] * len(self.related_),
+        }
+        given = persist.mapping(
+            read.get("given", empty), f"{name}.given", keys=("m", "u", "random_u", "related")
+        )
+
+        def tables(value: object, where: str) -> dict[str, FloatArray]:
+            table = persist.mapping(value, where, keys=list(self.conditional_))
+            out = {}
+            for child, parent in self.conditional_.items():
+                rows = persist.items(table[child], f"{where}.{child}", size=sizes[parent] + 1)
+                out[child] = np.stack(
+                    [
+                        persist.probabilities(r, f"{where}.{child}[{k}]", size=sizes[child])
+                        for k, r in enumerate(rows)
+                    ]
+                )
+            return out
+
+        related = persist.items(given["related"], f"{name}.given.related", size=len(self.related_))
+        self.given_ = {
+            "m": tables(given["m"], f"{name}.given.m"),
+            "u": tables(given["u"], f"{name}.given.u"),
+            "random_u": tables(given["random_u"], f"{name}.given.random_u"),
+            "related": [tables(d, f"{name}.given.related[{k}]") for k, d in enumerate(related)],
+        }
 
     def _check_fitted(self) -> None:
         try:
@@ -545,6 +794,10 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         except Exception as error:
             msg = "this FellegiSunter model is not fitted yet; call fit() first."
             raise NotFittedError(msg) from error
+
+
+def _listed(tables: Mapping[str, FloatArray]) -> dict[str, list[Any]]:
+    return {k: v.tolist() for k, v in tables.items()}
 
 
 def _share(levels: NDArray[np.int8], weights: FloatArray, size: int) -> FloatArray:
@@ -575,13 +828,34 @@ def _default_m(size: int) -> FloatArray:
 
 
 def _log2_probability(
-    levels: NDArray[np.integer[Any]], fields: Sequence[str], dist: dict[str, FloatArray]
+    levels: NDArray[np.integer[Any]],
+    fields: Sequence[str],
+    dist: dict[str, FloatArray],
+    parents: Mapping[str, int],
 ) -> FloatArray:
     """``log2`` probability of each row's levels under one class (missing adds nothing)."""
     total = np.zeros(len(levels))
     for column, name in enumerate(fields):
-        total += np.append(np.log2(dist[name]), 0.0)[levels[:, column]]
+        total += _lookup(np.log2(dist[name]), levels, column, parents.get(name))
     return total
+
+
+def _lookup(
+    table: FloatArray, levels: NDArray[np.integer[Any]], column: int, parent: int | None
+) -> FloatArray:
+    """Each row's value of ``table`` at its level (0 where missing), per parent level if 2-D."""
+    padded = np.concatenate([table, np.zeros((*table.shape[:-1], 1))], axis=-1)  # -1: missing
+    if parent is None:
+        return np.asarray(padded[levels[:, column]])
+    return np.asarray(padded[levels[:, parent], levels[:, column]])  # parent -1: last row
+
+
+def _marginal(table: FloatArray, parent: FloatArray) -> FloatArray:
+    """Return a conditional table's rows averaged over the parent's (non-missing) levels."""
+    if table.ndim == 1:
+        return table
+    mixed = (parent[:, None] * table[: len(parent)]).sum(axis=0)
+    return np.asarray(mixed / mixed.sum(), dtype=float)
 
 
 def _log2_ratio(
@@ -589,15 +863,18 @@ def _log2_ratio(
     fields: Sequence[str],
     m: dict[str, FloatArray],
     u: dict[str, FloatArray],
+    parents: Mapping[str, int],
     *,
     monotone: bool = True,
 ) -> FloatArray:
     """Sum over fields of ``log2(m / u)`` at each row's level; missing adds nothing."""
     total = np.zeros(len(levels))
     for column, name in enumerate(fields):
-        ratio = _weights(m[name], u[name]) if monotone else np.log2(m[name] / u[name])
-        table = np.append(ratio, 0.0)  # index -1 = missing
-        total += table[levels[:, column]]
+        # closer is never weaker, except given another field: given a different postcode, the
+        # same city is a neighbour's (no cap there)
+        capped = monotone and name not in parents
+        ratio = _weights(m[name], u[name]) if capped else np.log2(m[name] / u[name])
+        total += _lookup(ratio, levels, column, parents.get(name))
     return total
 
 
@@ -607,4 +884,4 @@ def _weights(m: FloatArray, u: FloatArray) -> FloatArray:
     Levels are ordered best first; EM can leave a worse level with a higher
     ratio (few pairs reach it), but closer agreement is never less evidence.
     """
-    return np.asarray(np.minimum.accumulate(np.log2(m / u)), dtype=float)
+    return np.asarray(np.minimum.accumulate(np.log2(m / u), axis=-1), dtype=float)
