@@ -97,7 +97,9 @@ def test_a_targeted_log_is_refused_or_warned_about():
     assert verdict.balance.index[0] == "frequency"
 
 
-@settings(max_examples=20, deadline=None)
+# A statistical check has false alarms by design (about 0.1% per example), so the examples
+# are fixed: a run cannot fail by the luck of the draw.
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(st.integers(0, 2**31 - 1), st.integers(200, 3000), st.floats(0.2, 0.8))
 def test_a_coin_toss_passes_the_check(seed, n, share):
     rng = np.random.default_rng(seed)

@@ -311,6 +311,15 @@ def test_a_cluster_warns_exactly_when_over_50_records_and_1_percent(n, data):
 
 
 def test_related_classes_off_warns_about_the_giant_cluster_it_makes():
-    records, schema, _ = crowd(3000, 5)
+    # 200 different people who share a surname, an address and a landline (a hostel, a
+    # family business): without related classes they chain into one customer.
+    records = simulate_identities(3000, seed=3).records.copy()
+    shared = records.index[:200]
+    for column in ("surname", "street", "postcode", "city", "phone"):
+        records.loc[shared, column] = records.loc[shared[0], column]
+    schema = RecordSchema(record_id="record_id", **{c: c for c in records if c != "record_id"})
     with pytest.warns(DataWarning, match=r"largest customer holds .*related_classes=False"):
         RecordMatcher(schema, related_classes=False).fit_predict(records)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)  # with them: no giant customer
+        RecordMatcher(schema).fit_predict(records)

@@ -530,7 +530,7 @@ _JSON = st.recursive(
 
 
 # Keys added by #14 that files saved before it lack: absent, they take the old meaning.
-_OPTIONAL_KEYS = frozenset({"person_fields", "related_groups_kept"})
+_OPTIONAL_KEYS = frozenset({"person_fields", "related_groups_kept", "conditional", "given"})
 
 
 def test_every_structural_key_is_required(small_state):

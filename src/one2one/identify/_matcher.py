@@ -337,7 +337,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             estimate_u=self.estimate_u,
             related_groups=_RELATED if self.related_classes else (),
             person_fields=_PERSON,
-        ).fit(prepared.levels, random_levels, known_matches=known)
+        ).fit(
+            prepared.levels, random_levels, known_matches=known, pairs_total=_pairs_total(prepared)
+        )
 
     def _validate_config(self) -> None:
         require_number(self.threshold, name="threshold", low=0.0, high=1.0)
@@ -515,7 +517,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         return [f for f in wanted if f in left.columns and f in compared]
 
     def _random_levels(self, prepared: _Prepared) -> pd.DataFrame:
-        """Levels of random pairs: nearly all non-matches, so their level shares are ``u``."""
+        """Levels of random pairs outside the candidates, standing for the pairs blocking left out.
+
+        Nearly all are non-matches, so their level shares are ``u``.
+        """
         rng = as_generator(self.random_state)
         n_left = len(prepared.left)
         n_right = n_left if prepared.right is None else len(prepared.right)
@@ -530,7 +535,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         b = rng.integers(0, n_right, size=draws)
         if prepared.right is None:
             keep = a != b
-            a, b = a[keep], b[keep]
+            a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+        candidates = prepared.i.astype(np.int64) * n_right + prepared.j
+        outside = ~np.isin(a.astype(np.int64) * n_right + b, candidates)
+        a, b = a[outside], b[outside]
         return pd.DataFrame(
             {
                 c.field: c.compare_codes(
@@ -1114,6 +1122,14 @@ def _config_from_dict(data: object, name: str) -> dict[str, Any]:
         "swapped_names": persist.boolean(read["swapped_names"], f"{name}.swapped_names"),
         "related_classes": persist.boolean(read["related_classes"], f"{name}.related_classes"),
     }
+
+
+def _pairs_total(prepared: _Prepared) -> int:
+    """Every pair the records make: ``n (n - 1) / 2`` when deduplicating, ``n m`` when linking."""
+    n_left = len(prepared.left)
+    if prepared.right is None:
+        return n_left * (n_left - 1) // 2
+    return n_left * len(prepared.right)
 
 
 def _rank(levels: NDArray[np.int64] | NDArray[np.int8], worst: int) -> NDArray[np.int64]:
