@@ -14,6 +14,8 @@ milliseconds and records merges and splits as :class:`IdentityEvent`; its
 leaving no personal data behind (:class:`IdentityErasure` is the receipt);
 ``golden_record`` keeps one value per field and customer, chosen by declared
 survivorship rules (:class:`GoldenRecordPolicy`), each with its :class:`Provenance`.
+:func:`plot_parameters`, :func:`plot_match_weights` and :func:`plot_cluster_sizes`
+draw the model and its customers (each with a ``*_table`` of its numbers).
 """
 
 from .._exports import public_api
@@ -50,6 +52,14 @@ from ._normalise import (
     normalise_phone,
     normalise_postcode,
 )
+from ._plots import (
+    cluster_sizes_table,
+    match_weights_table,
+    parameters_table,
+    plot_cluster_sizes,
+    plot_match_weights,
+    plot_parameters,
+)
 from ._resolver import IdentityErasure, IdentityEvent, IdentityResolver, Resolution
 from ._schema import ROLES, RecordSchema
 
@@ -82,6 +92,7 @@ __all__ = [
     "blocking_quality",
     "candidate_pairs",
     "cluster_pairs",
+    "cluster_sizes_table",
     "compare_pairs",
     "count_candidate_pairs",
     "default_blocking",
@@ -89,12 +100,17 @@ __all__ = [
     "evaluate_links",
     "link_one_to_one",
     "linked_pairs",
+    "match_weights_table",
     "normalise_date",
     "normalise_email",
     "normalise_name",
     "normalise_organisation",
     "normalise_phone",
     "normalise_postcode",
+    "parameters_table",
+    "plot_cluster_sizes",
+    "plot_match_weights",
+    "plot_parameters",
     "threshold_curve",
 ]
 
