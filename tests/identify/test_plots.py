@@ -176,3 +176,14 @@ def test_plots_name_the_extra_when_matplotlib_is_missing(fitted, monkeypatch):
             call()
     # The tables need no matplotlib.
     assert len(match_weights_table(matcher)) == len(parameters_table(matcher))
+
+
+def test_the_explanation_waterfall_writes_each_weight_on_its_bar(fitted):
+    matcher, _ = fitted
+    records = load_febrl("dataset1").records.reset_index()
+    explanation = matcher.explain(records.iloc[0].to_dict(), records.iloc[1].to_dict())
+    ax = explanation.plot()
+    table = explanation.to_frame()
+    labels = [float(t.get_text()) for t in ax.texts]
+    assert len(labels) == len(table) == len(_bars(ax))
+    np.testing.assert_allclose(labels, table["match_weight"], atol=0.05)

@@ -114,7 +114,11 @@ class MatchExplanation:
         return pd.DataFrame(rows)
 
     def plot(self, ax: Any = None) -> Any:
-        """Draw a waterfall of the weights (needs the ``plot`` extra); return the axes."""
+        """Draw a waterfall of the weights (needs the ``plot`` extra); return the axes.
+
+        Each bar is labelled with its weight in bits, so the chart can be read
+        without the table.
+        """
         plt = optional_import("matplotlib.pyplot", extra="plot", feature="Match weight plots")
         table = self.to_frame()
         steps = table.iloc[:-1]
@@ -124,9 +128,11 @@ class MatchExplanation:
         weights = steps["match_weight"].to_numpy()
         colours = np.where(weights >= 0, "tab:green", "tab:red")
         positions = np.arange(len(steps))
-        ax.barh(positions, weights, left=start, color=colours)
+        drawn = ax.barh(positions, weights, left=start, color=colours)
+        ax.bar_label(drawn, labels=[f"{w:+.1f}" for w in weights], padding=3, fontsize=8)
         total = self.prior_weight + self.match_weight
-        ax.barh([len(steps)], [total], color="tab:blue")
+        drawn = ax.barh([len(steps)], [total], color="tab:blue")
+        ax.bar_label(drawn, labels=[f"{total:+.1f}"], padding=3, fontsize=8)
         ax.set_yticks([*positions, len(steps)], [*steps["step"], "total"])
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.8)
