@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._saved import refuse
+from .._saved import saved_number as _saved_number
 from ..errors import DataContractError, StorageError
 from ._fitting import _FREE_BOUND, _LOG_BOUND, FitDiagnostics
 
@@ -68,11 +69,7 @@ def read_json(path: str | Path) -> object:
 
 
 def _refuse(field: str, expected: str, value: object) -> DataContractError:
-    shown = repr(value)
-    if len(shown) > 80:  # noqa: PLR2004 - keep messages readable for huge values
-        shown = shown[:77] + "..."
-    msg = f"saved model field '{field}' must be {expected} (got {shown})."
-    return DataContractError(msg, column=field, value=value)
+    return refuse("saved model", field, expected, value)
 
 
 def saved_mapping(value: object, field: str) -> Mapping[str, Any]:
@@ -107,31 +104,16 @@ def saved_number(
     low_inclusive: bool = True,
     integer: bool = False,
 ) -> float:
-    """Return ``value`` as a float if it is a finite number within the bounds.
-
-    Booleans are not numbers here (JSON ``true`` is not 1), and integers too
-    large for a float are refused rather than raising ``OverflowError``.
-    """
-    kind = "an integer" if integer else "a finite number"
-    above = ">=" if low_inclusive else ">"
-    bounds = []
-    if low > -math.inf:
-        bounds.append(f"{above} {low:g}")
-    if high < math.inf:
-        bounds.append(f"<= {high:g}")
-    expected = kind + (f" {' and '.join(bounds)}" if bounds else "")
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise _refuse(field, expected, value)
-    try:
-        number = float(value)
-    except OverflowError as exc:
-        raise _refuse(field, expected, value) from exc
-    inside = number >= low if low_inclusive else number > low
-    if not math.isfinite(number) or not inside or number > high:
-        raise _refuse(field, expected, value)
-    if integer and not isinstance(value, numbers.Integral) and not number.is_integer():
-        raise _refuse(field, expected, value)
-    return number
+    """Return ``value`` as a float if it is a finite number within the bounds (see ``_saved``)."""
+    return _saved_number(
+        value,
+        field,
+        subject="saved model",
+        low=low,
+        high=high,
+        low_inclusive=low_inclusive,
+        integer=integer,
+    )
 
 
 def saved_params(

@@ -19,13 +19,13 @@ The state is a few numbers per offer and is saved as JSON (never pickle).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._saved import refuse, saved_number
 from .._validation import as_generator, require_number
 from ..errors import DataContractError
 
@@ -309,14 +309,8 @@ _MAX_EXPLORATION = 1e6
 _MAX_ENTRY = 1e100
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."  # noqa: PLR2004
-
-
 def _refuse(field: str, expected: str, value: object) -> DataContractError:
-    msg = f"learner state field '{field}' must be {expected} (got {_shown(value)})."
-    return DataContractError(msg, column=field, value=value)
+    return refuse("learner state", field, expected, value)
 
 
 def _mapping(value: object, field: str) -> Mapping[str, Any]:
@@ -355,24 +349,15 @@ def _number(
     integer: bool = False,
 ) -> float:
     """Return ``value`` as a float if it is a finite real number in range (booleans are not)."""
-    above = ">" if strict else ">="
-    expected = ("an integer" if integer else "a finite number") + (
-        f" {above} {low:g}" if low > -math.inf else ""
+    return saved_number(
+        value,
+        field,
+        subject="learner state",
+        low=low,
+        high=high,
+        low_inclusive=not strict,
+        integer=integer,
     )
-    if high < math.inf:
-        expected += f" and <= {high:g}"
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise _refuse(field, expected, value)
-    try:
-        number = float(value)
-    except OverflowError as exc:
-        raise _refuse(field, expected, value) from exc
-    inside = number > low if strict else number >= low
-    if not math.isfinite(number) or not inside or number > high:
-        raise _refuse(field, expected, value)
-    if integer and not number.is_integer():
-        raise _refuse(field, expected, value)
-    return number
 
 
 def _numbers(
