@@ -112,3 +112,35 @@ def test_no_related_class_learns_the_moved_customer_on_the_customer_base(custome
     for dist in model.related_:  # each differs from matches on person-level fields
         gap = sum(np.log2(model.m_[f][0] / dist[f][0]) for f in ("given_name", "date_of_birth"))
         assert gap > 5
+
+
+# --- the matcher scores a city given its postcode by default ------------------------------
+def test_the_matcher_scores_the_city_given_the_postcode_and_explains_it(customer_base):
+    sim, matcher, _ = customer_base
+    assert matcher.conditional == "auto"
+    assert matcher.model_.conditional_ == {"city": "postcode"}
+    rows = sim.records.drop(columns=["source"]).set_index("record_id")
+    for left, right in sim.moved_links.head(20).itertuples(index=False):
+        explanation = matcher.explain(rows.loc[left].to_dict(), rows.loc[right].to_dict())
+        steps = explanation.to_frame().set_index("step")["match_weight"]
+        # each field's weight (the city's given its postcode level) adds up to the total
+        assert steps.drop("total").sum() == pytest.approx(steps["total"])
+        assert steps.drop(["total", "prior"]).sum() == pytest.approx(explanation.match_weight)
+
+
+def test_conditional_none_scores_every_field_alone_and_both_round_trip(customer_base):
+    sim, matcher, _ = customer_base
+    records = sim.records.drop(columns=["source"])
+    alone = RecordMatcher(matcher.schema, progress=False, conditional=None).fit(records)
+    assert alone.model_.conditional_ == {}
+    for fitted in (matcher, alone):
+        back = RecordMatcher.from_dict(fitted.to_dict())
+        assert back.conditional == fitted.conditional
+        assert back.model_.conditional_ == fitted.model_.conditional_
+
+
+def test_a_matcher_saved_before_conditional_existed_loads_as_conditional_none(customer_base):
+    _, matcher, _ = customer_base
+    data = matcher.to_dict()
+    del data["config"]["conditional"]
+    assert RecordMatcher.from_dict(data).conditional is None

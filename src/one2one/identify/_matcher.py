@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 import attrs
 import numpy as np
@@ -227,6 +227,12 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         Learn classes of different-but-alike people (households sharing an
         address and phone, neighbours, namesakes) besides unrelated pairs, so
         family members are not merged (see :class:`FellegiSunter`).
+    conditional
+        Score fields that nearly decide each other together: ``"auto"``
+        finds them among random pairs (a postcode decides the city), ``None``
+        scores every field on its own, ``{field: parent}`` names them (see
+        :class:`FellegiSunter`). Counted on its own, a city repeats the
+        postcode's evidence, and a customer who moved loses it twice over.
     swapped_names
         Compare given name with surname and surname with given name too, and
         keep the better reading: forms get the two the wrong way round.
@@ -269,7 +275,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         estimate_u: bool = False,
         swapped_names: bool = True,
         related_classes: bool = True,
+        conditional: Mapping[str, str] | Literal["auto"] | None = "auto",
     ) -> None:
+        self.conditional = conditional
         self.related_classes = related_classes
         self.swapped_names = swapped_names
         self.estimate_u = estimate_u
@@ -337,6 +345,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             estimate_u=self.estimate_u,
             related_groups=_RELATED if self.related_classes else (),
             person_fields=_PERSON,
+            conditional=self.conditional,
         ).fit(
             prepared.levels, random_levels, known_matches=known, pairs_total=_pairs_total(prepared)
         )
@@ -772,7 +781,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 "given_name": right.get("surname"),
                 "surname": right.get("given_name"),
             }
-        table = self._field_weights
+        fields = [c.field for c in self.comparisons_]
+        base_weights = self.model_.field_weights(pd.DataFrame(levels, columns=fields))
         evidence = []
         for column, comparison in enumerate(self.comparisons_):
             level = int(levels[0, column])
@@ -784,7 +794,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 and not (name in _NAMES and swapped[0])
             ):
                 tf = float(self._tf_weights(name, np.asarray([left.get(name)], dtype=object))[0])
-            base = 0.0 if level < 0 else float(table[name][level])
+            base = 0.0 if level < 0 else float(base_weights[name].iloc[0])
             evidence.append(
                 FieldEvidence(
                     field=name,
@@ -827,6 +837,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 "estimate_u": self.estimate_u,
                 "swapped_names": self.swapped_names,
                 "related_classes": self.related_classes,
+                "conditional": self.conditional
+                if self.conditional is None or isinstance(self.conditional, str)
+                else dict(self.conditional),
             },
             "blocking": [_rule_to_dict(r) for r in self.blocking_],
             "comparisons": [comparison_to_dict(c) for c in self.comparisons_],
@@ -1100,7 +1113,7 @@ def _known(names: Sequence[str], fields: Sequence[str], where: str) -> None:
 
 def _config_from_dict(data: object, name: str) -> dict[str, Any]:
     """Read the constructor settings written by :meth:`RecordMatcher.to_dict`, checked."""
-    read = persist.mapping(data, name, keys=_CONFIG_KEYS)
+    read = persist.mapping(data, name, keys=_CONFIG_KEYS, optional=("conditional",))
     term_frequency = read["term_frequency"]
     return {
         "term_frequency": None
@@ -1121,7 +1134,18 @@ def _config_from_dict(data: object, name: str) -> dict[str, Any]:
         "estimate_u": persist.boolean(read["estimate_u"], f"{name}.estimate_u"),
         "swapped_names": persist.boolean(read["swapped_names"], f"{name}.swapped_names"),
         "related_classes": persist.boolean(read["related_classes"], f"{name}.related_classes"),
+        "conditional": _conditional_from_dict(read.get("conditional"), f"{name}.conditional"),
     }
+
+
+def _conditional_from_dict(value: object, name: str) -> dict[str, str] | Literal["auto"] | None:
+    """``"auto"``, ``None`` (also for files before #14) or ``{field: parent}``."""
+    if value is None:
+        return None
+    if value == "auto":
+        return "auto"
+    read = persist.mapping(value, name)
+    return {field: persist.text(parent, f"{name}.{field}") for field, parent in read.items()}
 
 
 def _pairs_total(prepared: _Prepared) -> int:
