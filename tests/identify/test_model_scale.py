@@ -16,6 +16,8 @@ import attrs
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from one2one.datasets import (
     CUSTOMER_BASE_PARAMS,
@@ -25,6 +27,7 @@ from one2one.datasets import (
 )
 from one2one.errors import DataContractError, DataWarning
 from one2one.identify import Comparison, FellegiSunter, RecordMatcher, RecordSchema
+from one2one.identify._matcher import _members
 from tests.identify.schemas import FEBRL
 
 SCHEMA = RecordSchema(
@@ -269,3 +272,15 @@ def test_field_weights_add_up_to_the_match_weight(dependent):
     moved = _levels(model, PROBES["a customer who moved"])
     marginal = model.weights_table().set_index(["field", "level"])["match_weight"]
     assert model.field_weights(moved)["city"].iloc[0] > marginal["city", "different"] + 1.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 50), max_size=30),
+    table=st.lists(st.integers(0, 50), max_size=30),
+    presorted=st.booleans(),
+)
+def test_members_agrees_with_isin_sorted_or_not(keys, table, presorted):
+    values = np.asarray(sorted(table) if presorted else table, dtype=np.int64)
+    asked = np.asarray(keys, dtype=np.int64)
+    np.testing.assert_array_equal(_members(asked, values), np.isin(asked, values))

@@ -546,7 +546,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             keep = a != b
             a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
         candidates = prepared.i.astype(np.int64) * n_right + prepared.j
-        outside = ~np.isin(a.astype(np.int64) * n_right + b, candidates)
+        outside = ~_members(a.astype(np.int64) * n_right + b, candidates)
         a, b = a[outside], b[outside]
         return pd.DataFrame(
             {
@@ -1146,6 +1146,20 @@ def _conditional_from_dict(value: object, name: str) -> dict[str, str] | Literal
         return "auto"
     read = persist.mapping(value, name)
     return {field: persist.text(parent, f"{name}.{field}") for field, parent in read.items()}
+
+
+def _members(keys: NDArray[np.int64], sorted_keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each key is among ``sorted_keys`` (blocking builds its pairs sorted).
+
+    A binary search per key: ``np.isin`` would hash all the candidate pairs
+    (tens of millions at a million records) to look up a million random ones.
+    """
+    if len(sorted_keys) > 1 and not bool((sorted_keys[1:] >= sorted_keys[:-1]).all()):
+        sorted_keys = np.sort(sorted_keys)
+    at = np.searchsorted(sorted_keys, keys)
+    found = at < len(sorted_keys)
+    found[found] = sorted_keys[at[found]] == keys[found]
+    return found
 
 
 def _pairs_total(prepared: _Prepared) -> int:
