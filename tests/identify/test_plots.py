@@ -1,4 +1,4 @@
-"""Charts of a fitted matcher: the numbers behind each, checked against the model; the drawing."""
+"""Charts of a fitted matcher and its scored pairs: the numbers behind each; the drawing."""
 
 import sys
 
@@ -13,12 +13,16 @@ from one2one.datasets import load_febrl
 from one2one.errors import DataContractError, MissingDependencyError, NotFittedError
 from one2one.identify import (
     RecordMatcher,
+    RecordSchema,
     cluster_sizes_table,
+    evaluate_links,
     match_weights_table,
     parameters_table,
     plot_cluster_sizes,
     plot_match_weights,
     plot_parameters,
+    plot_threshold,
+    threshold_table,
 )
 from tests.identify.schemas import FEBRL
 
@@ -187,3 +191,169 @@ def test_the_explanation_waterfall_writes_each_weight_on_its_bar(fitted):
     labels = [float(t.get_text()) for t in ax.texts]
     assert len(labels) == len(table) == len(_bars(ax))
     np.testing.assert_allclose(labels, table["match_weight"], atol=0.05)
+
+
+# -- the threshold chart ----------------------------------------------------
+NAMES_AND_POSTCODE = RecordSchema(
+    record_id="rec_id", given_name="given_name", surname="surname", postcode="postcode"
+)
+GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
+
+
+@pytest.fixture(scope="module")
+def weak_pairs():
+    """Febrl 1 scored on names and postcode only: precision and recall move with the threshold."""
+    data = load_febrl("dataset1")
+    records = data.records.reset_index()
+    pairs = RecordMatcher(NAMES_AND_POSTCODE).fit(records).predict_pairs(records)
+    return pairs, data.true_links
+
+
+def test_threshold_table_on_febrl_recall_falls_and_f1_is_evaluate_links(weak_pairs):
+    pairs, truth = weak_pairs
+    table = threshold_table(pairs, truth, thresholds=GRID)
+    assert list(table["threshold"]) == list(GRID)
+    assert {"pairs", "precision", "recall", "f1"} <= set(table.columns)
+    # Fewer pairs, fewer true ones among them: recall never rises with the threshold.
+    assert table["pairs"].is_monotonic_decreasing
+    assert table["recall"].is_monotonic_decreasing
+    assert table["recall"].iloc[0] > table["recall"].iloc[-2] > 0  # the curve moves
+    # Precision is not monotone in general; here, the low-probability pairs are the wrong ones.
+    assert table["precision"].iloc[0] < 0.5 < table["precision"].iloc[-2]
+    # At 0.9, the numbers of evaluate_links on the pairs scored at least 0.9.
+    above = pairs.loc[pairs["match_probability"] >= 0.9, ["left", "right"]]
+    expected = evaluate_links(above, truth)
+    row = table.set_index("threshold").loc[0.9]
+    assert row["pairs"] == len(above)
+    for name in ("precision", "recall", "f1"):
+        assert row[name] == pytest.approx(expected[name])
+    assert 0.5 < expected["f1"] < 1  # not a trivial case
+
+
+def test_threshold_table_without_labels_estimates_counts_from_probabilities(weak_pairs):
+    pairs, _ = weak_pairs
+    table = threshold_table(pairs, thresholds=GRID)
+    assert "precision" not in table.columns
+    p = pairs["match_probability"].to_numpy()
+    for _, row in table.iterrows():
+        above = p[p >= row["threshold"]]
+        assert row["pairs"] == len(above)
+        assert row["expected_matches"] == pytest.approx(above.sum())
+        assert row["expected_matches"] + row["expected_non_matches"] == pytest.approx(len(above))
+        if len(above):
+            assert row["expected_precision"] == pytest.approx(above.mean())
+        assert row["expected_recall"] == pytest.approx(above.sum() / p.sum())
+    first = table.iloc[0]  # threshold 0: every scored pair
+    assert first["expected_recall"] == pytest.approx(1.0)
+    assert table["expected_matches"].is_monotonic_decreasing
+
+
+def test_expected_matches_are_close_to_the_true_number_on_febrl(fitted):
+    """The default model is calibrated on Febrl 1: it expects about its 500 true pairs."""
+    matcher, _ = fitted
+    data = load_febrl("dataset1")
+    pairs = matcher.predict_pairs(data.records.reset_index())
+    table = threshold_table(pairs, data.true_links)
+    estimated = table.set_index("threshold").loc[0.5, "expected_matches"]
+    assert estimated == pytest.approx(len(data.true_links), rel=0.01)
+    # With labels, the estimated columns are there too, to compare with the true ones.
+    assert {"expected_precision", "precision"} <= set(table.columns)
+
+
+@st.composite
+def scored_pairs_with_truth(draw):
+    """Random scored pairs (distinct ids), with a random subset of them and a few others true."""
+    n = draw(st.integers(0, 40))
+    probability = draw(st.lists(st.floats(0, 1), min_size=n, max_size=n))
+    pairs = pd.DataFrame(
+        {
+            "left": [f"a{k}" for k in range(n)],
+            "right": [f"b{k}" for k in range(n)],
+            "match_probability": np.array(probability, dtype=float),
+        }
+    )
+    true = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    lost = draw(st.integers(0, 3))  # true pairs blocking never scored
+    truth = pd.DataFrame(
+        {
+            "rec_id_1": [*pairs["left"][true], *[f"x{k}" for k in range(lost)]],
+            "rec_id_2": [*pairs["right"][true], *[f"y{k}" for k in range(lost)]],
+        }
+    )
+    thresholds = draw(st.lists(st.floats(0, 1), min_size=1, max_size=8))
+    return pairs, truth, thresholds
+
+
+@given(scored_pairs_with_truth())
+@settings(max_examples=60, deadline=None)
+def test_recall_and_counts_never_rise_with_the_threshold(case):
+    pairs, truth, thresholds = case
+    table = threshold_table(pairs, truth, thresholds=thresholds)
+    assert list(table["threshold"]) == sorted(set(thresholds))
+    p = pairs["match_probability"].to_numpy()
+    assert list(table["pairs"]) == [int((p >= t).sum()) for t in table["threshold"]]
+    for column in ("pairs", "recall", "expected_matches", "expected_recall"):
+        assert table[column].is_monotonic_decreasing, column
+    assert np.allclose(table["expected_matches"] + table["expected_non_matches"], table["pairs"])
+    assert (table["expected_non_matches"] >= -1e-9).all()
+    shares = table[["precision", "recall", "f1", "expected_precision", "expected_recall"]]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
+    true_scored = sum(left.startswith("a") for left in truth["rec_id_1"])
+    assert (table["recall"] * len(truth) <= true_scored + 1e-9).all()  # lost pairs stay lost
+
+
+def test_threshold_table_refuses_bad_input_naming_the_argument(weak_pairs):
+    pairs, truth = weak_pairs
+    for bad in ([1.5], [-0.1], [float("nan")], []):
+        with pytest.raises(DataContractError, match="thresholds") as info:
+            threshold_table(pairs, truth, thresholds=bad)
+        assert info.value.column == "thresholds"
+    with pytest.raises(DataContractError, match=r"scored_pairs.*'match_probability'") as info:
+        threshold_table(pairs.drop(columns="match_probability"))
+    assert info.value.column == "match_probability"
+    with pytest.raises(DataContractError, match="scored_pairs"):
+        threshold_table(pairs["match_probability"])
+    out_of_range = pairs.copy()
+    out_of_range.loc[3, "match_probability"] = 1.2
+    with pytest.raises(DataContractError, match=r"match_probability.*\[0, 1\]") as info:
+        threshold_table(out_of_range)
+    assert info.value.column == "match_probability"
+    assert info.value.value == pytest.approx(1.2)
+    missing = pairs.copy()
+    missing.loc[3, "match_probability"] = np.nan
+    with pytest.raises(DataContractError, match="missing") as info:
+        threshold_table(missing)
+    assert info.value.column == "match_probability"
+    with pytest.raises(DataContractError, match="true_links") as info:
+        threshold_table(pairs, truth[["rec_id_1"]])
+    assert info.value.column == "true_links"
+
+
+def test_plot_threshold_draws_the_tables_curves(weak_pairs):
+    pairs, truth = weak_pairs
+    table = threshold_table(pairs, truth, thresholds=GRID)
+    _, given_ax = plt.subplots()
+    ax = plot_threshold(pairs, truth, thresholds=GRID, ax=given_ax)
+    assert ax is given_ax
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for column in ("precision", "recall", "f1"):
+        np.testing.assert_allclose(lines[column].get_ydata(), table[column])
+        np.testing.assert_allclose(lines[column].get_xdata(), table["threshold"])
+        estimated = lines[f"expected {column}"]
+        np.testing.assert_allclose(estimated.get_ydata(), table[f"expected_{column}"])
+        assert estimated.get_linestyle() == "--"
+
+
+def test_plot_threshold_without_labels_draws_the_estimates_only(weak_pairs):
+    pairs, _ = weak_pairs
+    ax = plot_threshold(pairs)
+    labels = sorted(line.get_label() for line in ax.get_lines())
+    assert labels == ["expected f1", "expected precision", "expected recall"]
+
+
+def test_plot_threshold_names_the_extra_when_matplotlib_is_missing(weak_pairs, monkeypatch):
+    pairs, truth = weak_pairs
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(MissingDependencyError, match=r"one2one\[plot\]"):
+        plot_threshold(pairs, truth)
+    assert len(threshold_table(pairs, truth)) > 0  # the table needs no matplotlib

@@ -14,8 +14,9 @@ milliseconds and records merges and splits as :class:`IdentityEvent`; its
 leaving no personal data behind (:class:`IdentityErasure` is the receipt);
 ``golden_record`` keeps one value per field and customer, chosen by declared
 survivorship rules (:class:`GoldenRecordPolicy`), each with its :class:`Provenance`.
-:func:`plot_parameters`, :func:`plot_match_weights` and :func:`plot_cluster_sizes`
-draw the model and its customers (each with a ``*_table`` of its numbers).
+:func:`plot_parameters`, :func:`plot_match_weights`, :func:`plot_cluster_sizes` and
+:func:`plot_threshold` draw the model, its customers and the choice of threshold (each
+with a ``*_table`` of its numbers).
 """
 
 from .._exports import public_api
@@ -59,6 +60,8 @@ from ._plots import (
     plot_cluster_sizes,
     plot_match_weights,
     plot_parameters,
+    plot_threshold,
+    threshold_table,
 )
 from ._resolver import IdentityErasure, IdentityEvent, IdentityResolver, Resolution
 from ._schema import ROLES, RecordSchema
@@ -111,7 +114,9 @@ __all__ = [
     "plot_cluster_sizes",
     "plot_match_weights",
     "plot_parameters",
+    "plot_threshold",
     "threshold_curve",
+    "threshold_table",
 ]
 
 __dir__ = public_api(globals(), __all__)

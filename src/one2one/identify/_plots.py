@@ -10,7 +10,10 @@ the charts a splink user expects:
   level, as horizontal bars (splink's "match weights chart");
 * :func:`plot_cluster_sizes`: how many customers have 1, 2, 3, ... records,
   from the ``customer_id`` of :meth:`RecordMatcher.fit_predict` or
-  :meth:`IdentityResolver.customers`.
+  :meth:`IdentityResolver.customers`;
+* :func:`plot_threshold`: precision, recall and F1 of the scored pairs by
+  match-probability threshold, measured against known links or estimated
+  from the model's own probabilities (splink's threshold selection chart).
 
 matplotlib is optional (``pip install 'one2one[plot]'``): it is imported by
 the ``plot_*`` functions only, and the tables work without it. The plots draw
@@ -20,14 +23,23 @@ call ``show``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
-from .._validation import optional_import
+from .._validation import (
+    optional_import,
+    require_columns,
+    require_frame,
+    require_no_missing,
+    require_number,
+    require_numeric,
+)
 from ..errors import DataContractError
+from ._evaluate import threshold_curve
 from ._fellegi_sunter import FellegiSunter
 from ._matcher import RecordMatcher
 
@@ -41,7 +53,12 @@ __all__ = [
     "plot_cluster_sizes",
     "plot_match_weights",
     "plot_parameters",
+    "plot_threshold",
+    "threshold_table",
 ]
+
+# The same thresholds as threshold_curve's default, so the two agree row by row.
+_THRESHOLDS = (*(round(0.05 * k, 2) for k in range(1, 20)), 0.99, 0.999)
 
 
 def _weights(matcher: object) -> pd.DataFrame:
@@ -301,4 +318,213 @@ def plot_cluster_sizes(customer_ids: object, ax: Axes | None = None) -> Axes:
         ax.set_yscale("log")
     ax.set_xlabel("records per customer")
     ax.set_ylabel("customers")
+    return ax
+
+
+def _cuts(thresholds: Sequence[float] | None) -> list[float]:
+    """Return the thresholds checked, ascending and each once."""
+    if thresholds is None:
+        return list(_THRESHOLDS)
+    if isinstance(thresholds, str | bytes) or not isinstance(thresholds, Iterable):
+        msg = (
+            "'thresholds' must be a sequence of probabilities in [0, 1] "
+            f"(got a {type(thresholds).__name__})."
+        )
+        raise DataContractError(msg, column="thresholds", value=thresholds)
+    cuts = [require_number(t, name="thresholds", low=0.0, high=1.0) for t in thresholds]
+    if not cuts:
+        msg = "'thresholds' is empty: give at least one probability in [0, 1], or None."
+        raise DataContractError(msg, column="thresholds", value=cuts)
+    return sorted(set(cuts))
+
+
+def _scored(scored_pairs: object) -> pd.DataFrame:
+    """Return ``scored_pairs`` after checking its columns and probabilities."""
+    frame = require_frame(scored_pairs, name="scored_pairs")
+    require_columns(frame, ["left", "right", "match_probability"], name="scored_pairs")
+    require_numeric(frame, "match_probability", name="scored_pairs")
+    require_no_missing(frame, ["match_probability"], name="scored_pairs")
+    probability = frame["match_probability"]
+    bad = (probability < 0) | (probability > 1)
+    if bad.any():
+        row = probability.index[bad.to_numpy()][0]
+        value = float(probability[row])
+        msg = (
+            f"scored_pairs column 'match_probability' must lie in [0, 1] (got {value!r} at "
+            f"row {row!r}, {int(bad.sum())} value(s) outside in all); pass the pairs of "
+            "RecordMatcher.predict_pairs."
+        )
+        raise DataContractError(msg, column="match_probability", value=value, row=row)
+    return frame
+
+
+def _f1(precision: pd.Series, recall: pd.Series) -> pd.Series:
+    both = precision + recall
+    return (2 * precision * recall / both.where(both > 0)).fillna(0.0)
+
+
+def threshold_table(
+    scored_pairs: pd.DataFrame,
+    true_links: pd.DataFrame | None = None,
+    *,
+    thresholds: Sequence[float] | None = None,
+    linking: bool = False,
+) -> pd.DataFrame:
+    """Return precision, recall and F1 of the scored pairs at each match-probability threshold.
+
+    Choosing the threshold is trading wrong merges for missed ones, and this
+    table (the data of :func:`plot_threshold`) shows the trade. With known
+    links it measures it; without them it estimates it from the model's own
+    probabilities: if they are calibrated, the pairs at or above a threshold
+    hold ``sum(p)`` true matches, so the expected precision is the mean
+    ``p`` above the threshold and the expected recall the share of all
+    pairs' ``sum(p)`` found above it. The estimate is worth what the model's
+    calibration is worth: compare it with the measured numbers on a labelled
+    sample before trusting it on the rest.
+
+    Pairs are counted as scored, before clustering (clustering adds the pairs
+    implied by chains and, with ``group_link``, removes some), and a pair is
+    kept when its probability is at least the threshold, as in the matcher.
+    True links blocking never scored count against the measured recall; the
+    estimated recall cannot see them (it is over the scored pairs only).
+
+    Parameters
+    ----------
+    scored_pairs
+        From :meth:`RecordMatcher.predict_pairs`: ``left``, ``right`` (record
+        ids) and ``match_probability`` (other columns are ignored).
+    true_links
+        The true matching pairs (first two columns: record ids), as
+        :func:`evaluate_links` takes them; ``None`` if not known.
+    thresholds
+        Probabilities in [0, 1] to evaluate (sorted, each once); by default
+        those of :func:`threshold_curve`, 0.05 to 0.95 by 0.05, 0.99 and 0.999.
+    linking
+        Whether pairs are ``(left file, right file)``, so order matters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per threshold, ascending: ``threshold``, ``pairs`` (scored
+        at or above it), ``expected_matches`` (``sum(p)`` of those pairs),
+        ``expected_non_matches`` (``pairs - expected_matches``),
+        ``expected_precision``, ``expected_recall``, ``expected_f1``; and,
+        with ``true_links``, ``precision``, ``recall`` and ``f1`` as
+        :func:`threshold_curve` measures them. Where no pair is at or above
+        a threshold, its precisions are 1 (nothing wrong was linked).
+
+    Raises
+    ------
+    DataContractError
+        If ``scored_pairs`` is not a DataFrame, lacks a column, or has a
+        ``match_probability`` that is missing or outside [0, 1] (naming the
+        column, the value and the row); if a threshold is not a number in
+        [0, 1] (``column="thresholds"``); if ``true_links`` has fewer than
+        two columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pairs = pd.DataFrame({"left": ["a", "a", "b"], "right": ["b", "c", "c"],
+    ...                       "match_probability": [0.99, 0.6, 0.01]})
+    >>> table = threshold_table(pairs, pd.DataFrame([["a", "b"]]), thresholds=[0.5, 0.9])
+    >>> table[["threshold", "pairs", "expected_matches", "precision", "recall"]]
+       threshold  pairs  expected_matches  precision  recall
+    0        0.5      2              1.59        0.5     1.0
+    1        0.9      1              0.99        1.0     1.0
+    """
+    frame = _scored(scored_pairs)
+    cuts = _cuts(thresholds)
+    probability = np.sort(frame["match_probability"].to_numpy(dtype=float))
+    # sum of p from each position to the end: monotone by construction
+    tail = np.concatenate([np.cumsum(probability[::-1])[::-1], [0.0]])
+    start = np.searchsorted(probability, cuts, side="left")
+    pairs = len(probability) - start
+    expected = tail[start]
+    total = tail[0]
+    table = pd.DataFrame(
+        {
+            "threshold": np.asarray(cuts, dtype=float),
+            "pairs": pairs.astype(np.int64),
+            "expected_matches": expected,
+            "expected_non_matches": np.maximum(pairs - expected, 0.0),
+            "expected_precision": np.divide(
+                expected, pairs, out=np.ones(len(cuts)), where=pairs > 0
+            ),
+            "expected_recall": expected / total if total > 0 else np.ones(len(cuts)),
+        }
+    )
+    table["expected_f1"] = _f1(table["expected_precision"], table["expected_recall"])
+    if true_links is None:
+        return table
+    truth = require_frame(true_links, name="true_links")
+    if truth.shape[1] < 2:  # noqa: PLR2004 - two record ids per pair
+        msg = f"true_links must have two columns of record ids (got {truth.shape[1]})."
+        raise DataContractError(msg, column="true_links", value=list(truth.columns))
+    measured = threshold_curve(frame, truth, thresholds=cuts, linking=linking)
+    return pd.concat([table, measured[["precision", "recall", "f1"]]], axis=1)
+
+
+def plot_threshold(
+    scored_pairs: pd.DataFrame,
+    true_links: pd.DataFrame | None = None,
+    *,
+    thresholds: Sequence[float] | None = None,
+    linking: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw precision, recall and F1 of the scored pairs by threshold (needs ``plot``).
+
+    The numbers are :func:`threshold_table`: measured precision, recall and
+    F1 as solid lines when ``true_links`` are given, and always the model's
+    own estimates as dashed lines, so the two can be compared where labels
+    exist and the estimates read where they do not. A wide flat stretch
+    means the choice of threshold matters little. Pairwise, before
+    clustering.
+
+    Parameters
+    ----------
+    scored_pairs
+        From :meth:`RecordMatcher.predict_pairs`.
+    true_links
+        The true matching pairs, if known.
+    thresholds, linking
+        See :func:`threshold_table`.
+    ax
+        The Axes to draw into; a new figure if None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into: lines labelled ``precision``, ``recall``,
+        ``f1`` (with labels) and ``expected precision``, ``expected
+        recall``, ``expected f1``.
+
+    Raises
+    ------
+    MissingDependencyError
+        If matplotlib is not installed (the ``plot`` extra).
+    DataContractError
+        As :func:`threshold_table`.
+    """
+    table = threshold_table(scored_pairs, true_links, thresholds=thresholds, linking=linking)
+    plt = _pyplot("Threshold plots")
+    ax = _target_axes(plt, ax, 4.0)
+    x = table["threshold"].to_numpy()
+    colours = {"precision": "tab:blue", "recall": "tab:orange", "f1": "tab:green"}
+    for name, colour in colours.items():
+        if name in table.columns:
+            ax.plot(x, table[name].to_numpy(), color=colour, marker="o", label=name)
+        ax.plot(
+            x,
+            table[f"expected_{name}"].to_numpy(),
+            color=colour,
+            linestyle="--",
+            label=f"expected {name}",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("match probability threshold")
+    ax.set_ylabel("share (pairs scored at or above the threshold)")
+    ax.legend(loc="lower left")
     return ax
