@@ -342,6 +342,15 @@ def test_plot_threshold_draws_the_tables_curves(weak_pairs):
         estimated = lines[f"expected {column}"]
         np.testing.assert_allclose(estimated.get_ydata(), table[f"expected_{column}"])
         assert estimated.get_linestyle() == "--"
+    assert ax.get_xscale() == "linear"  # 0 and 1 are among the thresholds
+
+
+def test_plot_threshold_spreads_probabilities_near_one_on_a_logit_axis(weak_pairs):
+    pairs, truth = weak_pairs
+    ax = plot_threshold(pairs, truth)  # default thresholds, 0.05 to 0.999
+    assert ax.get_xscale() == "logit"
+    top = max(max(line.get_ydata()) for line in ax.get_lines())
+    assert ax.get_ylim()[1] >= top  # every point visible
 
 
 def test_plot_threshold_without_labels_draws_the_estimates_only(weak_pairs):

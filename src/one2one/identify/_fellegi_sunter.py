@@ -522,19 +522,42 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         self.unrelated_prior_ = float(priors[1])
         return classes[0], float(priors[0]), n_iter
 
-    def match_weight(self, levels: pd.DataFrame) -> FloatArray:
+    def match_weight(
+        self, levels: pd.DataFrame, *, adjustments: Mapping[str, FloatArray] | None = None
+    ) -> FloatArray:
         """Return each pair's match weight: ``log2`` of the Bayes factor for a match.
 
         Without related classes this is the sum over fields of ``log2(m / u)``;
         with them, the non-match side also allows for related people (a
         household, namesakes), which lowers the weight of pairs that look
         like them.
+
+        Parameters
+        ----------
+        levels
+            One row per pair, one column of levels per field.
+        adjustments
+            ``{field: weight per pair}`` added to the field's weight, as term
+            frequencies do for agreement on a rare value (agreeing on an
+            ``u`` of that value rather than of the field). The same value is
+            as rare for a related class that learns that field: a household
+            sharing the rare surname gains as much as a match does, so the
+            adjustment is added to that class too and cannot tip a household
+            into a match.
         """
         self._check_fitted()
         frame = require_frame(levels, name="levels")
         require_columns(frame, self.fields, name="levels")
         values = frame[self.fields].to_numpy(dtype=np.int64)
-        return self._weight_of(values)
+        boost = {} if adjustments is None else dict(adjustments)
+        for name, extra in boost.items():
+            if name not in self.fields or np.shape(extra) != (len(values),):
+                msg = (
+                    f"adjustments[{name!r}]: expected a compared field ({self.fields}) "
+                    f"with one weight per pair ({len(values)})."
+                )
+                raise DataContractError(msg, column="adjustments", value=name)
+        return self._weight_of(values, boost)
 
     def field_weights(self, levels: pd.DataFrame) -> pd.DataFrame:
         """Return each pair's weight per field (a conditional field's given its parent's level).
@@ -568,21 +591,36 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         ratio = np.log2(m[name] / u[name]) if name in parents else _weights(m[name], u[name])
         return _lookup(ratio, values, column, parents.get(name))
 
-    def _weight_of(self, values: NDArray[np.int64]) -> FloatArray:
-        """Match weight of level rows (a numpy array, fields in order)."""
+    def _weight_of(
+        self, values: NDArray[np.int64], boost: Mapping[str, FloatArray] | None = None
+    ) -> FloatArray:
+        """Match weight of level rows (a numpy array, fields in order), plus ``boost``."""
         parents = self._parents
         weight = _log2_ratio(values, self.fields, self._full("m"), self._full("u"), parents)
-        return weight - self._related_correction(values)
+        for extra in (boost or {}).values():
+            weight = weight + extra
+        return weight - self._related_correction(values, boost)
 
-    def _related_correction(self, values: NDArray[np.int64]) -> FloatArray:
-        """``log2 P(levels | unrelated) - log2 P(levels | non-match)`` (0 without related class)."""
+    def _related_correction(
+        self, values: NDArray[np.int64], boost: Mapping[str, FloatArray] | None = None
+    ) -> FloatArray:
+        """``log2 P(levels | unrelated) - log2 P(levels | non-match)`` (0 without related class).
+
+        ``boost`` (term frequencies) counts for each class that learns the
+        field; a class held at ``u`` on it gains nothing.
+        """
         if not getattr(self, "related_", []):
             return np.zeros(len(values))
         total = np.full(len(values), self.unrelated_prior_)
         u, parents = self._full("u"), self._parents
+        groups = getattr(self, "related_groups_", [])
         for index, prior in enumerate(self.related_priors_):
             dist = self._full("related", index)
             ratio = _log2_ratio(values, self.fields, dist, u, parents, monotone=False)
+            learnt = groups[index] if index < len(groups) else ()
+            for name, extra in (boost or {}).items():
+                if name in learnt:
+                    ratio = ratio + extra
             total += prior * np.exp2(np.clip(ratio, -1000, 1000))
         scale = self.unrelated_prior_ + sum(self.related_priors_)
         return np.asarray(np.log2(total / scale))

@@ -605,9 +605,12 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
 
     def _probabilities(self, prepared: _Prepared) -> tuple[FloatArray, FloatArray]:
         """Match weight and probability of every candidate pair (rules give 1)."""
-        weight = self.model_.match_weight(prepared.levels)
-        for name in self.term_frequencies_:
-            weight += self._tf_adjustment(prepared, name)
+        weight = self.model_.match_weight(
+            prepared.levels,
+            adjustments={
+                name: self._tf_adjustment(prepared, name) for name in self.term_frequencies_
+            },
+        )
         if hasattr(self, "classifier_"):
             probability = self.classifier_.predict_proba(
                 _one_hot(prepared.levels, self.comparisons_)
@@ -678,15 +681,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             levels[better, g] = cross_g[better]
             levels[better, sn] = cross_s[better]
             swapped = better
-        weight = self.model_._weight_of(levels)  # noqa: SLF001 - same room
-        for name in self.term_frequencies_:
-            column = fields.index(name)
-            exact = levels[:, column] == 0
-            if name in _NAMES:
-                exact &= ~swapped
-            if exact.any():
-                mine = np.asarray([record.get(name)], dtype=object)
-                weight[exact] += self._tf_weights(name, mine)[0]
+        boost = self._tf_one(record, levels, fields, swapped)
+        weight = self.model_._weight_of(levels, boost)  # noqa: SLF001 - same room
         if hasattr(self, "classifier_"):
             frame = pd.DataFrame(levels, columns=fields)
             probability = self.classifier_.predict_proba(_one_hot(frame, self.comparisons_))[:, 1]
@@ -700,6 +696,26 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 hit &= (others[name] == value) if value is not None else False
             ruled |= hit
         return levels, weight, np.where(ruled, 1.0, probability), ruled, swapped
+
+    def _tf_one(
+        self,
+        record: Mapping[str, str | None],
+        levels: NDArray[np.int64],
+        fields: Sequence[str],
+        swapped: NDArray[np.bool_],
+    ) -> dict[str, FloatArray]:
+        """Term-frequency weight of ``record``'s values for each pair agreeing exactly."""
+        boost = {}
+        for name in self.term_frequencies_:
+            exact = levels[:, fields.index(name)] == 0
+            if name in _NAMES:
+                exact &= ~swapped
+            extra = np.zeros(len(levels))
+            if exact.any():
+                mine = np.asarray([record.get(name)], dtype=object)
+                extra[exact] = self._tf_weights(name, mine)[0]
+            boost[name] = extra
+        return boost
 
     def explain(
         self, record: Mapping[str, object], other: Mapping[str, object]
@@ -805,7 +821,8 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                     term_frequency=tf,
                 )
             )
-        related = -float(self.model_._related_correction(levels)[0])  # noqa: SLF001
+        boost = self._tf_one(left, levels, fields, swapped)
+        related = -float(self.model_._related_correction(levels, boost)[0])  # noqa: SLF001
         prior = float(np.log2(self.model_.prior_) - np.log2(1 - self.model_.prior_))
         return MatchExplanation(
             fields=tuple(evidence),

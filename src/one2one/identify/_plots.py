@@ -480,7 +480,10 @@ def plot_threshold(
     own estimates as dashed lines, so the two can be compared where labels
     exist and the estimates read where they do not. A wide flat stretch
     means the choice of threshold matters little. Pairwise, before
-    clustering.
+    clustering. The threshold axis is a logit scale when no threshold is 0
+    or 1 (the default), because the choices that matter lie near 1: 0.9,
+    0.99 and 0.999 are about as far apart as 0.1, 0.5 and 0.9. The share axis is
+    zoomed to the lines, not fixed at 0 to 1.
 
     Parameters
     ----------
@@ -522,9 +525,11 @@ def plot_threshold(
             linestyle="--",
             label=f"expected {name}",
         )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("match probability threshold")
-    ax.set_ylabel("share (pairs scored at or above the threshold)")
-    ax.legend(loc="lower left")
+    if x[0] > 0 and x[-1] < 1:
+        ax.set_xscale("logit")  # 0.9, 0.99, 0.999 spaced about as 0.1, 0.5, 0.9
+    else:
+        ax.set_xlim(0, 1)
+    ax.set_xlabel("match probability threshold (pairs at or above it are linked)")
+    ax.set_ylabel("precision, recall, F1")
+    ax.legend(loc="best")
     return ax
