@@ -349,6 +349,7 @@ def test_plot_threshold_spreads_probabilities_near_one_on_a_logit_axis(weak_pair
     pairs, truth = weak_pairs
     ax = plot_threshold(pairs, truth)  # default thresholds, 0.05 to 0.999
     assert ax.get_xscale() == "logit"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "0.5", "0.9", "0.99", "0.999"]
     top = max(max(line.get_ydata()) for line in ax.get_lines())
     assert ax.get_ylim()[1] >= top  # every point visible
 

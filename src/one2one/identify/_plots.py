@@ -59,6 +59,7 @@ __all__ = [
 
 # The same thresholds as threshold_curve's default, so the two agree row by row.
 _THRESHOLDS = (*(round(0.05 * k, 2) for k in range(1, 20)), 0.99, 0.999)
+_LOGIT_TICKS = (0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999)
 
 
 def _weights(matcher: object) -> pd.DataFrame:
@@ -527,6 +528,9 @@ def plot_threshold(
         )
     if x[0] > 0 and x[-1] < 1:
         ax.set_xscale("logit")  # 0.9, 0.99, 0.999 spaced about as 0.1, 0.5, 0.9
+        ticks = [t for t in _LOGIT_TICKS if x[0] <= t <= x[-1]]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])  # plain numbers, not 1 - 10^-k
+        ax.set_xticks([], minor=True)
     else:
         ax.set_xlim(0, 1)
     ax.set_xlabel("match probability threshold (pairs at or above it are linked)")
