@@ -1,10 +1,14 @@
+import json
+import re
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from one2one import __version__
-from one2one.cli import main
+from one2one.cli import main, tutorial_notebooks
 
 
 def test_demo_prints_the_cdnow_summary(capsys):
@@ -65,3 +69,53 @@ def test_python_dash_m_runs_the_cli():
         check=True,
     )
     assert done.stdout.strip() == f"one2one {__version__}"
+
+
+def test_tutorials_writes_every_notebook_and_refuses_to_overwrite(tmp_path, capsys):
+    assert main(["tutorials", str(tmp_path / "t")]) == 0
+    written = sorted(p.name for p in (tmp_path / "t").glob("*.ipynb"))
+    shipped = sorted(p.name for p in tutorial_notebooks())
+    assert written == shipped
+    assert "00_getting_started.ipynb" in written
+    for name in written:  # each is a notebook, byte for byte the shipped one
+        data = json.loads((tmp_path / "t" / name).read_text(encoding="utf-8"))
+        assert data["nbformat"] == 4
+        assert data["cells"]
+    assert main(["tutorials", str(tmp_path / "t")]) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["tutorials", str(tmp_path / "t"), "--overwrite"]) == 0
+
+
+def test_the_demo_ends_with_a_pointer_that_works_for_an_installed_package(capsys):
+    assert main(["demo"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-3:]
+    assert "README" not in " ".join(last)  # not shipped in a wheel
+    assert any("one2one tutorials" in line for line in last)
+
+
+# --- the distribution name: one2one on the package index is another project ---------------
+ROOT = Path(__file__).resolve().parents[1]
+BARE = re.compile(r"pip install\s+['\"]?one2one(?![-\w])|one2one\[")
+
+
+def test_the_distribution_is_one2one_marketing_and_no_hint_installs_the_other_project():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["name"] == "one2one-marketing"
+    texts = [ROOT / "README.md", ROOT / "pyproject.toml"]
+    for folder, pattern in [("src", "*.py"), ("docs", "*.md"), ("notebooks", "*.ipynb")]:
+        texts += [p for p in (ROOT / folder).rglob(pattern) if "_build" not in p.parts]
+    offending = [
+        f"{p.relative_to(ROOT)}: {m.group(0)}"
+        for p in texts
+        for m in BARE.finditer(p.read_text(encoding="utf-8"))
+    ]
+    assert offending == []
+
+
+def test_a_missing_extra_names_the_distribution(monkeypatch):
+    from one2one._validation import optional_import  # noqa: PLC0415
+    from one2one.errors import MissingDependencyError  # noqa: PLC0415
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingDependencyError, match=r"one2one-marketing\[plot\]"):
+        optional_import("matplotlib", extra="plot", feature="charts")

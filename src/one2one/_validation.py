@@ -286,7 +286,7 @@ def optional_import(module: str, *, extra: str, feature: str) -> ModuleType:
     except ImportError as exc:
         msg = (
             f"{feature} needs the optional package {module.split('.', maxsplit=1)[0]!r}; "
-            f"install it with: pip install 'one2one[{extra}]'"
+            f"install it with: pip install 'one2one-marketing[{extra}]'"
         )
         raise MissingDependencyError(msg, extra=extra) from exc
 

@@ -7,9 +7,11 @@ demo as it lands, until the demo walks the whole IDIC loop.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -378,7 +380,46 @@ def _demo(_: argparse.Namespace) -> int:
     print(f"one2one {__version__} demo: the one-to-one cycle on bundled data")
     for step in _STEPS:
         print("\n".join(step()))
-    print("\nThe whole cycle: identify, differentiate, interact, customize. Docs: see README.md.")
+    print(
+        "\nThe whole cycle: identify, differentiate, interact, customize.\n"
+        "Next: `one2one tutorials ./tutorials` writes the tutorial notebooks (open them in "
+        "Jupyter);\nin Python, help(one2one.identify), help(one2one.clv), ... explain each room."
+    )
+    return 0
+
+
+def tutorial_notebooks() -> list[Path]:
+    """Return the tutorial notebooks shipped with the package, in reading order.
+
+    A wheel carries them in ``one2one/tutorials``; an editable install reads
+    them from the repository's ``notebooks`` folder.
+    """
+    here = Path(__file__).resolve().parent
+    for folder in (here / "tutorials", here.parent.parent / "notebooks"):
+        found = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+        if found:
+            return found
+    return []
+
+
+def _tutorials(args: argparse.Namespace) -> int:
+    notebooks = tutorial_notebooks()
+    if not notebooks:
+        print("one2one: this installation carries no tutorial notebooks.", file=sys.stderr)
+        return 1
+    target = Path(args.directory)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for notebook in notebooks:
+        destination = target / notebook.name
+        if destination.exists() and not args.overwrite:
+            print(
+                f"one2one: {destination} exists; pass --overwrite to replace it.", file=sys.stderr
+            )
+            return 1
+        shutil.copyfile(notebook, destination)
+        written.append(destination.name)
+    print(f"wrote {len(written)} tutorials to {target}: {', '.join(written)}")
     return 0
 
 
@@ -391,6 +432,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser("demo", help="run the one-to-one cycle on bundled data")
     demo.set_defaults(handler=_demo)
+    tutorials = commands.add_parser(
+        "tutorials", help="write the tutorial notebooks into a directory"
+    )
+    tutorials.add_argument("directory", help="where to write them (created if missing)")
+    tutorials.add_argument(
+        "--overwrite", action="store_true", help="replace notebooks already there"
+    )
+    tutorials.set_defaults(handler=_tutorials)
     return parser
 
 

@@ -12,7 +12,7 @@ DataFrame (for reports and tests) and a ``plot_*`` function that draws them:
 * :func:`plot_p_alive_matrix` and :func:`plot_expected_purchases_matrix`:
   heat maps of a prediction over (frequency, recency).
 
-matplotlib is optional (``pip install 'one2one[plot]'``): it is imported by
+matplotlib is optional (``pip install 'one2one-marketing[plot]'``): it is imported by
 the ``plot_*`` functions only, and the tables work without it. The plots draw
 into ``ax`` when given (else into a new figure), return the Axes and never
 call ``show``.

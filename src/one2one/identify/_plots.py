@@ -15,7 +15,7 @@ the charts a splink user expects:
   match-probability threshold, measured against known links or estimated
   from the model's own probabilities (splink's threshold selection chart).
 
-matplotlib is optional (``pip install 'one2one[plot]'``): it is imported by
+matplotlib is optional (``pip install 'one2one-marketing[plot]'``): it is imported by
 the ``plot_*`` functions only, and the tables work without it. The plots draw
 into ``ax`` when given (else into a new figure), return the Axes and never
 call ``show``.
