@@ -176,7 +176,7 @@ def test_plots_name_the_extra_when_matplotlib_is_missing(fitted, monkeypatch):
         lambda: plot_match_weights(matcher),
         lambda: plot_cluster_sizes(customer_id),
     ):
-        with pytest.raises(MissingDependencyError, match=r"one2one\[plot\]"):
+        with pytest.raises(MissingDependencyError, match=r"one2one-marketing\[plot\]"):
             call()
     # The tables need no matplotlib.
     assert len(match_weights_table(matcher)) == len(parameters_table(matcher))
@@ -364,6 +364,6 @@ def test_plot_threshold_without_labels_draws_the_estimates_only(weak_pairs):
 def test_plot_threshold_names_the_extra_when_matplotlib_is_missing(weak_pairs, monkeypatch):
     pairs, truth = weak_pairs
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(MissingDependencyError, match=r"one2one\[plot\]"):
+    with pytest.raises(MissingDependencyError, match=r"one2one-marketing\[plot\]"):
         plot_threshold(pairs, truth)
     assert len(threshold_table(pairs, truth)) > 0  # the table needs no matplotlib
