@@ -165,7 +165,7 @@ def test_as_generator():
 
 def test_optional_import_names_the_extra():
     assert v.optional_import("math", extra="x", feature="maths").sqrt(4) == 2
-    with pytest.raises(MissingDependencyError, match=r"one2one\[plot\]") as info:
+    with pytest.raises(MissingDependencyError, match=r"one2one-marketing\[plot\]") as info:
         v.optional_import("no_such_module_xyz", extra="plot", feature="Plotting")
     assert info.value.extra == "plot"
 
@@ -178,3 +178,16 @@ def test_mixed_naive_and_aware_timestamps_name_the_first_switch():
     with pytest.raises(DataContractError, match="mixes time-zone aware and naive") as info:
         v.require_datetime(frame, "at", name="transactions")
     assert (info.value.column, info.value.row) == ("at", "b")
+
+
+def test_a_missing_column_message_offers_only_the_fix_there_is():
+    from one2one.clv import rfm_summary  # noqa: PLC0415
+    from one2one.differentiate import value_tiers  # noqa: PLC0415
+
+    with pytest.raises(DataContractError) as error:
+        value_tiers(pd.DataFrame({"clv_value": [1.0]}, index=pd.Index(["a"], name="customer_id")))
+    assert "explicitly" not in str(error.value)  # value_tiers takes no column names
+    assert "rename" in str(error.value)
+    with pytest.raises(DataContractError, match="customer_id=, datetime=") as error:
+        rfm_summary(pd.DataFrame({"who": ["a"]}))
+    assert error.value.column == "customer_id"

@@ -61,14 +61,26 @@ def require_frame(obj: object, *, name: str) -> pd.DataFrame:
     return obj
 
 
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, name: str) -> None:
-    """Raise if any of ``columns`` is missing from ``frame``, listing all that are."""
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], *, name: str, arguments: str | None = None
+) -> None:
+    """Raise if any of ``columns`` is missing from ``frame``, listing all that are.
+
+    ``arguments`` names the parameters that choose the column names (e.g.
+    ``"customer_id=, datetime="``), for functions that have them: the message
+    then offers them; otherwise it offers renaming only, the one fix there is.
+    """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         have = ", ".join(map(repr, map(str, frame.columns))) or "none"
+        fix = (
+            f"rename your columns or name them with {arguments}"
+            if arguments
+            else f"rename your columns to {', '.join(map(repr, missing))} (DataFrame.rename)"
+        )
         msg = (
             f"{name} is missing required column(s) {', '.join(map(repr, missing))} "
-            f"(it has {have}); rename your columns or pass their names explicitly."
+            f"(it has {have}); {fix}."
         )
         raise DataContractError(msg, column=missing[0])
 

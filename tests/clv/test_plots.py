@@ -444,7 +444,7 @@ def test_every_plot_draws_into_the_given_axes(bgnbd, holdout):
 
 def test_plots_name_the_extra_when_matplotlib_is_missing(bgnbd, holdout, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(MissingDependencyError, match=r"one2one\[plot\]") as info:
+    with pytest.raises(MissingDependencyError, match=r"one2one-marketing\[plot\]") as info:
         plot_calibration_vs_holdout(bgnbd, holdout)
     assert info.value.extra == "plot"
     with pytest.raises(MissingDependencyError):

@@ -87,7 +87,7 @@ def cohort_survival(
     """  # noqa: E501
     frame = require_frame(contracts, name="contracts")
     freq = require_freq(freq)
-    require_columns(frame, [start, end], name="contracts")
+    require_columns(frame, [start, end], name="contracts", arguments="start=, end=")
     if frame.empty:
         msg = "contracts is empty; a survivor table needs at least one customer."
         raise DataContractError(msg, column=start)

@@ -177,7 +177,9 @@ def validated_log(
     """
     frame = require_frame(transactions, name="transactions")
     columns = [customer_id, datetime] + ([monetary] if monetary is not None else [])
-    require_columns(frame, columns, name="transactions")
+    require_columns(
+        frame, columns, name="transactions", arguments="customer_id=, datetime=, monetary="
+    )
     if frame.empty:
         msg = f"transactions is empty; {use} needs at least one purchase."
         raise DataContractError(msg, column=datetime)
