@@ -73,6 +73,7 @@ import multiprocessing as mp
 import platform
 import queue
 import resource
+import subprocess
 import sys
 import time
 import traceback
@@ -87,6 +88,7 @@ import pandas as pd
 from _machine import machine, version
 from _report import load_note
 
+import one2one
 from one2one.datasets import (
     CUSTOMER_BASE_PARAMS,
     IDENTITY_FIELDS,
@@ -398,11 +400,12 @@ def run_in_child(
 # --- report --------------------------------------------------------------------------------
 def print_header(args: argparse.Namespace) -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    packages = ["one2one", "splink", "duckdb", "recordlinkage", "numpy", "pandas", "scipy"]
+    packages = ["splink", "duckdb", "recordlinkage", "numpy", "pandas", "scipy"]
     print(f"identify.py  {now}")
     print(f"machine: {machine()}")
     print(
-        f"python {platform.python_version()}; " + ", ".join(f"{p} {version(p)}" for p in packages)
+        f"python {platform.python_version()}; one2one {one2one.__version__} "
+        f"(commit {source_commit()}), " + ", ".join(f"{p} {version(p)}" for p in packages)
     )
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
     print(
@@ -415,6 +418,20 @@ def print_header(args: argparse.Namespace) -> None:
     )
     print(f"every pipeline gets only the columns {', '.join(MATCHER_COLUMNS)}")
     print(f"at start: {load_note()}")
+
+
+def source_commit() -> str:
+    """The short git commit of the one2one sources being measured, or "unknown"."""
+    here = Path(one2one.__file__).resolve().parent
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run(  # noqa: S603 - fixed arguments, no user input
+            ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+    return "unknown"
 
 
 def cell(value: float | None, fmt: str) -> str:
