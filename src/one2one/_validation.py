@@ -320,6 +320,11 @@ class Column:
         For numeric kinds: whether values must be >= 0.
     tz
         For datetimes: ``"aware"``, ``"naive"`` or ``"any"``.
+    required
+        Whether the column must be present; an optional column is checked
+        only when it is there.
+    low, high
+        For numeric kinds: the closed range values must lie in.
     """
 
     name: str
@@ -327,6 +332,9 @@ class Column:
     nullable: bool = False
     non_negative: bool = False
     tz: Literal["aware", "naive", "any"] = "any"
+    required: bool = True
+    low: float | None = None
+    high: float | None = None
 
 
 def _columns(columns: Iterable[Column]) -> tuple[Column, ...]:
@@ -342,23 +350,60 @@ class FrameContract:
     """A table's column contract: which columns, of what kind, unique on what key.
 
     ``validate`` runs every check and returns the frame unchanged, so contracts
-    can be applied at a boundary without copying data.
+    can be applied at a boundary without copying data. With ``index``, the
+    frame is keyed by that index (e.g. ``customer_id``), one row per key.
     """
 
     name: str
     columns: tuple[Column, ...] = field(converter=_columns)
     unique: tuple[str, ...] = field(default=(), converter=_names)
+    index: str | None = None
+    description: str = ""
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Names of the columns that must be present."""
+        return tuple(c.name for c in self.columns if c.required)
 
     def validate(self, frame: object) -> pd.DataFrame:
         """Check ``frame`` against the contract and return it."""
         df = require_frame(frame, name=self.name)
-        require_columns(df, [c.name for c in self.columns], name=self.name)
-        require_no_missing(df, [c.name for c in self.columns if not c.nullable], name=self.name)
-        for column in self.columns:
+        require_columns(df, self.required, name=self.name)
+        present = [c for c in self.columns if c.name in df.columns]
+        require_no_missing(df, [c.name for c in present if not c.nullable], name=self.name)
+        for column in present:
             self._check_kind(df, column)
         if self.unique:
             require_unique(df, self.unique, name=self.name)
+        if self.index is not None:
+            self._check_index(df)
         return df
+
+    def _check_index(self, df: pd.DataFrame) -> None:
+        if df.index.name != self.index:
+            msg = (
+                f"{self.name} must be indexed by {self.index!r} (got index "
+                f"{df.index.name!r}); use frame.set_index({self.index!r})."
+            )
+            raise DataContractError(msg, column=self.index, value=df.index.name)
+        duplicated = df.index.duplicated()
+        if duplicated.any():
+            row = df.index[duplicated][0]
+            msg = f"{self.name} holds {self.index} {row!r} twice; one row per {self.index}."
+            raise DataContractError(msg, column=self.index, value=row, row=row)
+
+    def _check_range(self, df: pd.DataFrame, column: Column) -> None:
+        values = pd.to_numeric(df[column.name], errors="coerce")
+        low = -math.inf if column.low is None else column.low
+        high = math.inf if column.high is None else column.high
+        bad = ((values < low) | (values > high)).fillna(value=False)
+        if bad.any():
+            row, value = _first_bad(df, column.name, bad)
+            msg = (
+                f"{self.name} column {column.name!r} must lie in [{low}, {high}] "
+                f"(got {value!r} at row {row!r})."
+            )
+            raise DataContractError(msg, column=column.name, value=value, row=row)
 
     def _check_kind(self, df: pd.DataFrame, column: Column) -> None:
         if column.kind in ("number", "integer"):
@@ -367,6 +412,7 @@ class FrameContract:
                 require_integer_valued(df, column.name, name=self.name)
             if column.non_negative:
                 require_non_negative(df, [column.name], name=self.name)
+            self._check_range(df, column)
         elif column.kind == "datetime":
             require_datetime(df, column.name, name=self.name, tz=column.tz)
         elif column.kind == "bool" and not pd.api.types.is_bool_dtype(df[column.name].dtype):
