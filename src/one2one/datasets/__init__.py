@@ -18,6 +18,9 @@ checked against the truth:
   uplift (randomised or targeted assignment).
 * :func:`simulate_shop`: a shop's visits, views and purchases, with each
   customer's hidden favourite category (interaction logs, next-best-action).
+* :func:`simulate_business`: one bicycle business across three channels, for
+  the whole cycle: duplicated records, purchases and refunds keyed by record,
+  page views, consent, offers with a known acceptance, riding needs and budgets.
 * :func:`simulate_identities`: person records at any size, with corrupted
   duplicates and households, and the true entities (identity resolution);
   :data:`CUSTOMER_BASE_PARAMS` adds what multi-channel customer bases hold
@@ -25,6 +28,7 @@ checked against the truth:
 """
 
 from .._exports import public_api
+from ._business import BUSINESS_OFFERS, RIDING, SimulatedBusiness, simulate_business
 from ._campaign import SimulatedCampaign, simulate_campaign
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
 from ._donations import load_donations
@@ -41,13 +45,16 @@ from ._shop import SHOP_CATEGORIES, SimulatedShop, simulate_shop
 from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 
 __all__ = [
+    "BUSINESS_OFFERS",
     "CDNOW_SPEND_PARAMS",
     "CUSTOMER_BASE_PARAMS",
     "FEATURE_MODELS",
     "FEBRL_FIELDS",
     "IDENTITY_FIELDS",
+    "RIDING",
     "SHOP_CATEGORIES",
     "FebrlData",
+    "SimulatedBusiness",
     "SimulatedCampaign",
     "SimulatedIdentities",
     "SimulatedShop",
@@ -59,6 +66,7 @@ __all__ = [
     "load_febrl",
     "load_product_model",
     "load_retention_cohorts",
+    "simulate_business",
     "simulate_campaign",
     "simulate_identities",
     "simulate_shop",
