@@ -30,7 +30,8 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from .._validation import require_one_of
+from .._validation import require_columns, require_one_of
+from ..contracts import IDENTITY_EVENTS, MergeEvent, identity_changes
 from ..errors import (
     ConsentError,
     ContactPolicyError,
@@ -627,32 +628,65 @@ class InteractionLog:
                     "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", (root, into, when)
                 )
 
-    def apply_identity_events(self, events: Iterable[object] | pd.DataFrame) -> int:
-        """Follow merges and erasures published by ``one2one.identify`` (``IdentityEvent``).
+    def apply_identity_events(self, events: pd.DataFrame | Iterable[MergeEvent]) -> int:
+        """Follow the merges and erasures published by ``one2one.identify``.
 
-        Any object with ``kind == "merge"``, ``from_ids``, ``into_id`` and ``at``
-        is applied as :meth:`merge`; ``kind == "forget"`` erases ``from_ids``
-        with :meth:`forget`, so a deletion request answered by the resolver
-        reaches the customer's history too. Splits are skipped (which events
-        belong to which part is not known from the event alone). Returns the
-        number of events applied. ``events`` may also be the frame
-        ``IdentityResolver.events()`` returns (one event per row).
+        The log keeps each customer's history under one id, so when the
+        resolver learns that two ids are one person (a ``merge``) the
+        history must follow, and when it answers a deletion request (a
+        ``forget``) the history must go too. The usual call passes the
+        resolver's whole event table, as often as it grows::
+
+            log.apply_identity_events(resolver.events())
+
+        Parameters
+        ----------
+        events
+            ``IdentityResolver.events()`` (the :data:`one2one.contracts.IDENTITY_EVENTS`
+            frame, one event per row) or any iterable of
+            :class:`one2one.contracts.MergeEvent` objects (``kind``,
+            ``from_ids``, ``into_id``, ``at``), such as
+            ``one2one.identify.IdentityEvent``. They are read through
+            :func:`one2one.contracts.identity_changes` and applied in order.
+
+        Returns
+        -------
+        int
+            The number of merges and forgets followed. A ``merge`` is applied
+            as :meth:`merge`, a ``forget`` erases ``from_ids`` with
+            :meth:`forget`. Splits are skipped: which events belong to which
+            part is not known from the event alone.
+
+        Raises
+        ------
+        DataContractError
+            If any event is malformed (an unknown ``kind``, a merge without
+            ``into_id``, ids that are not text, a time without a zone). Every
+            event is checked before the first is applied, so a bad table
+            changes nothing.
+
+        Notes
+        -----
+        Applying the same events again changes nothing: a merge already
+        followed finds both ids under one root, and an id already forgotten
+        is not erased twice. So the growing table can be passed each time.
         """
-        if isinstance(events, pd.DataFrame):
-            events = events.itertuples(index=False)
+        if isinstance(events, pd.DataFrame) and events.empty:
+            # A resolver with no events yet returns an empty table whose ``at`` column has
+            # no datetime dtype; nothing to apply, but the columns must still be the contract's.
+            require_columns(events, IDENTITY_EVENTS.required, name=IDENTITY_EVENTS.name)
+            return 0
+        changes = identity_changes(events)
         applied = 0
-        for event in events:
-            kind = getattr(event, "kind", None)
-            if kind not in {"merge", "forget"}:
-                continue
-            at = getattr(event, "at", None)
-            if kind == "merge":
-                self.merge(event.from_ids, event.into_id, at=at)  # type: ignore[attr-defined]
+        for change in changes:
+            if change.kind == "merge" and change.into_id is not None:
+                self.merge(change.from_ids, change.into_id, at=change.at.to_pydatetime())
+            elif change.kind == "forget":
+                for customer in change.from_ids:
+                    if not self.was_forgotten(customer):  # the table repeats old events
+                        self.forget(customer, at=change.at.to_pydatetime())
             else:
-                erased = event.from_ids  # type: ignore[attr-defined]
-                for customer in [erased] if isinstance(erased, str) else erased:
-                    if not self.was_forgotten(customer):  # the frame repeats old events
-                        self.forget(customer, at=at)
+                continue
             applied += 1
         return applied
 
