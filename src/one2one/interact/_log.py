@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -70,6 +71,7 @@ _COLUMNS = (
     "propensity",
     "payload",
 )
+_PAYLOAD = _COLUMNS.index("payload")
 _SELECT = "SELECT seq, " + ", ".join(_COLUMNS) + ", recorded_at FROM events"
 _CHUNK = 500  # ids per IN (...) query, under SQLite's variable limit
 _FIELDS = _COLUMNS[1:]  # what an event is, besides its id
@@ -821,14 +823,83 @@ class InteractionLog:
         rows = self._db.connection.execute(f"{_SELECT}{sql} ORDER BY seq", params).fetchall()
         return self._frame(rows)
 
-    def transactions(self, kinds: Iterable[str] = ("purchase", "return")) -> pd.DataFrame:
-        """Return money events as ``customer_id``, ``occurred_at`` (UTC), ``value``.
+    def transactions(
+        self, kinds: Iterable[str] = ("purchase", "return"), *, currency: str | None = None
+    ) -> pd.DataFrame:
+        """Return the money events as the :data:`one2one.contracts.TRANSACTIONS` table.
 
-        This is the transaction log ``one2one.clv.rfm_summary`` takes; ids are canonical.
+        This is the transaction log ``one2one.clv.rfm_summary`` and
+        ``one2one.differentiate.rfm_table`` take: one row per event of
+        ``kinds`` with a ``value`` (a refund is a negative value), ids canonical
+        (merges followed), in append order.
+
+        Two facts of a sale live in the event's ``payload``, under these keys:
+
+        * ``order_id``: the order a sale or refund belongs to, so a refund
+          can be netted against its own sale. The column is returned when
+          any event names one (``None`` for the others).
+        * ``currency``: the currency of ``value`` (``"EUR"``). The column
+          is returned when any event names one; then every event must, or
+          ``currency`` gives the currency of those that name none. Several
+          currencies are returned as they are: the consumer refuses to add
+          them up.
+
+        Parameters
+        ----------
+        kinds
+            The kinds of event that carry money.
+        currency
+            The currency of money events whose payload names none (``None``:
+            no default).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``customer_id``, ``occurred_at`` (UTC), ``value``, and
+            ``order_id`` and ``currency`` when the events carry them.
+
+        Raises
+        ------
+        DataContractError
+            If a payload's ``currency`` is not a currency code or its
+            ``order_id`` not an id (text or a whole number), or if only some
+            events name a currency and no default ``currency`` is given (an
+            amount without its currency cannot be added to the others).
+
+        Notes
+        -----
+        An erased customer's events keep their ``currency`` (amounts keep
+        their meaning, and totals stay right) but lose their ``order_id``,
+        which may be personal (``order-alice-0001``).
         """
+        if currency is not None:
+            currency = _currency(currency, where="the default currency")
         frame = self.to_pandas(kinds=list(kinds))
         frame = frame[frame["value"].notna()]
-        return frame[["customer_id", "occurred_at", "value"]].reset_index(drop=True)
+        out = frame[["customer_id", "occurred_at", "value"]].reset_index(drop=True)
+        payloads = [
+            (str(event), p if isinstance(p, dict) else {})
+            for event, p in zip(frame["event_id"], frame["payload"], strict=True)
+        ]
+        orders = [_order_id(p.get("order_id"), event) for event, p in payloads]
+        if any(order is not None for order in orders):
+            out["order_id"] = pd.Series(orders, dtype=object)
+        named = [
+            None if p.get("currency") is None else _currency(p["currency"], where=f"event {e!r}")
+            for e, p in payloads
+        ]
+        missing = sum(c is None for c in named)
+        if missing < len(named) or (currency is not None and named):
+            if missing and currency is None:
+                first = next(i for i, c in enumerate(named) if c is None)
+                msg = (
+                    f"{missing} of {len(named)} money events name no 'currency' in their "
+                    f"payload (first: event {frame['event_id'].iloc[first]!r}) while the "
+                    "others do; pass transactions(currency=...) for the events that name none."
+                )
+                raise DataContractError(msg, column="currency", value=missing)
+            out["currency"] = pd.Series([c or currency for c in named], dtype=object)
+        return out
 
     def cost_to_serve(self) -> pd.Series:
         """Total ``cost`` per customer (canonical ids), for below-zero tiers."""
@@ -1013,7 +1084,8 @@ class InteractionLog:
 
         Every event of the customer (and of ids merged into them) is re-keyed
         to a random anonymous id that nothing links back to the customer; its
-        payload and offer id are removed and its event id is replaced by a
+        payload (all but a ``currency`` code, which its amount needs) and offer
+        id are removed and its event id is replaced by a
         random one (callers' ids such as ``order-alice-0001`` are personal
         data too), so revenue and cost totals stay right while nothing
         personal can be read back. The old event ids are kept only as keyed
@@ -1048,8 +1120,14 @@ class InteractionLog:
                 "INSERT OR IGNORE INTO erased_events VALUES (?, ?)",
                 [(self._event_hash(str(r[0])), self._content_hash(r)) for r in erased_rows],
             )
+            # The payload goes, but for a currency code: an amount without its currency
+            # has no meaning, and totals must stay right. Nothing else of it is kept.
+            connection.executemany(
+                "UPDATE events SET payload = ? WHERE event_id = ?",
+                [(_kept_payload(row[_PAYLOAD]), row[0]) for row in erased_rows],
+            )
             changed = connection.execute(
-                "UPDATE events SET customer_id = ?, payload = NULL, offer_id = NULL, "
+                "UPDATE events SET customer_id = ?, offer_id = NULL, "
                 "event_id = 'erased:' || lower(hex(randomblob(16))) "
                 f"WHERE customer_id IN ({marks})",
                 [anonymous, *ids],
@@ -1305,3 +1383,40 @@ def _safe_repr(value: object) -> str:
         return repr(value)[:10_000]
     except Exception as error:  # noqa: BLE001 (RecursionError, a hostile __repr__, ...)
         return f"<{type(value).__name__}: {type(error).__name__}>"
+
+
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def _currency(value: object, *, where: str) -> str:
+    """Check a currency code (ISO 4217 style, three capital letters)."""
+    if not isinstance(value, str) or not _CURRENCY_CODE.match(value):
+        msg = f"{where}: 'currency' must be a currency code such as 'EUR'; got {value!r}."
+        raise DataContractError(msg, column="currency", value=_safe_repr(value))
+    return value
+
+
+def _order_id(value: object, event_id: str) -> str | None:
+    """Check an order id (text, or a whole number read as text)."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value:
+        msg = f"event {event_id!r}: 'order_id' must be text or a whole number; got {value!r}."
+        raise DataContractError(msg, column="order_id", value=_safe_repr(value))
+    return value
+
+
+def _kept_payload(stored: object) -> str | None:
+    """Return what an erased event keeps of its payload: its currency code, if any."""
+    if not isinstance(stored, str):
+        return None
+    try:
+        payload = json.loads(stored)
+    except ValueError:
+        return None
+    code = payload.get("currency") if isinstance(payload, dict) else None
+    if isinstance(code, str) and _CURRENCY_CODE.match(code):
+        return json.dumps({"currency": code})
+    return None
