@@ -40,6 +40,7 @@ _CONSENT_SHARE = 0.6
 _TRUE_TASTE = 0.7  # share of a person's page views about their own riding
 _ACCEPT_FITTING, _ACCEPT_OTHER = 0.30, 0.03
 _BUDGET_MEDIAN = 1800.0
+_PHONE_ORDER_COST, _REFUND_COST = 4.0, 12.0
 
 
 @attrs.frozen(eq=False)
@@ -179,6 +180,8 @@ def simulate_business(
     first = sales.groupby("person_id")["occurred_at"].min()
     views = _views(people, first, bought.observation_end, records_of, rng)
     consents = _consents(people, first, records_of, rng)
+    purchases["cost"] = np.where(purchases["channel"] == "phone", _PHONE_ORDER_COST, np.nan)
+    refunds["cost"] = _REFUND_COST
     events = pd.concat([purchases, refunds, views, consents], ignore_index=True)
     events = events.sort_values(["occurred_at", "kind", "record_id"], kind="stable")
     events = events.reset_index(drop=True)
