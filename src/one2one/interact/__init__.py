@@ -27,6 +27,19 @@ from ._next_best_action import (
     profile_features,
 )
 from ._off_policy import OffPolicyEstimate, logged_decisions, off_policy_value
+from ._plots import (
+    ALL_CHANNELS,
+    ALL_OFFERS,
+    CONSENT_STATUSES,
+    consent_table,
+    contact_pressure_table,
+    off_policy_table,
+    offer_learning_table,
+    plot_consent,
+    plot_contact_pressure,
+    plot_off_policy,
+    plot_offer_learning,
+)
 from ._policy import (
     ContactPolicy,
     CoolingOff,
@@ -39,7 +52,10 @@ from ._policy import (
 from ._profile import DEFAULT_KIND_WEIGHTS, CustomerProfile, ProfileStore
 
 __all__ = [
+    "ALL_CHANNELS",
+    "ALL_OFFERS",
     "CHANNELS",
+    "CONSENT_STATUSES",
     "DEFAULT_KIND_WEIGHTS",
     "KINDS",
     "RESPONSE_REWARDS",
@@ -66,8 +82,16 @@ __all__ = [
     "QuietHours",
     "SuppressionList",
     "consent_event",
+    "consent_table",
+    "contact_pressure_table",
     "logged_decisions",
+    "off_policy_table",
     "off_policy_value",
+    "offer_learning_table",
+    "plot_consent",
+    "plot_contact_pressure",
+    "plot_off_policy",
+    "plot_offer_learning",
     "profile_features",
 ]
 
