@@ -144,11 +144,12 @@ def test_bad_holdout_values_and_arguments_are_refused(bgnbd, holdout):
         calibration_vs_holdout_table(bgnbd, holdout, max_frequency=0)
 
 
-def test_a_summary_in_another_unit_than_the_model_warns(weekly_model, holdout):
+def test_a_summary_in_another_unit_than_the_model_is_refused(weekly_model, holdout):
     summary = holdout.copy()
     summary.attrs["period"] = "D"
-    with pytest.warns(DataWarning, match="days"):
+    with pytest.raises(DataContractError, match=r"weeks.*days") as info:
         calibration_vs_holdout_table(weekly_model, summary)
+    assert info.value.column == "period"
 
 
 def test_plot_calibration_vs_holdout_draws_the_table(bgnbd, holdout):

@@ -53,7 +53,7 @@ def test_any_transaction_model_can_be_used(models):
     _, spend = models
     pareto = ParetoNBDModel().fit(CDNOW)
     value = customer_lifetime_value(
-        pareto, spend, CDNOW, horizon=10, discount_per="period", discount_rate=0.01
+        pareto, spend, CDNOW, horizon=10, discount_per="period", discount_rate=0.01, period="W"
     )
     assert value["clv"].notna().all()
     assert value.index.equals(CDNOW.index)

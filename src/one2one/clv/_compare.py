@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .._progress import Progress, check_progress, progress_bar
 from .._validation import require_columns
 from ..errors import DataContractError
 from ._transaction_models import (
@@ -17,6 +18,7 @@ from ._transaction_models import (
     ParetoNBDModel,
     TransactionModel,
 )
+from ._uncertainty import expected_fit_seconds
 
 __all__ = ["compare_models"]
 
@@ -26,6 +28,8 @@ _HOLDOUT = ("frequency_holdout", "duration_holdout")
 def compare_models(
     summary: pd.DataFrame,
     models: Mapping[str, TransactionModel] | Sequence[TransactionModel] | None = None,
+    *,
+    progress: Progress = "auto",
 ) -> pd.DataFrame:
     """Fit each model on the calibration summary and tabulate fit and holdout accuracy.
 
@@ -42,6 +46,12 @@ def compare_models(
     models
         Unfitted models (they are cloned, not changed), as a list or a
         ``{name: model}`` mapping. Default: BG/NBD, MBG/NBD and Pareto/NBD.
+    progress
+        A bar with one step per model: ``"auto"`` shows it when the fits are
+        expected to take over 2 s (Pareto/NBD on tens of thousands of
+        distinct customer histories) and a terminal or notebook watches,
+        ``True`` always (raising if tqdm, the ``progress`` extra, is
+        missing), ``False`` never.
 
     Returns
     -------
@@ -54,7 +64,10 @@ def compare_models(
     Raises
     ------
     DataContractError
-        If ``models`` is empty or only one holdout column is present.
+        If ``models`` is empty, only one holdout column is present, or
+        ``progress`` is not ``True``, ``False`` or ``"auto"``.
+    MissingDependencyError
+        If ``progress=True`` and tqdm is not installed.
 
     Examples
     --------
@@ -64,28 +77,42 @@ def compare_models(
     >>> table.index[0]  # the best BIC on CDNOW
     'ModifiedBetaGeoModel'
     """
+    progress = check_progress(progress)
     candidates = _named(models)
     present = [c for c in _HOLDOUT if c in summary.columns]
     if len(present) == 1:
         require_columns(summary, _HOLDOUT, name="summary")
     rows = {}
-    for name, model in candidates.items():
-        start = time.perf_counter()
-        fitted = clone(model).fit(summary)
-        row: dict[str, float] = {
-            "n_params": float(len(fitted.params_)),
-            "log_likelihood": fitted.log_likelihood_,
-            "aic": fitted.aic_,
-            "bic": fitted.bic_,
-            "fit_seconds": time.perf_counter() - start,
-        }
-        if present:
-            row |= _holdout_errors(fitted, summary)
-        rows[name] = row
+    with progress_bar(
+        progress=progress,
+        total=len(candidates),
+        desc="compare_models",
+        expected_seconds=expected_fit_seconds(candidates.values(), _distinct_rows(summary)),
+    ) as bar:
+        for name, model in candidates.items():
+            start = time.perf_counter()
+            fitted = clone(model).fit(summary)
+            row: dict[str, float] = {
+                "n_params": float(len(fitted.params_)),
+                "log_likelihood": fitted.log_likelihood_,
+                "aic": fitted.aic_,
+                "bic": fitted.bic_,
+                "fit_seconds": time.perf_counter() - start,
+            }
+            if present:
+                row |= _holdout_errors(fitted, summary)
+            rows[name] = row
+            bar.step(name)
     table = pd.DataFrame.from_dict(rows, orient="index").sort_values("bic")
     table["n_params"] = table["n_params"].astype("int64")
     table.index.name = "model"
     return table
+
+
+def _distinct_rows(summary: pd.DataFrame) -> int:
+    """Distinct customer histories: the rows a fit computes on, after compression."""
+    history = [c for c in ("frequency", "recency", "T") if c in summary.columns]
+    return len(summary.drop_duplicates(subset=history)) if history else len(summary)
 
 
 def _named(

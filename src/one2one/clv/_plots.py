@@ -41,6 +41,7 @@ from ..errors import DataContractError, DataWarning
 from ._periods import (
     PERIODS_PER_YEAR,
     Freq,
+    agreed_period,
     period_name,
     period_ordinals,
     require_freq,
@@ -105,17 +106,11 @@ def _unit(period: Freq | None) -> str:
 
 
 def _summary_period(model: TransactionModel, summary: pd.DataFrame) -> Freq | None:
-    """Return the period of predictions: the model's, else the summary's; warn if they differ."""
-    fitted = _known_period(getattr(model, "period_", None))
-    given = _known_period(summary.attrs.get("period"))
-    if fitted is not None and given is not None and fitted != given:
-        msg = (
-            f"the model was fitted on a summary in {period_name(fitted)} but this summary is in "
-            f"{period_name(given)}; predictions use the model's unit, so build both summaries "
-            "with the same freq."
-        )
-        warnings.warn(msg, DataWarning, stacklevel=3)
-    return fitted if fitted is not None else given
+    """Return the period of predictions: the model's and the summary's, refused if they differ."""
+    return agreed_period(
+        fitted=_known_period(getattr(model, "period_", None)),
+        summary=_known_period(summary.attrs.get("period")),
+    )
 
 
 def _max_frequency(value: object) -> int:
@@ -183,7 +178,8 @@ def calibration_vs_holdout_table(
     ------
     DataContractError
         If a column is missing (the holdout columns: build the summary with
-        ``calibration_end``) or breaks its contract.
+        ``calibration_end``) or breaks its contract, or the summary's
+        ``attrs["period"]`` differs from the model's ``period_``.
     NotFittedError
         If the model is not fitted.
 
@@ -333,7 +329,8 @@ def frequency_histogram_table(
     Raises
     ------
     DataContractError
-        If ``summary`` lacks ``frequency`` or ``T``, is empty, or an argument is invalid.
+        If ``summary`` lacks ``frequency`` or ``T``, is empty, an argument is
+        invalid, or the summary's ``attrs["period"]`` differs from the model's.
     NotFittedError
         If the model is not fitted.
 
@@ -467,7 +464,7 @@ def _tracking(
     fitted = _known_period(getattr(model, "period_", None))
     counted = _known_period(getattr(model, "occasion_period_", None)) or fitted
     occasion = require_freq(occasion_freq) if occasion_freq is not None else counted or freq
-    unit = require_freq(period) if period is not None else fitted or freq
+    unit = agreed_period(fitted=fitted, summary=None, given=period) or freq
     if counted is not None and occasion != counted:
         msg = (
             f"the model was fitted on purchase occasions per {period_name(counted)[:-1]}, but "
@@ -583,6 +580,7 @@ def tracking_table(
         model's ``period_`` (recorded when it was fitted on an ``rfm_summary``),
         else ``freq``; pass it for a model fitted on a summary without one
         (e.g. ``period="W"`` with ``freq="D"`` for the published CDNOW summary).
+        A period that contradicts the model's ``period_`` is refused.
     observation_end
         End of observation (default: the last transaction).
     tz, assume_tz
@@ -602,7 +600,8 @@ def tracking_table(
     ------
     DataContractError
         On missing columns or values, naive timestamps without ``assume_tz``,
-        or no purchase before ``observation_end``.
+        no purchase before ``observation_end``, or a ``period`` that
+        contradicts the model's ``period_``.
     NotFittedError
         If the model is not fitted.
 

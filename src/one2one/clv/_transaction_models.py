@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Literal
 
@@ -10,6 +11,7 @@ import pandas as pd
 from attrs import frozen
 from numpy.typing import ArrayLike, NDArray
 
+from .._progress import Progress, check_progress
 from .._validation import (
     Column,
     FrameContract,
@@ -42,6 +44,7 @@ from ._paretonbd import (
     pareto_pmf,
     pareto_purchases_if_alive,
 )
+from ._periods import Freq, Horizon, agreed_period, horizon_periods
 from ._persistence import saved_list, saved_number
 from ._uncertainty import (
     Interval,
@@ -102,7 +105,9 @@ _BG_LINK = CovariateLink(purchase=((1, -1.0),), dropout=((2, 1.0), (3, 1.0)))
 class TransactionModel(LifetimeModel):
     """Shared API of the continuous-time models: fit on (frequency, recency, T), predict.
 
-    Horizons ``t`` are in the summary's period (``period_``, e.g. weeks).
+    Horizons ``t`` are in the summary's period (``period_``, e.g. weeks), or
+    durations such as ``"39W"`` converted to it. A summary to predict for must
+    be in the same period as the one the model was fitted on.
 
     Parameters
     ----------
@@ -270,8 +275,21 @@ class TransactionModel(LifetimeModel):
 
     def _columns(self, summary: pd.DataFrame) -> tuple[Columns, NDArray[np.intp]]:
         frame = self._check_data(self.contract.validate(summary))
+        self._period_of(summary)
         columns, _, inverse = compress(frame, (*self.data_columns, *self._extra_columns()))
         return tuple(columns), inverse
+
+    def _period_of(self, summary: pd.DataFrame) -> Freq | None:
+        """Return the period of predictions for ``summary``: the model's and the summary's."""
+        return agreed_period(
+            fitted=getattr(self, "period_", None), summary=summary.attrs.get("period")
+        )
+
+    def _horizon(self, summary: pd.DataFrame, t: object) -> float:
+        """Return a horizon in periods: a number as given (>= 0), a duration converted."""
+        if isinstance(t, (str, dt.timedelta, np.timedelta64)):
+            return horizon_periods(t, self._period_of(summary), name="t")
+        return require_number(t, name="t", low=0)
 
     def conditional_on_columns(
         self, columns: Columns, t: float, theta: FloatArray | None = None
@@ -348,7 +366,7 @@ class TransactionModel(LifetimeModel):
         columns, inverse = self._columns(summary)
         return self._per_customer(summary, self.p_alive_on_columns(columns)[inverse], "p_alive")
 
-    def predict_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
+    def predict_purchases(self, summary: pd.DataFrame, t: Horizon) -> pd.Series:
         """Predict each customer's purchases in the next ``t`` periods, given their history.
 
         Parameters
@@ -356,15 +374,23 @@ class TransactionModel(LifetimeModel):
         summary
             Customers' ``frequency``, ``recency`` and ``T``.
         t
-            Horizon, in the summary's period.
+            Horizon: a number of the summary's periods, or a duration such as
+            ``"39W"``, ``"90D"``, ``"1Y"`` or a :class:`pandas.Timedelta`
+            (converted; the period must then be known).
 
         Returns
         -------
         pandas.Series
             ``expected_purchases``, indexed like ``summary``.
+
+        Raises
+        ------
+        DataContractError
+            If ``t`` is no horizon, or the summary's ``attrs["period"]``
+            differs from the model's ``period_``.
         """
         self._require_fitted()
-        horizon = require_number(t, name="t", low=0)
+        horizon = self._horizon(summary, t)
         columns, inverse = self._columns(summary)
         values = self.conditional_on_columns(columns, horizon)
         return self._per_customer(summary, values[inverse], "expected_purchases")
@@ -406,12 +432,13 @@ class TransactionModel(LifetimeModel):
     def predict(
         self,
         summary: pd.DataFrame,
-        t: float,
+        t: Horizon,
         *,
         interval: Interval | None = None,
         level: float = 0.95,
         n_boot: int = 200,
         random_state: int | np.random.Generator | None = None,
+        progress: Progress = "auto",
     ) -> pd.DataFrame:
         """Predict P(alive) and expected purchases in the next ``t`` periods, per customer.
 
@@ -420,7 +447,8 @@ class TransactionModel(LifetimeModel):
         summary
             Customers' ``frequency``, ``recency`` and ``T``.
         t
-            Horizon, in the summary's period.
+            Horizon: a number of the summary's periods, or a duration such as
+            ``"39W"`` (see :meth:`predict_purchases`).
         interval
             ``None``, ``"delta"`` (Wald intervals from the parameter
             covariance) or ``"bootstrap"`` (percentiles over ``n_boot`` refits
@@ -432,6 +460,9 @@ class TransactionModel(LifetimeModel):
             Bootstrap replicates.
         random_state
             Seed for the bootstrap.
+        progress
+            Bootstrap progress bar: ``"auto"`` (when the refits are expected
+            to take over 2 s and someone watches), ``True`` or ``False``.
 
         Returns
         -------
@@ -440,13 +471,14 @@ class TransactionModel(LifetimeModel):
             with an interval also ``p_alive_lower``, ``p_alive_upper``,
             ``expected_purchases_lower`` and ``expected_purchases_upper``.
         """
+        progress = check_progress(progress)
         result = pd.concat(
             [self.predict_proba_alive(summary), self.predict_purchases(summary, t)], axis=1
         )
         kind, level = check_interval(interval, level)
         if kind is None:
             return result
-        horizon = float(t)
+        horizon = self._horizon(summary, t)
         columns, inverse = self._columns(summary)
         functions: dict[str, Callable[[FloatArray], FloatArray]] = {
             "p_alive": lambda theta: self.p_alive_on_columns(columns, theta),
@@ -468,6 +500,7 @@ class TransactionModel(LifetimeModel):
                 ],
                 n_boot=n_boot,
                 random_state=random_state,
+                progress=progress,
             )
             bounds = {
                 name: percentile_interval(np.stack([f(d[0]) for d in draws]), level)

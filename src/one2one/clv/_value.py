@@ -9,10 +9,11 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.linalg import block_diag
 
+from .._progress import Progress, check_progress
 from .._validation import require_number, require_one_of
 from ..errors import DataContractError
 from ._gammagamma import gammagamma_conditional_spend
-from ._periods import PERIODS_PER_YEAR, require_freq
+from ._periods import PERIODS_PER_YEAR, Horizon, agreed_period, horizon_periods, require_freq
 from ._spend_models import GammaGammaModel
 from ._transaction_models import TransactionModel
 from ._uncertainty import (
@@ -54,7 +55,7 @@ def customer_lifetime_value(
     spend_model: GammaGammaModel,
     summary: pd.DataFrame,
     *,
-    horizon: float,
+    horizon: Horizon,
     discount_rate: float = 0.1,
     discount_per: Literal["year", "period"] = "year",
     period: str | None = None,
@@ -62,8 +63,9 @@ def customer_lifetime_value(
     level: float = 0.95,
     n_boot: int = 200,
     random_state: int | np.random.Generator | None = None,
+    progress: Progress = "auto",
 ) -> pd.DataFrame:
-    """Value each customer: discounted expected spend over the next ``horizon`` periods.
+    """Value each customer: discounted expected spend over the next ``horizon``.
 
     Cash flows are counted per period: the purchases expected in period k
     (from the transaction model, given the customer's history) times the
@@ -80,15 +82,23 @@ def customer_lifetime_value(
     summary
         Customers' ``frequency``, ``recency``, ``T`` and ``monetary_value``.
     horizon
-        Number of periods to value (the summary's period, e.g. 52 weeks).
-        A fractional last period is valued in proportion.
+        How far ahead to value: a duration such as ``"52W"``, ``"90D"``,
+        ``"3M"``, ``"2Q"``, ``"1Y"`` or a :class:`pandas.Timedelta`, converted
+        to the summary's period (days and weeks exactly; months, quarters and
+        years at their mean lengths, as ``rfm_summary``'s ``time_unit``), or
+        a plain number of the summary's periods (52 is a year on a weekly
+        summary, under two months on a daily one). Either way the period must
+        be known: from the model (``period_``), the summary
+        (``attrs["period"]``) or ``period``. A fractional last period is
+        valued in proportion.
     discount_rate
         Discount rate, per year by default.
     discount_per
         ``"year"`` (converted to the period using ``period``) or ``"period"``.
     period
-        The summary's period; defaults to the one recorded when the
-        transaction model was fitted.
+        The summary's period, for a model and summary that do not record it
+        (e.g. the published CDNOW table). It must agree with any recorded
+        one: a horizon in another unit is given as a duration instead.
     interval
         ``None``, ``"delta"`` (from both models' parameter covariances, taken
         as independent) or ``"bootstrap"`` (both models refitted on customer
@@ -99,6 +109,11 @@ def customer_lifetime_value(
         Bootstrap replicates.
     random_state
         Seed for the bootstrap.
+    progress
+        Bootstrap progress bar: ``"auto"`` shows one when the refits are
+        expected to take over 2 s and a terminal or notebook watches,
+        ``True`` always (raising if tqdm, the ``progress`` extra, is
+        missing), ``False`` never.
 
     Returns
     -------
@@ -106,7 +121,18 @@ def customer_lifetime_value(
         Indexed like ``summary``: ``p_alive``, ``expected_purchases`` (over
         the horizon, undiscounted), ``expected_spend`` (per purchase) and
         ``clv`` (discounted); with an interval also ``clv_lower`` and
-        ``clv_upper``.
+        ``clv_upper``. ``attrs`` records ``period`` and ``horizon`` (in
+        those periods), the horizon as valued.
+
+    Raises
+    ------
+    DataContractError
+        If the horizon is no positive duration, the period is unknown, or two
+        periods disagree (``period`` and the model's, or the model's and the
+        summary's ``attrs["period"]``), naming both; or ``progress`` is not
+        ``True``, ``False`` or ``"auto"``.
+    MissingDependencyError
+        If ``progress=True`` with a bootstrap and tqdm is not installed.
 
     Examples
     --------
@@ -115,17 +141,19 @@ def customer_lifetime_value(
     >>> summary = load_cdnow_summary()
     >>> value = customer_lifetime_value(
     ...     BetaGeoModel().fit(summary), GammaGammaModel().fit(summary), summary,
-    ...     horizon=52, discount_rate=0.1, period="W",
+    ...     horizon="52W", discount_rate=0.1, period="W",  # the published table is in weeks
     ... )
-    >>> list(value.columns)
-    ['p_alive', 'expected_purchases', 'expected_spend', 'clv']
+    >>> list(value.columns), value.attrs
+    (['p_alive', 'expected_purchases', 'expected_spend', 'clv'], {'period': 'W', 'horizon': 52.0})
     """
-    length = require_number(horizon, name="horizon", low=0, low_inclusive=False)
-    rate = per_period_rate(
-        discount_rate, per=discount_per, period=period or transaction_model.period_
+    progress = check_progress(progress)
+    columns, inverse = transaction_model.validated_columns(summary)  # fitted, same period
+    unit = agreed_period(
+        fitted=transaction_model.period_, summary=summary.attrs.get("period"), given=period
     )
+    length = horizon_periods(horizon, unit)
+    rate = per_period_rate(discount_rate, per=discount_per, period=unit)
     kind, level = check_interval(interval, level)
-    columns, inverse = transaction_model.validated_columns(summary)
     spend_columns, spend_inverse = spend_model.validated_columns(summary)
     spend_model.mean_spend()  # refuses q <= 1
     edges = np.append(np.arange(1.0, np.ceil(length)), length)
@@ -153,6 +181,7 @@ def customer_lifetime_value(
         },
         index=summary.index,
     )
+    result.attrs.update({"period": unit, "horizon": length})
     if kind == "delta":
         covariance = block_diag(transaction_model.estimate()[1], spend_model.estimate()[1])
         lower, upper = delta_interval(lambda p: value(p)[0], theta, covariance, level)
@@ -168,6 +197,7 @@ def customer_lifetime_value(
             simulate,
             n_boot=n_boot,
             random_state=random_state,
+            progress=progress,
         )
         lower, upper = percentile_interval(
             np.stack([value(np.concatenate(d))[0] for d in draws]), level
