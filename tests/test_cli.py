@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import re
 import subprocess
@@ -11,9 +13,17 @@ from one2one import __version__
 from one2one.cli import main, tutorial_notebooks
 
 
-def test_demo_prints_the_cdnow_summary(capsys):
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo_output():
+    """The demo's output, run once for every test that reads it (it takes a while)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["demo"]) == 0
+    return buffer.getvalue()
+
+
+def test_demo_prints_the_cdnow_summary(demo_output):
+    out = demo_output
     assert "69,659" in out
     assert "23,570" in out
     assert "1997-01-01 .. 1998-06-30 (78 weeks)" in out
@@ -86,9 +96,8 @@ def test_tutorials_writes_every_notebook_and_refuses_to_overwrite(tmp_path, caps
     assert main(["tutorials", str(tmp_path / "t"), "--overwrite"]) == 0
 
 
-def test_the_demo_ends_with_a_pointer_that_works_for_an_installed_package(capsys):
-    assert main(["demo"]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-3:]
+def test_the_demo_ends_with_a_pointer_that_works_for_an_installed_package(demo_output):
+    last = demo_output.strip().splitlines()[-3:]
     assert "README" not in " ".join(last)  # not shipped in a wheel
     assert any("one2one tutorials" in line for line in last)
 
@@ -119,3 +128,31 @@ def test_a_missing_extra_names_the_distribution(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(MissingDependencyError, match=r"one2one-marketing\[plot\]"):
         optional_import("matplotlib", extra="plot", feature="charts")
+
+
+def test_the_demo_follows_one_customer_through_every_step_of_the_cycle(demo_output):
+    out = demo_output
+    cycle = out.split("The cycle:", 1)[1].split("\n\n", 1)[0]
+    followed = re.search(r"following (.+) \((C\d+)\)", cycle)
+    assert followed is not None
+    name, customer = followed.groups()
+    steps = {}
+    for line in cycle.splitlines()[2:]:
+        label = line[:16].strip()
+        if label and label != "note":
+            steps[label] = line
+        elif steps and not label:
+            steps[list(steps)[-1]] += line
+    assert list(steps) == [
+        "identify",
+        "log",
+        "value",
+        "differentiate",
+        "interact",
+        "customize",
+        "learn",
+    ]
+    for label, text in steps.items():
+        assert customer in text, label  # one customer id in every section
+    assert name in steps["identify"]
+    assert "merge(s) followed by the log" in steps["identify"]

@@ -14,6 +14,7 @@ Every hand-off goes through a table of :mod:`one2one.contracts`.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 
 import attrs
@@ -26,6 +27,7 @@ from .customize import ConfigurationSession, Configurator, Needs, PriceList, Pro
 from .customize import recommend as recommend_configuration
 from .datasets import BUSINESS_OFFERS, RIDING, SimulatedBusiness, load_product_model
 from .differentiate import NeedsSegmenter, share_of_customer, value_tiers
+from .errors import DataWarning
 from .identify import IdentityResolver, RecordSchema, evaluate_links
 from .interact import (
     DEFAULT_KIND_WEIGHTS,
@@ -113,6 +115,9 @@ class CycleReport:
         Its price.
     profile_before, profile_after
         The followed customer's profile before and after the configuration.
+    notes
+        What the data warned about on the way (e.g. customers whose every
+        purchase was refunded, left out of the lifetime values).
     """
 
     followed: str
@@ -131,6 +136,7 @@ class CycleReport:
     price: float
     profile_before: CustomerProfile
     profile_after: CustomerProfile
+    notes: tuple[str, ...] = ()
 
 
 def run_cycle(
@@ -164,7 +170,12 @@ def run_cycle(
     customer_of_record = resolver.customers()
     identity = evaluate_links(customer_of_record, _true_links(business.person_of_record))
     transactions = TRANSACTIONS.validate(log.transactions())
-    summary = rfm_summary(transactions, freq="W", observation_end=business.observation_end)
+    with warnings.catch_warnings(record=True) as caught:  # kept in the report, not lost
+        warnings.simplefilter("always", DataWarning)
+        summary = rfm_summary(transactions, freq="W", observation_end=business.observation_end)
+    notes = tuple(str(w.message) for w in caught if issubclass(w.category, DataWarning))
+    for other in (w for w in caught if not issubclass(w.category, DataWarning)):
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
     values = _lifetime_value(summary)
     riding = _riding_features(profiles)
     tiers = _tiers(values, riding, log)
@@ -204,6 +215,7 @@ def run_cycle(
         price=price,
         profile_before=before,
         profile_after=profiles.profile(followed),
+        notes=notes,
     )
 
 

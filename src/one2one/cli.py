@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._cycle import run_cycle
 from .clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value, rfm_summary
 from .customize import (
     ConfigurationSession,
@@ -33,6 +34,7 @@ from .datasets import (
     load_cdnow_transactions,
     load_febrl,
     load_product_model,
+    simulate_business,
     simulate_campaign,
     simulate_shop,
 )
@@ -68,6 +70,87 @@ __all__ = ["main"]
 
 def _rule(title: str) -> str:
     return f"\n{title}\n{'-' * len(title)}"
+
+
+def _step_cycle() -> list[str]:
+    """One bicycle business around the whole cycle, following one customer through it."""
+    business = simulate_business(3_000, random_state=7)
+    report = run_cycle(business, rounds=4, random_state=0)
+    who = report.followed
+    me = f"{report.name} ({who})"
+    records = report.customer_of_record
+    mine = records.index[records == who]
+    channels = business.records.set_index("record_id").loc[mine, "source"]
+    history = report.log.history(who)
+    money = history[history["kind"].isin(["purchase", "return"])]
+    values = report.customer_values
+    row = values.index.get_loc(who)
+    clv, alive = (float(values[c].to_numpy()[row]) for c in ("clv", "p_alive"))
+    rank = int((values["clv"] > clv).sum()) + 1
+    tier = str(report.tiers["tier"].to_numpy()[report.tiers.index.get_loc(who)])
+    segment = str(report.segments.get(who, "-"))
+    offers = report.offers
+    fits = offers.groupby("round")["fits"].mean().tolist()
+    taken = offers.groupby("round")["accepted"].mean().tolist()
+    answered = offers[offers["customer_id"] == who]
+    learnt = report.profile_after.preferences.get("option", {})
+    identity = report.identity
+    return [
+        _rule(
+            f"The cycle: one bicycle business, {len(records):,} records from web, store and "
+            f"call centre; following {me}"
+        ),
+        (
+            f"  identify      {records.nunique():,} customers (true people: "
+            f"{len(business.people):,}); precision {identity['precision']:.3f}, "
+            f"recall {identity['recall']:.3f}; {report.merges} merge(s) followed by the log"
+        ),
+        (
+            f"                {me}: {len(mine)} records "
+            f"({', '.join(sorted(set(channels)))}) are one customer"
+        ),
+        (
+            f"  log           {len(report.log):,} interactions under resolved ids; {me}: "
+            f"{(money['kind'] == 'purchase').sum()} purchases, "
+            f"{(money['kind'] == 'return').sum()} refunded"
+        ),
+        (
+            f"  value         BG/NBD + Gamma-Gamma on log.transactions(): {who} is worth "
+            f"{clv:,.2f} over 52 weeks (P(alive) {alive:.2f}; #{rank:,} of {len(values):,})"
+        ),
+        (
+            "  differentiate "
+            + ", ".join(f"{t} {n:,}" for t, n in report.tiers["tier"].value_counts().items())
+            + f"; {who}: {tier}, rides {segment}"
+        ),
+        (
+            "  interact      offers by e-mail (consent, 1 a week, not below zero), fitting / "
+            "taken by week: "
+            + ", ".join(f"{f:.0%}/{t:.0%}" for f, t in zip(fits, taken, strict=True))
+        ),
+        (
+            f"                {who} was offered "
+            + ", ".join(
+                f"{r.offer_id} ({'taken' if r.accepted else 'ignored'})"
+                for r in answered.itertuples()
+            )
+        ),
+        (
+            f"  customize     needs from {who}'s profile: "
+            + ", ".join(f"{a} {w:+.0f}" for a, w in report.needs.weights.items())
+            + f"; budget {report.needs.budget:,.0f}"
+        ),
+        (
+            f"                bicycle for {who}: {report.price:,.0f} with "
+            + ", ".join(o for o, v in report.configuration.items() if v is True and o in learnt)
+        ),
+        (
+            f"  learn         {who}'s profile: {report.profile_before.interactions} -> "
+            f"{report.profile_after.interactions} interactions, {len(learnt)} options learnt "
+            "from the session"
+        ),
+        *(f"  note          {note}" for note in report.notes),
+    ]
 
 
 def _step_identify() -> list[str]:
@@ -367,6 +450,7 @@ def _step_customize() -> list[str]:
 
 
 _STEPS: tuple[Callable[[], list[str]], ...] = (
+    _step_cycle,
     _step_identify,
     _step_data,
     _step_lifetime_value,
@@ -377,7 +461,7 @@ _STEPS: tuple[Callable[[], list[str]], ...] = (
 
 
 def _demo(_: argparse.Namespace) -> int:
-    print(f"one2one {__version__} demo: the one-to-one cycle on bundled data")
+    print(f"one2one {__version__} demo: the one-to-one cycle, then the published numbers")
     for step in _STEPS:
         print("\n".join(step()))
     print(
