@@ -2,6 +2,10 @@
 
 ``ci`` (chosen when the CI environment variable is set) is derandomized so a
 CI run is reproducible; ``dev`` explores new examples on every run.
+
+In CI the executed notebooks keep their outputs (nbmake's ``--overwrite``, on
+the throwaway clone), so the docs build renders them without running them a
+second time (``ONE2ONE_DOCS_EXECUTION=off`` in .ci/run, read by docs/conf.py).
 """
 
 import os
@@ -18,3 +22,10 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=40)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_configure(config: object) -> None:
+    """In CI, store the notebooks' outputs for the docs build (see the module docstring)."""
+    option = getattr(config, "option", None)
+    if os.environ.get("CI") and option is not None and hasattr(option, "overwrite"):
+        option.overwrite = True
