@@ -24,7 +24,7 @@ from .._validation import require_number
 from ..errors import ConfigurationConflictError, DataContractError
 from ._cp import SCALE, CpEncoding, scaled, solve
 from ._engine import choice_keys
-from ._model import ProductModel, finite, instance
+from ._model import ProductModel, finite, instance, numeric_attributes, unknown_name
 from ._optimise import list_price
 from ._pricing import PriceList, Quote
 
@@ -109,12 +109,35 @@ class Recommendation:
     quantities: Mapping[str, int] = attrs.field(factory=dict)
 
 
-def _utility(model: ProductModel, needs: Needs) -> dict[str, float]:
-    known = {o.name for o in model.options}
+def check_needs(model: ProductModel, needs: Needs) -> None:
+    """Refuse needs naming an option or attribute the model does not have.
+
+    ``Needs`` are made without a model, so this is the first place their
+    names can be checked; a misspelt weight (``"sped"``) would otherwise be
+    worth nothing and the recommendation would quietly ignore it.
+    """
+    known = [o.name for o in model.options]
     for name in needs.likes:
         if name not in known:
-            msg = f"the customer's likes name unknown option {name!r}."
+            msg = unknown_name(
+                f"the customer's likes name unknown option {name!r}", name, known, kind="options"
+            )
             raise DataContractError(msg, column="likes", value=name)
+    numeric = numeric_attributes(model.options)
+    for name in needs.weights:
+        if name not in numeric:
+            msg = unknown_name(
+                f"the customer's weights name {name!r}, which no option of {model.name!r} has "
+                "as a number",
+                name,
+                numeric,
+                kind="options' numeric attributes",
+            )
+            raise DataContractError(msg, column="weights", value=name)
+
+
+def _utility(model: ProductModel, needs: Needs) -> dict[str, float]:
+    check_needs(model, needs)
     out: dict[str, float] = {}
     for option in model.options:
         value = float(needs.likes.get(option.name, 0.0))
@@ -195,6 +218,9 @@ def recommend(
     ------
     ConfigurationConflictError
         No valid configuration keeps the choices within the budget.
+    DataContractError
+        Needs that like an option the model does not have, or weigh an
+        attribute no option has as a number (the known names are listed).
     """
     instance(prices, PriceList, field="prices")
     instance(needs, Needs, field="needs")

@@ -17,6 +17,7 @@ each parent's groups say how many of their children it takes:
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeVar
@@ -61,6 +62,30 @@ def text(value: object, *, field: str, where: str = "", empty: bool = True) -> s
         msg = f"{where}{field!r} must be {want}; got {value!r}."
         raise DataContractError(msg, column=field, value=value)
     return value
+
+
+def numeric_attributes(options: Iterable[Option]) -> list[str]:
+    """Return the names of the attributes some option holds as a number, sorted."""
+    return sorted({k for o in options for k, v in o.attributes.items() if isinstance(v, float)})
+
+
+def unknown_name(problem: str, name: str, known: Iterable[str], *, kind: str) -> str:
+    """Return the message for a name the model does not know: the problem, a guess, the names.
+
+    A misspelt name must not be ignored (a rule on ``weigth`` would bound
+    nothing), so the message names it, suggests the closest known name and
+    lists the known ones (the first 30 of a large model).
+    """
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if not close:  # capitals and underscores are the usual slips
+        folded = {n.lower().replace("_", ""): n for n in names}
+        close = [folded[k] for k in (name.lower().replace("_", ""),) if k in folded]
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    shown = names[:30]
+    more = f" and {len(names) - 30} more" if len(names) > 30 else ""  # noqa: PLR2004
+    listed = ", ".join(map(repr, shown)) or "none"
+    return f"{problem}{guess}; the {kind} are {listed}{more}."
 
 
 def _attributes(value: object) -> Mapping[str, float | str]:
@@ -373,7 +398,8 @@ class ProductModel:
     DataContractError
         Unknown options in a group or rule (the rule is named), duplicate
         names, several roots, cycles in the hierarchy, impossible group
-        cardinalities.
+        cardinalities, a linear rule on an attribute no option has as a
+        number (a misspelling would bound nothing; the known ones are listed).
     """
 
     name: str = attrs.field(validator=_check_text)
@@ -394,6 +420,17 @@ class ProductModel:
                 if name not in known:
                     msg = f"rule {rule.name!r} names unknown option {name!r}."
                     raise DataContractError(msg, column="rule", value=rule.name)
+        numeric = numeric_attributes(self.options)
+        for linear in self.linear_rules:
+            if linear.attribute not in numeric:
+                msg = unknown_name(
+                    f"linear rule {linear.name!r} totals {linear.attribute!r}, which no option "
+                    "has as a number, so the rule would bound nothing",
+                    linear.attribute,
+                    numeric,
+                    kind="options' numeric attributes",
+                )
+                raise DataContractError(msg, column="attribute", value=linear.attribute)
 
     def _check_groups(self, known: set[str]) -> dict[str, str]:
         parent_of: dict[str, str] = {}

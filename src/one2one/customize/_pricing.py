@@ -11,6 +11,7 @@ at the same moment: personal prices may reward loyalty, never exploit it.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
@@ -20,7 +21,16 @@ import pandas as pd
 from ..errors import ConfigurationConflictError, DataContractError, UnfairPriceError
 from ._check import Configuration, broken_rules, quantities
 from ._formula import Expr, evaluate, variables
-from ._model import ProductModel, _check_text, finite, formula, instance, items
+from ._model import (
+    ProductModel,
+    _check_text,
+    finite,
+    formula,
+    instance,
+    items,
+    numeric_attributes,
+    unknown_name,
+)
 
 __all__ = ["Adjustment", "PriceList", "PriceRule", "Quote"]
 
@@ -117,6 +127,32 @@ def _check(name: object, *, field: str) -> str:
     return name
 
 
+def _check_attributes(model: ProductModel, chosen: Mapping[str, str]) -> None:
+    """Refuse an attribute name that would read every option as 0 by mistake.
+
+    A name no option has reads as 0 everywhere: right for a model without
+    costs under the default ``"cost"``, wrong for a misspelt name or a
+    default that differs from the model's spelling only slightly
+    (``"price"`` against ``"Price"``).
+    """
+    numeric = numeric_attributes(model.options)
+    for field, name in chosen.items():
+        if name in numeric:
+            continue
+        close = difflib.get_close_matches(name, numeric, n=1, cutoff=0.8) or [
+            n for n in numeric if n.lower().replace("_", "") == name.lower().replace("_", "")
+        ]
+        if name != field or close:
+            msg = unknown_name(
+                f"{field}={name!r} names an attribute no option of {model.name!r} has as a "
+                "number, so every option would count 0",
+                name,
+                numeric,
+                kind="options' numeric attributes",
+            )
+            raise DataContractError(msg, column=field, value=name)
+
+
 class PriceList:
     """Price configurations of one product model.
 
@@ -181,6 +217,7 @@ class PriceList:
             "cost": _check(cost, field="cost"),
             "lead_time": _check(lead_time, field="lead_time"),
         }
+        _check_attributes(model, self.attribute)
         if lead_time_mode not in ("max", "sum"):
             msg = f"lead_time_mode must be 'max' or 'sum'; got {lead_time_mode!r}."
             raise DataContractError(msg, column="lead_time_mode", value=lead_time_mode)
