@@ -10,6 +10,14 @@ import pandas as pd
 from attrs import frozen
 from numpy.typing import NDArray
 
+from .._transactions import (
+    Transactions,
+    purchase_occasions,
+    read_transactions,
+    to_money,
+    to_units,
+    warn_unnetted,
+)
 from .._validation import (
     require_columns,
     require_datetime,
@@ -45,6 +53,9 @@ def rfm_summary(
     assume_tz: str | None = None,
     returns: Returns = "net",
     time_unit: Freq | None = None,
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    decimals: int | None = None,
 ) -> pd.DataFrame:
     """Summarise a transaction log per customer: frequency, recency, T and spend.
 
@@ -52,6 +63,11 @@ def rfm_summary(
     weeks, months, quarters or years, in the time zone ``tz``). Several
     purchases in one period are one *purchase occasion*, because the models
     describe how often a customer comes back, not how many items a visit has.
+    A refund undoes the sale it refunds, whenever it comes: a sale refunded
+    in full is no purchase, and a refund is never one. This is the one
+    definition of a purchase occasion in one2one: ``differentiate.rfm_table``
+    counts the same occasions per day (its ``purchases`` is ``frequency + 1``
+    of a daily summary).
 
     Parameters
     ----------
@@ -80,15 +96,32 @@ def rfm_summary(
     assume_tz
         Time zone of naive timestamps; by default naive timestamps are refused.
     returns
-        Policy for negative amounts (returns): ``"net"`` (default) subtracts a
-        return from the purchases of its period; a period with only returns
-        is no purchase occasion and its amount is left out. ``"ignore"`` leaves
-        returns out; ``"error"`` refuses them.
+        Policy for negative amounts (refunds): ``"net"`` (default) nets each
+        refund against its sale (see ``order_id``), anywhere in the window; an
+        occasion whose sales were refunded in full is no purchase. Refunds
+        with nothing left to net against (none of the customer's purchases
+        before them) are left out and reported in a
+        :class:`~one2one.errors.DataWarning` with their number and amount.
+        ``"ignore"`` leaves refunds out; ``"error"`` refuses them.
     time_unit
         Unit of ``recency``, ``T`` and ``duration_holdout`` (default: ``freq``).
         The papers count occasions per day but measure time in weeks:
         ``freq="D", time_unit="W"``. Months, quarters and years are taken at
         their mean length (30.44, 91.31, 365.25 days) when converting.
+    order_id
+        Column of the order a row belongs to: a refund nets against the sales
+        of its own order, latest first. Rows without one (missing value), and
+        tables without the column, net a refund against the customer's most
+        recent purchases at or before it instead. The default ``"order_id"``
+        is used when present; another name must exist.
+    currency
+        Column of the currency code. One currency per table: several are
+        refused (amounts are never added across currencies). It also sets
+        the minor unit (2 decimals, 0 for JPY, 3 for KWD, ...). Used when
+        present, like ``order_id``.
+    decimals
+        Decimals of the currency's minor unit, overriding the currency's.
+        Money is added exactly and every total is rounded to it.
 
     Returns
     -------
@@ -99,18 +132,31 @@ def rfm_summary(
         ``frequency`` (int64)         repeat purchase occasions (occasions after the first)
         ``recency`` (float64)         periods from first to last occasion
         ``T`` (float64)               periods from first occasion to the (calibration) end
-        ``monetary_value``            mean net amount of the repeat occasions (0.0 if none)
+        ``monetary_value``            mean net amount of the repeat occasions (0.0 if none):
+                                      their exact total, rounded to the minor unit, over
+                                      their number
         ``frequency_holdout``         with ``calibration_end``: occasions after it
         ``monetary_value_holdout``    mean net amount of those occasions (0.0 if none)
         ``duration_holdout``          periods from calibration end to observation end
         ============================  =========================================================
+
+        ``attrs`` records ``period`` (of ``recency`` and ``T``),
+        ``occasion_period`` (``freq``), ``currency`` (or ``None``) and
+        ``decimals``.
 
     Raises
     ------
     DataContractError
         On missing columns, missing values, non-finite amounts, naive
         timestamps without ``assume_tz``, returns under ``returns="error"``, an
-        empty window, or ``calibration_end`` not before ``observation_end``.
+        empty window, ``calibration_end`` not before ``observation_end``, or
+        more than one currency.
+
+    Warns
+    -----
+    DataWarning
+        For refunds with nothing to net against, customers left with no
+        purchase, and customers who first bought after ``calibration_end``.
 
     Examples
     --------
@@ -123,25 +169,35 @@ def rfm_summary(
     freq = require_freq(freq)
     unit = freq if time_unit is None else require_freq(time_unit)
     returns = require_one_of(returns, ("net", "ignore", "error"), name="returns")
-    frame = validated_log(
-        transactions, customer_id=customer_id, datetime=datetime, monetary=monetary, use="a summary"
+    table = read_transactions(
+        transactions,
+        customer_id=customer_id,
+        datetime=datetime,
+        monetary=monetary,
+        order_id=order_id,
+        currency=currency,
+        assume_tz=assume_tz,
+        decimals=decimals,
+        use="a summary",
+        arguments="customer_id=, datetime=, monetary=",
     )
-    ordinal = period_ordinals(frame[datetime], freq=freq, tz=tz, name=datetime, assume_tz=assume_tz)
+    ordinal = period_ordinals(table.utc, freq=freq, tz=tz, name=datetime)
     end, cutoff = _window(ordinal, freq, tz, observation_end, calibration_end)
-    amount, is_return = _amounts(frame, monetary, returns)
-
     in_window = ordinal <= end
     if not in_window.any():
         msg = f"no transactions on or before observation_end ({observation_end})."
         raise DataContractError(msg, column=datetime, value=observation_end)
-    ids = frame[customer_id].to_numpy()[in_window]
-    try:  # codes in id order make the result come out sorted by customer_id
-        codes, uniques = pd.factorize(ids, sort=True)
-    except TypeError:  # ids of unorderable mixed types keep first-seen order
-        codes, uniques = pd.factorize(ids)
-    occasions = _Occasions.build(
-        codes.astype(np.int64), ordinal[in_window], amount[in_window], is_return[in_window], end
-    )
+    refund = table.units < 0
+    if returns == "error" and refund.any():
+        row = table.rows[np.flatnonzero(refund)[0]]
+        value = transactions.at[row, monetary]
+        msg = (
+            f"transactions column {monetary!r} has negative amounts (returns), first "
+            f"{value!r} at row {row!r}; pass returns='net' or returns='ignore'."
+        )
+        raise DataContractError(msg, column=monetary, value=value, row=row)
+    keep = in_window & ~refund if returns == "ignore" else in_window
+    occasions = _Occasions.of(table, ordinal, keep)
     calibration = occasions.period <= cutoff
     if not calibration.any():
         when = "calibration_end" if calibration_end is not None else "observation_end"
@@ -153,10 +209,11 @@ def rfm_summary(
     customer, result = _calibration_table(occasions, calibration, cutoff, monetary=monetary)
     buyers = occasions.customer  # sorted, so distinct customers are where it changes
     n_buyers = int(np.count_nonzero(np.diff(buyers))) + 1 if buyers.size else 0
-    _warn_left_out(len(uniques), n_buyers, customer.size)
-    result.index = pd.Index(uniques[customer], name="customer_id")
+    n_known = int(np.unique(table.customer[in_window]).size)
+    _warn_left_out(n_known, n_buyers, customer.size)
+    result.index = pd.Index(table.ids[customer], name="customer_id")
     if calibration_end is not None:
-        _add_holdout(result, occasions, calibration, customer, len(uniques), monetary=monetary)
+        _add_holdout(result, occasions, calibration, customer, len(table.ids), monetary=monetary)
         result["duration_holdout"] = float(end - cutoff)
     if unit != freq:
         scale = PERIODS_PER_YEAR[unit] / PERIODS_PER_YEAR[freq]
@@ -165,6 +222,8 @@ def rfm_summary(
                 result[column] *= scale
     result.attrs["period"] = unit
     result.attrs["occasion_period"] = freq
+    result.attrs["currency"] = table.currency
+    result.attrs["decimals"] = table.decimals
     return result
 
 
@@ -237,11 +296,33 @@ def _amounts(
 
 @frozen
 class _Occasions:
-    """Purchase occasions: one per (customer, period) with a purchase, sorted."""
+    """Purchase occasions: one per (customer, period) with a purchase, sorted.
+
+    ``units`` is each occasion's exact net amount (internal units of
+    ``one2one._transactions``) and ``decimals`` the minor unit money rounds to.
+    """
 
     customer: NDArray[np.int64]
     period: NDArray[np.int64]
-    total: NDArray[np.float64]
+    units: NDArray[np.int64]
+    decimals: int = 2
+
+    @classmethod
+    def of(
+        cls, table: Transactions, ordinal: NDArray[np.int64], keep: NDArray[np.bool_]
+    ) -> _Occasions:
+        """Return the purchase occasions of the ``keep`` rows of ``table``, refunds netted."""
+        found = purchase_occasions(
+            table.customer[keep],
+            table.time[keep],
+            ordinal[keep],
+            table.units[keep],
+            None if table.order is None else table.order[keep],
+        )
+        warn_unnetted(table, found, stacklevel=4)
+        return cls(
+            customer=found.customer, period=found.period, units=found.units, decimals=table.decimals
+        )
 
     @classmethod
     def build(
@@ -250,15 +331,21 @@ class _Occasions:
         ordinal: NDArray[np.int64],
         amount: NDArray[np.float64],
         is_return: NDArray[np.bool_],
-        end: int,
+        end: int,  # noqa: ARG003 - kept for callers that pass the window end
     ) -> _Occasions:
-        low = int(ordinal.min())
-        span = int(end - low + 1)
-        keys, inverse = np.unique(codes * span + (ordinal - low), return_inverse=True)
-        buys = np.bincount(inverse, weights=(~is_return).astype(float), minlength=keys.size)
-        totals = np.bincount(inverse, weights=amount, minlength=keys.size)
-        keys, totals = keys[buys > 0], totals[buys > 0]
-        return cls(customer=keys // span, period=keys % span + low, total=totals.astype(np.float64))
+        """Occasions of rows known only by period: a refund nets against the latest periods.
+
+        Rows that are returns with a zero amount (``returns="ignore"``) are left out.
+        """
+        rows = ~is_return | (amount < 0)
+        found = purchase_occasions(
+            codes[rows], ordinal[rows], ordinal[rows], to_units(amount[rows], 2)
+        )
+        return cls(customer=found.customer, period=found.period, units=found.units)
+
+    def money(self, units: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Exact totals as amounts rounded to the minor unit."""
+        return to_money(units, self.decimals)
 
 
 def _calibration_table(
@@ -266,7 +353,7 @@ def _calibration_table(
 ) -> tuple[NDArray[np.int64], pd.DataFrame]:
     """Frequency, recency, T (and spend) from the calibration occasions."""
     cal_customer = occasions.customer[calibration]
-    cal_period, cal_total = occasions.period[calibration], occasions.total[calibration]
+    cal_period, cal_units = occasions.period[calibration], occasions.units[calibration]
     change = np.flatnonzero(np.diff(cal_customer)) + 1
     starts = np.concatenate([[0], change])
     ends = np.concatenate([change - 1, [cal_customer.size - 1]])
@@ -280,7 +367,7 @@ def _calibration_table(
         }
     )
     if monetary is not None:
-        repeat_sum = np.add.reduceat(cal_total, starts) - cal_total[starts]
+        repeat_sum = occasions.money(np.add.reduceat(cal_units, starts) - cal_units[starts])
         table["monetary_value"] = np.where(
             frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0
         )
@@ -305,9 +392,9 @@ def _add_holdout(
     count = np.bincount(row, minlength=customer.size)
     table["frequency_holdout"] = count.astype(np.int64)
     if monetary is not None:
-        spend = np.bincount(
-            row, weights=occasions.total[~calibration][keep], minlength=customer.size
-        )
+        units = np.zeros(customer.size, dtype=np.int64)
+        np.add.at(units, row, occasions.units[~calibration][keep])
+        spend = occasions.money(units)
         table["monetary_value_holdout"] = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
 
 
@@ -315,8 +402,8 @@ def _warn_left_out(n_known: int, n_buyers: int, n_summarised: int) -> None:
     """Say how many customers the summary leaves out, and why."""
     if n_known > n_buyers:
         msg = (
-            f"{n_known - n_buyers} customer(s) have only returns (negative amounts) and no "
-            "purchase in the window; they are not in the summary."
+            f"{n_known - n_buyers} customer(s) have no purchase left in the window (only "
+            "returns, or every purchase refunded); they are not in the summary."
         )
         warnings.warn(msg, DataWarning, stacklevel=3)
     if n_buyers > n_summarised:
