@@ -430,3 +430,21 @@ def test_discrete_summary_compresses_patterns():
     assert d.attrs["period"] == "Y"
     donations = load_donations()
     assert list(d.columns) == list(donations.columns)
+
+
+def test_discrete_summary_nets_refunds_when_given_amounts():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "occurred_at": pd.to_datetime(["2019-02-01", "2020-03-01", "2021-01-05"], utc=True),
+            "value": [50.0, 80.0, -80.0],  # the 2020 gift was refunded the next year
+        }
+    )
+    counted = discrete_summary(tx, observation_end="2022-12-31")
+    assert counted.to_dict("records") == [
+        {"frequency": 2, "recency": 2, "n_periods": 3, "weight": 1}
+    ]  # without amounts every row is a purchase, the refund too
+    netted = discrete_summary(tx, observation_end="2022-12-31", monetary="value")
+    assert netted.to_dict("records") == [
+        {"frequency": 0, "recency": 0, "n_periods": 3, "weight": 1}
+    ]

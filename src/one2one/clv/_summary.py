@@ -423,6 +423,9 @@ def discrete_summary(
     observation_end: object = None,
     tz: str = "UTC",
     assume_tz: str | None = None,
+    monetary: str | None = None,
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
 ) -> pd.DataFrame:
     """Summarise transactions as repeat opportunities, compressed for BG/BB.
 
@@ -434,11 +437,35 @@ def discrete_summary(
     Customers with the same pattern are one row with a ``weight``: the BG/BB
     likelihood depends only on the pattern.
 
+    Parameters
+    ----------
+    transactions
+        One row per transaction (see :func:`rfm_summary`).
+    customer_id, datetime
+        Column names.
+    freq
+        The opportunity: one calendar period (``"Y"`` by default).
+    observation_end
+        End of observation (default: the last transaction).
+    tz, assume_tz
+        Calendar time zone, and the zone of naive timestamps (refused without it).
+    monetary
+        Column of amounts. Without it every row is a purchase; with it a
+        refund nets against its sale as in :func:`rfm_summary`, so an
+        opportunity whose gift was refunded is not taken.
+    order_id, currency
+        As in :func:`rfm_summary` (used with ``monetary``).
+
     Returns
     -------
     pandas.DataFrame
         Columns ``frequency``, ``recency``, ``n_periods``, ``weight`` (int64),
         one row per distinct pattern, sorted; ``attrs["period"]`` is ``freq``.
+
+    Raises
+    ------
+    DataContractError
+        As :func:`rfm_summary`.
 
     Examples
     --------
@@ -455,14 +482,17 @@ def discrete_summary(
         transactions,
         customer_id=customer_id,
         datetime=datetime,
-        monetary=None,
+        monetary=monetary,
         freq=freq,
         observation_end=observation_end,
         tz=tz,
         assume_tz=assume_tz,
+        order_id=order_id,
+        currency=currency,
     )
     patterns = (
-        per_customer.astype({"recency": np.int64, "T": np.int64})
+        per_customer[["frequency", "recency", "T"]]
+        .astype({"recency": np.int64, "T": np.int64})
         .rename(columns={"T": "n_periods"})
         .groupby(["frequency", "recency", "n_periods"], as_index=False)
         .size()
