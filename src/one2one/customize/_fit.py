@@ -15,16 +15,19 @@ OR-Tools CP-SAT (integer arithmetic: utilities and money in thousandths).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import attrs
+import numpy as np
+import pandas as pd
 from ortools.sat.python import cp_model
 
 from .._validation import require_number
 from ..errors import ConfigurationConflictError, DataContractError
 from ._cp import SCALE, CpEncoding, scaled, solve
 from ._engine import choice_keys
-from ._model import ProductModel, finite, instance, numeric_attributes, unknown_name
+from ._model import ProductModel, finite, instance, numeric_attributes, text, unknown_name
 from ._optimise import list_price
 from ._pricing import PriceList, Quote
 
@@ -50,6 +53,75 @@ def _weights(values: object) -> dict[str, float]:
 
 def _likes(values: object) -> dict[str, float]:
     return _values(values, "likes")
+
+
+def _profile_row(profile: object) -> dict[str, object]:
+    if isinstance(profile, pd.DataFrame):
+        msg = (
+            f"the profile must be one customer's row (e.g. profiles.loc[customer_id]); got a "
+            f"table of {len(profile)} rows."
+        )
+        raise DataContractError(msg, column="profile", value=len(profile))
+    if isinstance(profile, pd.Series):
+        return {str(k): v for k, v in profile.items()}
+    if isinstance(profile, Mapping):
+        return {str(k): v for k, v in profile.items()}
+    msg = f"the profile must be a pandas Series or a mapping of features; got {profile!r}."
+    raise DataContractError(msg, column="profile", value=type(profile).__name__)
+
+
+def _feature(row: Mapping[str, object], name: str) -> float:
+    if name not in row:
+        msg = unknown_name(
+            f"the profile has no feature {name!r}", name, row, kind="profile's features"
+        )
+        raise DataContractError(msg, column=name, value=name)
+    value = row[name]
+    if isinstance(value, np.integer | np.floating):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        msg = f"the profile's {name!r} is missing (NaN); fill it, or leave the feature out."
+        raise DataContractError(msg, column=name, value=value)
+    return finite(value, field=name, where="the profile's ")
+
+
+def _target(feature: str, target: object) -> tuple[str, float]:
+    if isinstance(target, str) and target:
+        return target, 1.0
+    if (
+        isinstance(target, tuple)
+        and len(target) == 2  # noqa: PLR2004 (a pair)
+        and isinstance(target[0], str)
+        and target[0]
+    ):
+        return target[0], finite(target[1], field="weights", where=f"the factor of {feature!r}: ")
+    msg = (
+        f"weights must map a profile feature to the attribute it is a taste for, or to an "
+        f"(attribute, factor) pair; got {feature!r}: {target!r}."
+    )
+    raise DataContractError(msg, column="weights", value=repr(target))
+
+
+def _liked(
+    row: Mapping[str, object], prefix: str | None, factor: float, model: ProductModel | None
+) -> dict[str, float]:
+    if prefix is None:
+        return {}
+    start = f"{text(prefix, field='likes', empty=False)}_"
+    columns = [name for name in row if name.startswith(start) and len(name) > len(start)]
+    if not columns:
+        msg = (
+            f"the profile has no {start}<option> features to read likes from (e.g. "
+            f"ProfileStore(attributes=({prefix!r},)) writes them); its features are "
+            f"{sorted(row)[:30]}."
+        )
+        raise DataContractError(msg, column="likes", value=prefix)
+    known = None if model is None else {o.name for o in model.options}
+    return {
+        name.removeprefix(start): factor * _feature(row, name)
+        for name in columns
+        if known is None or name.removeprefix(start) in known
+    }
 
 
 def _budget(value: object) -> float | None:
@@ -82,6 +154,88 @@ class Needs:
     weights: Mapping[str, float] = attrs.field(factory=dict, converter=_weights)
     likes: Mapping[str, float] = attrs.field(factory=dict, converter=_likes)
     budget: float | None = attrs.field(default=None, converter=_budget)
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: pd.Series | Mapping[str, object],
+        *,
+        weights: Mapping[str, str | tuple[str, float]] | None = None,
+        likes: str | None = None,
+        budget: str | float | None = None,
+        scale: float = 1.0,
+        model: ProductModel | None = None,
+    ) -> Needs:
+        """Read a customer's needs from their learned profile (one row of profile features).
+
+        A profile learned from the customer's interactions (a row of
+        ``one2one.interact.ProfileStore.to_frame()``, or any mapping of
+        feature names to numbers) says what they have shown they care
+        about; this turns it into the weights and likes :func:`recommend`
+        fits a configuration to, so what the relationship has learned
+        shapes what is offered. It takes plain rows, not interact objects:
+        the rooms do not import each other.
+
+        Parameters
+        ----------
+        profile
+            One customer's features, e.g. ``profiles.loc[customer_id]``.
+        weights
+            Profile feature -> the option attribute it is a taste for
+            (``{"style_speed": "speed"}``), or an ``(attribute, factor)``
+            pair (``{"likes_light": ("weight", -2.0)}``: lighter is
+            better). The attribute's weight is ``scale * factor * value``;
+            features on the same attribute add up.
+        likes
+            A prefix: the profile's ``<likes>_<option>`` columns hold the
+            customer's liking of each option (``"option"`` reads
+            ``option_carbon``, as ``ProfileStore(attributes=("option",))``
+            writes it). Each liked value is ``scale * value``.
+        budget
+            A profile feature holding the budget, or the budget itself.
+        scale
+            What one unit of a profile feature is worth in utility (profile
+            shares lie in 0..1; utilities are compared with each other only).
+        model
+            The product model, if known now: weight attributes are checked
+            against it at once, and liked options it does not have (the
+            profile spans every product the customer saw) are left out.
+
+        Returns
+        -------
+        Needs
+
+        Raises
+        ------
+        DataContractError
+            A feature the profile does not have (the features are listed), a
+            value that is not a finite number, no ``<likes>_`` columns, a
+            table instead of one row, or (with ``model``) an attribute no
+            option has as a number.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> row = pd.Series({"style_speed": 0.75, "option_carbon": 0.5, "spend": 1500.0})
+        >>> needs = Needs.from_profile(
+        ...     row, weights={"style_speed": "speed"}, likes="option", budget="spend", scale=4.0
+        ... )
+        >>> needs.weights, needs.likes, needs.budget
+        ({'speed': 3.0}, {'carbon': 2.0}, 1500.0)
+        """
+        row = _profile_row(profile)
+        factor = finite(scale, field="scale")
+        out: dict[str, float] = {}
+        for feature, target in (weights or {}).items():
+            attribute, times = _target(feature, target)
+            value = factor * times * _feature(row, feature)
+            out[attribute] = out.get(attribute, 0.0) + value
+        if model is not None:
+            instance(model, ProductModel, field="model")
+            check_needs(model, cls(weights=out))
+        liked = _liked(row, likes, factor, model)
+        money = _feature(row, budget) if isinstance(budget, str) else budget
+        return cls(weights=out, likes=liked, budget=money)
 
 
 @attrs.frozen
