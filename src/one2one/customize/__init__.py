@@ -28,6 +28,14 @@ from ._fit import Needs, Recommendation, recommend
 from ._formula import parse_formula
 from ._model import Group, LinearRule, Option, ProductModel, Rule
 from ._optimise import Objective, optimise
+from ._plots import (
+    configuration_space_table,
+    option_popularity_table,
+    plot_configuration_space,
+    plot_option_popularity,
+    plot_price_waterfall,
+    price_waterfall_table,
+)
 from ._pricing import Adjustment, PriceList, PriceRule, Quote
 from ._session import ConfigurationSession, Step
 from ._uvl import load_uvl, read_uvl
@@ -50,9 +58,15 @@ __all__ = [
     "Recommendation",
     "Rule",
     "Step",
+    "configuration_space_table",
     "load_uvl",
     "optimise",
+    "option_popularity_table",
     "parse_formula",
+    "plot_configuration_space",
+    "plot_option_popularity",
+    "plot_price_waterfall",
+    "price_waterfall_table",
     "read_uvl",
     "recommend",
 ]
