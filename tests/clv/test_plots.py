@@ -475,3 +475,33 @@ def test_a_days_in_weeks_summary_tracks_without_a_unit_warning():
         warnings.simplefilter("error")
         table = tracking_table(model, tx, observation_end="1998-06-30")
     assert table["actual_cumulative"].iloc[-1] == 4339  # 2,457 calibration + 1,882 holdout
+
+
+# --- readable labels and ticks --------------------------------------------------------------
+def test_labels_write_periods_as_people_do(bgnbd, holdout):
+    """A holdout of 181 days is "25.9 weeks", not "25.8571 weeks"."""
+    odd = holdout.assign(duration_holdout=181 / 7)
+    ax = plot_calibration_vs_holdout(bgnbd, odd)
+    assert "(25.9 weeks)" in ax.get_ylabel()
+    assert "(39 weeks)" in plot_calibration_vs_holdout(bgnbd, holdout).get_ylabel()
+    ax = plot_p_alive_matrix(bgnbd, T=181 / 7)
+    assert "T = 25.9" in ax.get_title()
+    ax = plot_expected_purchases_matrix(bgnbd, t=52 / 7, T=181 / 7)
+    assert "next 7.4" in ax.get_title()
+    assert "T = 25.9" in ax.get_title()
+
+
+def _whole(ticks):
+    return np.allclose(ticks, np.round(ticks))
+
+
+def test_axes_that_count_have_whole_ticks(bgnbd):
+    ax = plot_p_alive_matrix(bgnbd, T=39, max_frequency=20)  # as in the CLV tutorial
+    assert _whole(ax.get_xticks())  # repeat purchases (was 2.5, 5.0, 7.5, ...)
+    assert _whole(ax.get_yticks())  # recency in whole periods
+    small = load_cdnow_summary().iloc[:3]
+    ax = plot_frequency_histogram(bgnbd, small, n_draws=1, max_frequency=3)
+    assert _whole(ax.get_yticks())  # customers (was 0.25, 0.5, ...)
+    first = CDNOW_TX[CDNOW_TX["customer_id"].isin(CDNOW_TX["customer_id"].unique()[:3])]
+    ax = plot_tracking(bgnbd, first, occasion_freq="D", period="W")
+    assert _whole(ax.get_yticks())  # repeat purchases

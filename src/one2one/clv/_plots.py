@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._charts import count_ticks, number_label
 from .._validation import (
     Column,
     FrameContract,
@@ -279,7 +280,7 @@ def plot_calibration_vs_holdout(
     axes = _target_axes(plt, ax)
     unit = _unit(table.attrs["period"])
     durations = np.unique(summary["duration_holdout"].to_numpy(dtype=np.float64))
-    holdout = f"{durations[0]:g} {unit}" if durations.size == 1 else unit
+    holdout = f"{number_label(durations[0])} {unit}" if durations.size == 1 else unit
     x = np.arange(len(table))
     axes.plot(x, table["actual"], marker="o", label="Actual")
     axes.plot(x, table["predicted"], marker="s", linestyle="--", label=type(model).__name__)
@@ -416,6 +417,7 @@ def plot_frequency_histogram(
     axes.bar(x - width / 2, table["actual"], width=width, label="Actual")
     axes.bar(x + width / 2, table["predicted"], width=width, label=type(model).__name__)
     axes.set_xticks(x, labels=list(table.index))
+    count_ticks(axes.yaxis)
     axes.set_xlabel("Repeat purchases in the calibration period")
     axes.set_ylabel("Customers")
     axes.set_title(f"Customers by repeat purchases (calibration, in {unit})")
@@ -731,6 +733,7 @@ def plot_tracking(
     locator = dates.AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    count_ticks(axes.yaxis)
     axes.set_xlabel(f"Date ({where}, {tz})")
     axes.set_ylabel(what)
     axes.set_title(f"Tracking: {what.lower()} (model time in {_unit(table.attrs['period'])})")
@@ -908,6 +911,8 @@ def _heat_map(
         ),
     )
     axes.figure.colorbar(image, ax=axes, label=label)
+    count_ticks(axes.xaxis)  # repeat purchases
+    count_ticks(axes.yaxis)  # recency, in whole periods
     unit = _unit(table.attrs["period"])
     axes.set_xlabel("Repeat purchases (frequency)")
     axes.set_ylabel(f"Recency ({unit} from first to last purchase)")
@@ -951,7 +956,7 @@ def plot_p_alive_matrix(
     """
     table = p_alive_matrix_table(model, max_frequency=max_frequency, max_recency=max_recency, T=T)
     unit = _unit(table.attrs["period"])
-    title = f"P(alive) of customers observed for T = {table.attrs['T']:g} {unit}"
+    title = f"P(alive) of customers observed for T = {number_label(table.attrs['T'])} {unit}"
     return _heat_map(table, ax, title=title, label="P(alive)", feature="plot_p_alive_matrix")
 
 
@@ -996,8 +1001,8 @@ def plot_expected_purchases_matrix(
     )
     unit = _unit(table.attrs["period"])
     title = (
-        f"Expected purchases in the next {table.attrs['t']:g} {unit}\n"
-        f"(customers observed for T = {table.attrs['T']:g} {unit})"
+        f"Expected purchases in the next {number_label(table.attrs['t'])} {unit}\n"
+        f"(customers observed for T = {number_label(table.attrs['T'])} {unit})"
     )
-    label = f"Expected purchases (next {table.attrs['t']:g} {unit})"
+    label = f"Expected purchases (next {number_label(table.attrs['t'])} {unit})"
     return _heat_map(table, ax, title=title, label=label, feature="plot_expected_purchases_matrix")
