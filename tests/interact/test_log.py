@@ -14,6 +14,7 @@ from one2one.clv import rfm_summary
 from one2one.errors import (
     ConsentError,
     DataContractError,
+    DataWarning,
     EventConflictError,
     InvalidBatchError,
     StorageError,
@@ -222,8 +223,10 @@ def test_history_queries_and_transactions_feed_rfm_summary():
     )
     transactions = log.transactions()
     assert list(transactions.columns) == ["customer_id", "occurred_at", "value"]
-    summary = rfm_summary(transactions, freq="D", observation_end="2026-12-01")
+    with pytest.warns(DataWarning, match="1 customer"):  # c2's only sale was refunded
+        summary = rfm_summary(transactions, freq="D", observation_end="2026-12-01")
     assert summary.loc["c1", "frequency"] == 1
+    assert "c2" not in summary.index
     assert log.cost_to_serve()["c2"] == pytest.approx(5.5)
 
 
