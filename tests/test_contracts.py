@@ -201,3 +201,11 @@ def test_clv_output_meets_customer_values_and_tiers_meet_theirs():
     CUSTOMER_VALUES.validate(clv)
     tiers = value_tiers(clv.rename(columns={"clv": "actual_value"})[["actual_value"]])
     VALUE_TIERS.validate(tiers)
+
+
+def test_a_resolver_without_events_hands_over_an_empty_valid_table():
+    resolver = IdentityResolver.from_records(_records(), SCHEMA)
+    frame = resolver.events()
+    assert frame.empty
+    IDENTITY_EVENTS.validate(frame)
+    assert identity_changes(frame) == []

@@ -338,10 +338,14 @@ class IdentityResolver:
         (the record whose arrival caused the event, while it is known). After
         a split, :meth:`customers` tells which records moved to the new id.
         """
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             [attrs.asdict(e) for e in self._events],
             columns=["kind", "from_ids", "into_id", "at", "record_id"],
         )
+        if frame.empty:  # typed like a full one: no events is still a valid table of events
+            frame["kind"] = frame["kind"].astype(object)
+            frame["at"] = pd.to_datetime(frame["at"], utc=True)
+        return frame
 
     def _candidates(self, record: Mapping[str, str | None]) -> NDArray[np.int64]:
         found: list[int] = []
