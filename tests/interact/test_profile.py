@@ -170,3 +170,47 @@ def test_a_rebuild_in_batches_of_any_size_equals_the_live_fold(stream, batch_siz
     for customer in live.customers():
         _same(live.profile(customer), rebuilt.profile(customer))
         assert rebuilt._states[customer] == live._states[customer]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    events,
+    st.integers(0, 40),
+    st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["a", "b", "c"]))),
+)
+def test_profiles_learnt_live_are_joined_on_a_merge_as_a_rebuild_joins_them(stream, cut, merges):
+    log = InteractionLog()
+    live = ProfileStore.attach(log, attributes=("category",))
+    log.append(stream[:cut])
+    for source, into in merges:
+        log.merge([source], into, at=AT)
+    log.append(stream[cut:])  # later events under merged-away ids reach the survivor
+    rebuilt = ProfileStore.from_log(log, attributes=("category",))
+    assert sorted(live.customers()) == sorted(rebuilt.customers())
+    for customer in live.customers():
+        assert log.canonical_id(customer) == customer  # no profile under a merged-away id
+        _same(live.profile(customer), rebuilt.profile(customer))
+
+
+def test_a_merge_joins_two_live_profiles_into_one():
+    log = InteractionLog()
+    live = ProfileStore.attach(log, attributes=("category",))
+    for customer, category in (("web-1", "shoes"), ("store-9", "bags")):
+        log.append(
+            [
+                Interaction(
+                    customer_id=customer,
+                    occurred_at=AT,
+                    channel="web",
+                    kind="purchase",
+                    value=10.0,
+                    payload={"category": category},
+                )
+            ]
+        )
+    log.merge(["store-9"], "web-1", at=AT)
+    assert "store-9" not in live
+    joined = live.profile("web-1")
+    assert joined.purchases == 2
+    assert joined.value == 20.0
+    assert set(joined.preferences["category"]) == {"shoes", "bags"}

@@ -201,6 +201,7 @@ class InteractionLog:
         self._db = Database(path, synchronous=synchronous)
         self._subscribers: list[Callable[[Sequence[Interaction]], None]] = []
         self._forget_subscribers: list[Callable[[Sequence[str]], None]] = []
+        self._merge_subscribers: list[Callable[[str], None]] = []
         salt = self._db.meta("salt")
         self._salt = salt if salt is not None else secrets.token_hex(16)
 
@@ -549,16 +550,21 @@ class InteractionLog:
         self,
         on_append: Callable[[Sequence[Interaction]], None],
         on_forget: Callable[[Sequence[str]], None] | None = None,
+        on_merge: Callable[[str], None] | None = None,
     ) -> None:
         """Call ``on_append(events)`` with every newly stored batch, after it is committed.
 
         ``on_forget(customer_ids)`` is called after an erasure, so derived
-        data (profiles, bandit state) can drop the customer too. Subscribers
-        live as long as this log object.
+        data (profiles, bandit state) can drop the customer too;
+        ``on_merge(into_id)`` after a merge, so derived data kept under the
+        merged ids can be joined under ``into_id``. Subscribers live as long
+        as this log object.
         """
         self._subscribers.append(on_append)
         if on_forget is not None:
             self._forget_subscribers.append(on_forget)
+        if on_merge is not None:
+            self._merge_subscribers.append(on_merge)
 
     def _check_consent(self, events: Sequence[Interaction]) -> None:
         """Refuse the batch if an outbound marketing contact lacks consent at its time."""
@@ -629,6 +635,11 @@ class InteractionLog:
                 connection.execute(
                     "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", (root, into, when)
                 )
+        _call_all(
+            [partial(subscriber, into) for subscriber in self._merge_subscribers],
+            "the merge is committed, but {failures} failed; derived state may still hold "
+            "the merged ids apart: rebuild it from the log.",
+        )
 
     def apply_identity_events(self, events: pd.DataFrame | Iterable[MergeEvent]) -> int:
         """Follow the merges and erasures published by ``one2one.identify``.
@@ -806,6 +817,20 @@ class InteractionLog:
                 return
             yield rows
             last = int(rows[-1][0])
+
+    def _rows_of(
+        self, customer_ids: Sequence[str]
+    ) -> list[tuple[int, str, int, str, str, str, float | None, str | None]]:
+        """Return these ids' stored rows in append order, as :meth:`_replay_batches` does."""
+        marks = ", ".join("?" * len(customer_ids))
+        rows: list[tuple[int, str, int, str, str, str, float | None, str | None]] = (
+            self._db.connection.execute(
+                "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload "
+                f"FROM events WHERE customer_id IN ({marks}) ORDER BY seq",
+                list(customer_ids),
+            ).fetchall()
+        )
+        return rows
 
     def _aliases(self) -> dict[str, str]:
         """Every merged id and the id it was merged into (merges are flat)."""

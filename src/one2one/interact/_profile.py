@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Self
 
 import attrs
@@ -182,8 +183,26 @@ class ProfileStore:
     def attach(cls, log: InteractionLog, **options: Any) -> Self:
         """Rebuild from the log, then keep learning from every event it stores."""
         store = cls.from_log(log, **options)
-        log.subscribe(store.update, store.forget)
+        log.subscribe(store.update, store.forget, partial(store._join, log))  # noqa: SLF001
         return store
+
+    def _join(self, log: InteractionLog, into_id: str) -> None:
+        """Rebuild ``into_id``'s profile from the history of every id merged into it.
+
+        Called by the log after a merge: profiles learnt live under the
+        merged ids become one, with exactly the numbers a rebuild from the
+        log gives (the history replayed as one customer's).
+        """
+        aliases = log._aliases()  # noqa: SLF001 (same room)
+        group = [into_id, *(old for old, into in aliases.items() if into == into_id)]
+        fresh = type(self)(
+            half_life=self.half_life, attributes=self.attributes, kind_weights=self.kind_weights
+        )
+        rebuild(fresh, [log._rows_of(group)], aliases)  # noqa: SLF001 (same room)
+        for customer in group:
+            self._states.pop(customer, None)
+        if into_id in fresh._states:  # noqa: SLF001 (same class)
+            self._states[into_id] = fresh._states[into_id]  # noqa: SLF001
 
     def update(self, events: Iterable[object]) -> None:
         """Apply events, in order, to their customers' profiles."""
