@@ -11,6 +11,7 @@ words by the features that set it apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
@@ -25,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
+from .._progress import Progress, check_progress, progress_bar
 from .._validation import as_generator, require_number, require_one_of
 from ..errors import DataContractError, NotFittedError
 
@@ -32,6 +34,18 @@ __all__ = ["NeedsSegmenter", "SegmentStability"]
 
 Method = Literal["kmeans", "gmm"]
 _METHODS: tuple[Method, ...] = ("kmeans", "gmm")
+
+SECONDS_PER_ROW: dict[str, float] = {"kmeans": 3e-5, "gmm": 5e-4}
+"""Seconds one fit (``n_init=4``) costs per customer, by method, for ``progress="auto"``.
+
+Measured on 5,000-40,000 simulated customers with 6 features and 2 to 10
+segments, on 2 shared cores: k-means 12-100 microseconds a customer, a
+Gaussian mixture 70-2,000 (more segments, more iterations). The silhouette
+that chooses k-means' number of segments costs about 30 nanoseconds a pair
+of the customers it scores. Whole fits measured: 17 s (k-means) and 119 s
+(mixture) for 40,000 customers, against estimates of 13 s and 110 s.
+"""
+_SECONDS_PER_PAIR = 3e-8
 
 
 @attrs.frozen
@@ -78,6 +92,14 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Random starts per fit; the best is kept.
     random_state
         Seed for starts and samples.
+    progress
+        A bar with one step per number of segments tried and one for the
+        final fit: ``"auto"`` shows it when the fit is expected to take over
+        2 s (k-means with ``"auto"`` from a few tens of thousands of
+        customers; a mixture sooner) and a terminal or notebook watches,
+        ``True`` always (raising
+        :class:`~one2one.errors.MissingDependencyError` if tqdm, the
+        ``progress`` extra, is missing), ``False`` never.
 
     Attributes
     ----------
@@ -117,6 +139,7 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         selection_sample: int = 20_000,
         n_init: int = 4,
         random_state: int | None = 0,
+        progress: Progress = "auto",
     ) -> None:
         self.n_segments = n_segments
         self.method = method
@@ -125,14 +148,26 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.selection_sample = selection_sample
         self.n_init = n_init
         self.random_state = random_state
+        self.progress = progress
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: object = None) -> NeedsSegmenter:
-        """Choose the number of segments (if asked), fit them and describe them."""
+        """Choose the number of segments (if asked), fit them and describe them.
+
+        Raises
+        ------
+        DataContractError
+            If a parameter is out of range (``progress`` not ``True``,
+            ``False`` or ``"auto"`` included) or a feature is missing, text,
+            infinite or constant.
+        MissingDependencyError
+            If ``progress=True`` and tqdm is not installed.
+        """
         del y
         method = require_one_of(self.method, _METHODS, name="method")
         require_number(self.n_init, name="n_init", low=1, integer=True)
         require_number(self.selection_sample, name="selection_sample", low=10, integer=True)
+        progress = check_progress(self.progress)
         values = self._check_input(X, reset=True)
         if self.scale:
             self._scaler = StandardScaler().fit(values)
@@ -140,8 +175,16 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         else:
             self._scaler = None
             scaled = values
-        k = self._chosen_k(scaled, method, len(values))
-        model = self._model(method, k).fit(scaled)
+        tried = self._tried_ks(len(values))
+        with progress_bar(
+            progress=progress,
+            total=len(tried) + 1,
+            desc="segments",
+            expected_seconds=self._expected_seconds(len(values), n_tried=len(tried)),
+        ) as bar:
+            k = self._chosen_k(scaled, method, tried, bar.step)
+            model = self._model(method, k).fit(scaled)
+            bar.step("final fit")
         raw = np.asarray(model.predict(scaled), dtype=np.intp)
         # Number segments by size, largest first (ties by the first customer).
         counts = np.bincount(raw, minlength=k)
@@ -187,26 +230,49 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             n_components=k, n_init=self.n_init, random_state=self.random_state, reg_covar=1e-4
         )
 
-    def _chosen_k(self, scaled: NDArray[np.float64], method: Method, n: int) -> int:
+    def _tried_ks(self, n: int) -> range:
+        """Numbers of segments ``"auto"`` tries for ``n`` customers (none when given)."""
         if self.n_segments != "auto":
             k = require_number(self.n_segments, name="n_segments", low=1, integer=True)
             if k > n:
                 msg = f"n_segments={k} is more than the {n} customers."
                 raise DataContractError(msg, value=k)
-            self.selection_ = pd.DataFrame(columns=["k", "criterion"])
-            return int(k)
+            return range(0)
         low, high = self.k_range
         require_number(low, name="k_range[0]", low=2, integer=True)
         require_number(high, name="k_range[1]", low=low, integer=True)
-        high = min(int(high), n - 1)
-        if high < low:
+        return range(int(low), min(int(high), n - 1) + 1)
+
+    def _expected_seconds(self, n: int, *, n_tried: int) -> float:
+        """Estimate a fit's seconds: rows times a measured cost, plus the silhouette's pairs."""
+        method = self.method if self.method in SECONDS_PER_ROW else "kmeans"
+        per_fit = SECONDS_PER_ROW[method] * float(self.n_init) / 4
+        sample = min(n, int(self.selection_sample))
+        seconds = per_fit * (n + n_tried * sample)
+        if method == "kmeans":
+            scored = min(sample, max(2_000, int(self.selection_sample) // 4))
+            seconds += n_tried * scored**2 * _SECONDS_PER_PAIR
+        return seconds
+
+    def _chosen_k(
+        self,
+        scaled: NDArray[np.float64],
+        method: Method,
+        tried: range,
+        step: Callable[[str], None],
+    ) -> int:
+        n = len(scaled)
+        if self.n_segments != "auto":
+            self.selection_ = pd.DataFrame(columns=["k", "criterion"])
+            return int(self.n_segments)
+        if not tried:
             return 1
         rng = as_generator(self.random_state)
         sample = scaled
         if n > self.selection_sample:
             sample = scaled[rng.choice(n, self.selection_sample, replace=False)]
         rows = []
-        for k in range(int(low), high + 1):
+        for k in tried:
             model = self._model(method, k).fit(sample)
             if method == "gmm":
                 score = float(model.bic(sample))
@@ -221,6 +287,7 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                         silhouette_score(sample, labels, sample_size=size, random_state=seed)
                     )
             rows.append((k, score))
+            step(f"k={k}")
         self.selection_ = pd.DataFrame(rows, columns=["k", "criterion"])
         scores = self.selection_["criterion"].to_numpy()
         best = int(np.argmin(scores) if method == "gmm" else np.argmax(scores))
@@ -312,7 +379,11 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         for _ in range(int(n_resamples)):
             rows = rng.integers(0, len(reference), len(reference))
             sample = X.iloc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
-            params = {"n_segments": self.n_segments_, "random_state": int(rng.integers(2**31))}
+            params = {
+                "n_segments": self.n_segments_,
+                "random_state": int(rng.integers(2**31)),
+                "progress": False,  # many short refits: no bar each
+            }
             labels = clone(self).set_params(**params).fit(sample).predict(X)
             scores.append(float(adjusted_rand_score(reference, labels)))
         array = np.array(scores)
