@@ -26,7 +26,7 @@ from .contracts import CUSTOMER_VALUES, TRANSACTIONS, VALUE_TIERS
 from .customize import ConfigurationSession, Configurator, Needs, PriceList, ProductModel
 from .customize import recommend as recommend_configuration
 from .datasets import BUSINESS_OFFERS, RIDING, SimulatedBusiness, load_product_model
-from .differentiate import NeedsSegmenter, share_of_customer, value_tiers
+from .differentiate import TIERS, NeedsSegmenter, share_of_customer, value_tiers
 from .errors import DataWarning
 from .identify import IdentityResolver, RecordSchema, evaluate_links
 from .interact import (
@@ -382,7 +382,8 @@ def _offer_rounds(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Weekly rounds: choose an offer per customer, log it, draw and log the answer."""
-    offers = [Offer(o, "email", value=1.0) for o in BUSINESS_OFFERS]
+    worth_it = {t for t in TIERS if t != "below zero"}  # an offer costs; not where it never pays
+    offers = [Offer(o, "email", value=1.0, requires={"tier": worth_it}) for o in BUSINESS_OFFERS]
     policy = ContactPolicy(log, [FrequencyCap(1, dt.timedelta(days=7), channel="email")])
     nba = NextBestAction(
         log,
@@ -391,17 +392,17 @@ def _offer_rounds(
         policy=policy,
         profiles=profiles,
         features=_riding_shares,
+        customers=tiers,  # what differentiate learnt reaches the decision
     )
     person = business.person_of_record.groupby(
         customer_of_record.reindex(business.person_of_record.index).to_numpy()
     ).agg(lambda s: s.mode().iloc[0])
     riding = business.people["riding"].astype(str)
-    eligible = tiers.index[tiers["tier"] != "below zero"]
     start = business.observation_end.to_pydatetime()
     made = []
     for week in range(rounds):
         at = start + dt.timedelta(weeks=week, hours=10)
-        for customer in eligible:
+        for customer in tiers.index:
             action = nba.choose(str(customer), at)
             if action.offer is None:
                 continue
