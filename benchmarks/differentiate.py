@@ -158,7 +158,7 @@ class Row:
 def simulate_customers(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A customer summary with the ties real data have (whole days, counts, cents).
 
-    Returns the RFM table (``recency_days``, ``frequency``, ``monetary``) and the value
+    Returns the RFM table (``recency_days``, ``purchases``, ``monetary``) and the value
     table (``actual_value``, ``potential_value``, ``cost_to_serve``), both indexed by
     ``customer_id`` in the same (shuffled) order.
     """
@@ -172,7 +172,7 @@ def simulate_customers(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     cost = 5.0 + 2.5 * contacts  # cost to serve; some customers are worth less than that
     index = pd.Index(rng.permutation(n) + 100_000, name="customer_id")
     table = pd.DataFrame(
-        {"recency_days": recency, "frequency": frequency, "monetary": monetary}, index=index
+        {"recency_days": recency, "purchases": frequency, "monetary": monetary}, index=index
     )
     values = pd.DataFrame(
         {"actual_value": actual, "potential_value": potential, "cost_to_serve": cost},
@@ -205,7 +205,7 @@ def pandas_rfm_scores(table: pd.DataFrame, bins: int) -> pd.DataFrame:
         return np.ceil(pct * bins).clip(1, bins).astype("int64")
 
     r = score(table["recency_days"], ascending=False)  # recent is good
-    f = score(table["frequency"], ascending=True)
+    f = score(table["purchases"], ascending=True)
     m = score(table["monetary"], ascending=True)
     rfm = r.astype(str) + f.astype(str) + m.astype(str)
     return table.assign(r_score=r, f_score=f, m_score=m, rfm=rfm)
@@ -222,10 +222,10 @@ def pandas_rfm_segments(scores: pd.DataFrame) -> pd.Series:
 
 
 def pandas_value_tiers(values: pd.DataFrame, share: float = 0.2) -> pd.DataFrame:
-    """Peppers & Rogers tiers, ties at each cut going up."""
+    """Peppers & Rogers tiers, ties at each cut going up; money in whole cents."""
     actual = values["actual_value"]
-    net = actual - values["cost_to_serve"]
-    gap = (values["potential_value"] - actual).clip(lower=0.0)
+    net = (actual - values["cost_to_serve"]).round(2)
+    gap = (values["potential_value"] - actual).clip(lower=0.0).round(2)
     below = net < 0
     positive = net[~below]
     top = math.ceil(share * len(positive))
@@ -285,7 +285,7 @@ def case_rfm(args: argparse.Namespace) -> list[Row]:
     table, values = simulate_customers(n, args.seed)
     print(
         f"  data: {table['recency_days'].nunique():,} distinct recencies, "
-        f"{table['frequency'].nunique():,} frequencies ({(table['frequency'] == 1).mean():.0%} "
+        f"{table['purchases'].nunique():,} purchase counts ({(table['purchases'] == 1).mean():.0%} "
         f"buy once), {table['monetary'].nunique():,} spends; "
         f"{((values['actual_value'] - values['cost_to_serve']) < 0).mean():.0%} "
         "below zero net value"

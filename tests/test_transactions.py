@@ -1,5 +1,7 @@
 """One purchase occasion for the library: refunds net against sales, money is exact."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ from one2one._transactions import (
     to_money,
     to_units,
 )
-from one2one.errors import DataContractError
+from one2one.errors import DataContractError, DataWarning
 
 # --- the shared rule, on arrays ----------------------------------------------------------------
 
@@ -278,3 +280,59 @@ def test_the_contract_checks_the_columns_under_their_own_names():
     with pytest.raises(DataContractError, match="finite") as error:
         _read(frame.assign(amount=[1.0, np.inf, 2.0]), monetary="amount")
     assert error.value.column == "amount"
+
+
+# --- both rooms read the one definition -------------------------------------------------------
+
+
+@st.composite
+def shop_logs(draw):
+    n = draw(st.integers(1, 30))
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b", "c"]),
+                st.integers(0, 24 * 40),
+                st.integers(-3_000, 20_000),
+                st.sampled_from([None, "o1", "o2", "o3"]),
+            ),
+            min_size=n,
+            max_size=n,
+        )
+    )
+    who, hours, cents, orders = zip(*rows, strict=True)
+    frame = pd.DataFrame(
+        {
+            "customer_id": who,
+            "occurred_at": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(hours, unit="h"),
+            "value": [c / 100 for c in cents],
+        }
+    )
+    if draw(st.booleans()):
+        frame["order_id"] = list(orders)
+    return frame
+
+
+@settings(max_examples=100, deadline=None)
+@given(shop_logs(), st.sampled_from(["UTC", "Asia/Tokyo"]))
+def test_rfm_table_and_rfm_summary_count_the_same_occasions(tx, tz):
+    # Issue #15: the same rows gave frequency {1: 1, 2: 0} in clv and {1: 2, 2: 1} here.
+    from one2one.clv import rfm_summary  # noqa: PLC0415 - a test may join the rooms
+    from one2one.differentiate import rfm_table  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        try:
+            summary = rfm_summary(tx, freq="D", tz=tz)
+        except DataContractError:
+            with pytest.raises(DataContractError, match="no purchase"):
+                rfm_table(tx, tz=tz)
+            return
+        table = rfm_table(tx, tz=tz)
+    assert table.index.equals(summary.index)
+    np.testing.assert_array_equal(table["purchases"], summary["frequency"] + 1)
+    assert (table["monetary"] >= 0).all()
+    # what the table holds is what was sold, less what refunds took back
+    cents = np.round(table["monetary"] * 100).sum()
+    sold = np.round(tx["value"].clip(lower=0) * 100).sum()
+    assert cents <= sold

@@ -42,9 +42,11 @@ __all__ = [
     "SUBUNITS",
     "Occasions",
     "Transactions",
+    "local_days",
     "money_decimals",
     "purchase_occasions",
     "read_transactions",
+    "round_money",
     "round_units",
     "to_money",
     "to_units",
@@ -107,16 +109,20 @@ def money_decimals(currency: str | None, decimals: int | None) -> int:
     return MINOR_UNITS.get(currency.upper(), DEFAULT_DECIMALS)
 
 
-def to_units(amounts: NDArray[np.float64], decimals: int) -> IntArray:
-    """Amounts as exact integers of 1/SUBUNITS minor unit (sums of these are exact)."""
+def to_units(amounts: NDArray[np.float64], decimals: int, *, column: str = "value") -> IntArray:
+    """Return amounts as exact integers of 1/SUBUNITS minor unit (sums of these are exact).
+
+    ``column`` names where the amounts came from, for the message on an amount
+    too large (or infinite) to count.
+    """
     scaled = np.asarray(amounts, dtype=np.float64) * float(10 ** (decimals + 4))
-    if scaled.size and np.abs(scaled).max() >= _LIMIT:
+    if scaled.size and not np.abs(scaled).max() < _LIMIT:  # also catches inf and NaN
         big = float(np.abs(np.asarray(amounts, dtype=np.float64)).max())
         msg = (
             f"an amount of {big:g} is too large to count exactly with {decimals} decimals; "
             "express amounts in a larger unit (thousands) or pass fewer decimals."
         )
-        raise DataContractError(msg, column="value", value=big)
+        raise DataContractError(msg, column=column, value=big)
     return np.rint(scaled).astype(np.int64)
 
 
@@ -132,6 +138,15 @@ def round_units(units: IntArray) -> IntArray:
 def to_money(units: IntArray, decimals: int) -> NDArray[np.float64]:
     """Return internal units as amounts rounded to the minor unit (nearest float to the sum)."""
     return round_units(units) / float(10**decimals)
+
+
+def round_money(amounts: object, decimals: int, *, column: str = "value") -> NDArray[np.float64]:
+    """Return amounts rounded to the minor unit (half to even), so residue such as 7e-15 is 0.
+
+    Less than half a minor unit is no money: ``-1.4e-14`` becomes ``0.0``.
+    """
+    values = np.asarray(amounts, dtype=np.float64)
+    return to_money(to_units(values, decimals, column=column), decimals)
 
 
 @frozen(kw_only=True)
@@ -252,7 +267,7 @@ def read_transactions(
         customer=customer,
         utc=utc,
         time=utc.to_numpy(dtype="datetime64[ns]").astype(np.int64),
-        units=to_units(amounts, places),
+        units=to_units(amounts, places, column=monetary or "value"),
         order=order_codes,
         currency=code,
         decimals=places,
@@ -273,6 +288,21 @@ def _one_currency(frame: pd.DataFrame, column: str | None) -> str | None:
         )
         raise DataContractError(msg, column=column, value=found)
     return found[0] if found else None
+
+
+def local_days(utc: pd.Series, tz: str) -> IntArray:
+    """Return the calendar day (days since 1970-01-01) of each UTC time, in the zone ``tz``.
+
+    The same ordinals as ``one2one.clv``'s ``freq="D"`` periods, so a daily
+    occasion is the same day in every room.
+    """
+    try:
+        local = utc.dt.tz_convert(tz).dt.tz_localize(None)
+    except (ValueError, KeyError) as exc:  # zoneinfo's "not found" is a KeyError
+        msg = f"'tz' must be a known time zone such as 'UTC' or 'Europe/Paris' (got {tz!r})."
+        raise DataContractError(msg, column="tz", value=tz) from exc
+    days: IntArray = local.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    return days
 
 
 @frozen(kw_only=True)

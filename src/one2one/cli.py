@@ -278,7 +278,7 @@ def _step_differentiate() -> list[str]:
     value = customer_lifetime_value(
         BetaGeoModel().fit(buyers), GammaGammaModel().fit(buyers), buyers, horizon=52
     )
-    costs = 2.0 + 0.5 * table["frequency"].reindex(value.index)
+    costs = 2.0 + 0.5 * table["purchases"].reindex(value.index)
     tiers = value_tiers(pd.DataFrame({"actual_value": value["clv"], "cost_to_serve": costs}))
     report = tier_report(tiers)
     lines = [

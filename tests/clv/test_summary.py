@@ -448,3 +448,9 @@ def test_discrete_summary_nets_refunds_when_given_amounts():
     assert netted.to_dict("records") == [
         {"frequency": 0, "recency": 0, "n_periods": 3, "weight": 1}
     ]
+
+
+def test_a_log_of_refunds_only_is_refused_not_warned_about():
+    tx = _shop(["2024-01-01", "2024-01-02"], [-1.0, -2.0])
+    with pytest.raises(DataContractError, match="no purchases"):
+        rfm_summary(tx)  # filterwarnings=error: a warning first would fail this

@@ -6,6 +6,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from one2one.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+from one2one.contracts import VALUE_TIERS
+from one2one.datasets import load_cdnow_summary
 from one2one.differentiate import TIERS, lorenz_curve, tier_report, value_tiers
 from one2one.errors import DataContractError
 
@@ -31,6 +34,7 @@ def _values(data):
 def test_tiers_partition_the_customers_whatever_the_order(data, mvc, mgc, random):
     values = _values(data)
     tiers = value_tiers(values, most_valuable_share=mvc, most_growable_share=mgc)
+    VALUE_TIERS.validate(tiers)
     assert tiers.index.equals(values.index)
     assert set(tiers["tier"]) <= set(TIERS)
     assert ((tiers["tier"] == "below zero") == (tiers["net_value"] < 0)).all()
@@ -119,3 +123,43 @@ def test_raising_any_customer_value_never_lowers_its_tier(data, extra, pick):
     )
     after = value_tiers(richer).loc[customer, "tier"]
     assert TIERS.index(after) <= TIERS.index(before)  # TIERS runs from best to worst
+
+
+def test_clv_output_goes_straight_in():
+    # Issue #15: value_tiers(customer_lifetime_value(...)) failed on the column name.
+    summary = load_cdnow_summary()
+    repeat = summary[summary["frequency"] > 0]
+    clv = customer_lifetime_value(
+        BetaGeoModel().fit(summary), GammaGammaModel().fit(repeat), repeat, horizon=52, period="W"
+    )
+    tiers = value_tiers(clv, value="clv")
+    VALUE_TIERS.validate(tiers)
+    renamed = value_tiers(clv.rename(columns={"clv": "actual_value"}))
+    pd.testing.assert_frame_equal(tiers, renamed)
+    assert tiers["tier"].value_counts()["most valuable"] == np.ceil(0.2 * len(repeat))
+    # the CLV table is checked by its contract: a probability outside [0, 1] is refused
+    with pytest.raises(DataContractError, match="p_alive") as info:
+        value_tiers(clv.assign(p_alive=1.5), value="clv")
+    assert info.value.column == "p_alive"
+
+
+def test_a_missing_value_column_offers_the_argument():
+    values = _values([(1.0, 2.0, 0.5)]).rename(columns={"actual_value": "margin"})
+    with pytest.raises(DataContractError, match="value=") as info:
+        value_tiers(values)
+    assert info.value.column == "actual_value"
+    assert value_tiers(values, value="margin")["net_value"].tolist() == [0.5]
+
+
+def test_money_is_rounded_so_float_residue_is_not_below_zero():
+    values = pd.DataFrame(
+        {"actual_value": [0.3, 10.0], "cost_to_serve": [0.1 + 0.2, 1.0]},  # 0.30000000000000004
+        index=["a", "b"],
+    )
+    tiers = value_tiers(values)
+    assert tiers.loc["a", "net_value"] == 0.0
+    assert tiers.loc["a", "tier"] != "below zero"
+    with pytest.raises(DataContractError, match="cost_to_serve") as info:
+        value_tiers(values.assign(cost_to_serve=[-1.0, 0.0]))
+    assert info.value.column == "cost_to_serve"
+    assert value_tiers(values, decimals=0)["net_value"].tolist() == [0.0, 9.0]

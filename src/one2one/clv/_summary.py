@@ -11,6 +11,7 @@ from attrs import frozen
 from numpy.typing import NDArray
 
 from .._transactions import (
+    Occasions,
     Transactions,
     purchase_occasions,
     read_transactions,
@@ -197,15 +198,16 @@ def rfm_summary(
         )
         raise DataContractError(msg, column=monetary, value=value, row=row)
     keep = in_window & ~refund if returns == "ignore" else in_window
-    occasions = _Occasions.of(table, ordinal, keep)
+    occasions, netting = _Occasions.of(table, ordinal, keep)
     calibration = occasions.period <= cutoff
     if not calibration.any():
         when = "calibration_end" if calibration_end is not None else "observation_end"
         msg = (
-            f"no purchases (rows with a non-negative amount) on or before {when}; "
+            f"no purchases (sales that refunds left standing) on or before {when}; "
             "a summary needs at least one customer's first purchase."
         )
         raise DataContractError(msg, column=datetime, value=calibration_end or observation_end)
+    warn_unnetted(table, netting, stacklevel=2)
     customer, result = _calibration_table(occasions, calibration, cutoff, monetary=monetary)
     buyers = occasions.customer  # sorted, so distinct customers are where it changes
     n_buyers = int(np.count_nonzero(np.diff(buyers))) + 1 if buyers.size else 0
@@ -310,8 +312,8 @@ class _Occasions:
     @classmethod
     def of(
         cls, table: Transactions, ordinal: NDArray[np.int64], keep: NDArray[np.bool_]
-    ) -> _Occasions:
-        """Return the purchase occasions of the ``keep`` rows of ``table``, refunds netted."""
+    ) -> tuple[_Occasions, Occasions]:
+        """Return the purchase occasions of the ``keep`` rows of ``table``, and the netting."""
         found = purchase_occasions(
             table.customer[keep],
             table.time[keep],
@@ -319,10 +321,10 @@ class _Occasions:
             table.units[keep],
             None if table.order is None else table.order[keep],
         )
-        warn_unnetted(table, found, stacklevel=4)
-        return cls(
+        occasions = cls(
             customer=found.customer, period=found.period, units=found.units, decimals=table.decimals
         )
+        return occasions, found
 
     @classmethod
     def build(

@@ -9,14 +9,15 @@ replaceable.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from attrs import frozen
 
+from .._transactions import local_days, purchase_occasions, read_transactions, warn_unnetted
 from .._validation import (
-    as_utc,
     require_columns,
     require_frame,
     require_no_missing,
@@ -24,63 +25,152 @@ from .._validation import (
     require_number,
     require_numeric,
 )
-from ..errors import DataContractError
+from ..errors import DataContractError, DataWarning
 
 __all__ = ["DEFAULT_SEGMENTS", "RFMSegment", "rfm_scores", "rfm_segments", "rfm_table"]
 
 
-def rfm_table(transactions: pd.DataFrame, *, as_of: object = None) -> pd.DataFrame:
+def rfm_table(
+    transactions: pd.DataFrame,
+    *,
+    as_of: object = None,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str = "value",
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    decimals: int | None = None,
+) -> pd.DataFrame:
     """Summarise a transaction log per customer: days since the last purchase, purchases, spend.
+
+    Purchases are *purchase occasions*, as in ``one2one.clv.rfm_summary``: a
+    customer's sales on one calendar day (in ``tz``) are one purchase, a
+    refund nets against the sale it undoes, and a sale refunded in full is
+    no purchase. So ``purchases`` is ``frequency + 1`` of a daily
+    ``rfm_summary`` of the same log (``frequency`` there counts *repeat*
+    occasions; the two names keep the two quantities apart).
 
     Parameters
     ----------
     transactions
-        Columns ``customer_id``, ``occurred_at`` (time stamps; naive ones are
-        read as UTC) and ``value``.
+        One row per sale (positive ``value``) or refund (negative), the
+        :data:`one2one.contracts.TRANSACTIONS` table.
     as_of
-        The day recency is measured at; the last transaction's time if ``None``.
+        The moment recency is measured at (naive: in ``tz``); the last
+        transaction's time if ``None``.
+    customer_id, datetime, monetary
+        Column names.
+    order_id
+        Column of the order a row belongs to: a refund nets against the sales
+        of its order, latest first; without one (or without the column),
+        against the customer's latest purchases at or before it. The default
+        is used when present; another name must exist.
+    currency
+        Column of the currency code: one currency per table (several are
+        refused); it sets the minor unit money is rounded to. Used when present.
+    tz
+        Time zone whose calendar days make the purchase occasions.
+    assume_tz
+        Time zone of naive timestamps; by default naive timestamps are
+        refused (never read as UTC).
+    decimals
+        Decimals of the minor unit, overriding the currency's (default 2).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``customer_id``: ``recency_days`` (float, >= 0),
-        ``frequency`` (transactions) and ``monetary`` (total value).
+        Indexed by ``customer_id`` (customers with a purchase left), sorted:
+        ``recency_days`` (float, >= 0: from the latest purchase refunds left
+        standing), ``purchases`` (int, purchase occasions) and ``monetary``
+        (net spend, exact, rounded to the minor unit). ``attrs`` records
+        ``currency`` and ``decimals``.
+
+    Raises
+    ------
+    DataContractError
+        On missing columns or values, non-finite amounts, naive timestamps
+        without ``assume_tz``, several currencies, or transactions after
+        ``as_of``.
+
+    Warns
+    -----
+    DataWarning
+        For refunds with nothing to net against (their number and amount),
+        and for customers left with no purchase.
 
     Examples
     --------
     >>> import pandas as pd
     >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "value": [10.0, 5.0, 7.0],
-    ...                    "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-06"])})
+    ...                    "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-06"],
+    ...                                                  utc=True)})
     >>> rfm_table(tx).to_dict("index")
-    {1: {'recency_days': 0.0, 'frequency': 2, 'monetary': 15.0}, 2: {'recency_days': 5.0, 'frequency': 1, 'monetary': 7.0}}
+    {1: {'recency_days': 0.0, 'purchases': 2, 'monetary': 15.0}, 2: {'recency_days': 5.0, 'purchases': 1, 'monetary': 7.0}}
     """  # noqa: E501
-    frame = require_frame(transactions, name="transactions")
-    require_columns(frame, ["customer_id", "occurred_at", "value"], name="transactions")
-    if frame.empty:
-        msg = "transactions is empty; there is nobody to score."
-        raise DataContractError(msg, column="customer_id")
-    require_no_missing(frame, ["customer_id", "occurred_at", "value"], name="transactions")
-    require_numeric(frame, "value", name="transactions")
-    when = as_utc(frame["occurred_at"], name="occurred_at", assume_tz="UTC")
-    if as_of is None:
-        end = when.max()
-    else:
-        stamp = pd.to_datetime(pd.Series([as_of], dtype=object))
-        end = as_utc(stamp, name="as_of", assume_tz="UTC").iloc[0]
-    if (when > end).any():
-        row = frame.index[(when > end).to_numpy().nonzero()[0][0]]
-        msg = f"transactions after as_of={end} (first at row {row!r}); cut the log or move as_of."
-        raise DataContractError(msg, column="occurred_at", value=str(end), row=row)
-    grouped = frame.assign(occurred_at=when).groupby("customer_id")
-    table = pd.DataFrame(
-        {
-            "recency_days": (end - grouped["occurred_at"].max()) / pd.Timedelta(days=1),
-            "frequency": grouped.size(),
-            "monetary": grouped["value"].sum(),
-        }
+    table = read_transactions(
+        transactions,
+        customer_id=customer_id,
+        datetime=datetime,
+        monetary=monetary,
+        order_id=order_id,
+        currency=currency,
+        assume_tz=assume_tz,
+        decimals=decimals,
+        use="RFM",
+        arguments="customer_id=, datetime=, monetary=",
     )
-    table.index.name = "customer_id"
-    return table
+    end = _moment(as_of, tz) if as_of is not None else table.utc.max()
+    late = (table.utc > end).to_numpy()
+    if late.any():
+        row = table.rows[np.flatnonzero(late)[0]]
+        msg = f"transactions after as_of={end} (first at row {row!r}); cut the log or move as_of."
+        raise DataContractError(msg, column=datetime, value=str(end), row=row)
+    days = local_days(table.utc, tz)
+    occasions = purchase_occasions(table.customer, table.time, days, table.units, table.order)
+    customer = occasions.customer
+    starts = (
+        np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if customer.size else customer
+    )
+    lasts = np.r_[starts[1:], customer.size] - 1
+    if starts.size == 0:
+        msg = (
+            "transactions hold no purchase (only refunds, or every sale refunded); nobody to score."
+        )
+        raise DataContractError(msg, column=monetary)
+    warn_unnetted(table, occasions, stacklevel=2)
+    n_known = np.unique(table.customer).size
+    if n_known > starts.size:
+        msg = (
+            f"{n_known - starts.size} customer(s) have no purchase left (only returns, or every "
+            "purchase refunded); they are not in the RFM table."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=2)
+    last = pd.to_datetime(occasions.last_time[lasts], utc=True)
+    result = pd.DataFrame(
+        {
+            "recency_days": ((end - last) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64),
+            "purchases": (lasts - starts + 1).astype(np.int64),
+            "monetary": table.money(np.add.reduceat(occasions.units, starts)),
+        },
+        index=pd.Index(table.ids[customer[starts]], name="customer_id"),
+    )
+    result.attrs["currency"] = table.currency
+    result.attrs["decimals"] = table.decimals
+    return result
+
+
+def _moment(value: object, tz: str) -> pd.Timestamp:
+    """One moment in UTC; a naive one is read in ``tz`` (as clv reads observation_end)."""
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        msg = f"'as_of' must be a date or time (got {value!r})."
+        raise DataContractError(msg, column="as_of", value=value) from error
+    if stamp.tz is None:
+        stamp = stamp.tz_localize(tz)
+    return stamp.tz_convert("UTC")
 
 
 def _score(values: pd.Series, bins: int, *, higher_is_better: bool) -> pd.Series:
@@ -94,32 +184,50 @@ def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
 
     Tie policy: customers with equal values get the same score (that of their
     average rank), so scores do not depend on row order and bins may hold
-    unequal numbers of customers when many values are tied (frequency 1 is
+    unequal numbers of customers when many values are tied (one purchase is
     common). Recent purchases (small ``recency_days``) score high.
 
     Parameters
     ----------
     table
-        Columns ``recency_days``, ``frequency`` and ``monetary``, one row per
-        customer (e.g. from :func:`rfm_table`).
+        Columns ``recency_days``, ``purchases`` and ``monetary``, one row per
+        customer (e.g. from :func:`rfm_table`). A table whose purchase count
+        is still called ``frequency`` (as rfm_table named it before it was
+        ``purchases``) is read with a ``DeprecationWarning``.
     bins
         Number of score levels (5 gives the classic 1..5 scores).
 
     Returns
     -------
     pandas.DataFrame
-        ``table`` plus ``r_score``, ``f_score``, ``m_score`` and ``rfm`` (e.g. ``"545"``).
+        ``table`` plus ``r_score``, ``f_score`` (from ``purchases``),
+        ``m_score`` and ``rfm`` (e.g. ``"545"``).
+
+    Raises
+    ------
+    DataContractError
+        On missing columns or values, non-numeric or negative recency and
+        purchases, or fewer than 2 bins.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"recency_days": [1.0, 30, 300], "frequency": [9, 3, 1],
+    >>> table = pd.DataFrame({"recency_days": [1.0, 30, 300], "purchases": [9, 3, 1],
     ...                       "monetary": [500.0, 80, 20]}, index=["a", "b", "c"])
     >>> rfm_scores(table, bins=3)["rfm"].tolist()
     ['333', '222', '111']
     """
     frame = require_frame(table, name="table")
-    columns = ["recency_days", "frequency", "monetary"]
+    count = "purchases"
+    if "purchases" not in frame.columns and "frequency" in frame.columns:
+        msg = (
+            "rfm_scores reads the purchase count from 'purchases' (rfm_table's name for it "
+            "since 'frequency' means repeat purchases in one2one.clv); rename the column, "
+            "'frequency' will stop being read."
+        )
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        count = "frequency"
+    columns = ["recency_days", count, "monetary"]
     require_columns(frame, columns, name="table")
     require_number(bins, name="bins", low=2, integer=True)
     if frame.empty:
@@ -128,10 +236,10 @@ def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     require_no_missing(frame, columns, name="table")
     for column in columns:
         require_numeric(frame, column, name="table")
-    require_non_negative(frame, ["recency_days", "frequency"], name="table")
+    require_non_negative(frame, ["recency_days", count], name="table")
     scored = frame.copy()
     scored["r_score"] = _score(frame["recency_days"], int(bins), higher_is_better=False)
-    scored["f_score"] = _score(frame["frequency"], int(bins), higher_is_better=True)
+    scored["f_score"] = _score(frame[count], int(bins), higher_is_better=True)
     scored["m_score"] = _score(frame["monetary"], int(bins), higher_is_better=True)
     scored["rfm"] = _codes(scored["r_score"], scored["f_score"], scored["m_score"], int(bins))
     return scored

@@ -10,10 +10,13 @@ spends far less than their peers do, not merely less than the average.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from .._transactions import money_decimals, round_money
 from .._validation import (
     require_columns,
     require_frame,
@@ -22,7 +25,7 @@ from .._validation import (
     require_number,
     require_numeric,
 )
-from ..errors import DataContractError
+from ..errors import DataContractError, DataWarning
 
 __all__ = ["share_of_customer"]
 
@@ -33,8 +36,14 @@ def share_of_customer(
     *,
     quantile: float = 0.9,
     random_state: int | None = 0,
+    decimals: int = 2,
 ) -> pd.DataFrame:
     """Estimate each customer's potential spend and the share of it you already have.
+
+    Money is rounded to the minor unit before anything is compared or
+    divided: float residue such as ``7e-15`` left by a sum is no spend (a
+    share of exactly 0, not a tiny share that would turn ``value / share``
+    into a growth gap of 1e16), and ``-1.4e-14`` is 0, not a negative spend.
 
     Parameters
     ----------
@@ -50,15 +59,30 @@ def share_of_customer(
         of comparable customers spend).
     random_state
         Seed of the quantile model.
+    decimals
+        Decimals of the currency's minor unit (2: cents; 0 for JPY).
 
     Returns
     -------
     pandas.DataFrame
         ``spend``, ``potential`` (known category spend, else the estimate;
-        never below ``spend``), ``share`` (``spend / potential``; 1 where the
-        potential is 0: there is nothing left to win), ``gap``
+        never below ``spend``), ``share`` (``spend / potential``; undefined,
+        NaN, where the potential is 0: no spend with anyone), ``gap``
         (``potential - spend``) and ``estimated`` (whether the potential was
-        estimated).
+        estimated). ``spend``, ``potential`` and ``gap`` are rounded to the
+        minor unit.
+
+    Raises
+    ------
+    DataContractError
+        On a missing or non-numeric ``spend``, a spend below zero, a
+        ``category_spend`` below the spend with you, features missing a
+        customer, or an argument out of range.
+
+    Warns
+    -----
+    DataWarning
+        With the number of customers whose share is undefined.
 
     Examples
     --------
@@ -74,9 +98,10 @@ def share_of_customer(
         raise DataContractError(msg, column="spend")
     require_no_missing(frame, ["spend"], name="spend")
     require_numeric(frame, "spend", name="spend")
-    require_non_negative(frame, ["spend"], name="spend")
     require_number(quantile, name="quantile", low=0.0, high=1.0, low_inclusive=False)
-    actual = frame["spend"].astype(float)
+    places = money_decimals(None, decimals)
+    actual = pd.Series(round_money(frame["spend"], places, column="spend"), index=frame.index)
+    require_non_negative(frame.assign(spend=actual), ["spend"], name="spend")
     known = pd.Series(np.nan, index=frame.index)
     if "category_spend" in frame:
         try:
@@ -86,7 +111,10 @@ def share_of_customer(
             raise DataContractError(msg, column="category_spend") from error
     present = known.notna()
     if present.any():
-        require_non_negative(frame.loc[present], ["category_spend"], name="spend")
+        known[present] = round_money(known[present], places, column="category_spend")
+        require_non_negative(
+            frame.assign(category_spend=known).loc[present], ["category_spend"], name="spend"
+        )
         below = known[present] < actual[present]
         if below.any():
             row = below[below].index[0]
@@ -95,19 +123,27 @@ def share_of_customer(
                 f"{actual[row]}; the category total includes your share."
             )
             raise DataContractError(msg, column="category_spend", value=float(known[row]), row=row)
-    estimate = pd.Series(np.nan, index=frame.index)
     missing = ~present
+    potential = known.copy()
     if missing.any():
-        estimate[missing] = _peer_quantile(actual, features, missing, quantile, random_state)
-    potential = known.where(present, np.maximum(estimate, actual))
+        guess = _peer_quantile(actual, features, missing, quantile, random_state)
+        potential[missing] = np.maximum(round_money(guess, places), actual[missing])
+    undefined = potential <= 0
+    if undefined.any():
+        msg = (
+            f"{int(undefined.sum())} customer(s) have no spend and no potential spend, so their "
+            "share of customer is undefined (NaN); leave them out of value / share, or give "
+            "them a category_spend."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(potential > 0, actual / potential, 1.0)
+        share = np.where(undefined, np.nan, actual / potential)
     return pd.DataFrame(
         {
             "spend": actual,
             "potential": potential,
             "share": share,
-            "gap": potential - actual,
+            "gap": round_money(potential - actual, places),
             "estimated": missing,
         },
         index=frame.index,

@@ -8,9 +8,11 @@ than they cost to serve); the rest are migrators, moving between tiers.
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pandas as pd
 
+from .._transactions import money_decimals, round_money
 from .._validation import (
     require_columns,
     require_frame,
@@ -18,6 +20,7 @@ from .._validation import (
     require_number,
     require_numeric,
 )
+from ..contracts import COST_TO_SERVE, CUSTOMER_VALUES
 from ..errors import DataContractError
 
 __all__ = ["TIERS", "lorenz_curve", "tier_report", "value_tiers"]
@@ -45,30 +48,50 @@ def _count(share: float, total: int) -> int:
 def value_tiers(
     values: pd.DataFrame,
     *,
+    value: str = "actual_value",
     most_valuable_share: float = 0.2,
     most_growable_share: float = 0.2,
+    decimals: int = 2,
 ) -> pd.DataFrame:
     """Place every customer in one tier by actual value, growth potential and cost to serve.
 
     Parameters
     ----------
     values
-        Indexed by ``customer_id``: ``actual_value`` (e.g. CLV from
-        ``one2one.clv`` or historic margin), and optionally ``potential_value``
-        (what the customer could be worth; its gap to ``actual_value`` makes
-        MGC) and ``cost_to_serve`` (e.g. the interaction log's costs).
+        Indexed by ``customer_id``: the actual value (column ``value``), and
+        optionally ``potential_value`` (what the customer could be worth; its
+        gap to the actual value makes MGC) and ``cost_to_serve`` (e.g. the
+        interaction log's costs, >= 0). ``one2one.clv.customer_lifetime_value``
+        output goes straight in with ``value="clv"``, checked against the
+        :data:`one2one.contracts.CUSTOMER_VALUES` contract.
+    value
+        Column of the actual value: ``"actual_value"`` (historic margin, or
+        any value you computed) or ``"clv"``.
     most_valuable_share
         Share of the customers with positive net value who are MVC.
     most_growable_share
         Share of the remaining customers, by largest positive growth gap, who are MGC.
+    decimals
+        Decimals of the currency's minor unit: net value and growth gap are
+        rounded to it, so float residue (``-5.6e-17``) never makes a customer
+        below zero.
 
     Returns
     -------
     pandas.DataFrame
-        ``net_value`` (actual minus cost to serve), ``growth_gap`` (potential
-        minus actual, 0 without potential) and ``tier`` (one of :data:`TIERS`).
-        Customers tied at a cut are all placed in the higher tier, so tiers
-        never depend on row order.
+        The :data:`one2one.contracts.VALUE_TIERS` table, indexed by
+        ``customer_id`` in the order of ``values``: ``net_value`` (actual
+        minus cost to serve), ``growth_gap`` (potential minus actual, 0
+        without potential) and ``tier`` (one of :data:`TIERS`). Customers
+        tied at a cut are all placed in the higher tier, so tiers never
+        depend on row order.
+
+    Raises
+    ------
+    DataContractError
+        On a missing value column (naming ``value=``), an empty table, a
+        customer twice, missing or non-finite values, a negative cost to
+        serve, a CLV table that breaks its contract, or shares outside [0, 1].
 
     Examples
     --------
@@ -81,25 +104,33 @@ def value_tiers(
     ['most valuable', 'migrators', 'most growable', 'migrators', 'below zero']
     """
     frame = require_frame(values, name="values")
-    require_columns(frame, ["actual_value"], name="values")
+    require_columns(frame, [value], name="values", arguments="value=")
     if frame.empty:
         msg = "values is empty; there is nobody to tier."
-        raise DataContractError(msg, column="actual_value")
+        raise DataContractError(msg, column=value)
+    if value == "clv":  # the CLV table, as one2one.clv returns it
+        CUSTOMER_VALUES.validate(frame)
     if frame.index.has_duplicates:
-        value = frame.index[frame.index.duplicated()][0]
-        msg = f"values has customer {value!r} twice; one row per customer."
-        raise DataContractError(msg, column="customer_id", value=value)
-    columns = [c for c in ("actual_value", "potential_value", "cost_to_serve") if c in frame]
+        duplicate = frame.index[frame.index.duplicated()][0]
+        msg = f"values has customer {duplicate!r} twice; one row per customer."
+        raise DataContractError(msg, column="customer_id", value=duplicate)
+    columns = [value] + [c for c in ("potential_value", "cost_to_serve") if c in frame]
     require_no_missing(frame, columns, name="values")
     for column in columns:
         require_numeric(frame, column, name="values")
+    if "cost_to_serve" in frame:
+        attrs.evolve(COST_TO_SERVE, index=None).validate(frame)
     require_number(most_valuable_share, name="most_valuable_share", low=0.0, high=1.0)
     require_number(most_growable_share, name="most_growable_share", low=0.0, high=1.0)
-    actual = frame["actual_value"].astype(float)
+    places = money_decimals(None, decimals)
+    actual = frame[value].astype(float)
     cost = frame["cost_to_serve"].astype(float) if "cost_to_serve" in frame else 0.0 * actual
     potential = frame["potential_value"].astype(float) if "potential_value" in frame else actual
-    net = actual - cost
-    gap = (potential - actual).clip(lower=0.0)
+    net = pd.Series(round_money(actual - cost, places, column=value), index=frame.index)
+    gap = pd.Series(
+        round_money((potential - actual).clip(lower=0.0), places, column="potential_value"),
+        index=frame.index,
+    )
     tier = pd.Series("migrators", index=frame.index, dtype=object)
     below = net < 0
     tier[below] = "below zero"
@@ -112,7 +143,7 @@ def value_tiers(
     tier[growable[growable].index] = "most growable"
     return pd.DataFrame(
         {"net_value": net, "growth_gap": gap, "tier": pd.Categorical(tier, categories=TIERS)},
-        index=frame.index,
+        index=frame.index.rename("customer_id"),
     )
 
 
