@@ -11,6 +11,7 @@ costs nothing when hidden.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,9 +36,14 @@ def check_progress(progress: object, *, name: str = "progress") -> Progress:
 
 
 def _watched() -> bool:
-    """Whether a person may be looking: an interactive terminal or a Jupyter kernel."""
+    """Whether a person may be looking: an interactive terminal or a Jupyter kernel.
+
+    In a kernel tqdm draws its bar with ipywidgets; without them it warns
+    (``TqdmWarning``) and prints text lines into the cell, and into any page
+    built from the notebook, so ``"auto"`` stays quiet there (``True`` draws).
+    """
     if "ipykernel" in sys.modules:
-        return True
+        return importlib.util.find_spec("ipywidgets") is not None
     stream = sys.stderr
     return bool(getattr(stream, "isatty", lambda: False)())
 

@@ -183,8 +183,8 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             expected_seconds=self._expected_seconds(len(values), n_tried=len(tried)),
         ) as bar:
             k = self._chosen_k(scaled, method, tried, bar.step)
+            bar.step("final fit")  # a step is named as it starts, as RecordMatcher's are
             model = self._model(method, k).fit(scaled)
-            bar.step("final fit")
         raw = np.asarray(model.predict(scaled), dtype=np.intp)
         # Number segments by size, largest first (ties by the first customer).
         counts = np.bincount(raw, minlength=k)
@@ -273,6 +273,7 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             sample = scaled[rng.choice(n, self.selection_sample, replace=False)]
         rows = []
         for k in tried:
+            step(f"k={k}")
             model = self._model(method, k).fit(sample)
             if method == "gmm":
                 score = float(model.bic(sample))
@@ -287,7 +288,6 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                         silhouette_score(sample, labels, sample_size=size, random_state=seed)
                     )
             rows.append((k, score))
-            step(f"k={k}")
         self.selection_ = pd.DataFrame(rows, columns=["k", "criterion"])
         scores = self.selection_["criterion"].to_numpy()
         best = int(np.argmin(scores) if method == "gmm" else np.argmax(scores))
