@@ -180,7 +180,7 @@ def rfm_summary(
         assume_tz=assume_tz,
         decimals=decimals,
         use="a summary",
-        arguments="customer_id=, datetime=, monetary=",
+        arguments="customer_id=, datetime=, monetary=, order_id=, currency=",
     )
     ordinal = period_ordinals(table.utc, freq=freq, tz=tz, name=datetime)
     end, cutoff = _window(ordinal, freq, tz, observation_end, calibration_end)

@@ -119,7 +119,7 @@ def rfm_table(
         assume_tz=assume_tz,
         decimals=decimals,
         use="RFM",
-        arguments="customer_id=, datetime=, monetary=",
+        arguments="customer_id=, datetime=, monetary=, order_id=, currency=",
     )
     end = _moment(as_of, tz) if as_of is not None else table.utc.max()
     late = (table.utc > end).to_numpy()
