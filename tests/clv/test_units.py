@@ -141,3 +141,17 @@ def test_tracking_refuses_a_period_that_contradicts_the_fitted_one(weekly):
     with pytest.raises(DataContractError, match=r"'D'.*weeks|weeks.*'D'") as info:
         tracking_table(weekly[0], TRANSACTIONS, period="D")
     assert info.value.column == "period"
+
+
+def test_a_prediction_in_an_unknown_period_takes_numbers_and_says_how_to_state_it():
+    cdnow = load_cdnow_summary()
+    bgnbd = BetaGeoModel().fit(cdnow)
+    bgnbd.predict_purchases(cdnow, 39)  # a number of the (unnamed) period, as ever
+    with pytest.raises(DataContractError, match=r"attrs\['period'\] = 'W'") as info:
+        bgnbd.predict_purchases(cdnow, "39W")
+    assert info.value.column == "period"
+    stated = cdnow.copy()
+    stated.attrs["period"] = "W"
+    np.testing.assert_array_equal(
+        bgnbd.predict_purchases(stated, "39W"), bgnbd.predict_purchases(cdnow, 39)
+    )

@@ -159,14 +159,22 @@ def agreed_period(*, fitted: object, summary: object, given: object = None) -> F
         where = "the model was fitted on a summary" if model is not None else "the summary is"
         msg = (
             f"period={stated!r} ({period_name(stated)}) contradicts the recorded period: "
-            f"{where} in {period_name(known)} ({known!r}). Drop period=, or give the horizon "
-            f"as a duration such as '1{stated}' to have it converted."
+            f"{where} in {period_name(known)} ({known!r}). Drop period=, and give the horizon "
+            "as a duration such as '52W' or '1Y' to have it converted."
         )
         raise DataContractError(msg, column="period", value=stated)
     return stated or known
 
 
-def horizon_periods(horizon: object, period: Freq | None, *, name: str = "horizon") -> float:
+_STATE_THE_PERIOD = (
+    "Pass period='W' (or 'D', 'M', 'Q', 'Y': the unit of recency and T), or build the "
+    "summary with rfm_summary, which records it."
+)
+
+
+def horizon_periods(
+    horizon: object, period: Freq | None, *, name: str = "horizon", fix: str = _STATE_THE_PERIOD
+) -> float:
     """Return a horizon as a number of ``period``s.
 
     A plain number already counts the summary's periods; ``"52W"``,
@@ -174,6 +182,8 @@ def horizon_periods(horizon: object, period: Freq | None, *, name: str = "horizo
     timedeltas are converted with :func:`convert_periods`. Either way the
     period must be known: a bare 52 is a year on a weekly summary and under
     two months on a daily one.
+
+    ``fix`` ends the message for an unknown period: how the caller can state it.
 
     Raises
     ------
@@ -205,9 +215,7 @@ def horizon_periods(horizon: object, period: Freq | None, *, name: str = "horizo
     if period is None:
         msg = (
             f"{name}={horizon!r} cannot be read: the summary's period is unknown (neither "
-            "the model's period_ nor the summary's attrs['period'] records it). Pass "
-            "period='W' (or 'D', 'M', 'Q', 'Y': the unit of recency and T), or build the "
-            "summary with rfm_summary, which records it."
+            f"the model's period_ nor the summary's attrs['period'] records it). {fix}"
         )
         raise DataContractError(msg, column="period", value=horizon)
     if days is not None:

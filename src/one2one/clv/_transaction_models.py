@@ -288,7 +288,11 @@ class TransactionModel(LifetimeModel):
     def _horizon(self, summary: pd.DataFrame, t: object) -> float:
         """Return a horizon in periods: a number as given (>= 0), a duration converted."""
         if isinstance(t, (str, dt.timedelta, np.timedelta64)):
-            return horizon_periods(t, self._period_of(summary), name="t")
+            fix = (
+                "Give t as a number of the summary's periods, or record the period: "
+                "summary.attrs['period'] = 'W' (or 'D', 'M', 'Q', 'Y')."
+            )
+            return horizon_periods(t, self._period_of(summary), name="t", fix=fix)
         return require_number(t, name="t", low=0)
 
     def conditional_on_columns(
