@@ -81,6 +81,39 @@ def test_the_value_curve_is_the_lorenz_curve_of_positive_net_value(tiers):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(TIERS)
 
 
+def _area(collection):
+    """Area of a filled band (shoelace formula over its outline)."""
+    total = 0.0
+    for path in collection.get_paths():
+        x, y = path.vertices[:, 0], path.vertices[:, 1]
+        total += 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    return total
+
+
+def test_the_bands_split_the_area_under_the_curve_by_each_percent_of_customers(tiers):
+    fills = _fills(plot_value_curve(tiers))
+    ranked = tiers.sort_values("net_value", ascending=False, kind="stable")
+    curve = lorenz_curve(tiers["net_value"].clip(lower=0))["value_share"].to_numpy()
+    n = len(ranked)
+    segment = (curve[:-1] + curve[1:]) / 2 / n  # the area above each customer
+    percent = np.arange(n) * 100 // n
+    frame = pd.DataFrame({"percent": percent, "tier": ranked["tier"].to_numpy(), "area": segment})
+    bin_area = frame.groupby("percent")["area"].sum()
+    shares = pd.crosstab(frame["percent"], frame["tier"], normalize="index")
+    for tier in TIERS:
+        expected = float((shares[tier] * bin_area).sum())
+        assert _area(fills[tier]) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert sum(_area(f) for f in fills.values()) == pytest.approx(np.trapezoid(curve, dx=1 / n))
+    # Most growable customers, one in four among the migrators, make a visible band.
+    assert _area(fills["most growable"]) > 0.05
+
+
+def test_the_value_curve_refuses_an_unknown_tier(tiers):
+    with pytest.raises(DataContractError, match="most valuable") as info:
+        plot_value_curve(tiers.assign(tier="gold"))
+    assert info.value.column == "tier"
+
+
 def test_every_tier_has_its_own_colour_for_every_reader(tiers):
     fills = _fills(plot_value_curve(tiers))
     colours = {tier: fills[tier].get_facecolor()[0] for tier in TIERS}
