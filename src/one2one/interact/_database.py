@@ -293,6 +293,17 @@ class Database:
         row = self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return row is not None and int(row[0]) == 0
 
+    def json_text(self, column: str, key: str) -> str:
+        """Return SQL for field ``key`` of the JSON in ``column``, as text (NULL if no JSON).
+
+        ``json_valid`` guards ``json_extract``, which fails on text that is not
+        JSON (a quarantined ``NaN``, say) instead of answering NULL.
+        """
+        return (
+            f"CASE WHEN json_valid({column}) "
+            f"THEN CAST(json_extract({column}, '$.{key}') AS TEXT) END"
+        )
+
     def meta(self, key: str) -> str | None:
         """Read one value from the meta table."""
         row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -42,9 +42,11 @@ from ..errors import (
     StorageWarning,
 )
 from ._consent import Consent
-from ._database import Connection, Database, Synchronous, now_us
+from ._database import Database, Synchronous, now_us
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
+from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, SELECT, from_row, to_row, to_time, us
+from ._storage import CHUNK, Connection, Storage, in_chunks
 
 if TYPE_CHECKING:
     from ._policy import ContactPolicy
@@ -58,27 +60,6 @@ PURPOSES: frozenset[str] = frozenset(
 
 OnInvalid = Literal["reject", "quarantine"]
 _CONSENT_KINDS = ("consent_granted", "consent_denied", "consent_withdrawn")
-_COLUMNS = (
-    "event_id",
-    "customer_id",
-    "occurred_at",
-    "channel",
-    "kind",
-    "direction",
-    "value",
-    "cost",
-    "offer_id",
-    "propensity",
-    "payload",
-)
-_PAYLOAD = _COLUMNS.index("payload")
-_SELECT = "SELECT seq, " + ", ".join(_COLUMNS) + ", recorded_at FROM events"
-_CHUNK = 500  # ids per IN (...) query, under SQLite's variable limit
-_FIELDS = _COLUMNS[1:]  # what an event is, besides its id
-_INSERT = (
-    "INSERT INTO events (" + ", ".join(_COLUMNS) + ", recorded_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
-)
 
 
 @attrs.frozen
@@ -128,19 +109,6 @@ class Erasure:
     erased_at: dt.datetime
     tombstone: str
     wal_cleared: bool = True
-
-
-def _to_time(values: Sequence[int]) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(np.asarray(values, dtype="datetime64[us]")).tz_localize("UTC")
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def _us(moment: dt.datetime) -> int:
-    """Microseconds since the epoch, exactly (timedelta division is integer arithmetic)."""
-    return (moment - _EPOCH) // _MICROSECOND
 
 
 class InteractionLog:
@@ -198,7 +166,7 @@ class InteractionLog:
         self.marketing_kinds = frozenset(marketing_kinds)
         self.require_consent = require_consent
         require_one_of(synchronous, ("normal", "full"), name="synchronous")
-        self._db = Database(path, synchronous=synchronous)
+        self._db: Storage = Database(path, synchronous=synchronous)
         self._subscribers: list[Callable[[Sequence[Interaction]], None]] = []
         self._forget_subscribers: list[Callable[[Sequence[str]], None]] = []
         self._merge_subscribers: list[Callable[[str], None]] = []
@@ -408,7 +376,7 @@ class InteractionLog:
         :meth:`forget` is a duplicate too, so a late retry cannot bring an
         erased event back.
         """
-        rows = [_row(event) for event in good]
+        rows = [to_row(event) for event in good]
         batch_ids = [event.event_id for event in good]
         known = self._stored_rows(connection, batch_ids)
         erased = self._erased_ids(connection, batch_ids)
@@ -447,12 +415,12 @@ class InteractionLog:
             self._check_consent(fresh)
         recorded = now_us()
         if policy is None:
-            connection.executemany(_INSERT, [(*row, recorded) for row in fresh_rows])
+            connection.executemany(INSERT, [(*row, recorded) for row in fresh_rows])
         else:
             rules = self._rules_only(policy)
             for event, row in zip(fresh, fresh_rows, strict=True):
                 self._enforce(rules, event)
-                connection.execute(_INSERT, (*row, recorded))
+                connection.execute(INSERT, (*row, recorded))
         quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
         if quarantined:
             received = now_us()
@@ -475,12 +443,12 @@ class InteractionLog:
     def _stored_rows(
         self, connection: Connection, ids: Sequence[str]
     ) -> dict[str, tuple[object, ...]]:
-        """Return the stored rows (as :func:`_row` gives them) of those ids already in the log."""
+        """Return the stored rows (as :func:`to_row` gives them) of those ids already in the log."""
         return {
             str(row[0]): tuple(row)
-            for row in _in_chunks(
+            for row in in_chunks(
                 connection,
-                f"SELECT {', '.join(_COLUMNS)} FROM events WHERE event_id IN ({{}})",
+                f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id IN ({{}})",
                 list(dict.fromkeys(ids)),
             )
         }
@@ -492,7 +460,7 @@ class InteractionLog:
         hashes = {self._event_hash(i): i for i in dict.fromkeys(ids)}
         return {
             hashes[str(row[0])]: str(row[1])
-            for row in _in_chunks(
+            for row in in_chunks(
                 connection,
                 "SELECT event_hash, content_hash FROM erased_events WHERE event_hash IN ({})",
                 list(hashes),
@@ -618,7 +586,7 @@ class InteractionLog:
         moves ``a`` to ``c`` too. Stored events keep their original id, so the
         merge is itself an auditable fact.
         """
-        when = _us(as_utc("at", at)) if at is not None else now_us()
+        when = us(as_utc("at", at)) if at is not None else now_us()
         if isinstance(from_ids, str):
             from_ids = [from_ids]
         sources = [_customer_id(source) for source in from_ids]
@@ -707,11 +675,11 @@ class InteractionLog:
     def _frame(
         self, rows: list[tuple[Any, ...]], *, canonical: bool = True, root: str | None = None
     ) -> pd.DataFrame:
-        names = ["seq", *_COLUMNS, "recorded_at"]
+        names = ["seq", *COLUMNS, "recorded_at"]
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         data: dict[str, Any] = dict(zip(names, columns, strict=True))
         for column in ("occurred_at", "recorded_at"):
-            data[column] = _to_time(data[column])
+            data[column] = to_time(data[column])
         data["payload"] = [json.loads(p) if isinstance(p, str) else None for p in data["payload"]]
         for column in ("value", "cost", "propensity"):
             data[column] = np.array([np.nan if v is None else v for v in data[column]], dtype=float)
@@ -742,7 +710,7 @@ class InteractionLog:
         ids = self._group(_customer_id(customer_id))
         sql, params = self._where(ids, start, end, channels, kinds)
         rows = self._db.connection.execute(
-            f"{_SELECT}{sql} ORDER BY occurred_at, seq", params
+            f"{SELECT}{sql} ORDER BY occurred_at, seq", params
         ).fetchall()
         return self._frame(rows, root=ids[0])
 
@@ -776,10 +744,10 @@ class InteractionLog:
             params += ids
         if start is not None:
             clauses.append("occurred_at >= ?")
-            params.append(_us(as_utc("start", start)))
+            params.append(us(as_utc("start", start)))
         if end is not None:
             clauses.append("occurred_at < ?")
-            params.append(_us(as_utc("end", end)))
+            params.append(us(as_utc("end", end)))
         for column, values in (("channel", channels), ("kind", kinds)):
             if values is not None:
                 chosen = [str(v) for v in ([values] if isinstance(values, str) else values)]
@@ -793,12 +761,12 @@ class InteractionLog:
         connection = self._db.connection
         while True:
             rows = connection.execute(
-                f"{_SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch_size)
+                f"{SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch_size)
             ).fetchall()
             if not rows:
                 return
             for row in rows:
-                yield _event(row)
+                yield from_row(row)
             last = int(rows[-1][0])
 
     def _replay_batches(
@@ -845,7 +813,7 @@ class InteractionLog:
             filters.get("channels"),
             filters.get("kinds"),
         )
-        rows = self._db.connection.execute(f"{_SELECT}{sql} ORDER BY seq", params).fetchall()
+        rows = self._db.connection.execute(f"{SELECT}{sql} ORDER BY seq", params).fetchall()
         return self._frame(rows)
 
     def transactions(
@@ -954,13 +922,13 @@ class InteractionLog:
             f"SELECT kind, payload, occurred_at, seq FROM events WHERE customer_id IN ({marks}) "
             "AND kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
             "AND occurred_at <= ? ORDER BY occurred_at, seq",
-            [*ids, _us(at)],
+            [*ids, us(at)],
         ).fetchall()
         decisions = [(int(r[2]), str(r[0]), json.loads(r[1]) if r[1] else {}) for r in rows]
         decisions += [
-            (_us(e.occurred_at), e.kind, dict(e.payload)) for e in pending if e.occurred_at <= at
+            (us(e.occurred_at), e.kind, dict(e.payload)) for e in pending if e.occurred_at <= at
         ]
-        return _decide(decisions, purpose, channel, _us(at))
+        return _decide(decisions, purpose, channel, us(at))
 
     def _policy_rows(
         self,
@@ -987,11 +955,11 @@ class InteractionLog:
             "AND occurred_at <= ?2) "
             f"OR (occurred_at >= ?3 AND occurred_at < ?4 AND kind IN ({kind_marks}))"
             ") ORDER BY occurred_at, seq",
-            [customer_id, _us(at), _us(span[0]), _us(span[1]), *kinds],
+            [customer_id, us(at), us(span[0]), us(span[1]), *kinds],
         ).fetchall()
         consent = []
         events = []
-        limit = _us(at)
+        limit = us(at)
         for micros, kind, direction, where, payload in rows:
             if kind in _CONSENT_KINDS:
                 if micros <= limit:
@@ -1011,7 +979,7 @@ class InteractionLog:
         frame = pd.DataFrame(
             rows, columns=["quarantine_id", "received_at", "event", "reasons", "replayed_at"]
         )
-        frame["received_at"] = _to_time(frame["received_at"].tolist())
+        frame["received_at"] = to_time(frame["received_at"].tolist())
         frame["event"] = [json.loads(e) for e in frame["event"]]
         frame["reasons"] = [json.loads(r) for r in frame["reasons"]]
         return frame.set_index("quarantine_id")
@@ -1085,7 +1053,7 @@ class InteractionLog:
     def _waiting(self, connection: Connection, qids: Sequence[int]) -> set[int]:
         return {
             int(row[0])
-            for row in _in_chunks(
+            for row in in_chunks(
                 connection,
                 "SELECT seq FROM quarantine WHERE seq IN ({}) AND replayed_at IS NULL",
                 list(qids),
@@ -1138,7 +1106,7 @@ class InteractionLog:
             ids = self._group(customer)  # inside the lock: merges may be racing
             marks = ", ".join("?" * len(ids))
             erased_rows = connection.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM events WHERE customer_id IN ({marks})", ids
+                f"SELECT {', '.join(COLUMNS)} FROM events WHERE customer_id IN ({marks})", ids
             ).fetchall()
             old_ids = [str(row[0]) for row in erased_rows]
             connection.executemany(
@@ -1149,7 +1117,7 @@ class InteractionLog:
             # has no meaning, and totals must stay right. Nothing else of it is kept.
             connection.executemany(
                 "UPDATE events SET payload = ? WHERE event_id = ?",
-                [(_kept_payload(row[_PAYLOAD]), row[0]) for row in erased_rows],
+                [(_kept_payload(row[PAYLOAD]), row[0]) for row in erased_rows],
             )
             changed = connection.execute(
                 "UPDATE events SET customer_id = ?, offer_id = NULL, "
@@ -1164,12 +1132,12 @@ class InteractionLog:
             )
             connection.executemany(
                 "INSERT INTO erasures VALUES (?, ?, ?)",
-                [(self.tombstone(i), _us(when), changed) for i in ids],
+                [(self.tombstone(i), us(when), changed) for i in ids],
             )
             erasure = Interaction(
                 customer_id=anonymous, occurred_at=when, channel="system", kind="erasure"
             )
-            connection.execute(_INSERT, (*_row(erasure), now_us()))
+            connection.execute(INSERT, (*to_row(erasure), now_us()))
         _call_all(
             [partial(subscriber, ids) for subscriber in self._forget_subscribers],
             "the erasure is committed, but {failures} failed; derived state may still hold "
@@ -1209,8 +1177,8 @@ class InteractionLog:
                 "json_valid(event) AND CAST(json_extract(event, '$.customer_id') AS TEXT) = ?1)",
                 (customer,),
             ).rowcount
-        for start in range(0, len(event_ids), _CHUNK):
-            chunk = list(event_ids[start : start + _CHUNK])
+        for start in range(0, len(event_ids), CHUNK):
+            chunk = list(event_ids[start : start + CHUNK])
             marks = ", ".join("?" * len(chunk))
             dropped += connection.execute(
                 "DELETE FROM quarantine WHERE json_valid(event) AND "
@@ -1249,17 +1217,10 @@ def _call_all(calls: Sequence[Callable[[], object]], message: str) -> None:
         warnings.warn(message.format(failures=listing), StorageWarning, stacklevel=3)
 
 
-def _in_chunks(connection: Connection, sql: str, keys: Sequence[object]) -> Iterator[Any]:
-    """Run ``sql`` (with ``{}`` where the placeholders go) over ``keys`` in chunks."""
-    for start in range(0, len(keys), _CHUNK):
-        chunk = list(keys[start : start + _CHUNK])
-        yield from connection.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
-
-
 def _differing(stored: Sequence[object], row: Sequence[object]) -> tuple[str, ...]:
     """Name the fields in which a re-sent event differs from the stored one."""
     differing = [
-        field for field, old, new in zip(_FIELDS, stored[1:], row[1:], strict=True) if old != new
+        field for field, old, new in zip(FIELDS, stored[1:], row[1:], strict=True) if old != new
     ]
     # Logs written before consent names were made canonical keep them as typed.
     if (
@@ -1306,7 +1267,7 @@ def _decide(
         if scope is not None and channel is not None and scope != channel:
             continue
         expires = payload.get("expires_at")
-        live = expires is None or _us(as_utc("expires_at", expires)) > moment
+        live = expires is None or us(as_utc("expires_at", expires)) > moment
         allowed = kind == "consent_granted" and live
     return allowed
 
@@ -1314,45 +1275,6 @@ def _decide(
 def _canonical(value: object) -> object:
     """Trimmed lower-case form of a stored name (logs written before names were checked)."""
     return value.strip().lower() if isinstance(value, str) else value
-
-
-def _row(event: Interaction) -> tuple[object, ...]:
-    payload = json.dumps(dict(event.payload), sort_keys=True) if event.payload else None
-    return (
-        event.event_id,
-        event.customer_id,
-        _us(event.occurred_at),
-        event.channel,
-        event.kind,
-        event.direction,
-        event.value,
-        event.cost,
-        event.offer_id,
-        event.propensity,
-        payload,
-    )
-
-
-def _event(row: Sequence[Any]) -> Interaction:
-    """Rebuild a stored event as it was stored (checked when written; not checked again).
-
-    Re-checking would refuse rows that older versions accepted, and a log must
-    always read back what it holds.
-    """
-    payload = json.loads(row[11]) if row[11] else {}
-    return Interaction._stored(  # noqa: SLF001 (the log's own rows)
-        event_id=row[1],
-        customer_id=row[2],
-        occurred_at=_EPOCH + dt.timedelta(microseconds=int(row[3])),
-        channel=row[4],
-        kind=row[5],
-        direction=row[6],
-        value=row[7],
-        cost=row[8],
-        offer_id=row[9],
-        propensity=row[10],
-        payload=payload,
-    )
 
 
 def _event_id_of(item: object) -> str | None:

@@ -30,7 +30,8 @@ import attrs
 
 from ..errors import DataContractError
 from ._interaction import _customer_id, as_utc, name
-from ._log import _decide, _us
+from ._log import _decide
+from ._rows import us as _us
 
 if TYPE_CHECKING:
     from ._log import InteractionLog
