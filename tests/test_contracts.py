@@ -164,6 +164,8 @@ def test_keyed_frames_need_their_index_once_per_customer():
     with pytest.raises(DataContractError, match="set_index") as error:
         CUSTOMER_VALUES.validate(values.reset_index())
     assert error.value.column == "customer_id"
+    with pytest.raises(DataContractError, match="rename_axis"):
+        CUSTOMER_VALUES.validate(values.rename_axis(None))
 
 
 # --- real producers meet the contracts --------------------------------------------------------

@@ -381,9 +381,14 @@ class FrameContract:
 
     def _check_index(self, df: pd.DataFrame) -> None:
         if df.index.name != self.index:
+            fix = (
+                f"frame.set_index({self.index!r})"
+                if self.index in df.columns
+                else f"frame.rename_axis({self.index!r}) if the index holds the {self.index}s"
+            )
             msg = (
                 f"{self.name} must be indexed by {self.index!r} (got index "
-                f"{df.index.name!r}); use frame.set_index({self.index!r})."
+                f"{df.index.name!r}); use {fix}."
             )
             raise DataContractError(msg, column=self.index, value=df.index.name)
         duplicated = df.index.duplicated()
