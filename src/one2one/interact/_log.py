@@ -28,7 +28,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
-import numpy as np
 import pandas as pd
 
 from .._validation import require_columns, require_one_of
@@ -41,11 +40,13 @@ from ..errors import (
     InvalidBatchError,
     StorageWarning,
 )
+from . import _reading
 from ._consent import Consent
 from ._database import Database, Synchronous, now_us
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
-from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, SELECT, from_row, to_row, to_time, us
+from ._reading import StoredRow
+from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, to_row, to_time, us
 from ._storage import CHUNK, Connection, Storage, in_chunks
 
 if TYPE_CHECKING:
@@ -672,26 +673,6 @@ class InteractionLog:
         return applied
 
     # ------------------------------------------------------------------ reading
-    def _frame(
-        self, rows: list[tuple[Any, ...]], *, canonical: bool = True, root: str | None = None
-    ) -> pd.DataFrame:
-        names = ["seq", *COLUMNS, "recorded_at"]
-        columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        data: dict[str, Any] = dict(zip(names, columns, strict=True))
-        for column in ("occurred_at", "recorded_at"):
-            data[column] = to_time(data[column])
-        data["payload"] = [json.loads(p) if isinstance(p, str) else None for p in data["payload"]]
-        for column in ("value", "cost", "propensity"):
-            data[column] = np.array([np.nan if v is None else v for v in data[column]], dtype=float)
-        if root is not None:
-            data["customer_id"] = [root] * len(rows)
-        frame = pd.DataFrame(data, columns=names)
-        if canonical and root is None and not frame.empty:
-            aliases = self._aliases()
-            if aliases:
-                frame["customer_id"] = frame["customer_id"].map(lambda c: aliases.get(c, c))
-        return frame.set_index("seq")
-
     def history(
         self,
         customer_id: str,
@@ -708,11 +689,9 @@ class InteractionLog:
         the canonical id.
         """
         ids = self._group(_customer_id(customer_id))
-        sql, params = self._where(ids, start, end, channels, kinds)
-        rows = self._db.connection.execute(
-            f"{SELECT}{sql} ORDER BY occurred_at, seq", params
-        ).fetchall()
-        return self._frame(rows, root=ids[0])
+        return _reading.history(
+            self._db.connection, ids, start=start, end=end, channels=channels, kinds=kinds
+        )
 
     def count(
         self,
@@ -725,80 +704,21 @@ class InteractionLog:
     ) -> int:
         """Count events, for one customer or all, with the filters of :meth:`history`."""
         ids = None if customer_id is None else self._group(_customer_id(customer_id))
-        sql, params = self._where(ids, start, end, channels, kinds)
-        row = self._db.connection.execute(f"SELECT count(*) FROM events{sql}", params).fetchone()
-        return int(row[0])
-
-    def _where(
-        self,
-        ids: list[str] | None,
-        start: dt.datetime | None,
-        end: dt.datetime | None,
-        channels: Iterable[str] | None,
-        kinds: Iterable[str] | None,
-    ) -> tuple[str, list[object]]:
-        clauses: list[str] = []
-        params: list[object] = []
-        if ids is not None:
-            clauses.append(f"customer_id IN ({', '.join('?' * len(ids))})")
-            params += ids
-        if start is not None:
-            clauses.append("occurred_at >= ?")
-            params.append(us(as_utc("start", start)))
-        if end is not None:
-            clauses.append("occurred_at < ?")
-            params.append(us(as_utc("end", end)))
-        for column, values in (("channel", channels), ("kind", kinds)):
-            if values is not None:
-                chosen = [str(v) for v in ([values] if isinstance(values, str) else values)]
-                clauses.append(f"{column} IN ({', '.join('?' * len(chosen))})")
-                params += chosen
-        return ("" if not clauses else " WHERE " + " AND ".join(clauses)), params
+        return _reading.count(
+            self._db.connection, ids, start=start, end=end, channels=channels, kinds=kinds
+        )
 
     def replay(self, *, batch_size: int = 10_000) -> Iterator[Interaction]:
         """Every stored event in append order, streamed (memory stays flat)."""
-        last = 0
-        connection = self._db.connection
-        while True:
-            rows = connection.execute(
-                f"{SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch_size)
-            ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield from_row(row)
-            last = int(rows[-1][0])
+        return _reading.replay(self._db.connection, batch_size=batch_size)
 
-    def _replay_batches(
-        self, *, batch_size: int = 50_000
-    ) -> Iterator[list[tuple[int, str, int, str, str, str, float | None, str | None]]]:
+    def _replay_batches(self, *, batch_size: int = 50_000) -> Iterator[list[StoredRow]]:
         """Yield stored rows in append order, in batches, as stored (payload as JSON text)."""
-        last = 0
-        connection = self._db.connection
-        while True:
-            rows = connection.execute(
-                "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload "
-                "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (last, batch_size),
-            ).fetchall()
-            if not rows:
-                return
-            yield rows
-            last = int(rows[-1][0])
+        return _reading.replay_batches(self._db.connection, batch_size=batch_size)
 
-    def _rows_of(
-        self, customer_ids: Sequence[str]
-    ) -> list[tuple[int, str, int, str, str, str, float | None, str | None]]:
+    def _rows_of(self, customer_ids: Sequence[str]) -> list[StoredRow]:
         """Return these ids' stored rows in append order, as :meth:`_replay_batches` does."""
-        marks = ", ".join("?" * len(customer_ids))
-        rows: list[tuple[int, str, int, str, str, str, float | None, str | None]] = (
-            self._db.connection.execute(
-                "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload "
-                f"FROM events WHERE customer_id IN ({marks}) ORDER BY seq",
-                list(customer_ids),
-            ).fetchall()
-        )
-        return rows
+        return _reading.rows_of(self._db.connection, list(customer_ids))
 
     def _aliases(self) -> dict[str, str]:
         """Every merged id and the id it was merged into (merges are flat)."""
@@ -806,15 +726,7 @@ class InteractionLog:
 
     def to_pandas(self, **filters: Any) -> pd.DataFrame:
         """Return all events (or those matching the filters of :meth:`count`), in append order."""
-        sql, params = self._where(
-            None,
-            filters.get("start"),
-            filters.get("end"),
-            filters.get("channels"),
-            filters.get("kinds"),
-        )
-        rows = self._db.connection.execute(f"{SELECT}{sql} ORDER BY seq", params).fetchall()
-        return self._frame(rows)
+        return _reading.to_pandas(self._db.connection, self._aliases, **filters)
 
     def transactions(
         self, kinds: Iterable[str] = ("purchase", "return"), *, currency: str | None = None
@@ -865,46 +777,11 @@ class InteractionLog:
         their meaning, and totals stay right) but lose their ``order_id``,
         which may be personal (``order-alice-0001``).
         """
-        if currency is not None:
-            currency = _currency(currency, where="the default currency")
-        frame = self.to_pandas(kinds=list(kinds))
-        frame = frame[frame["value"].notna()]
-        out = frame[["customer_id", "occurred_at", "value"]].reset_index(drop=True)
-        payloads = [
-            (str(event), p if isinstance(p, dict) else {})
-            for event, p in zip(frame["event_id"], frame["payload"], strict=True)
-        ]
-        orders = [_order_id(p.get("order_id"), event) for event, p in payloads]
-        if any(order is not None for order in orders):
-            out["order_id"] = pd.Series(orders, dtype=object)
-        named = [
-            None if p.get("currency") is None else _currency(p["currency"], where=f"event {e!r}")
-            for e, p in payloads
-        ]
-        missing = sum(c is None for c in named)
-        if missing < len(named) or (currency is not None and named):
-            if missing and currency is None:
-                first = next(i for i, c in enumerate(named) if c is None)
-                msg = (
-                    f"{missing} of {len(named)} money events name no 'currency' in their "
-                    f"payload (first: event {frame['event_id'].iloc[first]!r}) while the "
-                    "others do; pass transactions(currency=...) for the events that name none."
-                )
-                raise DataContractError(msg, column="currency", value=missing)
-            out["currency"] = pd.Series([c or currency for c in named], dtype=object)
-        return out
+        return _reading.transactions(self._db.connection, self._aliases, kinds, currency=currency)
 
     def cost_to_serve(self) -> pd.Series:
         """Total ``cost`` per customer (canonical ids), for below-zero tiers."""
-        rows = self._db.connection.execute(
-            "SELECT customer_id, sum(cost) FROM events WHERE cost IS NOT NULL GROUP BY customer_id"
-        ).fetchall()
-        series = pd.Series(dict(rows), dtype=float, name="cost_to_serve")
-        aliases = self._aliases()
-        if aliases and not series.empty:
-            series = series.groupby(series.index.map(lambda c: aliases.get(c, c))).sum()
-        series.index.name = "customer_id"
-        return series.rename("cost_to_serve")
+        return _reading.cost_to_serve(self._db.connection, self._aliases)
 
     # ------------------------------------------------------------------ consent
     def _allows(
@@ -1333,26 +1210,6 @@ def _safe_repr(value: object) -> str:
 
 
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-
-
-def _currency(value: object, *, where: str) -> str:
-    """Check a currency code (ISO 4217 style, three capital letters)."""
-    if not isinstance(value, str) or not _CURRENCY_CODE.match(value):
-        msg = f"{where}: 'currency' must be a currency code such as 'EUR'; got {value!r}."
-        raise DataContractError(msg, column="currency", value=_safe_repr(value))
-    return value
-
-
-def _order_id(value: object, event_id: str) -> str | None:
-    """Check an order id (text, or a whole number read as text)."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str) or not value:
-        msg = f"event {event_id!r}: 'order_id' must be text or a whole number; got {value!r}."
-        raise DataContractError(msg, column="order_id", value=_safe_repr(value))
-    return value
 
 
 def _kept_payload(stored: object) -> str | None:
