@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import StorageError
+from ._rows import now_us
 
 __all__ = ["SCHEMA_VERSION", "Connection", "Database", "Synchronous"]
 
@@ -98,11 +98,6 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _OUR_TABLES = frozenset({"meta", "events", "quarantine", "aliases", "erasures", "erased_events"})
-
-
-def now_us() -> int:
-    """Return the current time in microseconds since the epoch (UTC)."""
-    return time.time_ns() // 1000
 
 
 def _cause(error: sqlite3.Error) -> str:

@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from enum import Enum
-from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -30,8 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import attrs
 import pandas as pd
 
-from .._validation import require_columns, require_one_of
-from ..contracts import IDENTITY_EVENTS, MergeEvent, identity_changes
+from .._validation import require_one_of
+from ..contracts import MergeEvent
 from ..errors import (
     ConsentError,
     ContactPolicyError,
@@ -40,14 +39,15 @@ from ..errors import (
     InvalidBatchError,
     StorageWarning,
 )
-from . import _reading
+from . import _identity, _reading
 from ._consent import Consent
-from ._database import Database, Synchronous, now_us
+from ._database import Database, Synchronous
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
 from ._reading import StoredRow
-from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, to_row, to_time, us
+from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, now_us, to_row, to_time, us
 from ._storage import CHUNK, Connection, Storage, in_chunks
+from ._subscribers import Subscribers
 
 if TYPE_CHECKING:
     from ._policy import ContactPolicy
@@ -168,9 +168,7 @@ class InteractionLog:
         self.require_consent = require_consent
         require_one_of(synchronous, ("normal", "full"), name="synchronous")
         self._db: Storage = Database(path, synchronous=synchronous)
-        self._subscribers: list[Callable[[Sequence[Interaction]], None]] = []
-        self._forget_subscribers: list[Callable[[Sequence[str]], None]] = []
-        self._merge_subscribers: list[Callable[[str], None]] = []
+        self._subscribers = Subscribers()
         salt = self._db.meta("salt")
         self._salt = salt if salt is not None else secrets.token_hex(16)
 
@@ -509,11 +507,7 @@ class InteractionLog:
 
     def _notify(self, fresh: Sequence[Interaction]) -> None:
         """Tell every subscriber about a committed batch; their failure is not the write's."""
-        _call_all(
-            [partial(subscriber, fresh) for subscriber in self._subscribers],
-            "the batch was stored, but {failures} failed on it; state derived from the log "
-            "may be stale: rebuild it from the log (e.g. ProfileStore.from_log).",
-        )
+        self._subscribers.appended(fresh)
 
     def subscribe(
         self,
@@ -529,11 +523,7 @@ class InteractionLog:
         merged ids can be joined under ``into_id``. Subscribers live as long
         as this log object.
         """
-        self._subscribers.append(on_append)
-        if on_forget is not None:
-            self._forget_subscribers.append(on_forget)
-        if on_merge is not None:
-            self._merge_subscribers.append(on_merge)
+        self._subscribers.add(on_append, on_forget, on_merge)
 
     def _check_consent(self, events: Sequence[Interaction]) -> None:
         """Refuse the batch if an outbound marketing contact lacks consent at its time."""
@@ -560,19 +550,7 @@ class InteractionLog:
     # -------------------------------------------------------------- identities
     def _group(self, customer_id: str) -> list[str]:
         """Return the customer's canonical id and every id merged into it."""
-        connection = self._db.connection
-        rows = connection.execute(
-            "SELECT from_id, into_id FROM aliases WHERE from_id = ?1 OR into_id = ?1",
-            (customer_id,),
-        ).fetchall()
-        if not rows:  # the usual case: one query, no merges
-            return [customer_id]
-        root = next((str(into) for source, into in rows if source == customer_id), customer_id)
-        if root != customer_id:
-            rows = connection.execute(
-                "SELECT from_id, into_id FROM aliases WHERE into_id = ?", (root,)
-            ).fetchall()
-        return [root, *(str(source) for source, _ in rows)]
+        return _identity.group(self._db.connection, customer_id)
 
     def canonical_id(self, customer_id: str) -> str:
         """Return the id a customer's history is kept under after merges."""
@@ -593,22 +571,8 @@ class InteractionLog:
         sources = [_customer_id(source) for source in from_ids]
         into_id = _customer_id(into_id)
         with self._db.write() as connection:
-            # Read the identity groups only once the write lock is held: read earlier, a
-            # merge committed in between by another process would be overwritten.
-            into = self.canonical_id(into_id)
-            for source in sources:
-                root = self.canonical_id(source)
-                if root == into:
-                    continue
-                connection.execute("UPDATE aliases SET into_id = ? WHERE into_id = ?", (into, root))
-                connection.execute(
-                    "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", (root, into, when)
-                )
-        _call_all(
-            [partial(subscriber, into) for subscriber in self._merge_subscribers],
-            "the merge is committed, but {failures} failed; derived state may still hold "
-            "the merged ids apart: rebuild it from the log.",
-        )
+            into = _identity.merge(connection, sources, into_id, when)
+        self._subscribers.merged(into)
 
     def apply_identity_events(self, events: pd.DataFrame | Iterable[MergeEvent]) -> int:
         """Follow the merges and erasures published by ``one2one.identify``.
@@ -653,24 +617,12 @@ class InteractionLog:
         followed finds both ids under one root, and an id already forgotten
         is not erased twice. So the growing table can be passed each time.
         """
-        if isinstance(events, pd.DataFrame) and events.empty:
-            # A resolver with no events yet returns an empty table whose ``at`` column has
-            # no datetime dtype; nothing to apply, but the columns must still be the contract's.
-            require_columns(events, IDENTITY_EVENTS.required, name=IDENTITY_EVENTS.name)
-            return 0
-        changes = identity_changes(events)
-        applied = 0
-        for change in changes:
-            if change.kind == "merge" and change.into_id is not None:
-                self.merge(change.from_ids, change.into_id, at=change.at.to_pydatetime())
-            elif change.kind == "forget":
-                for customer in change.from_ids:
-                    if not self.was_forgotten(customer):  # the table repeats old events
-                        self.forget(customer, at=change.at.to_pydatetime())
-            else:
-                continue
-            applied += 1
-        return applied
+        return _identity.apply_identity_events(
+            events,
+            merge=lambda sources, into, at: self.merge(sources, into, at=at),
+            forget=lambda customer, at: self.forget(customer, at=at),
+            was_forgotten=self.was_forgotten,
+        )
 
     # ------------------------------------------------------------------ reading
     def history(
@@ -722,7 +674,7 @@ class InteractionLog:
 
     def _aliases(self) -> dict[str, str]:
         """Every merged id and the id it was merged into (merges are flat)."""
-        return dict(self._db.connection.execute("SELECT from_id, into_id FROM aliases").fetchall())
+        return _identity.aliases(self._db.connection)
 
     def to_pandas(self, **filters: Any) -> pd.DataFrame:
         """Return all events (or those matching the filters of :meth:`count`), in append order."""
@@ -1015,11 +967,7 @@ class InteractionLog:
                 customer_id=anonymous, occurred_at=when, channel="system", kind="erasure"
             )
             connection.execute(INSERT, (*to_row(erasure), now_us()))
-        _call_all(
-            [partial(subscriber, ids) for subscriber in self._forget_subscribers],
-            "the erasure is committed, but {failures} failed; derived state may still hold "
-            "the customer: rebuild it from the log.",
-        )
+        self._subscribers.forgotten(ids)
         cleared = self._db.checkpoint()
         if not cleared:
             msg = (
@@ -1075,23 +1023,6 @@ class InteractionLog:
 
 
 _Bad = tuple[int, object, str]  # (position in the batch, the item, why it was refused)
-
-
-def _call_all(calls: Sequence[Callable[[], object]], message: str) -> None:
-    """Make every call; then warn once about those that failed (after a commit, never raise).
-
-    Warning only after all calls ran keeps the others up to date even where
-    warnings are turned into errors.
-    """
-    failures = []
-    for call in calls:
-        try:
-            call()
-        except Exception as error:  # noqa: BLE001 (the write is committed; say so, go on)
-            failures.append(f"{type(error).__name__}: {error}")
-    if failures:
-        listing = f"{len(failures)} subscriber(s) ({'; '.join(failures[:3])})"
-        warnings.warn(message.format(failures=listing), StorageWarning, stacklevel=3)
 
 
 def _differing(stored: Sequence[object], row: Sequence[object]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "PAYLOAD",
     "SELECT",
     "from_row",
+    "now_us",
     "safe_repr",
     "to_row",
     "to_time",
@@ -64,6 +66,11 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 def us(moment: dt.datetime) -> int:
     """Microseconds since the epoch, exactly (timedelta division is integer arithmetic)."""
     return (moment - EPOCH) // _MICROSECOND
+
+
+def now_us() -> int:
+    """Return the current time in microseconds since the epoch (UTC)."""
+    return time.time_ns() // 1000
 
 
 def to_time(values: Sequence[int]) -> pd.DatetimeIndex:
