@@ -116,3 +116,41 @@ def test_one_pair_at_a_time_scores_exactly_like_the_batch():
         assert table["match_weight"].iloc[-1] == pytest.approx(
             explanation.prior_weight + weight, abs=1e-9
         )
+
+
+def test_predicting_on_other_records_leaves_the_fitted_matcher_as_it_was():
+    records = load_febrl("dataset1").records.reset_index()
+    matcher = RecordMatcher(SCHEMA, progress=False).fit(records)
+    plan = matcher.blocking_plan_.copy()
+    rules, fields = list(matcher.blocking_), list(matcher.fields_)
+    comparisons = list(matcher.comparisons_)
+    weights = matcher.weights_table()
+    few = records.head(60)
+    matcher.predict(few)
+    matcher.predict_pairs(few)
+    pd.testing.assert_frame_equal(matcher.blocking_plan_, plan)
+    assert matcher.blocking_ == rules
+    assert matcher.fields_ == fields
+    assert matcher.comparisons_ == comparisons
+    pd.testing.assert_frame_equal(matcher.weights_table(), weights)
+    assert matcher.blocking_report() is not matcher.blocking_plan_  # a copy, as before
+
+
+def test_predicting_records_of_another_schema_is_refused():
+    records = load_febrl("dataset1").records.reset_index()
+    matcher = RecordMatcher(SCHEMA, progress=False).fit(records)
+    other = RecordMatcher(
+        RecordSchema(
+            record_id="rec_id",
+            given_name="given_name",
+            surname="surname",
+            postcode="postcode",
+            date_of_birth="date_of_birth",
+        ),
+        progress=False,
+    )
+    other.fit(records)
+    other.schema = SCHEMA  # the same matcher handed records that standardise differently
+    with pytest.raises(DataContractError, match="fitted on"):
+        other.predict(records.head(20))
+    assert matcher.predict(records.head(20)).notna().all()

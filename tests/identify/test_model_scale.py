@@ -108,7 +108,7 @@ def _pairs(n_records: int, seed: int = 7) -> _Pairs:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # the simulator's unreadable dates
         matcher = RecordMatcher(SCHEMA, progress=False, random_state=0).fit(sim.records)
-        prepared = matcher._prepare(sim.records, None)  # the pairs it scored
+        prepared = matcher._prepare(sim.records, None, fitting=True)  # the pairs it scored
     n = len(prepared.left)
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, n, size=(2, 200_000))
@@ -231,7 +231,7 @@ def test_a_move_costs_less_when_the_city_is_scored_given_the_postcode(dependent)
 def test_febrl_has_no_dependent_fields():
     records = load_febrl("dataset1").records.reset_index()
     matcher = RecordMatcher(FEBRL, progress=False).fit(records)
-    prepared = matcher._prepare(records, None)
+    prepared = matcher._prepare(records, None, fitting=True)
     model = FellegiSunter(
         matcher.comparisons_, person_fields=matcher.model_.person_fields, conditional="auto"
     ).fit(prepared.levels, matcher._random_levels(prepared))

@@ -329,7 +329,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             Known matching pairs (two columns of record ids, left then right):
             a supervised fit. Candidate pairs not listed count as non-matches.
         """
-        self._fit_prepared(self._prepare(records, other), labels)
+        self._fit_prepared(self._prepare(records, other, fitting=True), labels)
         return self
 
     def _fit_prepared(self, prepared: _Prepared, labels: pd.DataFrame | None) -> None:
@@ -371,23 +371,36 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         if self.random_pairs is not None:
             require_number(self.random_pairs, name="random_pairs", low=1, integer=True)
 
-    def _prepare(self, records: pd.DataFrame, other: pd.DataFrame | None) -> _Prepared:
+    def _prepare(
+        self, records: pd.DataFrame, other: pd.DataFrame | None, *, fitting: bool = False
+    ) -> _Prepared:
+        """Standardise, block and compare: the pairs a fit learns from or a prediction scores.
+
+        Only a fit (``fitting=True``) sets the fitted attributes (``fields_``,
+        ``comparisons_``, ``blocking_``, ``blocking_plan_``); a prediction
+        plans its own blocking for the records it is given and leaves the
+        fitted model as it was.
+        """
         with self._steps(len(require_frame(records, name="records"))) as step:
             step("standardise")
             left = self.schema.standardise(records)
             right = None if other is None else self.schema.standardise(other)
             fields = list(left.columns)
             self._check_match_rules(fields)
-            self.fields_ = fields
-            self.comparisons_ = list(
-                default_comparisons(fields) if self.comparisons is None else self.comparisons
-            )
+            if fitting:
+                self.fields_ = fields
+                self.comparisons_ = list(
+                    default_comparisons(fields) if self.comparisons is None else self.comparisons
+                )
+            else:
+                self._check_same_fields(fields)
             step("block")
             plan = self._plan_blocking(left, right, fields)
             i, j = plan.build()
             plan.warn(stacklevel=4)
-            self.blocking_ = plan.rules
-            self.blocking_plan_ = plan.report()
+            if fitting:
+                self.blocking_ = plan.rules
+                self.blocking_plan_ = plan.report()
             step("compare")
             encoded = encode_fields(
                 left,
@@ -416,6 +429,15 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 matched_by[hit] = rule.name
             step("score")
         return _Prepared(left, right, encoded, i, j, levels, matched_by, swapped)
+
+    def _check_same_fields(self, fields: Sequence[str]) -> None:
+        """Refuse records whose standardised fields differ from those the model was fitted on."""
+        if list(fields) != list(self.fields_):
+            msg = (
+                f"the records give the fields {list(fields)}, but this matcher was fitted on "
+                f"{list(self.fields_)}: predict with records in the same schema."
+            )
+            raise DataContractError(msg, column="records", value=list(fields))
 
     def _check_match_rules(self, fields: Sequence[str]) -> None:
         """Refuse rules that are not :class:`MatchRule` or name no field of the schema."""
@@ -616,19 +638,31 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
 
     def _probabilities(self, prepared: _Prepared) -> tuple[FloatArray, FloatArray]:
         """Match weight and probability of every candidate pair (rules give 1)."""
-        weight = self.model_.match_weight(
-            prepared.levels,
-            adjustments={
-                name: self._tf_adjustment(prepared, name) for name in self.term_frequencies_
-            },
-        )
+        boost = {name: self._tf_adjustment(prepared, name) for name in self.term_frequencies_}
+        ruled = np.asarray(prepared.matched_by != "model", dtype=bool)
+        fields = [c.field for c in self.comparisons_]
+        levels = prepared.levels[fields].to_numpy(dtype=np.int64)
+        return self._weigh(levels, boost, ruled)
+
+    def _weigh(
+        self,
+        levels: NDArray[np.int64],
+        boost: Mapping[str, FloatArray],
+        ruled: NDArray[np.bool_],
+    ) -> tuple[FloatArray, FloatArray]:
+        """Match weight and probability of compared pairs: one scoring for batch and live.
+
+        ``levels`` has one column per comparison, in order; ``boost`` holds
+        the term-frequency weights per field; a pair a match rule fired for
+        is certain (probability 1). Arrays, not frames: the live path scores
+        a record in about a millisecond.
+        """
+        weight = self.model_._weight_of(levels, boost)  # noqa: SLF001 - same room
         if hasattr(self, "classifier_"):
-            probability = self.classifier_.predict_proba(
-                _one_hot(prepared.levels, self.comparisons_)
-            )[:, 1]
+            frame = pd.DataFrame(levels, columns=[c.field for c in self.comparisons_])
+            probability = self.classifier_.predict_proba(_one_hot(frame, self.comparisons_))[:, 1]
         else:
             probability = self.model_.probability(weight)
-        ruled = prepared.matched_by != "model"
         return weight, np.where(ruled, 1.0, probability)
 
     def _tf_adjustment(self, prepared: _Prepared, name: str) -> FloatArray:
@@ -692,13 +726,6 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             levels[better, g] = cross_g[better]
             levels[better, sn] = cross_s[better]
             swapped = better
-        boost = self._tf_one(record, levels, fields, swapped)
-        weight = self.model_._weight_of(levels, boost)  # noqa: SLF001 - same room
-        if hasattr(self, "classifier_"):
-            frame = pd.DataFrame(levels, columns=fields)
-            probability = self.classifier_.predict_proba(_one_hot(frame, self.comparisons_))[:, 1]
-        else:
-            probability = self.model_.probability(weight)
         ruled = np.zeros(n, dtype=bool)
         for rule in self.match_rules:
             hit = np.ones(n, dtype=bool)
@@ -706,7 +733,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
                 value = record.get(name)
                 hit &= (others[name] == value) if value is not None else False
             ruled |= hit
-        return levels, weight, np.where(ruled, 1.0, probability), ruled, swapped
+        boost = self._tf_one(record, levels, fields, swapped)
+        weight, probability = self._weigh(levels, boost, ruled)
+        return levels, weight, probability, ruled, swapped
 
     def _tf_one(
         self,
@@ -761,7 +790,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         >>> a = {"given_name": "Ann", "surname": "Lee", "date_of_birth": "19700101"}
         >>> b = {"given_name": "Anne", "surname": "Lee", "date_of_birth": "19700101"}
         >>> matcher.explain(a, b).to_frame()["step"].tolist()
-        ['prior', 'given_name', 'surname', 'date_of_birth', 'postcode', 'related people', 'total']
+        ['prior', 'given_name', 'surname', 'postcode', 'date_of_birth', 'related people', 'total']
         """
         self._check_fitted()
         self._check_keys(record, "record")
@@ -970,7 +999,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         labels: pd.DataFrame | None = None,
     ) -> pd.Series:
         """Fit on the records and return their ``customer_id`` (see :meth:`predict`)."""
-        prepared = self._prepare(records, other)
+        prepared = self._prepare(records, other, fitting=True)
         self._fit_prepared(prepared, labels)
         return self._customers(prepared)
 
