@@ -39,14 +39,15 @@ from ..errors import (
     InvalidBatchError,
     StorageWarning,
 )
-from . import _identity, _reading
+from . import _identity, _quarantine, _reading
 from ._consent import Consent
 from ._database import Database, Synchronous
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
+from ._quarantine import Bad
 from ._reading import StoredRow
-from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, now_us, to_row, to_time, us
-from ._storage import CHUNK, Connection, Storage, in_chunks
+from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, now_us, to_row, us
+from ._storage import Connection, Storage, in_chunks
 from ._subscribers import Subscribers
 
 if TYPE_CHECKING:
@@ -335,7 +336,7 @@ class InteractionLog:
         )
         good, bad = self._validate(items)
         if bad and on_invalid == "reject":
-            problems = [(p, _event_id_of(item), reason) for p, item, reason in bad]
+            problems = [(p, _quarantine.event_id_of(item), reason) for p, item, reason in bad]
             listing = "; ".join(f"#{p}: {reason}" for p, _, reason in problems[:5])
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""  # noqa: PLR2004
             msg = (
@@ -348,9 +349,9 @@ class InteractionLog:
         self._notify(stored.fresh)
         return stored.result
 
-    def _validate(self, items: Sequence[object]) -> tuple[list[Interaction], list[_Bad]]:
+    def _validate(self, items: Sequence[object]) -> tuple[list[Interaction], list[Bad]]:
         good: list[Interaction] = []
-        bad: list[_Bad] = []
+        bad: list[Bad] = []
         for position, item in enumerate(items):
             try:
                 good.append(self._check(item))
@@ -362,7 +363,7 @@ class InteractionLog:
         self,
         connection: Connection,
         good: Sequence[Interaction],
-        bad: Sequence[_Bad],
+        bad: Sequence[Bad],
         *,
         on_invalid: OnInvalid,
         policy: ContactPolicy | None = None,
@@ -382,7 +383,7 @@ class InteractionLog:
         fresh: list[Interaction] = []
         fresh_rows: list[tuple[object, ...]] = []
         conflicts: list[tuple[int, str, tuple[str, ...]]] = []
-        conflicted: list[_Bad] = []
+        conflicted: list[Bad] = []
         for position, (event, row) in enumerate(zip(good, rows, strict=True)):
             event_id = str(row[0])
             differing: tuple[str, ...]
@@ -422,15 +423,7 @@ class InteractionLog:
                 connection.execute(INSERT, (*row, recorded))
         quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
         if quarantined:
-            received = now_us()
-            connection.executemany(
-                "INSERT INTO quarantine (received_at, event, reasons, customer_id) "
-                "VALUES (?, ?, ?, ?)",
-                [
-                    (received, _quarantine_text(item), json.dumps([reason]), _customer_of(item))
-                    for _, item, reason in quarantined
-                ],
-            )
+            _quarantine.keep(connection, quarantined)
         result = AppendResult(
             stored=len(fresh),
             duplicates=len(good) - len(fresh) - len(conflicted),
@@ -800,18 +793,7 @@ class InteractionLog:
     # -------------------------------------------------------------- quarantine
     def quarantine(self, *, include_replayed: bool = False) -> pd.DataFrame:
         """Events refused by ``on_invalid="quarantine"`` appends, with their reasons."""
-        sql = "" if include_replayed else " WHERE replayed_at IS NULL"
-        rows = self._db.connection.execute(
-            "SELECT seq, received_at, event, reasons, replayed_at FROM quarantine"
-            f"{sql} ORDER BY seq"
-        ).fetchall()
-        frame = pd.DataFrame(
-            rows, columns=["quarantine_id", "received_at", "event", "reasons", "replayed_at"]
-        )
-        frame["received_at"] = to_time(frame["received_at"].tolist())
-        frame["event"] = [json.loads(e) for e in frame["event"]]
-        frame["reasons"] = [json.loads(r) for r in frame["reasons"]]
-        return frame.set_index("quarantine_id")
+        return _quarantine.entries(self._db.connection, include_replayed=include_replayed)
 
     def replay_quarantine(
         self, fix: Any = None, *, ids: Iterable[int] | None = None
@@ -840,7 +822,7 @@ class InteractionLog:
                 failed.append((int(qid), str(error)))
         with self._db.write() as connection:
             # Only entries still waiting now, under the lock: another replay may have won.
-            still = self._waiting(connection, [qid for qid, _ in candidates])
+            still = _quarantine.waiting(connection, [qid for qid, _ in candidates])
             chosen = [(qid, event) for qid, event in candidates if qid in still]
             stored = self._store(
                 connection,
@@ -851,25 +833,15 @@ class InteractionLog:
             )
             clashing = {position: reason for position, _, reason in stored.conflicted}
             failed += [(chosen[p][0], reason) for p, reason in clashing.items()]
-            replayed = now_us()
-            connection.executemany(
-                "UPDATE quarantine SET replayed_at = ?, replayed_as = ? WHERE seq = ?",
+            _quarantine.mark_replayed(
+                connection,
                 [
-                    (replayed, event.customer_id, qid)
+                    (qid, event.customer_id)
                     for position, (qid, event) in enumerate(chosen)
                     if position not in clashing
                 ],
             )
-            for qid, reason in failed:
-                row = connection.execute(
-                    "SELECT reasons FROM quarantine WHERE seq = ? AND replayed_at IS NULL", (qid,)
-                ).fetchone()
-                if row is None:
-                    continue
-                reasons = [*json.loads(row[0]), reason]
-                connection.execute(
-                    "UPDATE quarantine SET reasons = ? WHERE seq = ?", (json.dumps(reasons), qid)
-                )
+            _quarantine.add_reasons(connection, failed)
         self._notify(stored.fresh)
         result = stored.result
         return AppendResult(
@@ -878,16 +850,6 @@ class InteractionLog:
             quarantined=len(failed),
             event_ids=result.event_ids,
         )
-
-    def _waiting(self, connection: Connection, qids: Sequence[int]) -> set[int]:
-        return {
-            int(row[0])
-            for row in in_chunks(
-                connection,
-                "SELECT seq FROM quarantine WHERE seq IN ({}) AND replayed_at IS NULL",
-                list(qids),
-            )
-        }
 
     # ------------------------------------------------------------------ erasure
     def tombstone(self, customer_id: str) -> str:
@@ -954,7 +916,7 @@ class InteractionLog:
                 f"WHERE customer_id IN ({marks})",
                 [anonymous, *ids],
             ).rowcount
-            dropped = self._forget_quarantine(connection, ids, old_ids)
+            dropped = _quarantine.forget(self._db, connection, ids, old_ids)
             connection.execute(
                 f"DELETE FROM aliases WHERE from_id IN ({marks}) OR into_id IN ({marks})",
                 [*ids, *ids],
@@ -985,33 +947,6 @@ class InteractionLog:
             wal_cleared=cleared,
         )
 
-    def _forget_quarantine(
-        self, connection: Connection, ids: Sequence[str], event_ids: Sequence[str]
-    ) -> int:
-        """Delete quarantined events of these customers: raw, repaired, or carrying their ids.
-
-        A raw event is matched by the customer id it holds (read as JSON, so a
-        value like ``"qty": "7"`` elsewhere is not mistaken for customer 7), a
-        replayed one also by the id it was stored under, and any entry by an
-        event id of the customer's erased events.
-        """
-        dropped = 0
-        for customer in ids:
-            dropped += connection.execute(
-                "DELETE FROM quarantine WHERE customer_id = ?1 OR replayed_as = ?1 OR ("
-                "json_valid(event) AND CAST(json_extract(event, '$.customer_id') AS TEXT) = ?1)",
-                (customer,),
-            ).rowcount
-        for start in range(0, len(event_ids), CHUNK):
-            chunk = list(event_ids[start : start + CHUNK])
-            marks = ", ".join("?" * len(chunk))
-            dropped += connection.execute(
-                "DELETE FROM quarantine WHERE json_valid(event) AND "
-                f"CAST(json_extract(event, '$.event_id') AS TEXT) IN ({marks})",
-                chunk,
-            ).rowcount
-        return dropped
-
     def checkpoint(self) -> bool:
         """Copy the write-ahead log into the database file and empty it.
 
@@ -1020,9 +955,6 @@ class InteractionLog:
         it was emptied.
         """
         return self._db.checkpoint()
-
-
-_Bad = tuple[int, object, str]  # (position in the batch, the item, why it was refused)
 
 
 def _differing(stored: Sequence[object], row: Sequence[object]) -> tuple[str, ...]:
@@ -1059,7 +991,7 @@ def _canonical_consent(payload: dict[str, Any]) -> dict[str, Any]:
 class _Stored:
     result: AppendResult
     fresh: list[Interaction]
-    conflicted: list[_Bad]
+    conflicted: list[Bad]
 
 
 def _decide(
@@ -1083,61 +1015,6 @@ def _decide(
 def _canonical(value: object) -> object:
     """Trimmed lower-case form of a stored name (logs written before names were checked)."""
     return value.strip().lower() if isinstance(value, str) else value
-
-
-def _event_id_of(item: object) -> str | None:
-    if isinstance(item, Interaction):
-        return item.event_id
-    if isinstance(item, Mapping):
-        value = item.get("event_id")
-        return value if isinstance(value, str) else None
-    return None
-
-
-def _customer_of(item: object) -> str | None:
-    if isinstance(item, Interaction):
-        return item.customer_id
-    if isinstance(item, Mapping):
-        value = item.get("customer_id")
-        if value is None:
-            return None
-        try:
-            text = str(value)[:1000]
-        except Exception:  # noqa: BLE001 (a hostile __str__; the raw event is kept anyway)
-            return None
-        # A lone surrogate cannot be stored as text; keep it visible, escaped.
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return None
-
-
-def _quarantine_text(item: object) -> str:
-    """Keep a bad event as JSON, whatever it holds (non-JSON values become their repr)."""
-    if isinstance(item, Interaction):
-        data = item.to_dict()
-    elif isinstance(item, Mapping):
-        data = {str(k): v for k, v in item.items()}
-    else:
-        data = {"value": _safe_repr(item)}
-    try:
-        return json.dumps(data, default=_json_default, allow_nan=True)
-    except (RecursionError, ValueError, TypeError) as error:
-        # Too deep or too strange for JSON: keep what can be kept, and say why.
-        kept = {str(k): _safe_repr(v) for k, v in data.items()}
-        return json.dumps({**kept, "unstorable": f"{type(error).__name__}: {error}"[:200]})
-
-
-def _json_default(value: object) -> str:
-    """Keep times readable (so a repaired event can be replayed); anything else as its repr."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return _safe_repr(value)
-
-
-def _safe_repr(value: object) -> str:
-    try:
-        return repr(value)[:10_000]
-    except Exception as error:  # noqa: BLE001 (RecursionError, a hostile __repr__, ...)
-        return f"<{type(value).__name__}: {type(error).__name__}>"
 
 
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
