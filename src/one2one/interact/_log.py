@@ -14,9 +14,7 @@ right to erasure (:meth:`InteractionLog.forget`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import re
 import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,14 +37,15 @@ from ..errors import (
     InvalidBatchError,
     StorageWarning,
 )
-from . import _identity, _quarantine, _reading
+from . import _erasure, _identity, _quarantine, _reading
 from ._consent import Consent
 from ._database import Database, Synchronous
+from ._erasure import Erasure, Keys
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
 from ._quarantine import Bad
 from ._reading import StoredRow
-from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, now_us, to_row, us
+from ._rows import COLUMNS, FIELDS, INSERT, now_us, to_row, us
 from ._storage import Connection, Storage, in_chunks
 from ._subscribers import Subscribers
 
@@ -84,33 +83,6 @@ class AppendResult:
     duplicates: int
     quarantined: int
     event_ids: tuple[str, ...] = attrs.field(repr=False)
-
-
-@attrs.frozen
-class Erasure:
-    """The receipt of a right-to-erasure request.
-
-    Attributes
-    ----------
-    events
-        Events whose personal data were removed.
-    quarantined
-        Quarantined events of the customer deleted.
-    erased_at
-        When.
-    tombstone
-        A keyed hash of the customer id kept as proof that the erasure happened
-        (it cannot be turned back into the id).
-    wal_cleared
-        Whether the write-ahead log was emptied after the erasure (``False``
-        only when another process held a read open; see :meth:`InteractionLog.forget`).
-    """
-
-    events: int
-    quarantined: int
-    erased_at: dt.datetime
-    tombstone: str
-    wal_cleared: bool = True
 
 
 class InteractionLog:
@@ -171,7 +143,7 @@ class InteractionLog:
         self._db: Storage = Database(path, synchronous=synchronous)
         self._subscribers = Subscribers()
         salt = self._db.meta("salt")
-        self._salt = salt if salt is not None else secrets.token_hex(16)
+        self._keys = Keys(salt if salt is not None else secrets.token_hex(16))
 
     @classmethod
     def open(cls, path: str | Path | None = None, **options: Any) -> Self:
@@ -447,25 +419,11 @@ class InteractionLog:
 
     def _erased_ids(self, connection: Connection, ids: Sequence[str]) -> dict[str, str]:
         """Those ids that belonged to events erased by :meth:`forget`, with their content hash."""
-        if connection.execute("SELECT 1 FROM erased_events LIMIT 1").fetchone() is None:
-            return {}
-        hashes = {self._event_hash(i): i for i in dict.fromkeys(ids)}
-        return {
-            hashes[str(row[0])]: str(row[1])
-            for row in in_chunks(
-                connection,
-                "SELECT event_hash, content_hash FROM erased_events WHERE event_hash IN ({})",
-                list(hashes),
-            )
-        }
-
-    def _event_hash(self, event_id: str) -> str:
-        return hashlib.sha256(f"{self._salt}:event:{event_id}".encode()).hexdigest()
+        return _erasure.erased_ids(connection, self._keys, ids)
 
     def _content_hash(self, row: Sequence[object]) -> str:
         """Keyed hash of what an event is (not its id), kept when the event is erased."""
-        text = json.dumps([*row[1:]], default=str)
-        return hashlib.sha256(f"{self._salt}:content:{text}".encode()).hexdigest()
+        return self._keys.content(row)
 
     def _rules_only(self, policy: ContactPolicy) -> ContactPolicy:
         """Return the policy without its marketing-consent part when the log checks that itself.
@@ -854,14 +812,11 @@ class InteractionLog:
     # ------------------------------------------------------------------ erasure
     def tombstone(self, customer_id: str) -> str:
         """Return the keyed hash under which an erasure of ``customer_id`` is recorded."""
-        return hashlib.sha256(f"{self._salt}:{_customer_id(customer_id)}".encode()).hexdigest()
+        return self._keys.tombstone(customer_id)
 
     def was_forgotten(self, customer_id: str) -> bool:
         """Whether ``customer_id`` was erased (answerable only by someone who knows the id)."""
-        row = self._db.connection.execute(
-            "SELECT 1 FROM erasures WHERE customer_hash = ?", (self.tombstone(customer_id),)
-        ).fetchone()
-        return row is not None
+        return _erasure.was_forgotten(self._db.connection, self._keys, customer_id)
 
     def forget(self, customer_id: str, *, at: dt.datetime | None = None) -> Erasure:
         """Erase a customer's personal data (right to erasure), keeping an audit tombstone.
@@ -892,43 +847,9 @@ class InteractionLog:
         """
         customer = _customer_id(customer_id)
         when = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
-        anonymous = "erased:" + secrets.token_hex(12)
         with self._db.write() as connection:
-            ids = self._group(customer)  # inside the lock: merges may be racing
-            marks = ", ".join("?" * len(ids))
-            erased_rows = connection.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM events WHERE customer_id IN ({marks})", ids
-            ).fetchall()
-            old_ids = [str(row[0]) for row in erased_rows]
-            connection.executemany(
-                "INSERT OR IGNORE INTO erased_events VALUES (?, ?)",
-                [(self._event_hash(str(r[0])), self._content_hash(r)) for r in erased_rows],
-            )
-            # The payload goes, but for a currency code: an amount without its currency
-            # has no meaning, and totals must stay right. Nothing else of it is kept.
-            connection.executemany(
-                "UPDATE events SET payload = ? WHERE event_id = ?",
-                [(_kept_payload(row[PAYLOAD]), row[0]) for row in erased_rows],
-            )
-            changed = connection.execute(
-                "UPDATE events SET customer_id = ?, offer_id = NULL, "
-                "event_id = 'erased:' || lower(hex(randomblob(16))) "
-                f"WHERE customer_id IN ({marks})",
-                [anonymous, *ids],
-            ).rowcount
-            dropped = _quarantine.forget(self._db, connection, ids, old_ids)
-            connection.execute(
-                f"DELETE FROM aliases WHERE from_id IN ({marks}) OR into_id IN ({marks})",
-                [*ids, *ids],
-            )
-            connection.executemany(
-                "INSERT INTO erasures VALUES (?, ?, ?)",
-                [(self.tombstone(i), us(when), changed) for i in ids],
-            )
-            erasure = Interaction(
-                customer_id=anonymous, occurred_at=when, channel="system", kind="erasure"
-            )
-            connection.execute(INSERT, (*to_row(erasure), now_us()))
+            ids = _identity.group(connection, customer)  # inside the lock: merges may be racing
+            changed, dropped = _erasure.erase(self._db, connection, self._keys, ids, when)
         self._subscribers.forgotten(ids)
         cleared = self._db.checkpoint()
         if not cleared:
@@ -943,7 +864,7 @@ class InteractionLog:
             events=changed,
             quarantined=dropped,
             erased_at=when,
-            tombstone=self.tombstone(ids[0]),
+            tombstone=self._keys.tombstone(ids[0]),
             wal_cleared=cleared,
         )
 
@@ -1015,20 +936,3 @@ def _decide(
 def _canonical(value: object) -> object:
     """Trimmed lower-case form of a stored name (logs written before names were checked)."""
     return value.strip().lower() if isinstance(value, str) else value
-
-
-_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-
-
-def _kept_payload(stored: object) -> str | None:
-    """Return what an erased event keeps of its payload: its currency code, if any."""
-    if not isinstance(stored, str):
-        return None
-    try:
-        payload = json.loads(stored)
-    except ValueError:
-        return None
-    code = payload.get("currency") if isinstance(payload, dict) else None
-    if isinstance(code, str) and _CURRENCY_CODE.match(code):
-        return json.dumps({"currency": code})
-    return None
