@@ -16,19 +16,38 @@ expired. No decision means no.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Literal
+import json
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from ..errors import ConsentError
+from ._identity import group
 from ._interaction import Interaction, as_utc
+from ._rows import us
+from ._storage import marks
 
 if TYPE_CHECKING:
     from ._log import InteractionLog
+    from ._storage import Connection
 
-__all__ = ["Consent", "consent_event"]
+__all__ = [
+    "CONSENT_KINDS",
+    "Consent",
+    "allows",
+    "canonical",
+    "check_contacts",
+    "consent_event",
+    "decide",
+]
 
 Status = Literal["granted", "denied", "withdrawn"]
 _KIND = {"granted": "consent_granted", "denied": "consent_denied", "withdrawn": "consent_withdrawn"}
+CONSENT_KINDS = ("consent_granted", "consent_denied", "consent_withdrawn")
+"""The kinds of event that record a consent decision."""
+Decisions = list[tuple[int, str, dict[str, Any]]]
+"""Consent decisions as ``(microseconds, kind, payload)``, in log order."""
 
 
 def consent_event(
@@ -188,7 +207,8 @@ class Consent:
         # purpose or channel the log does not know is refused, not answered "no".
         purpose = self._log.purpose_name(purpose)
         scope = None if channel is None else self._log.channel_name(channel)
-        return self._log._allows(str(customer_id), purpose, scope, moment)  # noqa: SLF001 (a view of the log)
+        connection = self._log._db.connection  # noqa: SLF001 (a view of the log)
+        return allows(connection, str(customer_id), purpose, scope, moment)
 
     def status(self, customer_id: str) -> pd.DataFrame:
         """Every consent decision of the customer (merged ids included), oldest first."""
@@ -208,3 +228,93 @@ class Consent:
                 ],
             }
         )
+
+
+def allows(
+    connection: Connection,
+    customer_id: str,
+    purpose: str,
+    channel: str | None,
+    at: dt.datetime,
+    *,
+    pending: Sequence[Interaction] = (),
+) -> bool:
+    """Apply the most recent consent decision covering ``purpose`` and ``channel`` at ``at``.
+
+    Decisions are read from every id of the customer (merges followed), plus
+    ``pending`` ones of a batch being written that are not stored yet.
+    """
+    ids = group(connection, customer_id)
+    rows = connection.execute(
+        "SELECT kind, payload, occurred_at, seq FROM events "  # noqa: S608 (fixed SQL, bound values)
+        f"WHERE customer_id IN ({marks(len(ids))}) "
+        "AND kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
+        "AND occurred_at <= ? ORDER BY occurred_at, seq",
+        [*ids, us(at)],
+    ).fetchall()
+    decisions = [(int(r[2]), str(r[0]), json.loads(r[1]) if r[1] else {}) for r in rows]
+    decisions += [
+        (us(e.occurred_at), e.kind, dict(e.payload)) for e in pending if e.occurred_at <= at
+    ]
+    return decide(decisions, purpose, channel, us(at))
+
+
+def check_contacts(
+    connection: Connection, events: Sequence[Interaction], marketing_kinds: Collection[str]
+) -> None:
+    """Refuse a batch if an outbound marketing contact in it lacks consent at its time.
+
+    A consent decision in the same batch counts (whatever its place in the
+    list: decisions apply by time), so a sign-up and its welcome offer can be
+    sent together.
+
+    Raises
+    ------
+    ConsentError
+        Naming the first contact without consent (nothing is stored).
+    """
+    pending: dict[str, list[Interaction]] = {}
+    for event in events:
+        pending.setdefault(event.customer_id, []).append(event)
+    for event in events:
+        if event.direction != "outbound" or event.kind not in marketing_kinds:
+            continue
+        earlier = [e for e in pending[event.customer_id] if e.kind in CONSENT_KINDS]
+        if not allows(
+            connection,
+            event.customer_id,
+            "marketing",
+            event.channel,
+            event.occurred_at,
+            pending=earlier,
+        ):
+            msg = (
+                f"customer {event.customer_id!r} has not consented to marketing by "
+                f"{event.channel} at {event.occurred_at.isoformat()} (event "
+                f"{event.event_id}); nothing in this batch was stored. Record a "
+                "consent_granted event first, or check log.consent.allows(...)."
+            )
+            raise ConsentError(
+                msg, customer_id=event.customer_id, purpose="marketing", channel=event.channel
+            )
+
+
+def decide(decisions: Decisions, purpose: str, channel: str | None, moment: int) -> bool:
+    """Apply the latest decision (by time, then log order) covering purpose and channel."""
+    decisions.sort(key=lambda d: d[0])  # stable: log order, then a batch's order
+    allowed = False
+    for _, kind, payload in decisions:
+        if canonical(payload.get("purpose")) != purpose:
+            continue
+        scope = canonical(payload.get("channel"))
+        if scope is not None and channel is not None and scope != channel:
+            continue
+        expires = payload.get("expires_at")
+        live = expires is None or us(as_utc("expires_at", expires)) > moment
+        allowed = kind == "consent_granted" and live
+    return allowed
+
+
+def canonical(value: object) -> object:
+    """Trimmed lower-case form of a stored name (logs written before names were checked)."""
+    return value.strip().lower() if isinstance(value, str) else value

@@ -30,19 +30,18 @@ import pandas as pd
 from .._validation import require_one_of
 from ..contracts import MergeEvent
 from ..errors import (
-    ConsentError,
-    ContactPolicyError,
     DataContractError,
     EventConflictError,
     InvalidBatchError,
     StorageWarning,
 )
 from . import _erasure, _identity, _quarantine, _reading
-from ._consent import Consent
+from ._consent import CONSENT_KINDS, Consent, canonical, check_contacts
 from ._database import Database, Synchronous
 from ._erasure import Erasure, Keys
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
+from ._policy import enforce, without_consent
 from ._quarantine import Bad
 from ._reading import StoredRow
 from ._rows import COLUMNS, FIELDS, INSERT, now_us, to_row, us
@@ -60,7 +59,6 @@ PURPOSES: frozenset[str] = frozenset(
 """Consent purposes one2one knows; a log accepts more when opened with ``extra_purposes``."""
 
 OnInvalid = Literal["reject", "quarantine"]
-_CONSENT_KINDS = ("consent_granted", "consent_denied", "consent_withdrawn")
 
 
 @attrs.frozen
@@ -203,7 +201,7 @@ class InteractionLog:
                 "(open the log with extra_kinds=... to add one)."
             )
             raise DataContractError(msg, column="kind", value=event.kind)
-        if event.kind in _CONSENT_KINDS:
+        if event.kind in CONSENT_KINDS:
             try:
                 event = attrs.evolve(event, payload=self._consent_payload(event))
             except (TypeError, ValueError) as error:  # e.g. a list where a name goes
@@ -384,14 +382,14 @@ class InteractionLog:
             )
             raise EventConflictError(msg, conflicts=conflicts)
         if self.require_consent:  # only what will be stored counts, as consent or as contact
-            self._check_consent(fresh)
+            check_contacts(connection, fresh, self.marketing_kinds)
         recorded = now_us()
         if policy is None:
             connection.executemany(INSERT, [(*row, recorded) for row in fresh_rows])
         else:
-            rules = self._rules_only(policy)
+            rules = without_consent(policy)
             for event, row in zip(fresh, fresh_rows, strict=True):
-                self._enforce(rules, event)
+                enforce(rules, event)
                 connection.execute(INSERT, (*row, recorded))
         quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
         if quarantined:
@@ -425,37 +423,6 @@ class InteractionLog:
         """Keyed hash of what an event is (not its id), kept when the event is erased."""
         return self._keys.content(row)
 
-    def _rules_only(self, policy: ContactPolicy) -> ContactPolicy:
-        """Return the policy without its marketing-consent part when the log checks that itself.
-
-        The log's own check sees the consent decisions of the batch being
-        written (in time order, wherever they sit in the list); the policy
-        would see only what is stored already.
-        """
-        if not self.require_consent or policy.purpose != "marketing":
-            return policy
-        return type(policy)(self, policy.rules, timezones=policy.timezones, purpose=None)
-
-    def _enforce(self, policy: ContactPolicy, event: Interaction) -> None:
-        """Refuse a marketing contact the policy does not allow now (inside the write)."""
-        if event.direction != "outbound" or event.kind not in self.marketing_kinds:
-            return
-        decision = policy.check(event.customer_id, event.channel, event.occurred_at)
-        if decision.allowed:
-            return
-        msg = (
-            f"the contact policy refuses {event.kind} to customer {event.customer_id!r} by "
-            f"{event.channel} at {event.occurred_at.isoformat()} (event {event.event_id}): "
-            f"{'; '.join(decision.reasons)}; nothing in this batch was stored."
-        )
-        raise ContactPolicyError(
-            msg,
-            customer_id=event.customer_id,
-            channel=event.channel,
-            reasons=decision.reasons,
-            earliest_allowed_at=decision.earliest_allowed_at,
-        )
-
     def _notify(self, fresh: Sequence[Interaction]) -> None:
         """Tell every subscriber about a committed batch; their failure is not the write's."""
         self._subscribers.appended(fresh)
@@ -475,28 +442,6 @@ class InteractionLog:
         as this log object.
         """
         self._subscribers.add(on_append, on_forget, on_merge)
-
-    def _check_consent(self, events: Sequence[Interaction]) -> None:
-        """Refuse the batch if an outbound marketing contact lacks consent at its time."""
-        pending: dict[str, list[Interaction]] = {}
-        for event in events:
-            pending.setdefault(event.customer_id, []).append(event)
-        for event in events:
-            if event.direction != "outbound" or event.kind not in self.marketing_kinds:
-                continue
-            earlier = [e for e in pending[event.customer_id] if e.kind in _CONSENT_KINDS]
-            if not self._allows(
-                event.customer_id, "marketing", event.channel, event.occurred_at, earlier
-            ):
-                msg = (
-                    f"customer {event.customer_id!r} has not consented to marketing by "
-                    f"{event.channel} at {event.occurred_at.isoformat()} (event "
-                    f"{event.event_id}); nothing in this batch was stored. Record a "
-                    "consent_granted event first, or check log.consent.allows(...)."
-                )
-                raise ConsentError(
-                    msg, customer_id=event.customer_id, purpose="marketing", channel=event.channel
-                )
 
     # -------------------------------------------------------------- identities
     def _group(self, customer_id: str) -> list[str]:
@@ -687,67 +632,6 @@ class InteractionLog:
         return _reading.cost_to_serve(self._db.connection, self._aliases)
 
     # ------------------------------------------------------------------ consent
-    def _allows(
-        self,
-        customer_id: str,
-        purpose: str,
-        channel: str | None,
-        at: dt.datetime,
-        pending: Sequence[Interaction] = (),
-    ) -> bool:
-        """Apply the most recent consent decision covering ``purpose`` and ``channel`` at ``at``."""
-        ids = self._group(customer_id)
-        marks = ", ".join("?" * len(ids))
-        rows = self._db.connection.execute(
-            f"SELECT kind, payload, occurred_at, seq FROM events WHERE customer_id IN ({marks}) "
-            "AND kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
-            "AND occurred_at <= ? ORDER BY occurred_at, seq",
-            [*ids, us(at)],
-        ).fetchall()
-        decisions = [(int(r[2]), str(r[0]), json.loads(r[1]) if r[1] else {}) for r in rows]
-        decisions += [
-            (us(e.occurred_at), e.kind, dict(e.payload)) for e in pending if e.occurred_at <= at
-        ]
-        return _decide(decisions, purpose, channel, us(at))
-
-    def _policy_rows(
-        self,
-        customer_id: str,
-        at: dt.datetime,
-        span: tuple[dt.datetime, dt.datetime],
-        kinds: Sequence[str],
-    ) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[int, str, str, str]]]:
-        """Fetch, in one query, consent decisions up to ``at`` and the events a policy reads.
-
-        The customer's merged ids are resolved inside the query (merges are flat,
-        one level), so a policy check costs a single round trip; ``CROSS JOIN``
-        fixes the plan to: ids first, then each id's consent and windowed events by index.
-        """
-        kind_marks = ", ".join("?" * len(kinds))
-        rows = self._db.connection.execute(
-            "WITH root(id) AS (SELECT coalesce("
-            "(SELECT into_id FROM aliases WHERE from_id = ?1), ?1)), "
-            "ids(id) AS (SELECT id FROM root UNION ALL "
-            "SELECT from_id FROM aliases WHERE into_id = (SELECT id FROM root)) "
-            "SELECT occurred_at, kind, direction, channel, payload FROM ids CROSS JOIN events "
-            "WHERE events.customer_id = ids.id AND ("
-            "(kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
-            "AND occurred_at <= ?2) "
-            f"OR (occurred_at >= ?3 AND occurred_at < ?4 AND kind IN ({kind_marks}))"
-            ") ORDER BY occurred_at, seq",
-            [customer_id, us(at), us(span[0]), us(span[1]), *kinds],
-        ).fetchall()
-        consent = []
-        events = []
-        limit = us(at)
-        for micros, kind, direction, where, payload in rows:
-            if kind in _CONSENT_KINDS:
-                if micros <= limit:
-                    consent.append((int(micros), str(kind), json.loads(payload) if payload else {}))
-                continue
-            events.append((int(micros), str(kind), str(direction), str(where)))
-        return consent, events
-
     # -------------------------------------------------------------- quarantine
     def quarantine(self, *, include_replayed: bool = False) -> pd.DataFrame:
         """Events refused by ``on_invalid="quarantine"`` appends, with their reasons."""
@@ -886,7 +770,7 @@ def _differing(stored: Sequence[object], row: Sequence[object]) -> tuple[str, ..
     # Logs written before consent names were made canonical keep them as typed.
     if (
         differing == ["payload"]
-        and row[4] in _CONSENT_KINDS
+        and row[4] in CONSENT_KINDS
         and stored[10]
         and row[10]
         and _canonical_consent(json.loads(str(stored[10]))) == json.loads(str(row[10]))
@@ -900,7 +784,7 @@ def _canonical_consent(payload: dict[str, Any]) -> dict[str, Any]:
     clean = dict(payload)
     for key in ("purpose", "channel"):
         if key in clean:
-            clean[key] = _canonical(clean[key])
+            clean[key] = canonical(clean[key])
     expires = clean.get("expires_at")
     if isinstance(expires, str):
         with suppress(DataContractError):
@@ -913,26 +797,3 @@ class _Stored:
     result: AppendResult
     fresh: list[Interaction]
     conflicted: list[Bad]
-
-
-def _decide(
-    decisions: list[tuple[int, str, dict[str, Any]]], purpose: str, channel: str | None, moment: int
-) -> bool:
-    """Apply the latest decision (by time, then log order) covering purpose and channel."""
-    decisions.sort(key=lambda d: d[0])  # stable: log order, then a batch's order
-    allowed = False
-    for _, kind, payload in decisions:
-        if _canonical(payload.get("purpose")) != purpose:
-            continue
-        scope = _canonical(payload.get("channel"))
-        if scope is not None and channel is not None and scope != channel:
-            continue
-        expires = payload.get("expires_at")
-        live = expires is None or us(as_utc("expires_at", expires)) > moment
-        allowed = kind == "consent_granted" and live
-    return allowed
-
-
-def _canonical(value: object) -> object:
-    """Trimmed lower-case form of a stored name (logs written before names were checked)."""
-    return value.strip().lower() if isinstance(value, str) else value

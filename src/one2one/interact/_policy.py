@@ -22,19 +22,23 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from ..errors import DataContractError
-from ._interaction import _customer_id, as_utc, name
-from ._log import _decide
+from ..errors import ContactPolicyError, DataContractError
+from ._consent import CONSENT_KINDS
+from ._consent import decide as _decide
+from ._interaction import Interaction, _customer_id, as_utc, name
 from ._rows import us as _us
+from ._storage import marks
 
 if TYPE_CHECKING:
     from ._log import InteractionLog
+    from ._storage import Connection
 
 __all__ = [
     "ContactPolicy",
@@ -44,6 +48,9 @@ __all__ = [
     "IgnoredSuppression",
     "QuietHours",
     "SuppressionList",
+    "enforce",
+    "policy_rows",
+    "without_consent",
 ]
 
 _NEVER = None
@@ -493,7 +500,8 @@ class ContactPolicy:
         # Back one horizon (the longest look-back of any rule), forward two (caps look
         # ahead of every candidate time _earliest tries before it fetches again).
         span = (at - self._horizon, at + 2 * self._horizon)
-        return self.log._policy_rows(customer_id, consent_until, span, self._kinds)  # noqa: SLF001
+        connection = self.log._db.connection  # noqa: SLF001 (a view of the log)
+        return policy_rows(connection, customer_id, consent_until, span, self._kinds)
 
     def _context(self, base: _Context, rows: _Rows) -> _Context:
         """Return ``base`` (who, which channel) with the events the rules read."""
@@ -656,3 +664,82 @@ class ContactPolicy:
             if later == current:
                 return current
             current = later
+
+
+def policy_rows(
+    connection: Connection,
+    customer_id: str,
+    at: dt.datetime,
+    span: tuple[dt.datetime, dt.datetime],
+    kinds: Sequence[str],
+) -> tuple[_Consent, _Rows]:
+    """Fetch, in one query, consent decisions up to ``at`` and the events a policy reads.
+
+    The customer's merged ids are resolved inside the query (merges are flat,
+    one level), so a policy check costs a single round trip; ``CROSS JOIN``
+    fixes SQLite's plan to: ids first, then each id's consent and windowed
+    events by index.
+    """
+    kind_marks = marks(len(kinds))
+    rows = connection.execute(
+        "WITH root(id) AS (SELECT coalesce("  # noqa: S608 (fixed SQL, bound values)
+        "(SELECT into_id FROM aliases WHERE from_id = ?), ?)), "
+        "ids(id) AS (SELECT id FROM root UNION ALL "
+        "SELECT from_id FROM aliases WHERE into_id = (SELECT id FROM root)) "
+        "SELECT occurred_at, kind, direction, channel, payload FROM ids CROSS JOIN events "
+        "WHERE events.customer_id = ids.id AND ("
+        "(kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
+        "AND occurred_at <= ?) "
+        f"OR (occurred_at >= ? AND occurred_at < ? AND kind IN ({kind_marks}))"
+        ") ORDER BY occurred_at, seq",
+        [customer_id, customer_id, _us(at), _us(span[0]), _us(span[1]), *kinds],
+    ).fetchall()
+    consent = []
+    events = []
+    limit = _us(at)
+    for micros, kind, direction, where, payload in rows:
+        if kind in CONSENT_KINDS:
+            if micros <= limit:
+                consent.append((int(micros), str(kind), json.loads(payload) if payload else {}))
+            continue
+        events.append((int(micros), str(kind), str(direction), str(where)))
+    return consent, events
+
+
+def without_consent(policy: ContactPolicy) -> ContactPolicy:
+    """Return the policy without its marketing-consent part when its log checks that itself.
+
+    The log's own check sees the consent decisions of the batch being
+    written (in time order, wherever they sit in the list); the policy
+    would see only what is stored already.
+    """
+    if not policy.log.require_consent or policy.purpose != "marketing":
+        return policy
+    return type(policy)(policy.log, policy.rules, timezones=policy.timezones, purpose=None)
+
+
+def enforce(policy: ContactPolicy, event: Interaction) -> None:
+    """Refuse a marketing contact the policy does not allow at its time (inside the write).
+
+    Raises
+    ------
+    ContactPolicyError
+        With the policy's reasons and the earliest allowed moment.
+    """
+    if event.direction != "outbound" or event.kind not in policy.log.marketing_kinds:
+        return
+    decision = policy.check(event.customer_id, event.channel, event.occurred_at)
+    if decision.allowed:
+        return
+    msg = (
+        f"the contact policy refuses {event.kind} to customer {event.customer_id!r} by "
+        f"{event.channel} at {event.occurred_at.isoformat()} (event {event.event_id}): "
+        f"{'; '.join(decision.reasons)}; nothing in this batch was stored."
+    )
+    raise ContactPolicyError(
+        msg,
+        customer_id=event.customer_id,
+        channel=event.channel,
+        reasons=decision.reasons,
+        earliest_allowed_at=decision.earliest_allowed_at,
+    )
