@@ -234,7 +234,7 @@ def case_summary(ctx: Context) -> list[Row]:
         params=BGNBD_PARAMS,
         observation_weeks=OBSERVATION_WEEKS,
         acquisition_weeks=ACQUISITION_WEEKS,
-        seed=args.seed,
+        random_state=args.seed,
     )
     log, end = sim.transactions, sim.observation_end
     naive = log.assign(occurred_at=log["occurred_at"].dt.tz_convert("UTC").dt.tz_localize(None))
@@ -293,7 +293,7 @@ def simulated_summary(n_customers: int, seed: int, model: str = "bgnbd") -> pd.D
         params=params,
         observation_weeks=OBSERVATION_WEEKS,
         acquisition_weeks=ACQUISITION_WEEKS,
-        seed=seed,
+        random_state=seed,
     )
     return rfm_summary(sim.transactions, freq="W", observation_end=sim.observation_end)
 

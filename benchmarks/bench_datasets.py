@@ -23,7 +23,7 @@ CASES = {
         params={"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
         observation_weeks=78,
         acquisition_weeks=12,
-        seed=0,
+        random_state=0,
     ),
 }
 

@@ -481,8 +481,8 @@ def library_baselines() -> list[tuple[str, str, Callable[[], Any]]]:
 def case_uplift(args: argparse.Namespace) -> list[Row]:
     n, m = args.uplift_rows, args.test_rows
     print(f"\n[3] Uplift: fit on a {n:,}-customer campaign, predict and score {m:,} others")
-    train = simulate_campaign(n, seed=args.seed)
-    test = simulate_campaign(m, seed=args.seed + 1)
+    train = simulate_campaign(n, random_state=args.seed)
+    test = simulate_campaign(m, random_state=args.seed + 1)
     X, y, t = train.features, train.response, train.treatment
     print(
         f"  data: simulate_campaign, {X.shape[1]} features, {t.mean():.0%} treated, "

@@ -1,6 +1,6 @@
 """Benchmark one2one.identify against splink and recordlinkage on the same deduplication task.
 
-The data is ``one2one.datasets.simulate_identities(--records, seed=--seed)``: person
+The data is ``one2one.datasets.simulate_identities(--records, random_state=--seed)``: person
 records with duplicates (typos, nicknames, swapped names, reformatted e-mails, phones and
 dates) and households (different people sharing a surname, an address and often a
 landline). Three unsupervised pipelines deduplicate it:
@@ -501,9 +501,11 @@ def customer_base(customers: int, seed: int) -> SimulatedIdentities:
     The simulator counts records; records per person are read off a pilot draw of the
     same settings and the record count scaled to match.
     """
-    pilot = simulate_identities(customers, **CUSTOMER_BASE_PARAMS, seed=seed)
+    pilot = simulate_identities(customers, **CUSTOMER_BASE_PARAMS, random_state=seed)
     per_person = len(pilot.records) / pilot.true_entities.nunique()
-    return simulate_identities(round(customers * per_person), **CUSTOMER_BASE_PARAMS, seed=seed)
+    return simulate_identities(
+        round(customers * per_person), **CUSTOMER_BASE_PARAMS, random_state=seed
+    )
 
 
 def _same_customer(customer_id: pd.Series, pairs: pd.DataFrame) -> np.ndarray:
@@ -638,7 +640,7 @@ def main(argv: list[str] | None = None) -> None:
         sim = customer_base(args.customers, args.seed)
         describe_customer_base(sim)
     else:
-        sim = simulate_identities(args.records, seed=args.seed)
+        sim = simulate_identities(args.records, random_state=args.seed)
         print(
             f"data: {len(sim.records):,} records of {sim.true_entities.nunique():,} people, "
             f"{len(sim.true_links):,} true duplicate pairs (seed {args.seed})"

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
-    sim = simulate_identities(args.records, seed=args.seed)
+    sim = simulate_identities(args.records, random_state=args.seed)
     schema = RecordSchema(
         record_id="record_id",
         **{field: field for field in FIELDS},
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     known = sim.records.sample(args.queries // 2, random_state=1).assign(
         record_id=lambda f: "again-" + f["record_id"]
     )
-    new = simulate_identities(args.queries // 2, seed=args.seed + 1).records.assign(
+    new = simulate_identities(args.queries // 2, random_state=args.seed + 1).records.assign(
         record_id=lambda f: "new-" + f["record_id"]
     )
     queries = pd.concat([known, new]).sample(frac=1, random_state=2).to_dict("records")

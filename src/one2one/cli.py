@@ -293,7 +293,10 @@ def _step_differentiate() -> list[str]:
         for tier, row in report.iterrows()
         if row.customers
     ]
-    train, test = simulate_campaign(40_000, seed=1), simulate_campaign(40_000, seed=2)
+    train, test = (
+        simulate_campaign(40_000, random_state=1),
+        simulate_campaign(40_000, random_state=2),
+    )
     model = TwoModelUplift().fit(train.features, train.response, train.treatment)
     uplift = model.predict(test.features)
     policy = targeting_policy(pd.Series(uplift), value=30.0, cost=0.5)
@@ -321,7 +324,7 @@ def _taste(profile: CustomerProfile | None) -> np.ndarray:
 
 def _step_interact() -> list[str]:
     """Learn from every interaction: a log, consent, contact rules and a learning offer."""
-    shop = simulate_shop(300, days=7, seed=3)
+    shop = simulate_shop(300, days=7, random_state=3)
     log = InteractionLog()
     stored = log.append(shop.events.to_dict("records")).stored
     start = pd.Timestamp("2026-11-02", tz="UTC").to_pydatetime()

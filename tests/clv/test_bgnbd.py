@@ -130,7 +130,7 @@ def test_heavy_buyers_do_not_overflow(bgnbd):
 
 def test_unconditional_expectation_matches_a_simulation(bgnbd):
     sim = simulate_transactions(
-        n_customers=30_000, params=bgnbd.params_.to_dict(), observation_weeks=52, seed=11
+        n_customers=30_000, params=bgnbd.params_.to_dict(), observation_weeks=52, random_state=11
     )
     freq = sim.customers["frequency"]
     expected = bgnbd.expected_purchases(52)[0]
@@ -142,7 +142,11 @@ def test_unconditional_expectation_matches_a_simulation(bgnbd):
 def simulated():
     truth = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
     sim = simulate_transactions(
-        n_customers=100_000, params=truth, observation_weeks=52, acquisition_weeks=12, seed=5
+        n_customers=100_000,
+        params=truth,
+        observation_weeks=52,
+        acquisition_weeks=12,
+        random_state=5,
     )
     return truth, sim
 

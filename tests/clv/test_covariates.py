@@ -33,7 +33,7 @@ def two_groups(model, base, scaled, n=40_000, seed=0):
             params=params,
             observation_weeks=52,
             acquisition_weeks=12,
-            seed=seed + group,
+            random_state=seed + group,
         )
         frames.append(sim.customers[COLUMNS].assign(vip=float(group)))
     return pd.concat(frames, ignore_index=True)

@@ -125,7 +125,7 @@ def test_heavy_buyers_get_sensible_predictions(pareto):
 def test_expected_purchases_match_a_simulation(pareto):
     params = pareto.params_.to_dict()
     sim = simulate_transactions(
-        "paretonbd", n_customers=30_000, params=params, observation_weeks=52, seed=2
+        "paretonbd", n_customers=30_000, params=params, observation_weeks=52, random_state=2
     )
     freq = sim.customers["frequency"]
     assert abs(freq.mean() - pareto.expected_purchases(52)[0]) < 4 * freq.std() / np.sqrt(len(freq))
@@ -140,7 +140,7 @@ def test_simulate_then_fit_recovers_the_parameters():
         params=truth,
         observation_weeks=52,
         acquisition_weeks=12,
-        seed=8,
+        random_state=8,
     )
     summary = sim.customers[COLUMNS].copy()
     summary[["recency", "T"]] = np.round(summary[["recency", "T"]] * 7) / 7
@@ -151,7 +151,7 @@ def test_simulate_then_fit_recovers_the_parameters():
 
 
 def test_sample_draws_from_the_fitted_model(pareto):
-    sim = pareto.sample(500, observation_periods=39, seed=1)
+    sim = pareto.sample(500, observation_periods=39, random_state=1)
     assert sim.model == "paretonbd"
     assert len(sim.customers) == 500
     assert sim.params["alpha"] == pareto.params_["alpha"]

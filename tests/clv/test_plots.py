@@ -167,7 +167,7 @@ def test_plot_calibration_vs_holdout_draws_the_table(bgnbd, holdout):
 # --- frequency histogram --------------------------------------------------------------------
 def test_frequency_histogram_counts_customers_and_simulates_the_model(bgnbd):
     summary = load_cdnow_summary()
-    table = frequency_histogram_table(bgnbd, summary, n_draws=5, seed=3)
+    table = frequency_histogram_table(bgnbd, summary, n_draws=5, random_state=3)
     assert list(table.index) == LABELS
     assert table["actual"].tolist() == [1411, 439, 214, 100, 62, 38, 29, 64]
     assert table["actual"].tolist() == (
@@ -179,7 +179,9 @@ def test_frequency_histogram_counts_customers_and_simulates_the_model(bgnbd):
     lengths = summary["T"].clip(lower=1e-9).to_numpy()
     counts = np.zeros(8)
     for _ in range(5):
-        sim = bgnbd.sample(len(summary), observation_periods=lengths.max(), T=lengths, seed=rng)
+        sim = bgnbd.sample(
+            len(summary), observation_periods=lengths.max(), T=lengths, random_state=rng
+        )
         counts += np.bincount(sim.customers["frequency"].clip(upper=7), minlength=8)
     np.testing.assert_allclose(table["predicted"], counts / 5)
     # BG/NBD fits CDNOW's calibration histogram well: zero-repeaters within 5%.
@@ -188,8 +190,8 @@ def test_frequency_histogram_counts_customers_and_simulates_the_model(bgnbd):
 
 def test_frequency_histogram_is_reproducible_and_handles_zero_length(bgnbd):
     summary = pd.DataFrame({"frequency": [0, 0, 1, 9], "recency": [0, 0, 2, 3], "T": [0, 5, 5, 5]})
-    first = frequency_histogram_table(bgnbd, summary, seed=1)
-    again = frequency_histogram_table(bgnbd, summary, seed=1)
+    first = frequency_histogram_table(bgnbd, summary, random_state=1)
+    again = frequency_histogram_table(bgnbd, summary, random_state=1)
     pd.testing.assert_frame_equal(first, again)
     assert first["actual"].tolist() == [2, 1, 0, 0, 0, 0, 0, 1]
 

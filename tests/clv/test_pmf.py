@@ -29,7 +29,7 @@ def test_probabilities_sum_to_one_and_their_mean_is_the_expectation(fitted, t):
 
 
 def test_probabilities_match_a_simulation(fitted):
-    sim = fitted.sample(100_000, observation_periods=39, seed=7)
+    sim = fitted.sample(100_000, observation_periods=39, random_state=7)
     observed = np.bincount(sim.customers["frequency"], minlength=6)[:6] / 100_000
     expected = fitted.proba_purchases(np.arange(6), 39)
     se = np.sqrt(expected * (1 - expected) / 100_000)

@@ -67,7 +67,7 @@ def test_extreme_dropout_parameters_simulate_without_errors():
         n_customers=20_000,
         params={"r": 0.5, "alpha": 2, "a": 0.005, "b": 2},
         observation_weeks=10,
-        seed=0,
+        random_state=0,
     )
     assert len(sim.customers) == 20_000
 

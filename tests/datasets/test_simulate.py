@@ -38,7 +38,7 @@ def _check_truth_matches_transactions(sim):
 )
 def test_bg_simulations_are_self_consistent(model, params, n, weeks, seed):
     sim = simulate_transactions(
-        model, n_customers=n, params=params, observation_weeks=weeks, seed=seed
+        model, n_customers=n, params=params, observation_weeks=weeks, random_state=seed
     )
     _check_truth_matches_transactions(sim)
     # Under the BG models a customer can only drop out right after a purchase.
@@ -56,15 +56,19 @@ def test_pareto_simulations_are_self_consistent(params, n, seed):
         params=params,
         observation_weeks=52,
         acquisition_weeks=12,
-        seed=seed,
+        random_state=seed,
     )
     _check_truth_matches_transactions(sim)
     assert (sim.customers["T"] > 40).all()
 
 
 def test_same_seed_same_data():
-    a = simulate_transactions(n_customers=50, params=CDNOW_BGNBD, observation_weeks=39, seed=7)
-    b = simulate_transactions(n_customers=50, params=CDNOW_BGNBD, observation_weeks=39, seed=7)
+    a = simulate_transactions(
+        n_customers=50, params=CDNOW_BGNBD, observation_weeks=39, random_state=7
+    )
+    b = simulate_transactions(
+        n_customers=50, params=CDNOW_BGNBD, observation_weeks=39, random_state=7
+    )
     pd.testing.assert_frame_equal(a.transactions, b.transactions)
     pd.testing.assert_frame_equal(a.customers, b.customers)
 
@@ -76,7 +80,9 @@ def _sd_of_mean(x):
 def test_bgnbd_mean_frequency_matches_the_paper_formula():
     """E[X(t)] of Fader, Hardie & Lee (2005), eq. (9), against 40,000 draws."""
     t = 39.0
-    sim = simulate_transactions(n_customers=40_000, params=CDNOW_BGNBD, observation_weeks=t, seed=3)
+    sim = simulate_transactions(
+        n_customers=40_000, params=CDNOW_BGNBD, observation_weeks=t, random_state=3
+    )
     r, alpha, a, b = CDNOW_BGNBD.values()
     expected = (a + b - 1) / (a - 1)
     expected *= 1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t))
@@ -88,7 +94,7 @@ def test_pareto_mean_frequency_and_survival_match_the_model():
     """E[X(t)] and P(alive at t) of Schmittlein, Morrison & Colombo (1987)."""
     t = 39.0
     sim = simulate_transactions(
-        "paretonbd", n_customers=40_000, params=CDNOW_PARETO, observation_weeks=t, seed=4
+        "paretonbd", n_customers=40_000, params=CDNOW_PARETO, observation_weeks=t, random_state=4
     )
     r, alpha, s, beta = CDNOW_PARETO.values()
     mean_x = r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
@@ -100,7 +106,7 @@ def test_pareto_mean_frequency_and_survival_match_the_model():
 
 def test_spend_matches_the_gamma_gamma_mean():
     sim = simulate_transactions(
-        n_customers=20_000, params=CDNOW_BGNBD, observation_weeks=39, seed=5
+        n_customers=20_000, params=CDNOW_BGNBD, observation_weeks=39, random_state=5
     )
     p, q, gamma = sim.params["p"], sim.params["q"], sim.params["gamma"]
     values = sim.transactions["value"]
@@ -110,7 +116,11 @@ def test_spend_matches_the_gamma_gamma_mean():
 
 def test_acquisition_spreads_first_purchases():
     sim = simulate_transactions(
-        n_customers=2_000, params=CDNOW_BGNBD, observation_weeks=78, acquisition_weeks=12, seed=1
+        n_customers=2_000,
+        params=CDNOW_BGNBD,
+        observation_weeks=78,
+        acquisition_weeks=12,
+        random_state=1,
     )
     first = sim.customers["first_purchase_at"]
     start = pd.Timestamp("1997-01-01", tz="UTC")
@@ -123,7 +133,7 @@ def test_acquisition_spreads_first_purchases():
 def test_per_customer_observation_lengths():
     lengths = np.array([1.0, 10.0, 39.0, 0.5])
     sim = simulate_transactions(
-        n_customers=4, params=CDNOW_BGNBD, observation_weeks=39, T=lengths, seed=3
+        n_customers=4, params=CDNOW_BGNBD, observation_weeks=39, T=lengths, random_state=3
     )
     np.testing.assert_allclose(sim.customers["T"], lengths)
     assert (sim.customers["recency"] <= lengths).all()
@@ -145,7 +155,7 @@ def test_per_customer_observation_lengths():
         ({"observation_weeks": 0}, "'observation_weeks'"),
         ({"acquisition_weeks": 39}, "'acquisition_weeks'"),
         ({"spend_params": {"p": 1, "q": 1}}, "spend parameters"),
-        ({"seed": "x"}, "random_state"),
+        ({"random_state": "x"}, "random_state"),
     ],
 )
 def test_bad_arguments_raise_typed_errors(kwargs, match):

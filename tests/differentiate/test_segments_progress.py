@@ -8,7 +8,7 @@ from one2one.differentiate import NeedsSegmenter, _segments
 from one2one.errors import DataContractError, MissingDependencyError
 from tests.progress_fakes import record_bars, without_tqdm
 
-FEATURES = simulate_campaign(400, seed=7).features
+FEATURES = simulate_campaign(400, random_state=7).features
 QUICK = {"n_segments": 2, "n_init": 1}  # one k-means start: these tests count bars, not segments
 
 

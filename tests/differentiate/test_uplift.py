@@ -36,7 +36,7 @@ LEARNERS = [TwoModelUplift, ClassTransformationUplift]
 
 @pytest.fixture(scope="module")
 def campaigns():
-    return simulate_campaign(30_000, seed=11), simulate_campaign(30_000, seed=12)
+    return simulate_campaign(30_000, random_state=11), simulate_campaign(30_000, random_state=12)
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
@@ -67,8 +67,8 @@ def test_two_model_takes_any_estimator_and_amounts(campaigns):
 
 
 def test_class_transformation_balances_unequal_groups():
-    train = simulate_campaign(30_000, treated_share=0.8, seed=3)
-    test = simulate_campaign(20_000, seed=4)
+    train = simulate_campaign(30_000, treated_share=0.8, random_state=3)
+    test = simulate_campaign(20_000, random_state=4)
     model = ClassTransformationUplift().fit(train.features, train.response, train.treatment)
     assert model.treated_share_ == pytest.approx(0.8, abs=0.01)
     predicted = model.predict(test.features)
@@ -81,7 +81,7 @@ def test_class_transformation_balances_unequal_groups():
 
 
 def test_a_targeted_log_is_refused_or_warned_about():
-    log = simulate_campaign(20_000, assignment="targeted", seed=5)
+    log = simulate_campaign(20_000, assignment="targeted", random_state=5)
     with pytest.raises(NonRandomAssignmentError, match="frequency") as error:
         TwoModelUplift().fit(log.features, log.response, log.treatment)
     assert error.value.auc > 0.7

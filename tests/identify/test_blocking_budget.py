@@ -170,7 +170,7 @@ def test_one_rule_dominating_the_pairs_warns_with_its_counts():
 # -- realistic data: few cities, common given names --------------------------------------
 def crowd(n, cities):
     """Simulated records moved into a few cities of very different sizes, one per person."""
-    sim = simulate_identities(n, seed=3)
+    sim = simulate_identities(n, random_state=3)
     records = sim.records.copy()
     rng = np.random.default_rng(0)
     weights = 1 / np.arange(1, cities + 1)
@@ -313,7 +313,7 @@ def test_a_cluster_warns_exactly_when_over_50_records_and_1_percent(n, data):
 def test_related_classes_off_warns_about_the_giant_cluster_it_makes():
     # 200 different people who share a surname, an address and a landline (a hostel, a
     # family business): without related classes they chain into one customer.
-    records = simulate_identities(3000, seed=3).records.copy()
+    records = simulate_identities(3000, random_state=3).records.copy()
     shared = records.index[:200]
     for column in ("surname", "street", "postcode", "city", "phone"):
         records.loc[shared, column] = records.loc[shared[0], column]

@@ -104,7 +104,7 @@ class _Pairs:
 
 def _pairs(n_records: int, seed: int = 7) -> _Pairs:
     """The matcher's candidate pairs on the customer base, and random pairs outside them."""
-    sim = simulate_identities(n_records, **CUSTOMER_BASE_PARAMS, seed=seed)
+    sim = simulate_identities(n_records, **CUSTOMER_BASE_PARAMS, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # the simulator's unreadable dates
         matcher = RecordMatcher(SCHEMA, progress=False, random_state=0).fit(sim.records)

@@ -80,7 +80,7 @@ def test_a_related_class_holding_every_person_field_is_dropped_with_a_warning():
 
 @pytest.fixture(scope="module")
 def customer_base():
-    sim = simulate_identities(5_000, **CUSTOMER_BASE_PARAMS, seed=3)
+    sim = simulate_identities(5_000, **CUSTOMER_BASE_PARAMS, random_state=3)
     schema = RecordSchema(
         record_id="record_id",
         **{field: field for field in IDENTITY_FIELDS},
@@ -189,7 +189,7 @@ def test_adjustments_must_name_a_field_and_hold_one_weight_per_pair(household_mo
 
 
 def test_households_are_kept_apart_on_the_customer_base():
-    sim = simulate_identities(10_000, **CUSTOMER_BASE_PARAMS, seed=3)
+    sim = simulate_identities(10_000, **CUSTOMER_BASE_PARAMS, random_state=3)
     schema = RecordSchema(
         record_id="record_id",
         **{field: field for field in IDENTITY_FIELDS},

@@ -58,7 +58,7 @@ def shop():
 
     The contact policy caps e-mail at two a week; every offer gets one response.
     """
-    shop = simulate_shop(120, days=7, seed=3)
+    shop = simulate_shop(120, days=7, random_state=3)
     log = InteractionLog()
     log.append(shop.events.to_dict("records"))
     consenting = shop.customers.index[shop.customers["email_consent"]]

@@ -30,6 +30,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._charts import count_ticks, number_label
+from .._deprecation import renamed_parameters
 from .._validation import (
     Column,
     FrameContract,
@@ -293,13 +294,14 @@ def plot_calibration_vs_holdout(
 
 
 # --- frequency histogram -------------------------------------------------------------------
+@renamed_parameters(seed="random_state")
 def frequency_histogram_table(
     model: TransactionModel,
     summary: pd.DataFrame,
     *,
     max_frequency: int = 7,
     n_draws: int = 10,
-    seed: int | np.random.Generator | None = 0,
+    random_state: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
     """Count customers by repeat purchases, actual and expected under the model.
 
@@ -317,8 +319,9 @@ def frequency_histogram_table(
         The last bin collects customers with at least this many repeat purchases.
     n_draws
         Number of simulated customer bases to average.
-    seed
-        Seed or generator for the simulations.
+    random_state
+        Seed or generator for the simulations (``seed=`` is read as
+        ``random_state=`` with a ``DeprecationWarning`` until one2one 0.2).
 
     Returns
     -------
@@ -350,12 +353,12 @@ def frequency_histogram_table(
         raise DataContractError(msg, column="frequency")
     top = _max_frequency(max_frequency)
     draws = int(require_number(n_draws, name="n_draws", low=1, integer=True))
-    rng = as_generator(seed)
+    rng = as_generator(random_state)
     lengths = np.clip(frame["T"].to_numpy(dtype=np.float64), _TINY_T, None)
     horizon = float(lengths.max())
     simulated = np.zeros(top + 1)
     for _ in range(draws):
-        base = model.sample(len(frame), observation_periods=horizon, T=lengths, seed=rng)
+        base = model.sample(len(frame), observation_periods=horizon, T=lengths, random_state=rng)
         simulated += np.bincount(_binned(base.customers["frequency"], top), minlength=top + 1)
     actual = np.bincount(_binned(frame["frequency"], top), minlength=top + 1)
     table = pd.DataFrame(
@@ -366,13 +369,14 @@ def frequency_histogram_table(
     return table
 
 
+@renamed_parameters(seed="random_state")
 def plot_frequency_histogram(
     model: TransactionModel,
     summary: pd.DataFrame,
     *,
     max_frequency: int = 7,
     n_draws: int = 10,
-    seed: int | np.random.Generator | None = 0,
+    random_state: int | np.random.Generator | None = 0,
     ax: Axes | None = None,
 ) -> Axes:
     """Plot customers by repeat purchases in calibration, actual and simulated, side by side.
@@ -389,8 +393,9 @@ def plot_frequency_histogram(
         The last bin collects customers with at least this many repeat purchases.
     n_draws
         Number of simulated customer bases to average.
-    seed
-        Seed or generator for the simulations.
+    random_state
+        Seed or generator for the simulations (``seed=`` is read as
+        ``random_state=`` with a ``DeprecationWarning`` until one2one 0.2).
     ax
         Axes to draw into; by default a new figure.
 
@@ -407,7 +412,7 @@ def plot_frequency_histogram(
         If matplotlib is not installed.
     """
     table = frequency_histogram_table(
-        model, summary, max_frequency=max_frequency, n_draws=n_draws, seed=seed
+        model, summary, max_frequency=max_frequency, n_draws=n_draws, random_state=random_state
     )
     plt = _pyplot("plot_frequency_histogram")
     axes = _target_axes(plt, ax)

@@ -11,6 +11,7 @@ import pandas as pd
 from attrs import frozen
 from numpy.typing import ArrayLike, NDArray
 
+from .._deprecation import renamed_parameters
 from .._progress import Progress, check_progress
 from .._validation import (
     Column,
@@ -516,10 +517,11 @@ class TransactionModel(LifetimeModel):
             result[f"{name}_upper"] = np.clip(upper, 0.0, high)[inverse]
         return result
 
+    @renamed_parameters(rng="random_state")
     def simulate_summary(
         self,
         T: FloatArray,
-        rng: np.random.Generator,
+        random_state: int | np.random.Generator | None = None,
         spend_params: Mapping[str, float] | None = None,
     ) -> pd.DataFrame:
         """Simulate a summary like the data's (same ``T`` per customer) from the fitted model.
@@ -537,7 +539,7 @@ class TransactionModel(LifetimeModel):
             params={str(k): float(v) for k, v in self.params_.items()},
             observation_weeks=float(lengths.max()),
             T=lengths,
-            seed=rng,
+            random_state=random_state,
             spend_params=CDNOW_SPEND_PARAMS if spend_params is None else spend_params,
         )
         tx = sim.transactions
@@ -547,13 +549,14 @@ class TransactionModel(LifetimeModel):
         summary["monetary_value"] = spend.reindex(summary.index, fill_value=0.0)
         return summary
 
+    @renamed_parameters(seed="random_state")
     def sample(
         self,
         n_customers: int,
         *,
         observation_periods: float,
         acquisition_periods: float = 0.0,
-        seed: int | np.random.Generator | None = None,
+        random_state: int | np.random.Generator | None = None,
         T: ArrayLike | None = None,
     ) -> SimulatedTransactions:
         """Draw new customers from the fitted model (periods of the fit, as weeks).
@@ -574,7 +577,7 @@ class TransactionModel(LifetimeModel):
             params={str(k): float(v) for k, v in self.params_.items()},
             observation_weeks=observation_periods,
             acquisition_weeks=acquisition_periods,
-            seed=seed,
+            random_state=random_state,
             T=None if T is None else np.clip(np.asarray(T, dtype=np.float64), 1e-9, None),
         )
 

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_parameters
 from .._validation import as_generator, require_number
 from ..errors import DataContractError
 from ._identities import CUSTOMER_BASE_PARAMS, simulate_identities
@@ -84,13 +85,39 @@ class SimulatedBusiness:
     acceptance: pd.DataFrame
     observation_end: pd.Timestamp
 
-    def respond(self, person_id: int, offer_id: str, rng: np.random.Generator) -> bool:
+    @renamed_parameters(rng="random_state")
+    def respond(
+        self,
+        person_id: int,
+        offer_id: str,
+        random_state: int | np.random.Generator | None = None,
+    ) -> bool:
         """Draw whether ``person_id`` accepts ``offer_id`` when it is made to them.
+
+        The true acceptance probability is hidden from the decision code, so a
+        simulation can only learn it from responses, as a real business does.
+
+        Parameters
+        ----------
+        person_id
+            A person of :attr:`people` (the truth, not a record id).
+        offer_id
+            One of the :data:`BUSINESS_OFFERS` (a column of :attr:`acceptance`).
+        random_state
+            Seed or generator; pass one generator across calls for independent
+            draws (``rng=`` is read as ``random_state=`` with a
+            ``DeprecationWarning`` until one2one 0.2).
+
+        Returns
+        -------
+        bool
+            Whether this person accepts this offer this time.
 
         Raises
         ------
         DataContractError
-            For an unknown person or offer.
+            For an unknown person or offer, or a ``random_state`` that is not
+            an int, a numpy Generator or None.
         """
         if offer_id not in self.acceptance.columns:
             msg = f"unknown offer {offer_id!r}; the offers are {list(self.acceptance.columns)}."
@@ -101,7 +128,7 @@ class SimulatedBusiness:
         chance = self.acceptance[offer_id].to_numpy(dtype=float)[
             self.acceptance.index.get_loc(person_id)
         ]
-        return bool(rng.random() < chance)
+        return bool(as_generator(random_state).random() < chance)
 
 
 def simulate_business(
@@ -129,6 +156,12 @@ def simulate_business(
     SimulatedBusiness
         Records to resolve, interactions keyed by record, and the truth.
 
+    Raises
+    ------
+    DataContractError
+        If ``n_records`` is not a whole number >= 10, ``weeks`` not one >= 4,
+        or ``random_state`` is not an int, a numpy Generator or None.
+
     Examples
     --------
     >>> business = simulate_business(500, random_state=0)
@@ -140,7 +173,7 @@ def simulate_business(
     require_number(n_records, name="n_records", low=10, integer=True)
     require_number(weeks, name="weeks", low=4, integer=True)
     rng = as_generator(random_state)
-    identities = simulate_identities(int(n_records), **CUSTOMER_BASE_PARAMS, seed=rng)
+    identities = simulate_identities(int(n_records), **CUSTOMER_BASE_PARAMS, random_state=rng)
     records = identities.records
     person_of_record = identities.true_entities.rename("person_id")
     person_of_record.index.name = "record_id"
@@ -153,7 +186,7 @@ def simulate_business(
         observation_weeks=float(weeks),
         acquisition_weeks=weeks / 2,
         start=start,
-        seed=rng,
+        random_state=rng,
     )
     truth = bought.customers.set_axis(people_ids).rename_axis("person_id")
     riding = rng.choice(len(RIDING), size=len(people_ids), p=_RIDING_SHARES)

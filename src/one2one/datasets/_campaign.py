@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._deprecation import renamed_parameters
 from .._validation import as_generator, require_number, require_one_of
 
 __all__ = ["SimulatedCampaign", "simulate_campaign"]
@@ -46,12 +47,13 @@ def _sigmoid(x: _Numbers) -> NDArray[np.float64]:
     return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float))), dtype=np.float64)
 
 
+@renamed_parameters(seed="random_state")
 def simulate_campaign(
     n_customers: int = 50_000,
     *,
     treated_share: float = 0.5,
     assignment: Assignment = "random",
-    seed: int | np.random.Generator | None = None,
+    random_state: int | np.random.Generator | None = None,
 ) -> SimulatedCampaign:
     """Draw customers, contact some, and record who bought, with the true uplift.
 
@@ -71,19 +73,35 @@ def simulate_campaign(
         ``"random"``: a coin toss, as in a randomised campaign with a holdout.
         ``"targeted"``: the most frequent buyers are contacted more often, as
         in an ordinary campaign log (uplift cannot be read from it).
-    seed
-        Seed or generator.
+    random_state
+        Seed or generator, for reproducible draws (``seed=`` is read as
+        ``random_state=`` with a ``DeprecationWarning`` until one2one 0.2).
+
+    Returns
+    -------
+    SimulatedCampaign
+        Each customer's features, whether they were contacted, whether they
+        bought, and their true uplift (the difference the contact made to
+        their chance of buying, which no real campaign reveals).
+
+    Raises
+    ------
+    DataContractError
+        If ``n_customers`` is not a whole number >= 1, ``treated_share`` is
+        outside [0, 1], ``assignment`` is neither ``"random"`` nor
+        ``"targeted"``, or ``random_state`` is not an int, a numpy Generator or
+        None.
 
     Examples
     --------
-    >>> campaign = simulate_campaign(1000, seed=0)
+    >>> campaign = simulate_campaign(1000, random_state=0)
     >>> campaign.features.shape, round(float(campaign.treatment.mean()), 1)
     ((1000, 6), 0.5)
     """
     require_number(n_customers, name="n_customers", low=1, integer=True)
     require_number(treated_share, name="treated_share", low=0.0, high=1.0)
     require_one_of(assignment, ("random", "targeted"), name="assignment")
-    rng = as_generator(seed)
+    rng = as_generator(random_state)
     n = int(n_customers)
     recency = rng.gamma(1.5, 60.0, n).round()
     frequency = rng.poisson(rng.gamma(2.0, 2.0, n)) + 1

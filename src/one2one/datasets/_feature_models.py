@@ -29,6 +29,25 @@ BerkeleyDB (76 features, 4,080,389,785 configurations), axTLS (96 features,
 def load_feature_model(name: FeatureModelName) -> str:
     """Return the UVL text of a bundled feature model (read it with ``one2one.customize.read_uvl``).
 
+    The text, not a parsed model, so that datasets stays below the rooms and the
+    same files can be read by any other UVL tool.
+
+    Parameters
+    ----------
+    name
+        One of :data:`FEATURE_MODELS`: ``"bike"``, ``"berkeleydb"``, ``"axtls"``,
+        ``"busybox"`` or ``"automotive01"``.
+
+    Returns
+    -------
+    str
+        The model in the Universal Variability Language.
+
+    Raises
+    ------
+    DataContractError
+        If ``name`` is not a bundled model (the message lists them).
+
     Examples
     --------
     >>> load_feature_model("bike").split()[0]
@@ -48,6 +67,21 @@ def load_product_model(name: str = "bicycle") -> dict[str, Any]:
     gears, brakes, accessories, 1-3 bottle cages, e-assist) with prices, costs,
     lead times (days), weights (kg) and comfort/speed/durability scores, five
     rules and a 16 kg weight limit; the tutorials' running example.
+
+    Parameters
+    ----------
+    name
+        The model; ``"bicycle"`` is the only one bundled.
+
+    Returns
+    -------
+    dict of str to object
+        A fresh dict (safe to modify) in the form ``ProductModel.from_dict`` reads.
+
+    Raises
+    ------
+    DataContractError
+        If ``name`` is not ``"bicycle"``.
 
     Examples
     --------

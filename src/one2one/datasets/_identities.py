@@ -26,6 +26,7 @@ import pandas as pd
 from attrs import field, frozen
 from numpy.typing import NDArray
 
+from .._deprecation import renamed_parameters
 from .._validation import as_generator, require_number
 from ..errors import DataContractError
 from ._febrl import load_febrl
@@ -1013,6 +1014,7 @@ def _reformat_emails(
     email[rows[tag]] = local[rows[tag]] + tags + "@gmail.com"
 
 
+@renamed_parameters(seed="random_state")
 def simulate_identities(
     n_records: int,
     *,
@@ -1025,7 +1027,7 @@ def simulate_identities(
     us_date_share: float = 0.0,
     city_from_postcode: bool = False,
     channel_shares: Mapping[str, float] | None = None,
-    seed: int | np.random.Generator | None = None,
+    random_state: int | np.random.Generator | None = None,
 ) -> SimulatedIdentities:
     """Draw person records with known duplicates and households, at any size.
 
@@ -1124,8 +1126,9 @@ def simulate_identities(
         ``{channel: share}`` over ``"web"``, ``"store"`` and
         ``"call_centre"``, shares summing to 1; ``None`` for no ``source``
         column and no channel gaps.
-    seed
-        Seed or generator, for reproducible draws.
+    random_state
+        Seed or generator, for reproducible draws (``seed=`` is read as
+        ``random_state=`` with a ``DeprecationWarning`` until one2one 0.2).
 
     Returns
     -------
@@ -1149,7 +1152,7 @@ def simulate_identities(
     Examples
     --------
     >>> from one2one.datasets import simulate_identities
-    >>> sim = simulate_identities(1000, seed=1)
+    >>> sim = simulate_identities(1000, random_state=1)
     >>> sim.records.shape
     (1000, 9)
     >>> sim.records["record_id"].is_unique
@@ -1176,7 +1179,7 @@ def simulate_identities(
         city_from_postcode=_require_bool(city_from_postcode, name="city_from_postcode"),
         channel_shares=_channel_shares(channel_shares),
     )
-    rng = as_generator(seed)
+    rng = as_generator(random_state)
     pools = _pools()
 
     sizes, moved_people = _entity_sizes(rng, n, dup_share, most, options.moved_share)

@@ -6,6 +6,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_parameters
 from .._validation import as_generator, require_number
 
 __all__ = ["SHOP_CATEGORIES", "SimulatedShop", "simulate_shop"]
@@ -42,28 +43,56 @@ class SimulatedShop:
     events: pd.DataFrame = attrs.field(eq=False)
 
 
+@renamed_parameters(seed="random_state")
 def simulate_shop(
     n_customers: int = 500,
     *,
     days: int = 7,
     start: str = "2026-11-02",
-    seed: int | np.random.Generator | None = None,
+    random_state: int | np.random.Generator | None = None,
 ) -> SimulatedShop:
     """Simulate a shop's visits, views and purchases, each customer keen on one category.
 
     Each day a customer visits with a probability of their own; a visit
     views a few products, mostly in the favourite category, and sometimes
     ends in a purchase. Activity happens in the customer's waking hours.
+    The favourite category is known to the simulation only, so a
+    next-best-action or a profile can be scored on whether it finds it.
+
+    Parameters
+    ----------
+    n_customers
+        Number of customers (>= 1).
+    days
+        Days of activity (>= 1), starting at ``start``.
+    start
+        First day, read as a UTC date; each customer's day runs in their own
+        time zone.
+    random_state
+        Seed or generator, for reproducible draws (``seed=`` is read as
+        ``random_state=`` with a ``DeprecationWarning`` until one2one 0.2).
+
+    Returns
+    -------
+    SimulatedShop
+        The customers with their hidden favourite, and their events ordered
+        by ``occurred_at`` (UTC), ready to append to an interaction log.
+
+    Raises
+    ------
+    DataContractError
+        If ``n_customers`` or ``days`` is not a whole number >= 1, or
+        ``random_state`` is not an int, a numpy Generator or None.
 
     Examples
     --------
-    >>> shop = simulate_shop(50, days=3, seed=0)
+    >>> shop = simulate_shop(50, days=3, random_state=0)
     >>> sorted(shop.events["kind"].unique())
     ['purchase', 'view', 'visit']
     """
     require_number(n_customers, name="n_customers", low=1, integer=True)
     require_number(days, name="days", low=1, integer=True)
-    rng = as_generator(seed)
+    rng = as_generator(random_state)
     n = int(n_customers)
     ids = np.array([f"C{i:05d}" for i in range(1, n + 1)])
     zones = rng.choice(_ZONES, n, p=[0.4, 0.3, 0.2, 0.1])

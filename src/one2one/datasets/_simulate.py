@@ -15,6 +15,7 @@ import pandas as pd
 from attrs import frozen
 from numpy.typing import ArrayLike, NDArray
 
+from .._deprecation import renamed_parameters
 from .._validation import as_generator, require_number, require_one_of
 from ..errors import DataContractError
 
@@ -125,6 +126,7 @@ def _first_purchase_weeks(
     return np.zeros(n)
 
 
+@renamed_parameters(seed="random_state")
 def simulate_transactions(
     model: Model = "bgnbd",
     *,
@@ -134,7 +136,7 @@ def simulate_transactions(
     acquisition_weeks: float = 0.0,
     spend_params: Mapping[str, float] = CDNOW_SPEND_PARAMS,
     start: str | pd.Timestamp = "1997-01-01",
-    seed: int | np.random.Generator | None = None,
+    random_state: int | np.random.Generator | None = None,
     T: ArrayLike | None = None,
 ) -> SimulatedTransactions:
     """Draw a customer base from a buy-till-you-die model, keeping the truth.
@@ -169,8 +171,9 @@ def simulate_transactions(
         Gamma-Gamma ``p, q, gamma`` (default: the CDNOW estimates).
     start
         When observation begins; naive values are taken as UTC.
-    seed
-        Seed or generator, for reproducible draws.
+    random_state
+        Seed or generator, for reproducible draws (``seed=`` is read as
+        ``random_state=`` with a ``DeprecationWarning`` until one2one 0.2).
     T
         Optional weeks each customer is observed after their first purchase
         (one value per customer, each in (0, ``observation_weeks``]); replaces
@@ -194,7 +197,7 @@ def simulate_transactions(
     ...     n_customers=1000,
     ...     params={"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
     ...     observation_weeks=39,
-    ...     seed=1,
+    ...     random_state=1,
     ... )
     >>> len(sim.customers)
     1000
@@ -209,7 +212,7 @@ def simulate_transactions(
     acquisition = require_number(
         acquisition_weeks, name="acquisition_weeks", low=0, high=horizon, high_inclusive=False
     )
-    rng = as_generator(seed)
+    rng = as_generator(random_state)
     origin = pd.Timestamp(start)
     origin = origin.tz_localize("UTC") if origin.tz is None else origin.tz_convert("UTC")
 

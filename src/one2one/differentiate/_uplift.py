@@ -124,7 +124,7 @@ class TwoModelUplift(_UpliftBase):
     --------
     >>> import numpy as np
     >>> from one2one.datasets import simulate_campaign
-    >>> campaign = simulate_campaign(20_000, seed=1)
+    >>> campaign = simulate_campaign(20_000, random_state=1)
     >>> model = TwoModelUplift().fit(campaign.features, campaign.response, campaign.treatment)
     >>> float(np.corrcoef(model.predict(campaign.features), campaign.true_uplift)[0, 1]) > 0.3
     True
