@@ -14,73 +14,35 @@ right to erasure (:meth:`InteractionLog.forget`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import suppress
-from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import attrs
 import pandas as pd
 
 from .._validation import require_one_of
 from ..contracts import MergeEvent
-from ..errors import (
-    DataContractError,
-    EventConflictError,
-    InvalidBatchError,
-    StorageWarning,
-)
-from . import _erasure, _identity, _quarantine, _reading
-from ._consent import CONSENT_KINDS, Consent, canonical, check_contacts
+from ..errors import StorageWarning
+from . import _append, _erasure, _identity, _quarantine, _reading, _vocabulary
+from ._append import AppendResult, OnInvalid
+from ._consent import Consent
 from ._database import Database, Synchronous
 from ._erasure import Erasure, Keys
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
-from ._policy import enforce, without_consent
-from ._quarantine import Bad
 from ._reading import StoredRow
-from ._rows import COLUMNS, FIELDS, INSERT, now_us, to_row, us
-from ._storage import Connection, Storage, in_chunks
+from ._rows import now_us, us
+from ._storage import Storage
 from ._subscribers import Subscribers
+from ._vocabulary import PURPOSES
 
 if TYPE_CHECKING:
     from ._policy import ContactPolicy
 
 __all__ = ["PURPOSES", "AppendResult", "Erasure", "InteractionLog"]
-
-PURPOSES: frozenset[str] = frozenset(
-    {"marketing", "profiling", "analytics", "personalisation", "third_party_sharing"}
-)
-"""Consent purposes one2one knows; a log accepts more when opened with ``extra_purposes``."""
-
-OnInvalid = Literal["reject", "quarantine"]
-
-
-@attrs.frozen
-class AppendResult:
-    """What one append did.
-
-    Attributes
-    ----------
-    stored
-        New events written.
-    duplicates
-        Events whose id was already in the log (or earlier in the batch): kept once.
-    quarantined
-        Bad events kept in the quarantine (``on_invalid="quarantine"`` only).
-    event_ids
-        Ids of every valid event in the batch, in order (stored or duplicate).
-    """
-
-    stored: int
-    duplicates: int
-    quarantined: int
-    event_ids: tuple[str, ...] = attrs.field(repr=False)
 
 
 class InteractionLog:
@@ -177,82 +139,20 @@ class InteractionLog:
 
     def __len__(self) -> int:
         """Return the number of stored events."""
-        row = self._db.connection.execute("SELECT count(*) FROM events").fetchone()
-        return int(row[0])
+        return _reading.count(self._db.connection, None)
 
     # ------------------------------------------------------------------ writing
     def _check(self, item: object) -> Interaction:
-        event = item if isinstance(item, Interaction) else None
-        if event is None:
-            if not isinstance(item, Mapping):
-                msg = f"an event must be an Interaction or a mapping; got {type(item).__name__}."
-                raise DataContractError(msg, value=type(item).__name__)
-            try:
-                event = Interaction.from_dict(item)
-            except DataContractError:
-                raise
-            except Exception as error:  # noqa: BLE001 (hostile values must be typed, whatever they break)
-                msg = f"the event cannot be read: {type(error).__name__}: {error}"[:300]
-                raise DataContractError(msg, value=type(error).__name__) from None
-        self.channel_name(event.channel)
-        if event.kind not in self.kinds:
-            msg = (
-                f"unknown kind {event.kind!r}; known: {sorted(self.kinds)} "
-                "(open the log with extra_kinds=... to add one)."
-            )
-            raise DataContractError(msg, column="kind", value=event.kind)
-        if event.kind in CONSENT_KINDS:
-            try:
-                event = attrs.evolve(event, payload=self._consent_payload(event))
-            except (TypeError, ValueError) as error:  # e.g. a list where a name goes
-                if isinstance(error, DataContractError):
-                    raise
-                msg = f"a {event.kind} payload cannot be read: {error}"[:300]
-                raise DataContractError(msg, column="payload") from None
-        return event
-
-    def _consent_payload(self, event: Interaction) -> dict[str, Any]:
-        """Check a consent decision's fields and write them in canonical form.
-
-        A decision that cannot be applied (a purpose or channel nobody asks
-        about, an expiry that is not a time) would be stored and then ignored,
-        or break every later check; so it is refused here, where it is made.
-        """
-        payload = dict(event.payload)
-        payload["purpose"] = self.purpose_name(payload.get("purpose"), kind=event.kind)
-        channel = payload.get("channel")
-        if channel is not None:
-            payload["channel"] = self.channel_name(channel)
-        expires = payload.get("expires_at")
-        if expires is not None:
-            payload["expires_at"] = as_utc("expires_at", expires).isoformat()
-        return payload
+        """Return ``item`` checked against this log's names (see :meth:`append`)."""
+        return _vocabulary.check(self, item)
 
     def purpose_name(self, value: object, *, kind: str = "consent") -> str:
         """Return a consent purpose in canonical form (trimmed, lower case), or refuse it."""
-        if not isinstance(value, str) or not value.strip():
-            msg = f"a {kind} event needs payload['purpose'] (e.g. 'marketing'); got {value!r}."
-            raise DataContractError(msg, column="purpose", value=value)
-        purpose = value.strip().lower()
-        if purpose not in self.purposes:
-            msg = (
-                f"unknown consent purpose {value!r}; known: {sorted(self.purposes)} "
-                "(open the log with extra_purposes=... to add one)."
-            )
-            raise DataContractError(msg, column="purpose", value=value)
-        return purpose
+        return _vocabulary.purpose_name(self, value, kind=kind)
 
     def channel_name(self, value: object) -> str:
         """Return a channel in canonical form (trimmed, lower case), or refuse it."""
-        text = value.value if isinstance(value, Enum) else value
-        channel = text.strip().lower() if isinstance(text, str) else None
-        if channel is None or channel not in self.channels:
-            msg = (
-                f"unknown channel {value!r}; known: {sorted(self.channels)} "
-                "(open the log with extra_channels=... to add one)."
-            )
-            raise DataContractError(msg, column="channel", value=value)
-        return str(channel)
+        return _vocabulary.channel_name(self, value)
 
     def append(
         self,
@@ -298,134 +198,11 @@ class InteractionLog:
             The database could not be written (nothing stored).
         """
         require_one_of(on_invalid, ("reject", "quarantine"), name="on_invalid")
-        if policy is not None and getattr(policy, "log", None) is not self:
-            msg = "append(policy=...) takes a ContactPolicy built on this same log."
-            raise DataContractError(msg, column="policy", value=repr(policy))
-        items: list[object] = (
-            [events] if isinstance(events, Interaction | Mapping) else list(events)
+        stored = _append.append(
+            self._db, self, self._keys, events, on_invalid=on_invalid, policy=policy
         )
-        good, bad = self._validate(items)
-        if bad and on_invalid == "reject":
-            problems = [(p, _quarantine.event_id_of(item), reason) for p, item, reason in bad]
-            listing = "; ".join(f"#{p}: {reason}" for p, _, reason in problems[:5])
-            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""  # noqa: PLR2004
-            msg = (
-                f"{len(problems)} of {len(items)} events are invalid, none was stored: "
-                f"{listing}{more}"
-            )
-            raise InvalidBatchError(msg, problems=problems)
-        with self._db.write() as connection:
-            stored = self._store(connection, good, bad, on_invalid=on_invalid, policy=policy)
-        self._notify(stored.fresh)
+        self._subscribers.appended(stored.fresh)
         return stored.result
-
-    def _validate(self, items: Sequence[object]) -> tuple[list[Interaction], list[Bad]]:
-        good: list[Interaction] = []
-        bad: list[Bad] = []
-        for position, item in enumerate(items):
-            try:
-                good.append(self._check(item))
-            except DataContractError as error:
-                bad.append((position, item, str(error)))
-        return good, bad
-
-    def _store(
-        self,
-        connection: Connection,
-        good: Sequence[Interaction],
-        bad: Sequence[Bad],
-        *,
-        on_invalid: OnInvalid,
-        policy: ContactPolicy | None = None,
-        quarantine_conflicts: bool = True,
-    ) -> _Stored:
-        """Write a validated batch inside the caller's transaction.
-
-        An id already stored (or earlier in the batch) with the same content
-        is a duplicate; with other content, a conflict. An id erased by
-        :meth:`forget` is a duplicate too, so a late retry cannot bring an
-        erased event back.
-        """
-        rows = [to_row(event) for event in good]
-        batch_ids = [event.event_id for event in good]
-        known = self._stored_rows(connection, batch_ids)
-        erased = self._erased_ids(connection, batch_ids)
-        fresh: list[Interaction] = []
-        fresh_rows: list[tuple[object, ...]] = []
-        conflicts: list[tuple[int, str, tuple[str, ...]]] = []
-        conflicted: list[Bad] = []
-        for position, (event, row) in enumerate(zip(good, rows, strict=True)):
-            event_id = str(row[0])
-            differing: tuple[str, ...]
-            if event_id in erased:  # a late re-send of an erased event, or a clash with one
-                differing = () if erased[event_id] == self._content_hash(row) else ("content",)
-            elif (earlier := known.get(event_id)) is None:
-                known[event_id] = row
-                fresh.append(event)
-                fresh_rows.append(row)
-                continue
-            else:
-                differing = _differing(earlier, row)
-            if differing:
-                conflicts.append((position, event_id, differing))
-                reason = (
-                    f"event id {event_id!r} is already used by an event with other "
-                    f"{', '.join(differing)}; give a different event a new id."
-                )
-                conflicted.append((position, event, reason))
-        if conflicts and on_invalid == "reject":
-            listing = "; ".join(f"#{p} {i!r} ({', '.join(f)})" for p, i, f in conflicts[:5])
-            msg = (
-                f"{len(conflicts)} events re-use an id already stored with other content, "
-                f"none was stored: {listing}. Exact re-sends are fine; a new event needs a "
-                "new id."
-            )
-            raise EventConflictError(msg, conflicts=conflicts)
-        if self.require_consent:  # only what will be stored counts, as consent or as contact
-            check_contacts(connection, fresh, self.marketing_kinds)
-        recorded = now_us()
-        if policy is None:
-            connection.executemany(INSERT, [(*row, recorded) for row in fresh_rows])
-        else:
-            rules = without_consent(policy)
-            for event, row in zip(fresh, fresh_rows, strict=True):
-                enforce(rules, event)
-                connection.execute(INSERT, (*row, recorded))
-        quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
-        if quarantined:
-            _quarantine.keep(connection, quarantined)
-        result = AppendResult(
-            stored=len(fresh),
-            duplicates=len(good) - len(fresh) - len(conflicted),
-            quarantined=len(quarantined),
-            event_ids=tuple(event.event_id for event in good),
-        )
-        return _Stored(result=result, fresh=fresh, conflicted=conflicted)
-
-    def _stored_rows(
-        self, connection: Connection, ids: Sequence[str]
-    ) -> dict[str, tuple[object, ...]]:
-        """Return the stored rows (as :func:`to_row` gives them) of those ids already in the log."""
-        return {
-            str(row[0]): tuple(row)
-            for row in in_chunks(
-                connection,
-                f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id IN ({{}})",
-                list(dict.fromkeys(ids)),
-            )
-        }
-
-    def _erased_ids(self, connection: Connection, ids: Sequence[str]) -> dict[str, str]:
-        """Those ids that belonged to events erased by :meth:`forget`, with their content hash."""
-        return _erasure.erased_ids(connection, self._keys, ids)
-
-    def _content_hash(self, row: Sequence[object]) -> str:
-        """Keyed hash of what an event is (not its id), kept when the event is erased."""
-        return self._keys.content(row)
-
-    def _notify(self, fresh: Sequence[Interaction]) -> None:
-        """Tell every subscriber about a committed batch; their failure is not the write's."""
-        self._subscribers.appended(fresh)
 
     def subscribe(
         self,
@@ -631,7 +408,6 @@ class InteractionLog:
         """Total ``cost`` per customer (canonical ids), for below-zero tiers."""
         return _reading.cost_to_serve(self._db.connection, self._aliases)
 
-    # ------------------------------------------------------------------ consent
     # -------------------------------------------------------------- quarantine
     def quarantine(self, *, include_replayed: bool = False) -> pd.DataFrame:
         """Events refused by ``on_invalid="quarantine"`` appends, with their reasons."""
@@ -651,47 +427,9 @@ class InteractionLog:
         added. A replayed entry remembers the customer id it was stored
         under, so :meth:`forget` finds it even when ``fix`` changed the id.
         """
-        waiting = self.quarantine()
-        if ids is not None:
-            waiting = waiting.loc[[i for i in ids if i in waiting.index]]
-        candidates: list[tuple[int, Interaction]] = []
-        failed: list[tuple[int, str]] = []
-        for qid, raw in zip(waiting.index.tolist(), waiting["event"], strict=True):
-            try:
-                candidate = fix(dict(raw)) if fix is not None and isinstance(raw, dict) else raw
-                candidates.append((int(qid), self._check(candidate)))
-            except DataContractError as error:
-                failed.append((int(qid), str(error)))
-        with self._db.write() as connection:
-            # Only entries still waiting now, under the lock: another replay may have won.
-            still = _quarantine.waiting(connection, [qid for qid, _ in candidates])
-            chosen = [(qid, event) for qid, event in candidates if qid in still]
-            stored = self._store(
-                connection,
-                [event for _, event in chosen],
-                (),
-                on_invalid="quarantine",
-                quarantine_conflicts=False,
-            )
-            clashing = {position: reason for position, _, reason in stored.conflicted}
-            failed += [(chosen[p][0], reason) for p, reason in clashing.items()]
-            _quarantine.mark_replayed(
-                connection,
-                [
-                    (qid, event.customer_id)
-                    for position, (qid, event) in enumerate(chosen)
-                    if position not in clashing
-                ],
-            )
-            _quarantine.add_reasons(connection, failed)
-        self._notify(stored.fresh)
-        result = stored.result
-        return AppendResult(
-            stored=result.stored,
-            duplicates=result.duplicates,
-            quarantined=len(failed),
-            event_ids=result.event_ids,
-        )
+        stored = _append.replay_quarantine(self._db, self, self._keys, fix, ids)
+        self._subscribers.appended(stored.fresh)
+        return stored.result
 
     # ------------------------------------------------------------------ erasure
     def tombstone(self, customer_id: str) -> str:
@@ -760,40 +498,3 @@ class InteractionLog:
         it was emptied.
         """
         return self._db.checkpoint()
-
-
-def _differing(stored: Sequence[object], row: Sequence[object]) -> tuple[str, ...]:
-    """Name the fields in which a re-sent event differs from the stored one."""
-    differing = [
-        field for field, old, new in zip(FIELDS, stored[1:], row[1:], strict=True) if old != new
-    ]
-    # Logs written before consent names were made canonical keep them as typed.
-    if (
-        differing == ["payload"]
-        and row[4] in CONSENT_KINDS
-        and stored[10]
-        and row[10]
-        and _canonical_consent(json.loads(str(stored[10]))) == json.loads(str(row[10]))
-    ):
-        return ()
-    return tuple(differing)
-
-
-def _canonical_consent(payload: dict[str, Any]) -> dict[str, Any]:
-    """Return a stored consent payload in today's canonical form (as far as it reads)."""
-    clean = dict(payload)
-    for key in ("purpose", "channel"):
-        if key in clean:
-            clean[key] = canonical(clean[key])
-    expires = clean.get("expires_at")
-    if isinstance(expires, str):
-        with suppress(DataContractError):
-            clean["expires_at"] = as_utc("expires_at", expires).isoformat()
-    return clean
-
-
-@attrs.frozen
-class _Stored:
-    result: AppendResult
-    fresh: list[Interaction]
-    conflicted: list[Bad]
