@@ -62,7 +62,14 @@ class Propagation:
     forced: Mapping[str, Value]
 
     def open(self) -> list[str]:
-        """Return the options still free to choose more than one way."""
+        """Return the options still free to choose more than one way.
+
+        Returns
+        -------
+        list of str
+            The options with more than one possible value, in model order:
+            what a configurator still has to ask.
+        """
         return [name for name, values in self.possible.items() if len(values) > 1]
 
 
@@ -216,7 +223,8 @@ class Configurator:
     Raises
     ------
     ConfigurationConflictError
-        The model has no valid configuration at all.
+        The model has no valid configuration at all (or CP-SAT finds no
+        answer within 60 s).
 
     Examples
     --------
@@ -275,9 +283,27 @@ class Configurator:
     def check(self, configuration: Choices | Iterable[str]) -> list[str]:
         """Every rule a complete configuration breaks, in words (empty when valid).
 
-        ``configuration`` is the set of selected options, or a mapping of
-        options to True/False or, for counted options, quantities (options
-        not named are left out).
+        A check, not a solve: it reads the rules directly, so it also works
+        on configurations from outside (an order, a quote) and names each
+        rule that fails rather than stopping at the first.
+
+        Parameters
+        ----------
+        configuration
+            The set of selected options, or a mapping of options to
+            True/False or, for counted options, quantities (options not
+            named are left out).
+
+        Returns
+        -------
+        list of str
+            Each broken rule, group or domain in words; empty when valid.
+
+        Raises
+        ------
+        DataContractError
+            If ``configuration`` names an unknown option or gives a value of
+            the wrong type or outside its domain.
         """
         return broken_rules(self.model, quantities(self.model, configuration))
 
@@ -285,10 +311,27 @@ class Configurator:
     def propagate(self, choices: Choices | None = None) -> Propagation:
         """Return the values every option can still take, exactly (backtrack-free).
 
+        Exact, unlike unit propagation: a value is offered if and only if
+        some valid configuration uses it, so a customer who keeps to the
+        offered values always reaches a valid product.
+
+        Parameters
+        ----------
+        choices
+            The choices so far: option to True/False, or to a quantity for a
+            counted option; none by default.
+
+        Returns
+        -------
+        Propagation
+            Every option's possible values, and the options the choices decide.
+
         Raises
         ------
         ConfigurationConflictError
             The choices cannot all hold; the error names a minimal conflict.
+        DataContractError
+            Unknown options, or values of the wrong type or outside their domain.
         """
         keys = self._keys(choices or {})
         oracle = self._oracle
@@ -321,8 +364,27 @@ class Configurator:
     def complete(self, choices: Choices | None = None, *, prefer: bool = False) -> dict[str, Value]:
         """Return a valid configuration keeping the choices (free options left out by default).
 
-        ``prefer=True`` leans the other way, selecting free options (counted
-        ones at their lowest quantity).
+        Parameters
+        ----------
+        choices
+            The choices to keep: option to True/False, or to a quantity.
+        prefer
+            ``False`` leaves free options out where the rules allow (the
+            least product); ``True`` leans the other way, selecting free
+            options (counted ones at their lowest quantity). A preference,
+            not a rule: the rules win where they decide.
+
+        Returns
+        -------
+        dict of str to bool or int
+            Every option's value: True/False, or a quantity for a counted one.
+
+        Raises
+        ------
+        ConfigurationConflictError
+            The choices cannot all hold; the error names a minimal conflict.
+        DataContractError
+            Unknown options, or values of the wrong type or outside their domain.
         """
         keys = self._keys(choices or {})
         chosen = {name for name, _ in keys}
@@ -380,7 +442,28 @@ class Configurator:
         return fd(candidates, candidates, delta=False)
 
     def explain(self, choices: Choices) -> Explanation:
-        """Explain why ``choices`` conflict: a minimal conflict and a minimal repair, in words."""
+        """Explain why ``choices`` conflict: a minimal conflict and a minimal repair, in words.
+
+        Minimal, so the customer hears only the choices that matter: drop any
+        one choice of the conflict and the rest can hold; give up the repair
+        and the remaining choices are valid.
+
+        Parameters
+        ----------
+        choices
+            The choices to explain: option to True/False, or to a quantity.
+
+        Returns
+        -------
+        Explanation
+            The conflict and the repair as choices in words, and a sentence
+            with both; all empty when the choices are consistent.
+
+        Raises
+        ------
+        DataContractError
+            Unknown options, or values of the wrong type or outside their domain.
+        """
         return self._explain(self._keys(choices))
 
     def _explain(self, keys: list[Key]) -> Explanation:
@@ -434,6 +517,16 @@ class Configurator:
         on a decision diagram; models with counted options or linear rules by
         enumeration, up to 100,000 configurations.
 
+        Parameters
+        ----------
+        choices
+            Count only the configurations that keep these choices.
+
+        Returns
+        -------
+        int
+            The number of valid configurations.
+
         Raises
         ------
         DataContractError
@@ -458,6 +551,20 @@ class Configurator:
         Each valid configuration keeping the choices is equally likely: a
         draw is a uniform integer below the exact count, turned into the
         configuration of that rank, so the odds stay exact beyond 2**53.
+
+        Parameters
+        ----------
+        n
+            Number of configurations to draw (>= 0), with replacement.
+        choices
+            Draw only among the configurations that keep these choices.
+        random_state
+            Seed or generator, for reproducible draws.
+
+        Returns
+        -------
+        list of frozenset of str
+            ``n`` configurations, each as the set of its selected options.
 
         Raises
         ------

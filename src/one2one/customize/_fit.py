@@ -149,6 +149,14 @@ class Needs:
 
     Every number must be finite (and the budget not negative): they become
     whole thousandths for the solver, where NaN and infinity have no value.
+    Names are checked against a product model where one is first known
+    (:func:`recommend`, or :meth:`from_profile` with ``model``).
+
+    Raises
+    ------
+    DataContractError
+        If ``weights`` or ``likes`` is not a mapping of names to finite
+        numbers, or ``budget`` is not a finite number >= 0 (or None).
     """
 
     weights: Mapping[str, float] = attrs.field(factory=dict, converter=_weights)
@@ -204,6 +212,7 @@ class Needs:
         Returns
         -------
         Needs
+            Weights per attribute, likes per option and the budget.
 
         Raises
         ------
@@ -365,8 +374,20 @@ def recommend(
     alternatives
         How many further recommendations, each the best remaining one that
         differs from every earlier one in at least ``diversity`` options.
+    diversity
+        The least number of options (>= 1) in which each recommendation
+        differs from every earlier one, so the alternatives are real choices
+        rather than the best one with a bell added.
     time_limit
-        Seconds allowed per solve.
+        Seconds allowed per solve (>= 0); the best configuration found in
+        time is returned.
+
+    Returns
+    -------
+    list of Recommendation
+        The best configuration first, then up to ``alternatives`` more (fewer
+        when fewer valid configurations differ enough), each with its quote
+        and reasons.
 
     Raises
     ------
@@ -374,7 +395,10 @@ def recommend(
         No valid configuration keeps the choices within the budget.
     DataContractError
         Needs that like an option the model does not have, or weigh an
-        attribute no option has as a number (the known names are listed).
+        attribute no option has as a number (the known names are listed);
+        ``prices`` or ``needs`` of the wrong type; ``alternatives``,
+        ``diversity`` or ``time_limit`` out of range; unknown options or bad
+        values in ``choices``.
     """
     instance(prices, PriceList, field="prices")
     instance(needs, Needs, field="needs")

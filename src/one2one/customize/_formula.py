@@ -344,6 +344,18 @@ def parse_formula(text: str) -> Expr:
     Parsing takes time linear in the text; a rule nesting deeper than
     100 levels is refused.
 
+    Parameters
+    ----------
+    text
+        The rule: option names (double-quoted when they hold spaces or
+        operators), ``!`` (not), ``&`` (and), ``|`` (or), ``=>`` (implies),
+        ``<=>`` (if and only if) and parentheses.
+
+    Returns
+    -------
+    Expr
+        The formula tree; ``str()`` writes it back as text.
+
     Raises
     ------
     DataContractError

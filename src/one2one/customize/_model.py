@@ -173,6 +173,14 @@ class Option:
     domain
         ``(low, high)`` for an option taken in a quantity (e.g. bottle cages
         1..3); ``None`` for a Boolean option.
+
+    Raises
+    ------
+    DataContractError
+        If ``name`` is not non-empty text, ``abstract`` is not a bool, an
+        attribute is neither text nor a finite number, or ``domain`` is not
+        two whole numbers with ``1 <= low <= high`` and at most 1,000
+        quantities.
     """
 
     name: str = attrs.field(validator=_check_text)
@@ -182,7 +190,14 @@ class Option:
     domain: tuple[int, int] | None = attrs.field(default=None, converter=_pair, validator=_domain)
 
     def values(self) -> tuple[bool, ...] | tuple[int, ...]:
-        """Every value the option can take: ``(False, True)``, or ``0`` and its quantities."""
+        """Every value the option can take: ``(False, True)``, or ``0`` and its quantities.
+
+        Returns
+        -------
+        tuple of bool or tuple of int
+            ``(False, True)`` for a Boolean option; ``(0, low, ..., high)``
+            for a counted one (0 is left out).
+        """
         if self.domain is None:
             return (False, True)
         return (0, *range(self.domain[0], self.domain[1] + 1))
@@ -190,7 +205,30 @@ class Option:
 
 @attrs.frozen
 class Group:
-    """How many of a parent's ``children`` go with it (see the module docstring)."""
+    """How many of a parent's ``children`` go with it (see the module docstring).
+
+    Parameters
+    ----------
+    parent
+        The option the children belong to; a child needs its parent.
+    kind
+        ``"mandatory"`` (every child), ``"optional"`` (any), ``"alternative"``
+        (exactly one), ``"or"`` (at least one) or ``"cardinality"`` (between
+        ``low`` and ``high``).
+    children
+        The child options' names; each option is in at most one group.
+    low, high
+        The least and most children, for ``"cardinality"`` (``low`` defaults
+        to 0, ``high`` to every child); ignored by the other kinds.
+
+    Raises
+    ------
+    DataContractError
+        If ``parent`` or ``kind`` is not text, ``children`` is not a list of
+        non-empty names, or ``low``/``high`` is not a whole number or None.
+        Unknown kinds, options and impossible bounds are refused by the
+        :class:`ProductModel` that holds the group.
+    """
 
     parent: str = attrs.field(validator=_check_text)
     kind: GroupKind = attrs.field(validator=_check_text)
@@ -199,7 +237,14 @@ class Group:
     high: int | None = attrs.field(default=None, validator=_check_count)
 
     def bounds(self) -> tuple[int, int]:
-        """Return the (least, most) children selected with the parent."""
+        """Return the (least, most) children selected with the parent.
+
+        Returns
+        -------
+        tuple of (int, int)
+            The bounds the group's kind implies, e.g. ``(1, 1)`` for an
+            alternative.
+        """
         n = len(self.children)
         if self.kind == "mandatory":
             return n, n
@@ -260,26 +305,96 @@ def _formula(value: object) -> Expr:
 
 @attrs.frozen
 class Rule:
-    """A named propositional rule (``"requires"``, ``"excludes"`` or any formula)."""
+    """A named propositional rule (``"requires"``, ``"excludes"`` or any formula).
+
+    The name is what a customer reads when the rule rules something out, so
+    give it words (``"road frames take no carrier"``), not a formula.
+
+    Parameters
+    ----------
+    name
+        Non-empty words naming the rule.
+    formula
+        The rule as text (``"road => !carrier"``, see :func:`parse_formula`)
+        or a formula tree.
+
+    Raises
+    ------
+    DataContractError
+        If ``name`` is not non-empty text, or ``formula`` is neither text
+        that parses nor a formula tree (the message shows where it fails).
+    """
 
     name: str = attrs.field(validator=_check_text)
     formula: Expr = attrs.field(converter=_formula)
 
     @classmethod
     def requires(cls, option: str, needed: str, *, name: str | None = None) -> Rule:
-        """``option`` needs ``needed``."""
+        """``option`` needs ``needed``.
+
+        Parameters
+        ----------
+        option
+            The option that needs another.
+        needed
+            The option it needs.
+        name
+            The rule's words; ``"<option> requires <needed>"`` by default.
+
+        Returns
+        -------
+        Rule
+            ``option => needed``.
+        """
         return cls(name or f"{option} requires {needed}", Implies(Var(option), Var(needed)))
 
     @classmethod
     def excludes(cls, option: str, other: str, *, name: str | None = None) -> Rule:
-        """``option`` and ``other`` never go together."""
+        """``option`` and ``other`` never go together.
+
+        Parameters
+        ----------
+        option, other
+            The two options.
+        name
+            The rule's words; ``"<option> excludes <other>"`` by default.
+
+        Returns
+        -------
+        Rule
+            ``option => !other``.
+        """
         return cls(name or f"{option} excludes {other}", Implies(Var(option), Not(Var(other))))
 
     @classmethod
     def allowed(
         cls, name: str, options: Iterable[str], combinations: Iterable[Iterable[bool]]
     ) -> Rule:
-        """Only these combinations of ``options`` (rows of True/False, one per option)."""
+        """Only these combinations of ``options`` (rows of True/False, one per option).
+
+        A table is how product managers often write compatibility (which
+        frames take which forks); this turns it into one rule.
+
+        Parameters
+        ----------
+        name
+            The rule's words.
+        options
+            The options the table's columns stand for.
+        combinations
+            The allowed rows, each one True/False per option.
+
+        Returns
+        -------
+        Rule
+            The disjunction of the rows.
+
+        Raises
+        ------
+        DataContractError
+            If there are no options or no rows, or a row does not give one
+            True/False per option (the row is named).
+        """
         columns, rows = _table(name, options, combinations)
         return cls(name, _any(columns, rows))
 
@@ -287,7 +402,28 @@ class Rule:
     def forbidden(
         cls, name: str, options: Iterable[str], combinations: Iterable[Iterable[bool]]
     ) -> Rule:
-        """Never these combinations of ``options`` (rows of True/False, one per option)."""
+        """Never these combinations of ``options`` (rows of True/False, one per option).
+
+        Parameters
+        ----------
+        name
+            The rule's words.
+        options
+            The options the table's columns stand for.
+        combinations
+            The forbidden rows, each one True/False per option.
+
+        Returns
+        -------
+        Rule
+            The conjunction of the rows' negations.
+
+        Raises
+        ------
+        DataContractError
+            If there are no options or no rows, or a row does not give one
+            True/False per option (the row is named).
+        """
         columns, rows = _table(name, options, combinations)
         return cls(name, _all(tuple(Not(_row(columns, r)) for r in rows)))
 
@@ -317,6 +453,25 @@ class LinearRule:
     without the attribute count 0; a counted option counts its attribute
     times its quantity. Totals are compared in thousandths (amounts rounded
     to 0.001), exactly, by the checker and the engine alike.
+
+    Parameters
+    ----------
+    name
+        Non-empty words naming the rule.
+    attribute
+        The numeric option attribute to total; the :class:`ProductModel`
+        refuses a name no option holds as a number (a misspelling would
+        bound nothing).
+    comparison
+        ``"<"``, ``"<="``, ``">"``, ``">="`` or ``"=="``.
+    bound
+        The finite number the total is compared with.
+
+    Raises
+    ------
+    DataContractError
+        If ``name`` or ``attribute`` is not text, ``comparison`` is not one
+        of the five, or ``bound`` is not a finite number.
     """
 
     name: str = attrs.field(validator=_check_text)
@@ -325,11 +480,40 @@ class LinearRule:
     bound: float = attrs.field(converter=_bound)
 
     def holds_scaled(self, total: int, scale: int) -> bool:
-        """Check a total kept in whole ``1/scale`` units against the bound, exactly."""
+        """Check a total kept in whole ``1/scale`` units against the bound, exactly.
+
+        Integer totals avoid the float sums by which ``0.1 + 0.2 <= 0.3``
+        fails; the bound is rounded to the same units.
+
+        Parameters
+        ----------
+        total
+            The total in whole ``1/scale`` units.
+        scale
+            Units per attribute unit (1000 for thousandths).
+
+        Returns
+        -------
+        bool
+            Whether the rule holds.
+        """
         return self.holds(total, bound=round(scale * self.bound))
 
     def holds(self, total: float, *, bound: float | None = None) -> bool:
-        """Check a total against the bound."""
+        """Check a total against the bound.
+
+        Parameters
+        ----------
+        total
+            The selected options' total of the attribute.
+        bound
+            A bound to use instead of the rule's (e.g. a scaled one).
+
+        Returns
+        -------
+        bool
+            Whether ``total <comparison> bound`` holds.
+        """
         bound = self.bound if bound is None else bound
         return {
             "<": total < bound,
@@ -392,6 +576,23 @@ def _named(kind: str, names: Iterable[str]) -> None:
 @attrs.frozen
 class ProductModel:
     """A configurable product: options, groups and rules, checked when built.
+
+    Checked when built so that an ill-formed model fails once, with the rule
+    or option named, instead of as a wrong answer in front of a customer.
+
+    Parameters
+    ----------
+    name
+        Non-empty name of the product.
+    options
+        Every :class:`Option`, names unique; exactly one is the root (in no
+        group's children).
+    groups
+        The :class:`Group` of each parent, which makes the hierarchy.
+    rules
+        Propositional :class:`Rule` constraints across the hierarchy.
+    linear_rules
+        :class:`LinearRule` bounds on attribute totals (weight, budget).
 
     Raises
     ------
@@ -490,7 +691,23 @@ class ProductModel:
         return next(o.name for o in self.options if o.name not in children)
 
     def option(self, name: str) -> Option:
-        """Return the option called ``name``."""
+        """Return the option called ``name``.
+
+        Parameters
+        ----------
+        name
+            The option's name.
+
+        Returns
+        -------
+        Option
+            The option.
+
+        Raises
+        ------
+        DataContractError
+            If the model has no option called ``name``.
+        """
         for option in self.options:
             if option.name == name:
                 return option
@@ -498,14 +715,35 @@ class ProductModel:
         raise DataContractError(msg, column="option", value=name)
 
     def parent(self, name: str) -> str | None:
-        """Return the option's parent (``None`` for the root)."""
+        """Return the option's parent (``None`` for the root).
+
+        Parameters
+        ----------
+        name
+            The option's name.
+
+        Returns
+        -------
+        str or None
+            The parent's name; ``None`` for the root and for names the model
+            does not know.
+        """
         for group in self.groups:
             if name in group.children:
                 return group.parent
         return None
 
     def order(self) -> list[str]:
-        """Options in depth-first tree order (a good variable order for solvers)."""
+        """Options in depth-first tree order (a good variable order for solvers).
+
+        Related options sit together in this order, which keeps decision
+        diagrams small and is the order a configurator asks in.
+
+        Returns
+        -------
+        list of str
+            Every option reachable from the root, parent before children.
+        """
         by_parent: dict[str, list[str]] = {}
         for group in self.groups:
             by_parent.setdefault(group.parent, []).extend(group.children)
@@ -518,7 +756,14 @@ class ProductModel:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready form (read back with :meth:`from_dict`)."""
+        """Return the JSON-ready form (read back with :meth:`from_dict`).
+
+        Returns
+        -------
+        dict of str to object
+            ``name``, ``options``, ``groups``, ``rules`` (formulas as text) and
+            ``linear_rules``, in lists and plain values only.
+        """
         return {
             "name": self.name,
             "options": [
@@ -544,6 +789,17 @@ class ProductModel:
         field: every entry must be a mapping with the known keys, and every
         value of the right type and domain (finite numbers, whole-number
         cardinalities, text names, rules that parse).
+
+        Parameters
+        ----------
+        data
+            The dict form: ``name`` and ``options``, optionally ``groups``,
+            ``rules`` and ``linear_rules``, each a list of mappings.
+
+        Returns
+        -------
+        ProductModel
+            The model, checked as when built in Python.
 
         Raises
         ------

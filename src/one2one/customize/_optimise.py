@@ -73,12 +73,26 @@ def optimise(
     choices
         Options the customer has fixed (True/False, or quantities).
     budget
-        The highest list price allowed.
+        The highest list price allowed (>= 0), price rules included.
+    time_limit
+        Seconds allowed for the solve (>= 0); past it, the best configuration
+        found so far is returned, which may not be the optimum.
+
+    Returns
+    -------
+    Quote
+        The quote :meth:`PriceList.quote` gives the best configuration (list
+        price, no personal terms).
 
     Raises
     ------
     ConfigurationConflictError
-        No valid configuration keeps the choices within the budget.
+        No valid configuration keeps the choices within the budget (or none
+        was found within ``time_limit``).
+    DataContractError
+        An unknown ``objective``; a ``budget`` or ``time_limit`` below 0;
+        ``prices`` that is not a :class:`PriceList`; unknown options or bad
+        values in ``choices``.
     """
     if objective not in _OBJECTIVES:
         msg = f"objective must be one of {_OBJECTIVES}; got {objective!r}."

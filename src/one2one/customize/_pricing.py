@@ -51,8 +51,28 @@ def _percent(value: object) -> float:
 class PriceRule:
     """A surcharge or discount that applies when ``when`` holds.
 
-    ``amount`` is added (negative for a discount); ``percent`` is a share of
-    the options subtotal (``-0.1`` is 10% off). Both must be finite.
+    Rules price combinations (a bundle, a rare pairing that costs more to
+    build) that option prices alone cannot; they are part of the list price,
+    the same for every customer.
+
+    Parameters
+    ----------
+    name
+        Words for the quote's line, e.g. ``"safety bundle"``.
+    when
+        The condition as a formula over options, text (``"bell & light"``)
+        or a tree; the :class:`PriceList` refuses unknown options.
+    amount
+        Added to the price (negative for a discount); finite.
+    percent
+        A share of the subtotal of base price and options (``-0.1`` is 10%
+        off); finite.
+
+    Raises
+    ------
+    DataContractError
+        If ``name`` is not non-empty text, ``when`` does not parse, or
+        ``amount`` or ``percent`` is not a finite number.
     """
 
     name: str = attrs.field(validator=_check_text)
@@ -67,6 +87,21 @@ class Adjustment:
 
     ``amount`` and ``percent`` must be finite: a NaN would compare false with
     the list price and so slip any surcharge past the fair-pricing guard.
+
+    Parameters
+    ----------
+    name
+        Words for the quote's line, e.g. ``"gold tier"``.
+    amount
+        Added to the list price (negative for a discount).
+    percent
+        A share of the list price (``-0.05`` is 5% off).
+
+    Raises
+    ------
+    DataContractError
+        If ``name`` is not non-empty text, or ``amount`` or ``percent`` is not
+        a finite number.
     """
 
     name: str = attrs.field(validator=_check_text)
@@ -240,6 +275,25 @@ class PriceList:
     ) -> Quote:
         """Price a valid configuration, for a new customer or with ``personal`` terms.
 
+        Only a valid configuration has a price, so the quote checks it first;
+        the list price is what a new customer pays now, the baseline the
+        fair-pricing guard holds personal terms to.
+
+        Parameters
+        ----------
+        configuration
+            The set of selected options, or a mapping of options to
+            True/False or, for counted options, quantities.
+        personal
+            The customer's :class:`Adjustment` terms, applied after the list
+            price.
+
+        Returns
+        -------
+        Quote
+            Price lines, list price, price, cost, margin, lead time and the
+            bill of materials.
+
         Raises
         ------
         ConfigurationConflictError
@@ -247,7 +301,9 @@ class PriceList:
         UnfairPriceError
             Personal terms would make the price higher than the list price.
         DataContractError
-            ``personal`` holds something other than :class:`Adjustment` terms.
+            ``personal`` holds something other than :class:`Adjustment` terms;
+            ``configuration`` names an unknown option or a value outside its
+            domain; an option's price, cost or lead time is text.
         """
         counts = self._values(configuration)
         selected = frozenset(name for name, count in counts.items() if count)

@@ -51,6 +51,24 @@ class Step:
 class ConfigurationSession:
     """Guide one customer through a configuration, backtrack-free.
 
+    After each choice only values that some valid configuration still uses
+    are offered, so the customer never walks into a dead end; each step says
+    what the choice ruled out and why, which is what the customer learns and
+    what the interaction log keeps.
+
+    Parameters
+    ----------
+    engine
+        The configurator of the product model being configured.
+    customer_id
+        Whose session this is; needed only to export the steps with
+        :meth:`to_interactions`.
+
+    Raises
+    ------
+    ConfigurationConflictError
+        If the product model has no valid configuration at all.
+
     Examples
     --------
     >>> from one2one.customize import Configurator, Group, Option, ProductModel, Rule
@@ -74,7 +92,33 @@ class ConfigurationSession:
     def choose(self, option: str, value: Value = True, *, at: dt.datetime | None = None) -> Step:
         """Record a choice; refuse it (unrecorded) when no valid configuration keeps it.
 
-        ``value`` is True/False, or a quantity (0 for left out) for a counted option.
+        A refused choice leaves the session as it was, so the customer can try
+        another value without undoing anything.
+
+        Parameters
+        ----------
+        option
+            The option's name.
+        value
+            ``True`` (selected) or ``False`` (left out); for a counted option
+            a quantity in its domain, or 0 (or ``False``) for left out.
+        at
+            When the customer chose (timezone-aware); now, in UTC, by default.
+
+        Returns
+        -------
+        Step
+            The choice with the values it ruled out (each with the choices
+            that exclude it) and the options it decided.
+
+        Raises
+        ------
+        DataContractError
+            If ``option`` is not in the model, or ``value`` is not a
+            True/False (or a quantity in the domain, for a counted option).
+        ConfigurationConflictError
+            If no valid configuration keeps the earlier choices and this one;
+            the message names the choices that exclude it.
         """
         if option not in self.possible:
             msg = f"unknown option {option!r}."
@@ -115,7 +159,18 @@ class ConfigurationSession:
         return ", ".join(others) if others else "the model's rules"
 
     def undo(self) -> Step:
-        """Take back the last choice."""
+        """Take back the last choice.
+
+        Returns
+        -------
+        Step
+            The step taken back; what it ruled out is possible again.
+
+        Raises
+        ------
+        DataContractError
+            If there is no choice to undo.
+        """
         if not self.steps:
             msg = "there is no choice to undo."
             raise DataContractError(msg, column="steps")
@@ -125,11 +180,43 @@ class ConfigurationSession:
         return step
 
     def complete(self) -> dict[str, Value]:
-        """Return a valid configuration that keeps every choice."""
+        """Return a valid configuration that keeps every choice.
+
+        Options the customer left open are left out where the rules allow,
+        so the configuration is the least one that honours the choices.
+
+        Returns
+        -------
+        dict of str to bool or int
+            Every option's value: True/False, or a quantity for a counted one.
+        """
         return self.engine.complete(self.choices)
 
     def to_interactions(self, *, channel: str = "web") -> list[dict[str, Any]]:
-        """Return the steps as interaction records (``kind="configuration"``) for the log."""
+        """Return the steps as interaction records (``kind="configuration"``) for the log.
+
+        A configuration session is a conversation with the customer; logged,
+        its choices feed the customer's profile like any other interaction.
+        Each record's ``event_id`` is its step's id, so exporting twice stores
+        each step once.
+
+        Parameters
+        ----------
+        channel
+            The channel of the session (``"web"``, ``"store"``, ...).
+
+        Returns
+        -------
+        list of dict
+            One record per step, in order, with ``event_id``, ``customer_id``,
+            ``occurred_at``, ``channel``, ``kind`` and ``payload`` (``model``,
+            ``option``, ``value`` and ``ruled_out`` as ``[option, value]`` pairs).
+
+        Raises
+        ------
+        DataContractError
+            If the session has no ``customer_id``.
+        """
         if self.customer_id is None:
             msg = "the session has no customer_id; pass one to ConfigurationSession."
             raise DataContractError(msg, column="customer_id")

@@ -306,6 +306,26 @@ def read_uvl(
     """Read UVL text; return the model and the constraints skipped as unsupported.
 
     Reading takes time linear in the length of the text, whatever its shape.
+    UVL is the exchange format of the product-line community, so models from
+    other tools (FeatureIDE, flamapy, the bundled ``load_feature_model``
+    files) can be configured here.
+
+    Parameters
+    ----------
+    text
+        The model in the Universal Variability Language.
+    name
+        The product model's name.
+    skip_unsupported
+        Skip arithmetic constraints this reader cannot express (returning
+        them) instead of refusing the model; a skipped constraint no longer
+        restricts the configurations, so use it knowingly.
+
+    Returns
+    -------
+    tuple of (ProductModel, list of str)
+        The model, and the text of each constraint skipped (empty unless
+        ``skip_unsupported``).
 
     Raises
     ------
@@ -397,13 +417,27 @@ def _path(path: object) -> Path:
 def load_uvl(path: str | Path, *, skip_unsupported: bool = False) -> ProductModel:
     """Read a ``.uvl`` file into a :class:`ProductModel` (see :func:`read_uvl`).
 
+    Parameters
+    ----------
+    path
+        The ``.uvl`` file (UTF-8); its stem names the model.
+    skip_unsupported
+        Skip arithmetic constraints this reader cannot express instead of
+        refusing the model (see :func:`read_uvl`, which also returns them).
+
+    Returns
+    -------
+    ProductModel
+        The model.
+
     Raises
     ------
     StorageError
         The file cannot be read (missing, a directory, no permission) or is
         not UTF-8 text; ``path`` names it.
     DataContractError
-        The text is not a model this reader supports (the line is named).
+        The text is not a model this reader supports (the line is named), or
+        ``path`` is not a file path.
     """
     file = _path(path)
     try:
