@@ -7,9 +7,20 @@ database through :class:`one2one.interact._storage.Storage`, so a second
 backend (PostgreSQL, #17) implements that protocol and nothing else.
 """
 
+import datetime as dt
 import inspect
+import re
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
-from one2one.interact import InteractionLog
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from one2one import interact
+from one2one.datasets import load_febrl
+from one2one.errors import One2OneError
+from one2one.interact import ContactPolicy, FrequencyCap, Interaction, InteractionLog
+from one2one.interact._storage import Storage
 
 # name -> (signature, first line of the docstring), as they were before the split.
 # Signatures are kept whole, on one line each, so a change shows as one line of diff.
@@ -133,3 +144,219 @@ def test_the_settings_stay_plain_attributes_of_the_log():
         assert "marketing" in log.purposes
         assert log.marketing_kinds == frozenset({"message"})
         assert log.require_consent is True
+
+
+# ------------------------------------------------------------ one protocol to the database
+SQLITE_ONLY = re.compile(
+    r"sqlite3|PRAGMA|randomblob|json_extract|json_valid|INSERT OR|WITHOUT ROWID|\?\d",
+    re.IGNORECASE,
+)
+INTERACT = Path(interact.__file__).parent
+
+
+def test_only_the_sqlite_backend_speaks_sqlite():
+    # The parts write standard SQL with "?" placeholders; SQLite's own syntax (PRAGMA,
+    # INSERT OR ..., randomblob, json_extract, numbered ?1) lives in _database.py only.
+    found = {
+        path.name: sorted(set(SQLITE_ONLY.findall(path.read_text())))
+        for path in sorted(INTERACT.glob("*.py"))
+        if path.name != "_database.py"
+    }
+    assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+class _Recorded:
+    """Every statement a log runs, and whether it ran inside ``storage.write()``."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, int, bool]] = []  # sql, parameters, in a write
+        self.fragments: set[str] = set()  # SQL the backend itself wrote (json_text)
+        self.writing = False
+
+
+class _Connection:
+    def __init__(self, inner, recorded, *, lent):
+        self._inner = inner
+        self._recorded = recorded
+        self._lent = lent
+
+    def _note(self, sql, count):
+        self._recorded.statements.append((sql, count, self._lent and self._recorded.writing))
+
+    def execute(self, sql, parameters=()):
+        self._note(sql, len(parameters))
+        return self._inner.execute(sql, parameters)
+
+    def executemany(self, sql, rows):
+        rows = list(rows)
+        self._note(sql, len(rows[0]) if rows else sql.count("?"))
+        return self._inner.executemany(sql, rows)
+
+
+class RecordingStorage:
+    """A Storage that passes everything to the SQLite backend and writes down the SQL."""
+
+    def __init__(self, inner: Storage):
+        self._inner = inner
+        self.recorded = _Recorded()
+
+    @property
+    def path(self):
+        return self._inner.path
+
+    @property
+    def connection(self):
+        return _Connection(self._inner.connection, self.recorded, lent=False)
+
+    @contextmanager
+    def write(self):
+        with self._inner.write() as connection:
+            self.recorded.writing = True
+            try:
+                yield _Connection(connection, self.recorded, lent=True)
+            finally:
+                self.recorded.writing = False
+
+    def json_text(self, column, key):
+        fragment = self._inner.json_text(column, key)
+        self.recorded.fragments.add(fragment)
+        return fragment
+
+    def meta(self, key):
+        return self._inner.meta(key)
+
+    def checkpoint(self):
+        return self._inner.checkpoint()
+
+    def close(self):
+        self._inner.close()
+
+
+def _recording(log: InteractionLog) -> _Recorded:
+    storage = RecordingStorage(log._db)
+    log._db = storage
+    return storage.recorded
+
+
+def _assert_portable(recorded: _Recorded):
+    assert recorded.statements
+    for sql, count, in_write in recorded.statements:
+        text = sql
+        for fragment in recorded.fragments:
+            text = text.replace(fragment, "")
+        assert not SQLITE_ONLY.findall(text), sql
+        assert text.count("?") == count, sql  # one "?" per value, each used once, in order
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)", sql, re.IGNORECASE):
+            assert in_write, f"a write outside storage.write(): {sql}"
+
+
+AT = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+
+
+def test_a_febrl_customer_base_runs_through_the_protocol_alone():
+    # Real ids: each Febrl duplicate is merged into its original, as identify would.
+    links = load_febrl().true_links.head(40)
+    log = InteractionLog()
+    recorded = _recording(log)
+    policy = ContactPolicy(log, [FrequencyCap(1, dt.timedelta(days=7))])
+    for n, (duplicate, original) in enumerate(links.itertuples(index=False)):
+        log.consent.grant(original, "marketing", at=AT)
+        log.append(
+            [
+                Interaction(
+                    customer_id=duplicate,
+                    occurred_at=AT + dt.timedelta(hours=1),
+                    channel="web",
+                    kind="purchase",
+                    value=10.0 + n,
+                    event_id=f"sale-{n}",
+                    payload={"order_id": f"o{n}", "currency": "EUR"},
+                ),
+                {"customer_id": original, "occurred_at": AT, "channel": "fax", "kind": "visit"},
+            ],
+            on_invalid="quarantine",
+        )
+        log.merge([duplicate], original, at=AT)
+        offer = Interaction(
+            customer_id=duplicate,
+            occurred_at=AT + dt.timedelta(hours=2),
+            channel="email",
+            kind="offer_made",
+            offer_id="bike",
+        )
+        log.append(offer, policy=policy)
+        assert not policy.check(original, "email", AT + dt.timedelta(hours=3)).allowed
+    assert log.replay_quarantine(lambda raw: raw | {"channel": "web"}).stored == len(links)
+    first, second = links.iloc[0], links.iloc[1]
+    erasure = log.forget(first["rec_id_1"])  # by its merged id: the whole customer goes
+    assert erasure.events == 4
+    assert log.was_forgotten(first["rec_id_2"])
+    assert log.history(second["rec_id_1"])["customer_id"].eq(second["rec_id_2"]).all()
+    assert log.consent.allows(second["rec_id_1"], "marketing", at=AT)
+    assert len(log.transactions()) == len(links)
+    assert log.cost_to_serve().empty
+    assert log.count() == len(log) == len(list(log.replay()))
+    _assert_portable(recorded)
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("append"),
+            st.lists(st.tuples(st.integers(0, 9), st.sampled_from("abc")), max_size=4),
+        ),
+        st.tuples(st.just("grant"), st.sampled_from("abc")),
+        st.tuples(st.just("offer"), st.sampled_from("abc")),
+        st.tuples(st.just("merge"), st.sampled_from("abc"), st.sampled_from("abc")),
+        st.tuples(st.just("forget"), st.sampled_from("abc")),
+        st.tuples(st.just("bad"), st.sampled_from("abc")),
+        st.tuples(st.just("replay"), st.none()),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(operations)
+def test_every_statement_is_portable_and_every_write_is_inside_a_transaction(ops):
+    log = InteractionLog()
+    recorded = _recording(log)
+    policy = ContactPolicy(log, [FrequencyCap(2, dt.timedelta(days=1))])
+    for hours, (op, *args) in enumerate(ops):
+        at = AT + dt.timedelta(hours=hours)
+        with suppress(One2OneError):  # refusals are answers too; the SQL is what is checked
+            if op == "append":
+                log.append(
+                    [
+                        Interaction(
+                            customer_id=c,
+                            occurred_at=at,
+                            channel="web",
+                            kind="visit",
+                            event_id=f"e{n}",
+                        )
+                        for n, c in args[0]
+                    ],
+                    on_invalid="quarantine",
+                )
+            elif op == "grant":
+                log.consent.grant(args[0], "marketing", at=at)
+            elif op == "offer":
+                offer = Interaction(
+                    customer_id=args[0], occurred_at=at, channel="email", kind="offer_made"
+                )
+                log.append(offer, policy=policy)
+            elif op == "merge":
+                log.merge([args[0]], args[1], at=at)
+            elif op == "forget":
+                log.forget(args[0], at=at)
+            elif op == "bad":
+                log.append([{"customer_id": args[0], "kind": "visit"}], on_invalid="quarantine")
+            else:
+                log.replay_quarantine(
+                    lambda raw, at=at: raw | {"occurred_at": at, "channel": "web"}
+                )
+    log.to_pandas(), log.transactions(), log.cost_to_serve(), log.quarantine()
+    for customer in "abc":
+        log.history(customer), log.count(customer), log.was_forgotten(customer)
+    _assert_portable(recorded)
