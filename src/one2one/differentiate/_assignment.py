@@ -131,6 +131,23 @@ def check_assignment(
     random_state
         Seed of the sample and the folds.
 
+    Returns
+    -------
+    AssignmentCheck
+        The AUC, the threshold it is held to, the verdict and each feature's
+        standardised mean difference.
+
+    Raises
+    ------
+    DataContractError
+        Features that are not numeric and finite; ``treatment`` of another
+        length, not 0/1, or with fewer than 5 treated or control customers;
+        an unknown ``action``; ``sample`` below 100.
+    NonRandomAssignmentError
+        With ``action="raise"``, if treatment is predictable from the
+        features (AUC above the threshold); the most imbalanced feature is
+        named.
+
     Examples
     --------
     >>> import numpy as np

@@ -264,14 +264,35 @@ def _codes(r: pd.Series, f: pd.Series, m: pd.Series, bins: int) -> pd.Series:
 
 @frozen
 class RFMSegment:
-    """A named RFM segment: customers whose scores fall in both ranges (inclusive)."""
+    """A named RFM segment: customers whose scores fall in both ranges (inclusive).
+
+    Parameters
+    ----------
+    name
+        The segment's name, as :func:`rfm_segments` writes it.
+    recency
+        ``(low, high)`` recency scores covered, inclusive (5 is most recent).
+    frequency
+        ``(low, high)`` frequency scores covered, inclusive (5 is most frequent).
+    """
 
     name: str
     recency: tuple[int, int]
     frequency: tuple[int, int]
 
     def contains(self, r_score: pd.Series, f_score: pd.Series) -> pd.Series:
-        """Return which customers the rule covers."""
+        """Return which customers the rule covers.
+
+        Parameters
+        ----------
+        r_score, f_score
+            Recency and frequency scores per customer, on one index.
+
+        Returns
+        -------
+        pandas.Series of bool
+            True where both scores fall in the segment's ranges.
+        """
         return r_score.between(*self.recency) & f_score.between(*self.frequency)
 
 
@@ -297,6 +318,26 @@ def rfm_segments(
 
     The first rule that covers a customer names them; customers no rule
     covers are ``"other"``. Pass your own rules to change the map.
+
+    Parameters
+    ----------
+    scores
+        The output of :func:`rfm_scores` (or any frame with ``r_score`` and
+        ``f_score``), indexed by customer.
+    segments
+        The rules, in priority order; the usual ten by default.
+
+    Returns
+    -------
+    pandas.Series
+        Each customer's segment name (pandas ``string``), named ``segment``,
+        on the index of ``scores``.
+
+    Raises
+    ------
+    DataContractError
+        If ``scores`` is not a DataFrame, lacks ``r_score`` or ``f_score`` or
+        has missing scores, or ``segments`` is empty.
 
     Examples
     --------

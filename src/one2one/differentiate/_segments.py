@@ -154,6 +154,20 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: object = None) -> NeedsSegmenter:
         """Choose the number of segments (if asked), fit them and describe them.
 
+        Parameters
+        ----------
+        X
+            Customer features, array-like of shape (n_customers, n_features)
+            or a DataFrame (its column names are kept): numeric, no gaps,
+            finite.
+        y
+            Ignored; accepted for scikit-learn's pipelines.
+
+        Returns
+        -------
+        NeedsSegmenter
+            The fitted segmenter itself.
+
         Raises
         ------
         DataContractError
@@ -306,20 +320,83 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     # ----------------------------------------------------------------- applying
     def predict(self, X: Any) -> NDArray[np.intp]:
-        """Assign customers (new or not) to the fitted segments."""
+        """Assign customers (new or not) to the fitted segments.
+
+        New customers get the segment of the needs they resemble, so a
+        treatment planned per segment reaches them from their first visit.
+
+        Parameters
+        ----------
+        X
+            Customer features, array-like of shape (n_customers, n_features)
+            or a DataFrame (its column names are kept): numeric, no gaps,
+            finite, with the columns of ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+            Each customer's segment, 0 the largest in training.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If a feature is missing, text or infinite, or the columns differ
+            from those of ``fit``.
+        """
         self._check_fitted()
         values = self._check_input(X, reset=False)
         scaled = self._scaler.transform(values) if self._scaler is not None else values
         return np.asarray(self._relabel[self._model_.predict(scaled)], dtype=np.intp)
 
     def fit_predict(self, X: Any, y: object = None, **kwargs: Any) -> NDArray[np.intp]:
-        """Fit and return the training customers' segments."""
+        """Fit and return the training customers' segments.
+
+        Parameters
+        ----------
+        X
+            Customer features, array-like of shape (n_customers, n_features)
+            or a DataFrame (its column names are kept): numeric, no gaps,
+            finite.
+        y
+            Ignored; accepted for scikit-learn's pipelines.
+        **kwargs
+            Ignored; accepted for scikit-learn's ``fit_predict`` signature.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+            ``labels_``: each training customer's segment, 0 the largest.
+        """
         del kwargs
         return np.asarray(self.fit(X, y).labels_, dtype=np.intp)
 
     @available_if(lambda self: self.method == "gmm")  # type: ignore[untyped-decorator]
     def predict_proba(self, X: Any) -> NDArray[np.float64]:
-        """Probability of each segment (``method="gmm"`` only; k-means segments are hard)."""
+        """Probability of each segment (``method="gmm"`` only; k-means segments are hard).
+
+        A customer between two segments can be treated as both, or asked
+        more before being treated as either.
+
+        Parameters
+        ----------
+        X
+            Customer features, array-like of shape (n_customers, n_features)
+            or a DataFrame, with the columns of ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers, n_segments_)
+            Each row sums to 1; column ``j`` is segment ``j``.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If a feature is missing, text or infinite.
+        """
         self._check_fitted()
         values = self._check_input(X, reset=False)
         scaled = self._scaler.transform(values) if self._scaler is not None else values
@@ -334,11 +411,23 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Each feature's segment mean is compared with the overall mean in
         standard deviations; the ``top`` largest differences are named.
 
+        Parameters
+        ----------
+        top
+            How many features to name per segment (>= 1).
+
         Returns
         -------
         pandas.Series
             One sentence per segment, e.g. ``"Segment 1 (18% of customers):
             high email_opens (+1.9 sd), low store_visits (-1.2 sd)"``.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If ``top`` is not a whole number >= 1.
         """
         self._check_fitted()
         require_number(top, name="top", low=1, integer=True)
@@ -370,6 +459,32 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
         The number of segments is held at ``n_segments_``; each refit assigns
         every customer in ``X`` and is scored against this fit's assignment.
+        Segments that do not come back on resamples are noise, not needs, and
+        should not be planned for.
+
+        Parameters
+        ----------
+        X
+            Customer features, array-like of shape (n_customers, n_features)
+            or a DataFrame (its column names are kept): numeric, no gaps,
+            finite (usually the training data).
+        n_resamples
+            Number of bootstrap refits (>= 2).
+        random_state
+            Seed of the resamples and the refits.
+
+        Returns
+        -------
+        SegmentStability
+            The adjusted Rand index of each refit, their mean and 90% range.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If ``n_resamples`` is not a whole number >= 2, or a feature is
+            missing, text or infinite.
         """
         self._check_fitted()
         require_number(n_resamples, name="n_resamples", low=2, integer=True)

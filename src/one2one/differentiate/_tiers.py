@@ -150,12 +150,27 @@ def value_tiers(
 def tier_report(tiers: pd.DataFrame) -> pd.DataFrame:
     """Count customers and net value per tier, with each tier's share of both.
 
+    The report that makes the tiers a decision: how few customers hold how
+    much value, and how much growth the migrators leave on the table.
+
+    Parameters
+    ----------
+    tiers
+        The output of :func:`value_tiers`: ``tier``, ``net_value`` and
+        ``growth_gap`` per customer.
+
     Returns
     -------
     pandas.DataFrame
         Indexed by tier (all of :data:`TIERS`): ``customers``,
         ``customer_share``, ``net_value``, ``value_share`` (of the total net
         value; below-zero customers have a negative share) and
+        ``growth_gap``.
+
+    Raises
+    ------
+    DataContractError
+        If ``tiers`` is not a DataFrame or lacks ``tier``, ``net_value`` or
         ``growth_gap``.
     """
     frame = require_frame(tiers, name="tiers")
@@ -178,11 +193,26 @@ def tier_report(tiers: pd.DataFrame) -> pd.DataFrame:
 def lorenz_curve(value: pd.Series) -> pd.DataFrame:
     """Cumulative share of value held by the most valuable customers (the Pareto curve).
 
+    The curve says how concentrated value is, which is what decides whether
+    treating the top customers differently is worth it.
+
+    Parameters
+    ----------
+    value
+        One value per customer (e.g. net value or CLV), no missing values,
+        with a positive total.
+
     Returns
     -------
     pandas.DataFrame
         ``customer_share`` (0..1, most valuable first) and ``value_share``
         (cumulative share of the total), starting at (0, 0).
+
+    Raises
+    ------
+    DataContractError
+        If ``value`` is empty, has missing values, or does not sum to more
+        than 0.
 
     Examples
     --------

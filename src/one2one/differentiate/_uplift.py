@@ -135,7 +135,39 @@ class TwoModelUplift(_UpliftBase):
         self.assignment_check = assignment_check
 
     def fit(self, X: Any, y: Any, treatment: Any) -> TwoModelUplift:
-        """Fit one outcome model on the treated customers and one on the holdout."""
+        """Fit one outcome model on the treated customers and one on the holdout.
+
+        The assignment is checked first (``assignment_check``): the
+        difference of the two models is an effect only if who was contacted
+        was a coin toss.
+
+        Parameters
+        ----------
+        X
+            Customer features at the time of the campaign: numeric and finite,
+            array-like of shape (n_customers, n_features) or a DataFrame.
+        y
+            Each customer's outcome: 0/1 (responded) or an amount (revenue).
+        treatment
+            1/True for contacted customers, 0/False for the holdout; at
+            least 5 of each.
+
+        Returns
+        -------
+        TwoModelUplift
+            The fitted model itself.
+
+        Raises
+        ------
+        DataContractError
+            Features that are not numeric and finite; ``y`` or ``treatment``
+            of another length, non-finite or not 0/1 (treatment); fewer than
+            5 treated or control customers; a classifier with a non-0/1
+            outcome; an unknown ``assignment_check``.
+        NonRandomAssignmentError
+            With ``assignment_check="raise"``, if treatment is predictable
+            from the features (see :func:`check_assignment`).
+        """
         values, outcome, flags = self._prepare(X, y, treatment, binary=False)
         if self.estimator is None:
             binary = _is_binary(outcome)
@@ -154,7 +186,28 @@ class TwoModelUplift(_UpliftBase):
         return self
 
     def predict(self, X: Any) -> NDArray[np.float64]:
-        """Predict the uplift: expected outcome if contacted minus if not."""
+        """Predict the uplift: expected outcome if contacted minus if not.
+
+        Parameters
+        ----------
+        X
+            Customer features at the time of the campaign: numeric and finite,
+            array-like of shape (n_customers, n_features) or a DataFrame.
+            The same columns as in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+            The uplift, in probability for a 0/1 outcome, in the outcome's
+            unit for an amount; negative where the contact does harm.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If the features are not numeric and finite.
+        """
         values = self._features(X)
         return _score(self.treated_model_, values) - _score(self.control_model_, values)
 
@@ -187,7 +240,36 @@ class ClassTransformationUplift(_UpliftBase):
         self.assignment_check = assignment_check
 
     def fit(self, X: Any, y: Any, treatment: Any) -> ClassTransformationUplift:
-        """Fit the classifier of the transformed label, with the groups balanced."""
+        """Fit the classifier of the transformed label, with the groups balanced.
+
+        Parameters
+        ----------
+        X
+            Customer features at the time of the campaign: numeric and finite,
+            array-like of shape (n_customers, n_features) or a DataFrame.
+        y
+            Each customer's 0/1 outcome (responded or not).
+        treatment
+            1/True for contacted customers, 0/False for the holdout; at
+            least 5 of each.
+
+        Returns
+        -------
+        ClassTransformationUplift
+            The fitted model itself.
+
+        Raises
+        ------
+        DataContractError
+            Features that are not numeric and finite; ``y`` that is not 0/1;
+            ``treatment`` of another length, not 0/1, or with fewer than 5
+            treated or control customers; an estimator that is no
+            classifier or takes no ``sample_weight``; an unknown
+            ``assignment_check``.
+        NonRandomAssignmentError
+            With ``assignment_check="raise"``, if treatment is predictable
+            from the features (see :func:`check_assignment`).
+        """
         values, outcome, flags = self._prepare(X, y, treatment, binary=True)
         base = (
             HistGradientBoostingClassifier(random_state=0)
@@ -212,7 +294,27 @@ class ClassTransformationUplift(_UpliftBase):
         return self
 
     def predict(self, X: Any) -> NDArray[np.float64]:
-        """Uplift in response probability, ``2 P(z=1|x) - 1``."""
+        """Uplift in response probability, ``2 P(z=1|x) - 1``.
+
+        Parameters
+        ----------
+        X
+            Customer features at the time of the campaign: numeric and finite,
+            array-like of shape (n_customers, n_features) or a DataFrame.
+            The same columns as in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+            The uplift in response probability, in [-1, 1].
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If the features are not numeric and finite.
+        """
         values = self._features(X)
         return 2.0 * _score(self.model_, values) - 1.0
 
@@ -244,6 +346,13 @@ def targeting_policy(
     pandas.DataFrame
         ``uplift``, ``expected_net`` (``uplift * value - cost``) and
         ``contact`` (True where the net is positive and within budget).
+
+    Raises
+    ------
+    DataContractError
+        If an uplift is missing or not finite, a per-customer ``value`` or
+        ``cost`` lacks a customer of ``uplift``, a single ``value`` or
+        ``cost`` is negative, or ``budget`` is not a whole number >= 0.
 
     Examples
     --------

@@ -80,18 +80,65 @@ def _curve(
 def qini_curve(y: Any, treatment: Any, uplift: Any) -> pd.DataFrame:
     """Incremental responses when contacting the top share of customers by ``uplift``.
 
+    The curve shows how many responses a campaign gains over doing nothing
+    as it reaches further down the ranking, which is what decides where to
+    stop contacting.
+
+    Parameters
+    ----------
+    y
+        Each customer's observed outcome (0/1 or an amount), finite.
+    treatment
+        1/True for contacted customers, 0/False for the holdout.
+    uplift
+        Each customer's predicted uplift (the ranking judged), finite.
+
     Returns
     -------
     pandas.DataFrame
         ``targeted`` (customers contacted), ``share`` (of all) and ``gain``
-        (incremental responses, ``R_t - R_c N_t / N_c``), from (0, 0).
+        (incremental responses, ``R_t - R_c N_t / N_c``), from (0, 0); one
+        row per group of equal predicted uplift.
+
+    Raises
+    ------
+    DataContractError
+        If the three inputs differ in length, an outcome or uplift is not
+        finite, or ``treatment`` is not 0/1 with at least one customer in
+        each group.
     """
     outcome, flags, score = _inputs(y, treatment, uplift)
     return _curve(outcome, flags, score, "qini")
 
 
 def uplift_curve(y: Any, treatment: Any, uplift: Any) -> pd.DataFrame:
-    """Like :func:`qini_curve`, with gain ``(R_t/N_t - R_c/N_c) (N_t + N_c)``."""
+    """Like :func:`qini_curve`, with gain ``(R_t/N_t - R_c/N_c) (N_t + N_c)``.
+
+    The difference of response rates scaled to the customers reached: less
+    sensitive than the Qini curve to unequal treated and control shares
+    within the top of the ranking.
+
+    Parameters
+    ----------
+    y
+        Each customer's observed outcome (0/1 or an amount), finite.
+    treatment
+        1/True for contacted customers, 0/False for the holdout.
+    uplift
+        Each customer's predicted uplift (the ranking judged), finite.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``targeted``, ``share`` and ``gain`` as in :func:`qini_curve`.
+
+    Raises
+    ------
+    DataContractError
+        If the three inputs differ in length, an outcome or uplift is not
+        finite, or ``treatment`` is not 0/1 with at least one customer in
+        each group.
+    """
     outcome, flags, score = _inputs(y, treatment, uplift)
     return _curve(outcome, flags, score, "uplift")
 
@@ -108,6 +155,30 @@ def auuc_score(y: Any, treatment: Any, uplift: Any, *, curve: Curve = "qini") ->
     1 is a perfect ranking (treated responders first, control responders
     last), 0 is no better than random, negative is worse. With
     ``curve="qini"`` this is the normalised Qini coefficient.
+
+    Parameters
+    ----------
+    y
+        Each customer's observed outcome (0/1 or an amount), finite.
+    treatment
+        1/True for contacted customers, 0/False for the holdout.
+    uplift
+        Each customer's predicted uplift (the ranking judged), finite.
+    curve
+        ``"qini"`` or ``"uplift"``: the curve whose area is measured.
+
+    Returns
+    -------
+    float
+        The normalised area: 1 perfect, 0 random, below 0 worse than random.
+
+    Raises
+    ------
+    DataContractError
+        If the inputs differ in length, an outcome or uplift is not finite,
+        ``treatment`` is not 0/1 with at least one customer in each group,
+        ``curve`` is unknown, or every customer responded alike (no ranking
+        can beat random, so the area is undefined).
 
     Examples
     --------
@@ -136,8 +207,31 @@ def uplift_at_k(y: Any, treatment: Any, uplift: Any, *, k: float = 0.3) -> float
     """Treated minus control response rate among the top ``k`` share by predicted uplift.
 
     Customers tied with the last one in are all included, so the result is
-    order-free. Raises when the top share holds no treated or no control
-    customer.
+    order-free: the number a campaign that contacts the top ``k`` can expect.
+
+    Parameters
+    ----------
+    y
+        Each customer's observed outcome (0/1 or an amount), finite.
+    treatment
+        1/True for contacted customers, 0/False for the holdout.
+    uplift
+        Each customer's predicted uplift (the ranking judged), finite.
+    k
+        The share of customers at the top of the ranking, in (0, 1].
+
+    Returns
+    -------
+    float
+        Treated minus control mean outcome within the top share.
+
+    Raises
+    ------
+    DataContractError
+        If ``k`` is outside (0, 1], the inputs differ in length, an outcome
+        or uplift is not finite, ``treatment`` is not 0/1 with at least one
+        customer in each group, or the top share holds no treated or no
+        control customer.
     """
     require_number(k, name="k", low=0.0, high=1.0, low_inclusive=False)
     outcome, flags, score = _inputs(y, treatment, uplift)
