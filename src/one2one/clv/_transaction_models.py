@@ -21,7 +21,6 @@ from .._validation import (
     require_number,
     require_numeric,
 )
-from ..datasets import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 from ..errors import ConvergenceError, DataContractError
 from ._base import LifetimeModel
 from ._bgnbd import (
@@ -47,6 +46,7 @@ from ._paretonbd import (
 )
 from ._periods import Freq, Horizon, agreed_period, horizon_periods
 from ._persistence import saved_list, saved_number
+from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 from ._uncertainty import (
     Interval,
     bootstrap_draws,
@@ -498,11 +498,7 @@ class TransactionModel(LifetimeModel):
         else:
             draws = bootstrap_draws(
                 [self],
-                lambda rng: [
-                    self.simulate_summary(bootstrap_lengths(self, summary, rng), rng).drop(
-                        columns="monetary_value"
-                    )
-                ],
+                lambda rng: [self.simulate_summary(bootstrap_lengths(self, summary, rng), rng)],
                 n_boot=n_boot,
                 random_state=random_state,
                 progress=progress,
@@ -526,9 +522,11 @@ class TransactionModel(LifetimeModel):
     ) -> pd.DataFrame:
         """Simulate a summary like the data's (same ``T`` per customer) from the fitted model.
 
-        Returns ``frequency``, ``recency``, ``T`` and ``monetary_value`` (mean
-        value of the repeat purchases, drawn from ``spend_params`` or the
-        CDNOW spend defaults).
+        Returns ``frequency``, ``recency`` and ``T``, and with
+        ``spend_params`` (a fitted spend model's ``p``, ``q``, ``gamma``)
+        also ``monetary_value``, the mean value of the repeat purchases:
+        spend comes from the customers' own spend model, never from another
+        data set's defaults.
         """
         self._require_fitted()
         self._refuse_covariates("simulation (and so the bootstrap)")
@@ -542,10 +540,12 @@ class TransactionModel(LifetimeModel):
             random_state=random_state,
             spend_params=CDNOW_SPEND_PARAMS if spend_params is None else spend_params,
         )
+        summary = sim.customers[["frequency", "recency", "T"]].copy()
+        if spend_params is None:  # the values drawn above are placeholders: not returned
+            return summary
         tx = sim.transactions
         repeat = tx[tx.groupby("customer_id").cumcount() > 0]
         spend = repeat.groupby("customer_id")["value"].mean()
-        summary = sim.customers[["frequency", "recency", "T"]].copy()
         summary["monetary_value"] = spend.reindex(summary.index, fill_value=0.0)
         return summary
 

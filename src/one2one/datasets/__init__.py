@@ -28,6 +28,7 @@ checked against the truth:
 """
 
 from .._exports import public_api
+from ..clv._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 from ._business import BUSINESS_OFFERS, RIDING, SimulatedBusiness, simulate_business
 from ._campaign import SimulatedCampaign, simulate_campaign
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
@@ -42,7 +43,6 @@ from ._identities import (
 )
 from ._retention import load_retention_cohorts
 from ._shop import SHOP_CATEGORIES, SimulatedShop, simulate_shop
-from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
 
 __all__ = [
     "BUSINESS_OFFERS",

@@ -20,9 +20,9 @@ import pandas as pd
 
 from .._deprecation import renamed_parameters
 from .._validation import as_generator, require_number
+from ..clv._simulate import simulate_transactions
 from ..errors import DataContractError
 from ._identities import CUSTOMER_BASE_PARAMS, simulate_identities
-from ._simulate import simulate_transactions
 
 __all__ = ["BUSINESS_OFFERS", "RIDING", "SimulatedBusiness", "simulate_business"]
 

@@ -2,7 +2,9 @@
 
 A simulation is how a model is tested where no paper gives a number: draw
 customers from known parameters, fit, and check the parameters (and each
-customer's latent state) come back.
+customer's latent state) come back. The generative side of a model belongs
+with the model, so it lives in ``clv`` (the bootstrap draws from it);
+``one2one.datasets`` re-exports it for users who look for data there.
 """
 
 from __future__ import annotations
