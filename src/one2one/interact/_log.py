@@ -9,6 +9,21 @@ consent, checked against the log itself, inside the same transaction.
 
 There is no update: a correction is a new event. The one deletion is the
 right to erasure (:meth:`InteractionLog.forget`).
+
+:class:`InteractionLog` is the facade: it holds the log's settings and
+composes parts that each do one job, in modules of their own:
+
+* ``_append``: atomic, idempotent batches; consent and contact policy inside the write.
+* ``_vocabulary``: an event checked against the log's channels, kinds and purposes.
+* ``_quarantine``: bad events kept with their reasons, replayed, erased.
+* ``_reading``: histories, counts, replay and the tables other rooms take.
+* ``_identity``: merged ids and their groups.
+* ``_erasure``: the right to erasure and its keyed hashes.
+* ``_consent`` and ``_policy``: the consent and contact-policy queries.
+* ``_subscribers``: derived state told about committed changes.
+
+The parts reach the database only through :class:`~one2one.interact._storage.Storage`,
+which :class:`~one2one.interact._database.Database` implements on SQLite.
 """
 
 from __future__ import annotations
