@@ -1,5 +1,6 @@
 """Share of customer: known totals used as they are, potentials from peers, shares in [0, 1]."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -9,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from one2one.differentiate import share_of_customer
-from one2one.errors import DataContractError, DataWarning
+from one2one.errors import DataContractError, DataWarning, MissingDependencyError
+from tests.progress_fakes import record_bars
 
 
 @settings(max_examples=60, deadline=None)
@@ -109,3 +111,26 @@ def test_money_is_rounded_to_the_given_minor_unit():
     assert yen.loc[0, ["spend", "potential", "gap"]].tolist() == [1234.0, 2001.0, 767.0]
     with pytest.raises(DataContractError, match="decimals"):
         share_of_customer(spend, decimals=-1)
+
+
+def test_share_of_customer_shows_the_peers_model_when_asked(monkeypatch):
+    bars = record_bars(monkeypatch)
+    spend = pd.DataFrame({"spend": [10.0, 50.0, 100.0, 0.0]}, index=list("abcd"))
+    features = pd.DataFrame({"visits": [1.0, 3.0, 5.0, 2.0]}, index=list("abcd"))
+    share_of_customer(spend, features, progress=True)
+    assert [(b.desc, b.steps, b.closed) for b in bars] == [
+        ("share of customer", ["peers' spend"], True)
+    ]
+    share_of_customer(spend, features, progress=False)
+    share_of_customer(spend, features)  # "auto": a few customers are not worth a bar
+    assert len(bars) == 1
+    with pytest.raises(DataContractError) as error:
+        share_of_customer(spend, features, progress="yes")
+    assert error.value.column == "progress"
+
+
+def test_share_of_customer_with_progress_and_no_tqdm_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    spend = pd.DataFrame({"spend": [10.0, 50.0, 100.0]}, index=list("abc"))
+    with pytest.raises(MissingDependencyError, match="progress"):
+        share_of_customer(spend, progress=True)
