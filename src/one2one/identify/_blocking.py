@@ -142,7 +142,27 @@ class BlockingRule:
             raise DataContractError(msg, column=self.fields[0], value=self.phonetic)
 
     def keys(self, records: pd.DataFrame) -> pd.Series:
-        """Return each record's blocking key; records missing any field get NA (no block)."""
+        """Return each record's blocking key; records missing any field get NA (no block).
+
+        A record with a missing field is in no block rather than in one
+        huge block of missing values, which would pair it with every other.
+
+        Parameters
+        ----------
+        records
+            Standardised records holding the rule's fields.
+
+        Returns
+        -------
+        pandas.Series
+            The key (pandas ``string``), on the index of ``records``.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the rule's fields, or the rule's prefix
+            (below 1, or not one per field) or phonetic code is invalid.
+        """
         self._check(records)
         prefixes = self._prefixes()
         parts = []
@@ -172,6 +192,22 @@ class BlockingRule:
 
         Works on distinct values and integer codes only, so it is several
         times faster than building key strings for every record.
+
+        Parameters
+        ----------
+        records
+            Standardised records holding the rule's fields.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            One code per record, positionally; equal codes share a block.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the rule's fields, or the rule's prefix
+            (below 1, or not one per field) or phonetic code is invalid.
         """
         self._check(records)
         return _Keys(records, None).codes(self)
@@ -184,7 +220,21 @@ class BlockingRule:
         return value if prefix is None else value[:prefix]
 
     def key_one(self, record: Mapping[str, str | None]) -> str | None:
-        """Return one standardised record's key (the same as :meth:`keys` would)."""
+        """Return one standardised record's key (the same as :meth:`keys` would).
+
+        The live path: resolving one new record looks its key up in an index
+        instead of keying the whole file again.
+
+        Parameters
+        ----------
+        record
+            One standardised record, field name to value (``None`` missing).
+
+        Returns
+        -------
+        str or None
+            The key, or ``None`` when a field is missing (no block).
+        """
         parts = []
         for name, prefix in zip(self.fields, self._prefixes(), strict=False):
             value = record.get(name)
@@ -200,7 +250,30 @@ class BlockingRule:
         return "\x1f".join(parts)
 
     def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
-        """Count the rule's pairs from block sizes, and say how to build them."""
+        """Count the rule's pairs from block sizes, and say how to build them.
+
+        Counting first lets a caller refuse a pair explosion before any pair
+        exists; the plan shares the keying work with the later build.
+
+        Parameters
+        ----------
+        left
+            Standardised records (deduplication), or the left file (linking).
+        right
+            The right file when linking, or ``None`` to deduplicate ``left``.
+
+        Returns
+        -------
+        Plan
+            ``pairs`` (the count), ``largest`` (pairs of the largest block)
+            and ``build()``, which returns the positional pairs.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the rule's fields, or the rule's prefix
+            (below 1, or not one per field) or phonetic code is invalid.
+        """
         require_columns(left, self.fields, name="records")
         fields = list(self.fields)
         if right is not None:
@@ -209,12 +282,50 @@ class BlockingRule:
         return _Keys(left[fields], None if right is None else right[fields]).plan(self)
 
     def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
-        """Pairs the rule would produce, from block sizes alone, and the largest block's pairs."""
+        """Pairs the rule would produce, from block sizes alone, and the largest block's pairs.
+
+        Parameters
+        ----------
+        left
+            Standardised records (deduplication), or the left file (linking).
+        right
+            The right file when linking, or ``None`` to deduplicate ``left``.
+
+        Returns
+        -------
+        tuple of (int, int)
+            The number of pairs, and the pairs of the largest block.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the rule's fields, or the rule's prefix
+            (below 1, or not one per field) or phonetic code is invalid.
+        """
         plan = self.plan(left, right)
         return plan.pairs, plan.largest
 
     def pairs(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[IntArray, IntArray]:
-        """Positional ``(i, j)`` pairs of records sharing the key; ``i < j`` for deduplication."""
+        """Positional ``(i, j)`` pairs of records sharing the key; ``i < j`` for deduplication.
+
+        Parameters
+        ----------
+        left
+            Standardised records (deduplication), or the left file (linking).
+        right
+            The right file when linking, or ``None`` to deduplicate ``left``.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, numpy.ndarray)
+            Positions in ``left`` and in ``right`` (or ``left``), int64.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the rule's fields, or the rule's prefix
+            (below 1, or not one per field) or phonetic code is invalid.
+        """
         return self.plan(left, right).build()
 
 
@@ -421,19 +532,74 @@ class SortedNeighbourhood:
         return position[present][order], side[present][order]
 
     def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
-        """Count the pairs (exact for deduplication, a bound for linking); say how to build them."""
+        """Count the pairs (exact for deduplication, a bound for linking); say how to build them.
+
+        Parameters
+        ----------
+        left
+            Standardised records (deduplication), or the left file (linking).
+        right
+            The right file when linking, or ``None`` to deduplicate ``left``.
+
+        Returns
+        -------
+        Plan
+            ``pairs`` (the count), ``largest`` (pairs of one window) and
+            ``build()``, which returns the positional pairs.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the fields, or ``window`` is below 2.
+        """
         positions, _ = self._sorted(left, right)
         n, w = len(positions), min(self.window, len(positions))
         pairs = max(n * (w - 1) - (w - 1) * w // 2, 0)
         return Plan(pairs, w * (w - 1) // 2, lambda: self.pairs(left, right))
 
     def count(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[int, int]:
-        """Pairs the rule would produce (exact for deduplication, a bound for linking)."""
+        """Pairs the rule would produce (exact for deduplication, a bound for linking).
+
+        Parameters
+        ----------
+        left
+            Standardised records (deduplication), or the left file (linking).
+        right
+            The right file when linking, or ``None`` to deduplicate ``left``.
+
+        Returns
+        -------
+        tuple of (int, int)
+            The number of pairs, and the pairs of one window.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the fields, or ``window`` is below 2.
+        """
         plan = self.plan(left, right)
         return plan.pairs, plan.largest
 
     def pairs(self, left: pd.DataFrame, right: pd.DataFrame | None) -> tuple[IntArray, IntArray]:
-        """Positional pairs within the window; across the files when linking."""
+        """Positional pairs within the window; across the files when linking.
+
+        Parameters
+        ----------
+        left
+            Standardised records (deduplication), or the left file (linking).
+        right
+            The right file when linking, or ``None`` to deduplicate ``left``.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, numpy.ndarray)
+            Positions in ``left`` and in ``right`` (or ``left``), int64.
+
+        Raises
+        ------
+        DataContractError
+            If a file lacks one of the fields, or ``window`` is below 2.
+        """
         positions, from_right = self._sorted(left, right)
         firsts, seconds = [], []
         for step in range(1, self.window):
@@ -480,6 +646,12 @@ def count_candidate_pairs(
     pandas.DataFrame
         One row per rule (indexed by its name): ``pairs``, ``largest_block_pairs``
         and ``share_of_all_pairs``; the union has at most the sum of ``pairs``.
+
+    Raises
+    ------
+    DataContractError
+        If ``records`` or ``other`` is not a DataFrame, or a rule cannot key
+        them (a missing field, an invalid prefix, phonetic code or window).
     """
     left = require_frame(records, name="records")
     right = None if other is None else require_frame(other, name="other")
@@ -577,6 +749,12 @@ def blocking_quality(
         True matching pairs, two columns of record ids (any names, in order).
     n_left, n_right
         Records in each file (``n_right=None`` for deduplication).
+
+    Returns
+    -------
+    dict of str to float
+        ``pair_completeness`` (1.0 when there are no true links; the most a
+        matcher can find), ``reduction_ratio`` and ``pairs``.
     """
     total = n_left * (n_left - 1) // 2 if n_right is None else n_left * n_right
     found = {

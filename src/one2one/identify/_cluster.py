@@ -53,6 +53,13 @@ def cluster_pairs(
         ``customer_id`` per record id: the smallest record id of its group,
         so the labels do not depend on the order of the input.
 
+    Raises
+    ------
+    DataContractError
+        If ``pairs`` lacks a column, names a record that is not among
+        ``record_ids``, or has a missing probability, or ``record_ids`` are
+        not unique.
+
     Warns
     -----
     DataWarning
@@ -201,6 +208,27 @@ def link_one_to_one(pairs: pd.DataFrame, *, threshold: float = 0.5) -> pd.DataFr
 
     For linking two files that are each free of duplicates (a customer file
     and a list of sign-ups): each record matches at most one on the other side.
+    Greedy by probability, so a strong match is never given up for two weak
+    ones.
+
+    Parameters
+    ----------
+    pairs
+        Scored pairs: ``left`` (record ids of the first file), ``right`` (of
+        the second) and ``match_probability``.
+    threshold
+        Pairs below this probability are never kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows of ``pairs``, strongest first, with a fresh index.
+
+    Raises
+    ------
+    DataContractError
+        If ``pairs`` is not a DataFrame or lacks ``left``, ``right`` or
+        ``match_probability``.
 
     Examples
     --------

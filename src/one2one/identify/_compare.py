@@ -87,7 +87,20 @@ class Comparison:
         return ("exact", *middle, "different")
 
     def compare(self, left: pd.Series, right: pd.Series) -> Levels:
-        """Return the level of each pair ``(left[i], right[i])`` (positional)."""
+        """Return the level of each pair ``(left[i], right[i])`` (positional).
+
+        Parameters
+        ----------
+        left, right
+            The field's standardised values, one pair per position, of equal
+            length; missing values are missing.
+
+        Returns
+        -------
+        numpy.ndarray of int8
+            One level per pair: 0 the same, higher further apart (the last
+            level is "different"), -1 where a value is missing.
+        """
         values = pd.concat([pd.Series(left), pd.Series(right)], ignore_index=True)
         codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
         codes = np.asarray(codes, dtype=np.int64)
@@ -102,6 +115,20 @@ class Comparison:
 
         Each distinct pair of values is compared once: on real data the same
         city or first name pair recurs thousands of times.
+
+        Parameters
+        ----------
+        left, right
+            Codes into ``uniques`` of each pair's values, of equal length; -1
+            is missing.
+        uniques
+            The distinct standardised values the codes point into.
+
+        Returns
+        -------
+        numpy.ndarray of int8
+            One level per pair: 0 the same, higher further apart (the last
+            level is "different"), -1 where a value is missing.
         """
         level = np.full(left.size, MISSING, dtype=np.int8)
         present = (left >= 0) & (right >= 0)
@@ -141,6 +168,19 @@ class Comparison:
 
         The same levels as :meth:`compare`, at a cost small enough to resolve
         one record against its candidates in well under a millisecond.
+
+        Parameters
+        ----------
+        value
+            The new record's standardised value, or ``None`` when missing.
+        others
+            The candidates' standardised values (``None`` for missing).
+
+        Returns
+        -------
+        numpy.ndarray of int8
+            One level per pair: 0 the same, higher further apart (the last
+            level is "different"), -1 where a value is missing.
         """
         level = np.full(len(others), MISSING, dtype=np.int8)
         if value is None or len(others) == 0:
@@ -274,6 +314,17 @@ def default_comparisons(fields: Sequence[str]) -> list[Comparison]:
     less), identifiers and e-mails allow one edit (a swap of neighbouring digits
     counts as one), dates of birth allow a
     day/month swap and closeness within a month or a year.
+
+    Parameters
+    ----------
+    fields
+        Standardised field names; known ones (names, e-mail, phone,
+        identifiers, postcode, date of birth, ...) get their own kind.
+
+    Returns
+    -------
+    list of Comparison
+        One comparison per field, in the order given.
     """
     comparisons = []
     for name in fields:

@@ -23,6 +23,12 @@ def linked_pairs(customer_id: pd.Series) -> pd.DataFrame:
         (deduplication; pairs ordered ``left < right``) or by
         ``(source, record_id)`` (linking; pairs across the two files only).
 
+    Returns
+    -------
+    pandas.DataFrame
+        ``left`` and ``right`` record ids, one row per pair, sorted: the form
+        :func:`evaluate_links` compares with the true links.
+
     Examples
     --------
     >>> import pandas as pd
@@ -78,6 +84,12 @@ def evaluate_links(
     dict
         ``precision``, ``recall``, ``f1``, ``true_positives``,
         ``false_positives``, ``false_negatives``.
+
+    Raises
+    ------
+    DataContractError
+        If ``predicted`` or ``true_links`` is not a DataFrame (or a Series)
+        of at least two columns of record ids.
     """
     if isinstance(predicted, pd.Series):
         linking = isinstance(predicted.index, pd.MultiIndex) if linking is None else linking
@@ -132,6 +144,12 @@ def threshold_curve(
     -------
     pandas.DataFrame
         ``threshold``, ``pairs``, ``precision``, ``recall``, ``f1``.
+
+    Raises
+    ------
+    DataContractError
+        If ``scored_pairs`` is not a DataFrame or lacks ``left``, ``right``
+        or ``match_probability``, or ``true_links`` is not a DataFrame.
     """
     frame = require_frame(scored_pairs, name="scored_pairs")
     require_columns(frame, ["left", "right", "match_probability"], name="scored_pairs")

@@ -73,7 +73,16 @@ class MatchExplanation:
     matched_by: str = "model"
 
     def to_frame(self) -> pd.DataFrame:
-        """Return one row per step: the prior, each field, the related correction, the total."""
+        """Return one row per step: the prior, each field, the related correction, the total.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``step``, ``left``, ``right``, ``level`` and ``match_weight``
+            (bits); the weights of all rows but ``total`` add up to it, and
+            the ``total`` row's ``level`` says whether a rule or the model
+            decided.
+        """
         rows: list[dict[str, Any]] = [
             {
                 "step": "prior",
@@ -118,6 +127,21 @@ class MatchExplanation:
 
         Each bar is labelled with its weight in bits, so the chart can be read
         without the table.
+
+        Parameters
+        ----------
+        ax
+            A matplotlib Axes to draw into; a new figure by default.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn into: one bar per step, then the total.
+
+        Raises
+        ------
+        MissingDependencyError
+            If matplotlib (the ``plot`` extra) is not installed.
         """
         plt = optional_import("matplotlib.pyplot", extra="plot", feature="Match weight plots")
         table = self.to_frame()

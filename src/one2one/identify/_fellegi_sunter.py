@@ -219,6 +219,11 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             kept every pair there are none: pass an empty frame (or ``None``)
             and ``pairs_total`` equal to the candidates.
 
+        Returns
+        -------
+        FellegiSunter
+            The fitted model itself.
+
         Raises
         ------
         DataContractError
@@ -544,6 +549,20 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             sharing the rare surname gains as much as a match does, so the
             adjustment is added to that class too and cannot tip a household
             into a match.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            One weight per pair, in bits: above 0 the evidence favours a match.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If ``levels`` is not a DataFrame or lacks a compared field.
+            or an adjustment names another field or does not give one weight
+            per pair.
         """
         self._check_fitted()
         frame = require_frame(levels, name="levels")
@@ -564,6 +583,23 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
 
         The row sums, less the related-people correction, are :meth:`match_weight`:
         what an explanation shows field by field.
+
+        Parameters
+        ----------
+        levels
+            One row per pair, one column of levels per field.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column of weights (bits) per field, on the index of ``levels``.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If ``levels`` is not a DataFrame or lacks a compared field.
         """
         self._check_fitted()
         frame = require_frame(levels, name="levels")
@@ -626,17 +662,69 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         return np.asarray(np.log2(total / scale))
 
     def probability(self, match_weight: FloatArray) -> FloatArray:
-        """Turn match weights (plus the prior) into match probabilities."""
+        """Turn match weights (plus the prior) into match probabilities.
+
+        The weight is evidence; the prior says how rare matches are among the
+        pairs, and both are needed for a probability a threshold can cut.
+
+        Parameters
+        ----------
+        match_weight
+            Weights from :meth:`match_weight` (bits).
+
+        Returns
+        -------
+        numpy.ndarray of float
+            The match probability of each pair, in [0, 1].
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        """
         self._check_fitted()
         odds = np.log2(self.prior_) - np.log2(1 - self.prior_) + np.asarray(match_weight)
         return np.asarray(1 / (1 + np.exp2(-np.clip(odds, -1000, 1000))), dtype=float)
 
     def predict_proba(self, levels: pd.DataFrame) -> FloatArray:
-        """Return each pair's match probability."""
+        """Return each pair's match probability.
+
+        Parameters
+        ----------
+        levels
+            One row per pair, one column of levels per field.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            ``probability(match_weight(levels))``.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If ``levels`` is not a DataFrame or lacks a compared field.
+        """
         return self.probability(self.match_weight(levels))
 
     def weights_table(self) -> pd.DataFrame:
-        """Return ``m``, ``u`` and the weight of every level of every field."""
+        """Return ``m``, ``u`` and the weight of every level of every field.
+
+        The table to read before trusting a model: a level whose weight has
+        the wrong sign, or a field that counts for nothing, shows here.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per field and level: ``field``, ``level``, ``m``, ``u``
+            and ``match_weight`` (bits, capped so closer is never weaker).
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        """
         self._check_fitted()
         rows = []
         for comparison in self.comparisons:
@@ -658,6 +746,17 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
 
         :meth:`weights_table` shows these fields' marginals; pairs are scored
         with these rows. Empty when every field is scored on its own.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``field``, ``given`` (its parent), ``given_level``, ``level``,
+            ``m``, ``u`` and ``match_weight`` (bits).
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
         """
         self._check_fitted()
         rows = []
@@ -682,7 +781,19 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         return pd.DataFrame(rows, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the fitted model as JSON-ready data."""
+        """Return the fitted model as JSON-ready data.
+
+        Returns
+        -------
+        dict of str to object
+            The parameters and every fitted distribution, in lists and plain
+            values; :meth:`from_dict` reads it back.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        """
         self._check_fitted()
         return {
             "comparisons": [comparison_to_dict(c) for c in self.comparisons],
@@ -713,6 +824,16 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FellegiSunter:
         """Rebuild a model written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data
+            The dict :meth:`to_dict` wrote (e.g. read back from JSON).
+
+        Returns
+        -------
+        FellegiSunter
+            The fitted model, scoring as the saved one did.
 
         Raises
         ------

@@ -142,6 +142,12 @@ class GoldenRecordPolicy:
         Column of datetimes saying when each record was made or updated:
         reported with every value, and the first tie-break of every rule.
 
+    Raises
+    ------
+    DataContractError
+        If a rule (or ``default``) is not a survivorship rule, or ``rules``
+        names a field that ``fields`` leaves out (its rule would never run).
+
     Examples
     --------
     >>> from one2one.identify import GoldenRecordPolicy, Longest, MostTrusted
@@ -181,7 +187,18 @@ class GoldenRecordPolicy:
                 raise DataContractError(msg, column=extra[0], value=extra[0])
 
     def rule_of(self, field: str) -> SurvivorshipRule:
-        """Return the rule that chooses ``field``."""
+        """Return the rule that chooses ``field``.
+
+        Parameters
+        ----------
+        field
+            A field of the golden record.
+
+        Returns
+        -------
+        MostRecent or MostFrequent or MostTrusted or Longest or Custom
+            The field's own rule, else ``default``.
+        """
         return self.rules.get(field, self.default)
 
 

@@ -117,6 +117,17 @@ class MatchRule:
     the rule compares standardised values. :meth:`RecordMatcher.fit` refuses
     a column name, saying which field it belongs to.
 
+    Parameters
+    ----------
+    fields
+        One field name, or several that must all agree exactly (and be
+        present) for the rule to fire.
+
+    Raises
+    ------
+    DataContractError
+        If ``fields`` is empty or holds something other than non-empty text.
+
     Examples
     --------
     >>> MatchRule("email").name
@@ -141,6 +152,17 @@ def default_blocking(fields: Sequence[str]) -> list[Blocker]:
     still caught; addresses block with their postcode or city. Check the
     cost with :func:`count_candidate_pairs` on large files: about 22 million
     pairs for a million people-records with every field declared.
+
+    Parameters
+    ----------
+    fields
+        The standardised fields the records have.
+
+    Returns
+    -------
+    list of BlockingRule or SortedNeighbourhood
+        The rules, strongest identifiers first; a sorted neighbourhood over
+        every field when none of the known fields is declared.
     """
     have = set(fields)
     rules: list[Blocker] = [
@@ -328,6 +350,21 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         labels
             Known matching pairs (two columns of record ids, left then right):
             a supervised fit. Candidate pairs not listed count as non-matches.
+
+        Returns
+        -------
+        RecordMatcher
+            The fitted matcher itself.
+
+        Raises
+        ------
+        DataContractError
+            If the records break the schema (see :meth:`RecordSchema.validate`),
+            a match rule names no field of the schema, or a parameter is out
+            of range.
+        MissingDependencyError
+            If ``progress=True`` and tqdm (the ``progress`` extra) is not
+            installed.
         """
         self._fit_prepared(self._prepare(records, other, fitting=True), labels)
         return self
@@ -490,6 +527,14 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         Without records it returns the plan of the last :meth:`fit` or
         :meth:`predict`.
 
+        Parameters
+        ----------
+        records
+            Records to plan for (the left file when linking); ``None`` for
+            the plan of the last fit.
+        other
+            The right file, when linking two files.
+
         Returns
         -------
         pandas.DataFrame
@@ -613,12 +658,31 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     ) -> pd.DataFrame:
         """Score every candidate pair.
 
+        The pairs, not the customers: what to read when choosing a threshold
+        (:func:`threshold_curve`) or reviewing borderline cases.
+
+        Parameters
+        ----------
+        records
+            The records to deduplicate, or the left file when linking, in
+            the schema's columns.
+        other
+            The right file, when linking two files.
+
         Returns
         -------
         pandas.DataFrame
             ``left``, ``right`` (record ids), ``match_weight`` (log2 Bayes
             factor, term frequencies included), ``match_probability`` and
             ``matched_by`` (the deterministic rule that fired, or ``"model"``).
+
+        Raises
+        ------
+        NotFittedError
+            If called before :meth:`fit`.
+        DataContractError
+            If the records break the schema, or give other fields than the
+            records the matcher was fitted on.
         """
         self._check_fitted()
         return self._score(self._prepare(records, other))
@@ -770,8 +834,16 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             ignored), or only some of the schema's columns (the others count
             as missing).
 
+        Returns
+        -------
+        MatchExplanation
+            The prior, each field's evidence (levels, weights, term
+            frequencies), the related-people correction and the probability.
+
         Raises
         ------
+        NotFittedError
+            If called before :meth:`fit`.
         DataContractError
             For a key the schema does not read, in a record that lacks some of
             the schema's columns (a misspelt column would silently count as
@@ -874,7 +946,25 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the fitted matcher as JSON-ready data (not with a custom classifier)."""
+        """Return the fitted matcher as JSON-ready data (not with a custom classifier).
+
+        JSON, not pickle, so that a saved matcher can be read back without
+        running code from the file.
+
+        Returns
+        -------
+        dict of str to object
+            The schema, configuration, rules, comparisons, fitted model and
+            term frequencies; :meth:`from_dict` reads it back.
+
+        Raises
+        ------
+        NotFittedError
+            If called before :meth:`fit`.
+        DataContractError
+            If the matcher uses a scikit-learn classifier (it cannot be saved
+            without pickle).
+        """
         self._check_fitted()
         if hasattr(self, "classifier_"):
             msg = "a matcher with a scikit-learn classifier cannot be saved without pickle."
@@ -910,6 +1000,16 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordMatcher:
         """Rebuild a fitted matcher written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data
+            The dict :meth:`to_dict` wrote (e.g. read back from JSON).
+
+        Returns
+        -------
+        RecordMatcher
+            The fitted matcher, predicting as the saved one did.
 
         Raises
         ------
@@ -987,6 +1087,34 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         For deduplication the result is indexed by record id. When linking, it
         is indexed by ``(source, record_id)`` with ``source`` ``"left"`` or
         ``"right"``.
+
+        Parameters
+        ----------
+        records
+            The records to deduplicate, or the left file when linking, in
+            the schema's columns.
+        other
+            The right file, when linking two files.
+
+        Returns
+        -------
+        pandas.Series
+            ``customer_id`` per record (pandas ``string``): the smallest
+            record id of its customer, so labels do not depend on row order.
+
+        Raises
+        ------
+        NotFittedError
+            If called before :meth:`fit`.
+        DataContractError
+            If the records break the schema, or give other fields than the
+            records the matcher was fitted on.
+
+        Warns
+        -----
+        DataWarning
+            If one customer gathers more than 50 records and more than 1% of
+            all records (chains of weak links).
         """
         self._check_fitted()
         return self._customers(self._prepare(records, other))
@@ -998,7 +1126,36 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         *,
         labels: pd.DataFrame | None = None,
     ) -> pd.Series:
-        """Fit on the records and return their ``customer_id`` (see :meth:`predict`)."""
+        """Fit on the records and return their ``customer_id`` (see :meth:`predict`).
+
+        One pass: the pairs the fit compared are scored as they are, not
+        standardised, blocked and compared a second time.
+
+        Parameters
+        ----------
+        records
+            The records to deduplicate, or the left file when linking, in
+            the schema's columns.
+        other
+            The right file, when linking two files.
+        labels
+            Known matching pairs, for a supervised fit (see :meth:`fit`).
+
+        Returns
+        -------
+        pandas.Series
+            ``customer_id`` per record, as :meth:`predict` returns it.
+
+        Raises
+        ------
+        DataContractError
+            If the records break the schema (see :meth:`RecordSchema.validate`),
+            a match rule names no field of the schema, or a parameter is out
+            of range.
+        MissingDependencyError
+            If ``progress=True`` and tqdm (the ``progress`` extra) is not
+            installed.
+        """
         prepared = self._prepare(records, other, fitting=True)
         self._fit_prepared(prepared, labels)
         return self._customers(prepared)
@@ -1059,12 +1216,46 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             raise NotFittedError(msg) from error
 
     def weights_table(self) -> pd.DataFrame:
-        """Return ``m``, ``u`` and the match weight of every level of every field."""
+        """Return ``m``, ``u`` and the match weight of every level of every field.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :meth:`FellegiSunter.weights_table`: ``field``, ``level``,
+            ``m``, ``u`` and ``match_weight`` (bits).
+
+        Raises
+        ------
+        NotFittedError
+            If called before :meth:`fit`.
+        """
         self._check_fitted()
         return self.model_.weights_table()
 
     def term_frequency_of(self, field: str, value: str) -> float | None:
-        """Share of records holding ``value`` in ``field`` at fit time (``None`` if not tracked)."""
+        """Share of records holding ``value`` in ``field`` at fit time (``None`` if not tracked).
+
+        Agreement on a rare value (a rare surname) is stronger evidence than
+        on a common one; this is the share the adjustment is based on.
+
+        Parameters
+        ----------
+        field
+            A standardised field.
+        value
+            A standardised value of it.
+
+        Returns
+        -------
+        float or None
+            The share (0.0 for a value not seen), or ``None`` when the field
+            has no term-frequency adjustment.
+
+        Raises
+        ------
+        NotFittedError
+            If called before :meth:`fit`.
+        """
         self._check_fitted()
         shares: Mapping[str, float] | None = self.term_frequencies_.get(field)
         if shares is None:

@@ -326,6 +326,19 @@ def normalise_name(values: pd.Series) -> pd.Series:
 
     ``"  O'Brien-Smith, José "`` becomes ``"obrien smith jose"``: apostrophes
     vanish (they are typed inconsistently), other punctuation becomes a space.
+    Two spellings of one name must compare equal before any string distance
+    is taken, or every accent and comma would count as a typo.
+
+    Parameters
+    ----------
+    values
+        Personal names, as text; missing values stay missing.
+
+    Returns
+    -------
+    pandas.Series
+        The normalised names (pandas ``string``), on the index of ``values``;
+        NA where nothing is left.
 
     Examples
     --------
@@ -338,6 +351,20 @@ def normalise_name(values: pd.Series) -> pd.Series:
 
 def normalise_organisation(values: pd.Series) -> pd.Series:
     """Normalise organisation names like personal names, then drop legal-form words.
+
+    ``Ltd``, ``Limited``, ``GmbH & Co. KG`` say how a company is registered,
+    not which company it is, so they are dropped before comparing.
+
+    Parameters
+    ----------
+    values
+        Organisation names, as text; missing values stay missing.
+
+    Returns
+    -------
+    pandas.Series
+        The normalised names (pandas ``string``), on the index of ``values``;
+        NA where nothing is left.
 
     Examples
     --------
@@ -353,6 +380,20 @@ def normalise_email(values: pd.Series, *, provider_rules: bool = False) -> pd.Se
 
     With ``provider_rules``, addresses that the provider treats as one are
     made one: Gmail ignores dots and anything after ``+`` in the local part.
+
+    Parameters
+    ----------
+    values
+        E-mail addresses, as text; missing values stay missing.
+    provider_rules
+        Apply the providers' own equivalences (off by default: they are true
+        for the provider's mailboxes only).
+
+    Returns
+    -------
+    pandas.Series
+        The lower-cased addresses (pandas ``string``), on the index of
+        ``values``; NA where a value is not an address.
 
     Examples
     --------
@@ -374,6 +415,20 @@ def normalise_phone(values: pd.Series, *, country_code: str | None = None) -> pd
     Without a country code, a national number keeps its digits only.
     Numbers of fewer than 6 digits are not phone numbers and become NA.
 
+    Parameters
+    ----------
+    values
+        Phone numbers, as text; missing values stay missing.
+    country_code
+        The country calling code (digits, e.g. ``"44"``) that national
+        numbers (a leading 0) belong to; ``None`` keeps their digits only.
+
+    Returns
+    -------
+    pandas.Series
+        The numbers as ``+<country><number>`` or digits (pandas ``string``),
+        on the index of ``values``; NA below 6 digits.
+
     Examples
     --------
     >>> import pandas as pd
@@ -386,6 +441,17 @@ def normalise_phone(values: pd.Series, *, country_code: str | None = None) -> pd
 
 def normalise_postcode(values: pd.Series) -> pd.Series:
     """Upper-case postcodes and remove spaces and dashes (``sw1a 1aa`` = ``SW1A1AA``).
+
+    Parameters
+    ----------
+    values
+        Postcodes, as text; missing values stay missing.
+
+    Returns
+    -------
+    pandas.Series
+        The postcodes (pandas ``string``), on the index of ``values``; NA
+        where nothing is left.
 
     Examples
     --------
@@ -410,6 +476,21 @@ def normalise_date(values: pd.Series, *, day_first: bool = True) -> pd.Series:
     month swapped" level catches the other reading. Impossible dates
     (``19651332``) and unknown formats become NA rather than a guess;
     :meth:`RecordSchema.standardise` counts them and warns.
+
+    Parameters
+    ----------
+    values
+        Dates as text, whole numbers (``YYYYMMDD``) or date/time objects;
+        missing values stay missing.
+    day_first
+        Read a date that is valid both ways (``03/04/2001``) day first (3
+        April); ``False`` reads it month first.
+
+    Returns
+    -------
+    pandas.Series
+        The dates as ``YYYY-MM-DD`` (pandas ``string``), on the index of
+        ``values``; NA for impossible dates and unknown formats.
 
     Raises
     ------

@@ -115,6 +115,19 @@ class IdentityEvent:
     links it to anyone. Keeping it lets every other system find what it must
     erase, and lets :meth:`IdentityResolver.load` prove that the id is never
     issued again.
+
+    Attributes
+    ----------
+    kind
+        ``"merge"``, ``"split"`` or ``"forget"``.
+    from_ids
+        The customer ids the change starts from.
+    into_id
+        The customer id they became (``None`` for ``"forget"``).
+    at
+        When the change happened (UTC unless given otherwise).
+    record_id
+        The record whose arrival caused it, while that record is known.
     """
 
     kind: Literal["merge", "split", "forget"]
@@ -165,6 +178,13 @@ class IdentityResolver:
         matcher's threshold if ``None``).
     id_prefix
         Customer ids are this prefix and a sequence number (``C0000001``).
+
+    Raises
+    ------
+    NotFittedError
+        If ``matcher`` is not fitted.
+    DataContractError
+        If ``threshold`` is outside [0, 1].
 
     Examples
     --------
@@ -232,6 +252,17 @@ class IdentityResolver:
             An unfitted or fitted matcher to use; a default one if ``None``.
         threshold, id_prefix
             See :class:`IdentityResolver`.
+
+        Returns
+        -------
+        IdentityResolver
+            The resolver, with customers numbered in order of their smallest
+            record id (the same records give the same ids).
+
+        Raises
+        ------
+        DataContractError
+            If the records break the schema, or a parameter is out of range.
         """
         chosen = RecordMatcher(schema) if matcher is None else matcher
         labels = chosen.fit_predict(records)
@@ -313,7 +344,23 @@ class IdentityResolver:
         return len(self._members)
 
     def customer_of(self, record_id: RecordId) -> str:
-        """Return the customer id of a known record (``5`` and ``"5"`` name one record)."""
+        """Return the customer id of a known record (``5`` and ``"5"`` name one record).
+
+        Parameters
+        ----------
+        record_id
+            A record id, as added.
+
+        Returns
+        -------
+        str
+            Its customer id.
+
+        Raises
+        ------
+        DataContractError
+            If the record is not known (never added, or removed).
+        """
         position = self._position.get(str(record_id))
         customer = None if position is None else self._customer[position]
         if customer is None:
@@ -326,6 +373,11 @@ class IdentityResolver:
 
         The index holds the record ids as given: ``int64`` if every id is an
         integer, ``string`` if every id is text, and both kinds otherwise.
+
+        Returns
+        -------
+        pandas.Series
+            ``customer_id`` (pandas ``string``) per known record.
         """
         kept = [(r, c) for r, c in zip(self._ids, self._customer, strict=True) if c is not None]
         index = _id_index([r for r, _ in kept if r is not None])
@@ -337,6 +389,14 @@ class IdentityResolver:
         Columns ``kind``, ``from_ids``, ``into_id``, ``at`` and ``record_id``
         (the record whose arrival caused the event, while it is known). After
         a split, :meth:`customers` tells which records moved to the new id.
+        Other rooms follow these events (an interaction log re-keys history on
+        a merge); read them with ``one2one.contracts.identity_changes``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per event, oldest first; an empty table of the same
+            columns (``at`` as UTC datetimes) before any event.
         """
         frame = pd.DataFrame(
             [attrs.asdict(e) for e in self._events],
@@ -384,6 +444,18 @@ class IdentityResolver:
             The record as ``{column: value}`` in the schema's columns.
         explain
             Attach the field-by-field evidence against the best match.
+
+        Returns
+        -------
+        Resolution
+            The customer (``None`` when new), the best match's probability
+            and record, and the evidence if asked.
+
+        Raises
+        ------
+        DataContractError
+            For a number whose digits are not exact (see
+            :meth:`RecordSchema.standardise_one`).
         """
         standard = self.matcher.schema.standardise_one(record)
         positions = self._candidates(standard)
@@ -413,6 +485,26 @@ class IdentityResolver:
         customers are merged into one, which keeps the oldest of their ids,
         and a ``merge`` event is recorded. The returned resolution names the
         best-matching known record; ask :meth:`resolve` for an explanation.
+
+        Parameters
+        ----------
+        record
+            The record as ``{column: value}`` in the schema's columns, with
+            its record id.
+        at
+            When the record arrived (the time of any merge); now, in UTC, by
+            default.
+
+        Returns
+        -------
+        Resolution
+            The customer the record joined (a new id when it matched none).
+
+        Raises
+        ------
+        DataContractError
+            If the record has no id or an id already known, or ``at`` is not
+            a time.
         """
         record_id = record.get(self.matcher.schema.record_id)
         if record_id is None or record_id is pd.NA or record_id != record_id:  # noqa: PLR0124 - NaN
@@ -456,7 +548,27 @@ class IdentityResolver:
         )
 
     def add_records(self, records: pd.DataFrame) -> pd.DataFrame:
-        """Add several records in order; return one row per record (``customer_id``, ``is_new``)."""
+        """Add several records in order; return one row per record (``customer_id``, ``is_new``).
+
+        The records are validated against the schema as a whole first, so a
+        bad column fails before any record is added.
+
+        Parameters
+        ----------
+        records
+            The records, in the schema's columns, one row each.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``record_id``, ``customer_id``, ``is_new`` and ``probability``,
+            one row per record in order.
+
+        Raises
+        ------
+        DataContractError
+            If the records break the schema, or a record id is already known.
+        """
         frame = require_frame(records, name="records")
         self.matcher.schema.validate(frame)
         rows = []
@@ -512,6 +624,13 @@ class IdentityResolver:
         (with no ``record_id``). Removing a customer's last record retires
         the id for good; :meth:`forget` also records a tombstone.
 
+        Parameters
+        ----------
+        record_id
+            The record to erase.
+        at
+            When (the time of any split); now, in UTC, by default.
+
         Returns
         -------
         list of IdentityEvent
@@ -520,7 +639,8 @@ class IdentityResolver:
         Raises
         ------
         DataContractError
-            If the record is not known (never added, or already removed).
+            If the record is not known (never added, or already removed), or
+            ``at`` is not a time.
         """
         customer = self.customer_of(record_id)
         when = _moment(at)
@@ -847,6 +967,12 @@ class IdentityResolver:
         Only known records are written: removed and forgotten ones leave no
         trace but the ``split`` and ``forget`` events, which hold customer
         ids and times only.
+
+        Returns
+        -------
+        dict of str to object
+            The format and version, the fitted matcher, the known records and
+            their customers, the id counter and the events.
         """
         live = [p for p, c in enumerate(self._customer) if c is not None]
         return {
@@ -876,6 +1002,16 @@ class IdentityResolver:
         are refused too. Removed records written by earlier versions (with a
         ``null`` customer id) are dropped, and event record ids naming no
         known record are cleared.
+
+        Parameters
+        ----------
+        data
+            The dict :meth:`to_dict` wrote (e.g. read back from JSON).
+
+        Returns
+        -------
+        IdentityResolver
+            The resolver, resolving as the saved one did.
 
         Raises
         ------
@@ -1014,6 +1150,11 @@ class IdentityResolver:
         It holds the fitted matcher, the known records and the events; see
         :meth:`to_dict`.
 
+        Parameters
+        ----------
+        path
+            The file to write; a name ending in ``.gz`` is gzip-compressed.
+
         Raises
         ------
         StorageError
@@ -1039,6 +1180,16 @@ class IdentityResolver:
     @classmethod
     def load(cls, path: str | Path) -> IdentityResolver:
         """Read a resolver written by :meth:`save` (see :meth:`from_dict` for the checks).
+
+        Parameters
+        ----------
+        path
+            The file :meth:`save` wrote (gzip when the name ends in ``.gz``).
+
+        Returns
+        -------
+        IdentityResolver
+            The resolver, resolving as the saved one did.
 
         Raises
         ------

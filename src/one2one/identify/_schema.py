@@ -132,7 +132,19 @@ class RecordSchema:
     day_first: bool = True
 
     def fields(self) -> dict[str, str]:
-        """Return ``{field: column}`` for every declared field, in output order."""
+        """Return ``{field: column}`` for every declared field, in output order.
+
+        Returns
+        -------
+        dict of str to str
+            Built-in fields in their fixed order, then the custom ones.
+
+        Raises
+        ------
+        DataContractError
+            If a custom field takes the name of a built-in one (two columns
+            would be written as one field).
+        """
         declared = {role: getattr(self, role) for role in ROLES if getattr(self, role)}
         clash = set(declared) & set(self.custom)
         if clash:
@@ -142,6 +154,20 @@ class RecordSchema:
 
     def validate(self, records: object) -> pd.DataFrame:
         """Check that ``records`` honours the schema and return it.
+
+        Checked before any pair is built, so a wrong column fails at once
+        with its name instead of as poor matches.
+
+        Parameters
+        ----------
+        records
+            One row per record, with the schema's ``record_id`` column and
+            every declared column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``records`` itself, unchanged.
 
         Raises
         ------
@@ -176,6 +202,12 @@ class RecordSchema:
 
     def standardise(self, records: pd.DataFrame) -> pd.DataFrame:
         """Validate ``records`` and return their normalised identity fields.
+
+        Parameters
+        ----------
+        records
+            One row per record, with the schema's ``record_id`` column and
+            every declared column.
 
         Returns
         -------
@@ -230,6 +262,17 @@ class RecordSchema:
         Columns not in the record count as missing; no other check is made,
         so this stays fast enough for one web sign-up at a time.
 
+        Parameters
+        ----------
+        record
+            One record, column name to value, as it arrives.
+
+        Returns
+        -------
+        dict of str to str or None
+            Each declared field's normalised value (``None`` when missing),
+            as :meth:`standardise` would give it.
+
         Raises
         ------
         DataContractError
@@ -243,12 +286,28 @@ class RecordSchema:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the schema as JSON-ready data."""
+        """Return the schema as JSON-ready data.
+
+        Returns
+        -------
+        dict of str to object
+            Every field of the schema; :meth:`from_dict` reads it back.
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordSchema:
         """Rebuild a schema written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data
+            The dict :meth:`to_dict` wrote (e.g. read back from JSON).
+
+        Returns
+        -------
+        RecordSchema
+            The schema.
 
         Raises
         ------
