@@ -301,8 +301,16 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
     def estimate(self) -> tuple[FloatArray, FloatArray]:
         """Return the parameters and their covariance matrix (for the delta method).
 
+        Returns
+        -------
+        tuple of (numpy.ndarray, numpy.ndarray)
+            The estimates in the order of ``params_``, and their covariance
+            matrix (one row and column per parameter).
+
         Raises
         ------
+        NotFittedError
+            If called before ``fit``.
         ConvergenceError
             If the covariance is unavailable (Hessian not positive definite).
         """
@@ -334,6 +342,13 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         pandas.DataFrame
             Columns ``estimate``, ``std_error``, ``lower``, ``upper``; the
             log-likelihood, AIC, BIC and number of customers are in ``attrs``.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If ``level`` is not strictly between 0 and 1.
         """
         self._require_fitted()
         level = require_number(
@@ -355,7 +370,20 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
     def to_dict(self) -> dict[str, Any]:
         """Return the fitted model as plain JSON-ready data (no pickle).
 
-        ``from_dict`` restores it; ``json.dumps`` stores it.
+        ``from_dict`` restores it; ``json.dumps`` stores it. JSON, so that
+        loading a model never runs code from the file.
+
+        Returns
+        -------
+        dict of str to object
+            The format and version, the model's class and settings, the
+            estimates and covariance (non-finite entries as ``None``), the
+            fit's period and diagnostics.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
         """
         self._require_fitted()
         diagnostics = self.fit_diagnostics_
@@ -420,6 +448,16 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
         numbers, a covariance with non-negative variances) and predicts finite,
         non-negative numbers.
 
+        Parameters
+        ----------
+        data
+            The dict :meth:`to_dict` wrote (e.g. read back from JSON).
+
+        Returns
+        -------
+        LifetimeModel
+            A fitted model of this class, predicting as the saved one did.
+
         Raises
         ------
         DataContractError
@@ -466,8 +504,15 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
     def save(self, path: str | Path) -> None:
         """Write the fitted model to a JSON file.
 
+        Parameters
+        ----------
+        path
+            The file to write (replaced if it exists).
+
         Raises
         ------
+        NotFittedError
+            If called before ``fit``.
         StorageError
             If the file cannot be written.
         """
@@ -481,6 +526,16 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
     @classmethod
     def load(cls, path: str | Path) -> Self:
         """Read a model written by :meth:`save`, checking it as :meth:`from_dict` does.
+
+        Parameters
+        ----------
+        path
+            The JSON file :meth:`save` wrote.
+
+        Returns
+        -------
+        LifetimeModel
+            A fitted model of this class.
 
         Raises
         ------

@@ -255,6 +255,14 @@ class BetaGeoBetaBinomModel(LifetimeModel):
     def predict(self, summary: pd.DataFrame, t: int) -> pd.DataFrame:
         """Return P(alive) and the expected transactions in the next ``t`` opportunities.
 
+        Parameters
+        ----------
+        summary
+            ``frequency``, ``recency`` and ``n_periods`` per customer, as
+            :func:`~one2one.clv.discrete_summary` builds it.
+        t
+            Future transaction opportunities (whole number >= 0).
+
         Returns
         -------
         pandas.DataFrame

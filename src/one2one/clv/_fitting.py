@@ -73,7 +73,14 @@ class FitDiagnostics:
     message: str
 
     def to_dict(self) -> dict[str, object]:
-        """Return the diagnostics as a JSON-ready dict."""
+        """Return the diagnostics as a JSON-ready dict.
+
+        Returns
+        -------
+        dict of str to object
+            One entry per attribute; a saved model keeps them, so a loaded
+            model still tells how its fit went.
+        """
         return asdict(self)
 
 

@@ -142,8 +142,18 @@ class GammaGammaModel(LifetimeModel):
     def mean_spend(self) -> float:
         """Return the population mean spend per purchase, p * gamma / (q - 1).
 
+        What a customer without repeat purchases is expected to spend, and
+        the anchor every customer's prediction shrinks towards.
+
+        Returns
+        -------
+        float
+            The mean spend, in the summary's money.
+
         Raises
         ------
+        NotFittedError
+            If called before ``fit``.
         DataContractError
             If q <= 1, where the mean is infinite (spend too heavy-tailed).
         """
@@ -160,10 +170,25 @@ class GammaGammaModel(LifetimeModel):
         mean, trusting the customer's more the more purchases back it.
         Customers without repeat purchases get the population mean.
 
+        Parameters
+        ----------
+        summary
+            Customers' ``frequency`` and ``monetary_value`` (mean spend of the
+            repeat purchases).
+
         Returns
         -------
         pandas.Series
             ``expected_spend``, indexed like ``summary``.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If the fitted q <= 1 (the mean spend is infinite), the summary
+            breaks its contract, or (unless ``nonpositive_spend="ignore"``) a
+            customer with repeat purchases has a mean spend <= 0.
         """
         self.mean_spend()  # refuses q <= 1
         (x, zbar), inverse = self.validated_columns(summary)
@@ -177,6 +202,24 @@ class GammaGammaModel(LifetimeModel):
 
         Customers without repeat purchases get spend 0, which the model maps
         to the population mean.
+
+        Parameters
+        ----------
+        summary
+            Customers' ``frequency`` and ``monetary_value``.
+
+        Returns
+        -------
+        tuple of (tuple of numpy.ndarray, numpy.ndarray)
+            The distinct ``(frequency, spend)`` columns, and for each customer
+            the position of their row.
+
+        Raises
+        ------
+        DataContractError
+            If the summary breaks its contract, or (unless
+            ``nonpositive_spend="ignore"``) a customer with repeat purchases
+            has a mean spend <= 0.
         """
         frame = self.contract.validate(summary)
         bad = (frame["frequency"] > 0) & (frame["monetary_value"] <= 0)

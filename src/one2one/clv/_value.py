@@ -35,6 +35,27 @@ def per_period_rate(rate: float, *, per: Literal["year", "period"], period: str 
 
     A yearly rate d becomes (1 + d) ** (1 / periods_per_year) - 1, so that
     compounding it over a year gives back d exactly.
+
+    Parameters
+    ----------
+    rate
+        The discount rate (>= 0), e.g. 0.1 for 10%.
+    per
+        ``"year"`` (converted to the period) or ``"period"`` (returned as is).
+    period
+        The period the rate is wanted for: ``"D"``, ``"W"``, ``"M"``, ``"Q"``
+        or ``"Y"``; needed only for a yearly rate.
+
+    Returns
+    -------
+    float
+        The rate per period.
+
+    Raises
+    ------
+    DataContractError
+        If ``rate`` is negative or not a number, ``per`` is neither ``"year"``
+        nor ``"period"``, or a yearly rate comes without a known ``period``.
     """
     value = require_number(rate, name="discount_rate", low=0)
     per = require_one_of(per, ("year", "period"), name="discount_per")
@@ -133,6 +154,9 @@ def customer_lifetime_value(
         ``True``, ``False`` or ``"auto"``.
     MissingDependencyError
         If ``progress=True`` with a bootstrap and tqdm is not installed.
+    ConvergenceError
+        If no bootstrap refit gave finite values (``interval="bootstrap"``),
+        or a model's covariance is unavailable (``interval="delta"``).
 
     Examples
     --------
