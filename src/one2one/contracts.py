@@ -141,7 +141,19 @@ _KINDS = ("merge", "split", "forget")
 
 @attrs.frozen
 class IdentityChange:
-    """One identity change, checked: the form every consumer of identity events reads."""
+    """One identity change, checked: the form every consumer of identity events reads.
+
+    Attributes
+    ----------
+    kind
+        ``"merge"``, ``"split"`` or ``"forget"``.
+    from_ids
+        The customer ids the change starts from.
+    into_id
+        The surviving or new customer id (``None`` for ``forget``).
+    at
+        When the change happened, timezone-aware.
+    """
 
     kind: Literal["merge", "split", "forget"]
     from_ids: tuple[str, ...]

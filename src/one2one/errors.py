@@ -93,8 +93,18 @@ class DataContractError(One2OneError, ValueError):
 class InvalidBatchError(DataContractError):
     """A batch of events was refused because some failed validation (none was stored).
 
-    ``problems`` lists every bad event as ``(position, event_id, reason)``;
-    ``event_id`` is ``None`` when the event was too broken to have one.
+    Every bad event is reported at once, so a sender fixes the batch in one
+    round instead of one event per retry.
+
+    Parameters
+    ----------
+    message
+        How many events failed, and the first reasons.
+    problems
+        Every bad event as ``(position, event_id, reason)``; ``event_id`` is
+        ``None`` when the event was too broken to have one. Kept as
+        ``problems``; ``row`` and ``value`` hold the first one's position and
+        reason.
     """
 
     def __init__(self, message: str, *, problems: Sequence[tuple[int, str | None, str]]) -> None:
@@ -108,8 +118,15 @@ class EventConflictError(DataContractError):
 
     Re-sending the same event is a silent no-op (that is what makes retries
     safe); re-using its id for something else is a bug in the sender that
-    would otherwise lose the new event without a word. ``conflicts`` lists
-    each as ``(position, event_id, fields)``, ``fields`` naming what differs.
+    would otherwise lose the new event without a word.
+
+    Parameters
+    ----------
+    message
+        Which event ids conflict and what differs.
+    conflicts
+        Each as ``(position, event_id, fields)``, ``fields`` naming what
+        differs; kept as ``conflicts``.
     """
 
     def __init__(
@@ -127,6 +144,15 @@ class NonRandomAssignmentError(DataContractError):
     the customer was contacted. ``auc`` is the cross-validated AUC of a model
     predicting treatment (0.5 for a fair coin); ``column`` is the feature
     most out of balance.
+
+    Parameters
+    ----------
+    message
+        The AUC against its threshold, the worst feature and what to do.
+    auc
+        The cross-validated AUC (also in ``value``).
+    column
+        The feature most out of balance, if any.
     """
 
     def __init__(self, message: str, *, auc: float, column: str | None = None) -> None:
@@ -191,9 +217,22 @@ class ConsentError(One2OneError, PermissionError):
 class ContactPolicyError(ConsentError):
     """A contact refused by the contact policy, checked in the same transaction as the write.
 
-    ``reasons`` holds one sentence per blocking rule and ``earliest_allowed_at``
-    the first moment the contact would be allowed (``None`` if waiting does
-    not help). Nothing in the batch was stored.
+    Nothing in the batch was stored. A subclass of :class:`ConsentError`, so
+    code that handles refused contacts handles both.
+
+    Parameters
+    ----------
+    message
+        Why the contact was refused and when it would be allowed.
+    customer_id
+        The customer who would have been contacted.
+    channel
+        The channel of the refused contact.
+    reasons
+        One sentence per blocking rule.
+    earliest_allowed_at
+        The first moment the contact would be allowed (``None`` if waiting
+        does not help).
     """
 
     def __init__(
@@ -239,8 +278,16 @@ class ConfigurationConflictError(One2OneError, ValueError):
 class UnfairPriceError(ConfigurationConflictError):
     """A quote for an existing customer above what a new customer would pay.
 
-    Personal prices may reward loyalty, never exploit it. ``rules`` names the
-    personal adjustments that pushed the price up.
+    Personal prices may reward loyalty, never exploit it.
+
+    Parameters
+    ----------
+    message
+        Both prices and the adjustments that raised the price.
+    rules
+        The personal adjustments that pushed the price up.
+    choices
+        The selected options of the quoted configuration.
     """
 
 
