@@ -36,7 +36,7 @@ PUBLIC = {
     ),
     "__len__": ("(self) -> 'int'", "Return the number of stored events."),
     "append": (
-        "(self, events: 'Interaction | Mapping[Any, Any] | Iterable[Interaction | Mapping[Any, Any]]', *, on_invalid: 'OnInvalid' = 'reject', policy: 'ContactPolicy | None' = None) -> 'AppendResult'",
+        "(self, events: 'Interaction | Mapping[Any, Any] | Iterable[Interaction | Mapping[Any, Any]]', *, on_invalid: 'OnInvalid' = 'reject', policy: 'ContactPolicy | None' = None, progress: 'Progress' = 'auto') -> 'AppendResult'",
         "Store a batch of events atomically; re-sent event ids are stored once.",
     ),
     "apply_identity_events": (

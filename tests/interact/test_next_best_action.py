@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from one2one.errors import DataContractError
+from one2one.errors import DataContractError, MissingDependencyError
 from one2one.interact import (
     BetaThompson,
     ContactPolicy,
@@ -179,3 +179,44 @@ def test_off_policy_estimates_recover_a_known_policy_value():
     assert estimate.effective_sample_size == pytest.approx(n / 3, rel=0.1)
     with pytest.raises(DataContractError, match="unknown offer"):
         off_policy_value(decisions, lambda _: "zzz")
+
+
+def test_append_and_learn_from_log_show_progress_when_asked(monkeypatch):
+    from tests.progress_fakes import record_bars, without_tqdm  # noqa: PLC0415
+
+    bars = record_bars(monkeypatch)
+    log = InteractionLog()
+    log.append(
+        [
+            Interaction(
+                customer_id=f"c{k}",
+                occurred_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                channel="web",
+                kind="view",
+            )
+            for k in range(5)
+        ],
+        progress=True,
+    )
+    nba = NextBestAction(log, [Offer("a", "web")], random_state=0)
+    assert nba.learn_from_log(progress=True) == 0
+    assert [(b.desc, b.steps, b.closed) for b in bars] == [
+        ("append", ["stored", "subscribers told"], True),
+        ("learning from the log", [], True),
+    ]
+    log.append(
+        [
+            {
+                "customer_id": "c9",
+                "occurred_at": "2026-01-02T00:00:00Z",
+                "channel": "web",
+                "kind": "view",
+            }
+        ]
+    )  # "auto": one event is not worth a bar
+    assert len(bars) == 2
+    with pytest.raises(DataContractError):
+        log.append([], progress="always")
+    without_tqdm(monkeypatch)
+    with pytest.raises(MissingDependencyError):
+        nba.learn_from_log(progress=True)

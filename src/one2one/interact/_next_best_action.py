@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._progress import Progress, check_progress, progress_bar
 from .._validation import Column, FrameContract, require_one_of
 from ..errors import DataContractError, DataWarning
 from ._bandit import BetaThompson, LinearThompson
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from ._policy import ContactPolicy
 
 __all__ = ["RESPONSE_REWARDS", "Action", "NextBestAction", "Offer"]
+
+_SECONDS_PER_OFFER_EVENT = 2e-5  # one replayed offer or response into the learner (measured)
 
 RESPONSE_REWARDS: dict[str, float] = {
     "offer_accepted": 1.0,
@@ -407,10 +410,29 @@ class NextBestAction:
         for key in [key for key in self._pending if key[0] in erased]:
             del self._pending[key]
 
-    def learn_from_log(self) -> int:
-        """Replay the log's offers and responses into the learner; return responses learned."""
+    def learn_from_log(self, *, progress: Progress = "auto") -> int:
+        """Replay the log's offers and responses into the learner; return responses learned.
+
+        Parameters
+        ----------
+        progress
+            ``"auto"`` (a bar over the replayed offers when they are many),
+            ``True`` or ``False``.
+        """
+        check_progress(progress)
         before = _learned(self.learner)
-        self._learn_from([e for e in self.log.replay() if e.offer_id is not None])
+        events = [e for e in self.log.replay() if e.offer_id is not None]
+        chunk = 10_000
+        with progress_bar(
+            progress=progress,
+            total=len(events),
+            desc="learning from the log",
+            expected_seconds=len(events) * _SECONDS_PER_OFFER_EVENT,
+        ) as bar:
+            for start in range(0, len(events), chunk):
+                part = events[start : start + chunk]
+                self._learn_from(part)
+                bar.update(len(part))
         return _learned(self.learner) - before
 
 
