@@ -365,3 +365,44 @@ def _in_reference(room, name):
 def test_every_public_name_is_in_its_reference_page(room):
     module = importlib.import_module(f"one2one.{room}")
     assert [name for name in module.__all__ if not _in_reference(room, name)] == []
+
+
+# --- one shape of error message ----------------------------------------------------------------
+#
+# "<what> must be <expected> (got <value>)[; <what to do>]." (STYLE B.7, as attrs writes them):
+# the value received goes in parentheses after what was expected. The other shape,
+# "...; got <value>.", is being retired; the files below still hold it (#15).
+SOURCE = Path(one2one.errors.__file__).resolve().parent
+OLD_SHAPE_GAPS = {
+    "interact/_bandit.py",
+    "interact/_consent.py",
+    "interact/_interaction.py",
+    "interact/_next_best_action.py",
+    "interact/_plots.py",
+    "interact/_policy.py",
+    "interact/_profile.py",
+    "interact/_reading.py",
+    "interact/_vocabulary.py",
+}
+
+
+def _old_shape(path):
+    """Line numbers of string parts that say ``; got`` (the retired message shape)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.search(r";\s+got\b", node.value)
+    )
+
+
+def test_error_messages_put_the_value_received_in_parentheses():
+    found = {
+        str(path.relative_to(SOURCE)): lines
+        for path in sorted(SOURCE.rglob("*.py"))
+        if (lines := _old_shape(path))
+    }
+    assert {name: lines for name, lines in found.items() if name not in OLD_SHAPE_GAPS} == {}
+    assert sorted(set(OLD_SHAPE_GAPS) - set(found)) == []  # a file fixed leaves the list

@@ -56,7 +56,7 @@ def quantities(model: ProductModel, configuration: Configuration) -> dict[str, i
             values[name] = int(value)
         else:
             want = "a whole number (0 for left out)" if name in counted else "True or False"
-            msg = f"option {name!r} must be {want}; got {value!r}."
+            msg = f"option {name!r} must be {want} (got {value!r})."
             raise DataContractError(msg, column=name, value=value)
     return values
 

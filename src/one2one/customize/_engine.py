@@ -104,7 +104,7 @@ def choice_keys(model: ProductModel, choices: object) -> list[Key]:
     """Validate choices at the boundary: known options, values in their domains."""
     options = {o.name: o for o in model.options}
     if not isinstance(choices, Mapping):
-        msg = f"choices must map option names to values; got {type(choices).__name__}."
+        msg = f"choices must map option names to values (got a {type(choices).__name__})."
         raise DataContractError(msg, column="choices", value=type(choices).__name__)
     keys: list[Key] = []
     item: tuple[object, object]
@@ -116,7 +116,7 @@ def choice_keys(model: ProductModel, choices: object) -> list[Key]:
         option = options[name]
         if option.domain is None:
             if not isinstance(value, bool | np.bool_):
-                msg = f"option {name!r} must be chosen True or False; got {value!r}."
+                msg = f"option {name!r} must be chosen True or False (got {value!r})."
                 raise DataContractError(msg, column=name, value=value)
             keys.append((name, bool(value)))
             continue
@@ -129,8 +129,8 @@ def choice_keys(model: ProductModel, choices: object) -> list[Key]:
         ):
             low, high = option.domain
             msg = (
-                f"option {name!r} is counted: choose a quantity in {low}..{high} "
-                f"(or 0 to leave it out); got {value!r}."
+                f"option {name!r} is counted: choose a quantity in {low}..{high}, "
+                f"or 0 to leave it out (got {value!r})."
             )
             raise DataContractError(msg, column=name, value=value)
         keys.append((name, int(value)))

@@ -36,12 +36,12 @@ __all__ = ["Needs", "Recommendation", "recommend"]
 
 def _values(values: object, field: str) -> dict[str, float]:
     if not isinstance(values, Mapping):
-        msg = f"{field!r} must map names to numbers; got {values!r}."
+        msg = f"{field!r} must map names to numbers (got {values!r})."
         raise DataContractError(msg, column=field, value=values)
     out: dict[str, float] = {}
     for key, value in values.items():
         if not isinstance(key, str):
-            msg = f"{field!r} must map names to numbers; got the key {key!r}."
+            msg = f"{field!r} must map names to numbers (got the key {key!r})."
             raise DataContractError(msg, column=field, value=key)
         out[key] = finite(value, field=field, where=f"{key!r} in ")
     return out
@@ -58,15 +58,15 @@ def _likes(values: object) -> dict[str, float]:
 def _profile_row(profile: object) -> dict[str, object]:
     if isinstance(profile, pd.DataFrame):
         msg = (
-            f"the profile must be one customer's row (e.g. profiles.loc[customer_id]); got a "
-            f"table of {len(profile)} rows."
+            f"the profile must be one customer's row, e.g. profiles.loc[customer_id] (got a "
+            f"table of {len(profile)} rows)."
         )
         raise DataContractError(msg, column="profile", value=len(profile))
     if isinstance(profile, pd.Series):
         return {str(k): v for k, v in profile.items()}
     if isinstance(profile, Mapping):
         return {str(k): v for k, v in profile.items()}
-    msg = f"the profile must be a pandas Series or a mapping of features; got {profile!r}."
+    msg = f"the profile must be a pandas Series or a mapping of features (got {profile!r})."
     raise DataContractError(msg, column="profile", value=type(profile).__name__)
 
 
@@ -97,7 +97,7 @@ def _target(feature: str, target: object) -> tuple[str, float]:
         return target[0], finite(target[1], field="weights", where=f"the factor of {feature!r}: ")
     msg = (
         f"weights must map a profile feature to the attribute it is a taste for, or to an "
-        f"(attribute, factor) pair; got {feature!r}: {target!r}."
+        f"(attribute, factor) pair (got {feature!r}: {target!r})."
     )
     raise DataContractError(msg, column="weights", value=repr(target))
 
@@ -129,7 +129,7 @@ def _budget(value: object) -> float | None:
         return None
     budget = finite(value, field="budget")
     if budget < 0:
-        msg = f"'budget' must be >= 0; got {value!r}."
+        msg = f"'budget' must be >= 0 (got {value!r})."
         raise DataContractError(msg, column="budget", value=value)
     return budget
 

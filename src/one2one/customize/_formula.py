@@ -57,13 +57,13 @@ def _too_deep(depth: int) -> None:
 def _depth(expr: object) -> int:
     if isinstance(expr, Var | Not | And | Or | Implies | Iff):
         return expr.depth
-    msg = f"a rule is built of Var, Not, And, Or, Implies and Iff; got {expr!r}."
+    msg = f"a rule is built of Var, Not, And, Or, Implies and Iff (got {expr!r})."
     raise DataContractError(msg, column="rule", value=expr)
 
 
 def _check_name(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value:
-        msg = f"an option name in a rule must be non-empty text; got {value!r}."
+        msg = f"an option name in a rule must be non-empty text (got {value!r})."
         raise DataContractError(msg, column="rule", value=value)
 
 
@@ -71,7 +71,7 @@ def _check_terms(
     _instance: object, _attribute: attrs.Attribute[tuple[Expr, ...]], value: object
 ) -> None:
     if not isinstance(value, tuple) or len(value) < 2:  # noqa: PLR2004
-        msg = f"And and Or take a tuple of two or more terms; got {value!r}."
+        msg = f"And and Or take a tuple of two or more terms (got {value!r})."
         raise DataContractError(msg, column="rule", value=value)
 
 
@@ -372,7 +372,7 @@ def parse_formula(text: str) -> Expr:
 def read_rule(text: object, names: dict[str, Var]) -> Expr:
     """Parse a rule, sharing one :class:`Var` per name in ``names`` (a file's rules share them)."""
     if not isinstance(text, str) or not text.strip():
-        msg = f"a rule must be non-empty text; got {text!r}."
+        msg = f"a rule must be non-empty text (got {text!r})."
         raise DataContractError(msg, column="rule", value=text)
     try:
         return _Parser(text, names).parse()

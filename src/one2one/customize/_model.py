@@ -43,14 +43,14 @@ def finite(value: object, *, field: str, where: str = "") -> float:
     infinity has no place in whole thousandths.
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"{where}{field!r} must be a number; got {value!r} ({type(value).__name__})."
+        msg = f"{where}{field!r} must be a number (got {value!r}, a {type(value).__name__})."
         raise DataContractError(msg, column=field, value=value)
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        msg = f"{where}{field!r} must be a finite number; got {value!r}."
+        msg = f"{where}{field!r} must be a finite number (got {value!r})."
         raise DataContractError(msg, column=field, value=value)
     return number
 
@@ -59,7 +59,7 @@ def text(value: object, *, field: str, where: str = "", empty: bool = True) -> s
     """Return ``value`` if it is text (non-empty unless ``empty``), else raise naming ``field``."""
     if not isinstance(value, str) or (not empty and not value):
         want = "text" if empty else "non-empty text"
-        msg = f"{where}{field!r} must be {want}; got {value!r}."
+        msg = f"{where}{field!r} must be {want} (got {value!r})."
         raise DataContractError(msg, column=field, value=value)
     return value
 
@@ -92,7 +92,7 @@ def _attributes(value: object) -> Mapping[str, float | str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        msg = f"'attributes' must map names to numbers or text; got {value!r}."
+        msg = f"'attributes' must map names to numbers or text (got {value!r})."
         raise DataContractError(msg, column="attributes", value=value)
     out: dict[str, float | str] = {}
     for key, item in value.items():
@@ -103,7 +103,7 @@ def _attributes(value: object) -> Mapping[str, float | str]:
 
 def _names(values: object) -> tuple[str, ...]:
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        msg = f"'children' must be a list of option names; got {values!r}."
+        msg = f"'children' must be a list of option names (got {values!r})."
         raise DataContractError(msg, column="children", value=values)
     return tuple(text(v, field="children", empty=False) for v in values)
 
@@ -114,13 +114,13 @@ def _check_text(_instance: object, attribute: attrs.Attribute[str], value: objec
 
 def _check_bool(_instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
     if not isinstance(value, bool):
-        msg = f"{attribute.name!r} must be True or False; got {value!r}."
+        msg = f"{attribute.name!r} must be True or False (got {value!r})."
         raise DataContractError(msg, column=attribute.name, value=value)
 
 
 def _check_count(_instance: object, attribute: attrs.Attribute[int | None], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        msg = f"{attribute.name!r} must be a whole number or None; got {value!r}."
+        msg = f"{attribute.name!r} must be a whole number or None (got {value!r})."
         raise DataContractError(msg, column=attribute.name, value=value)
 
 
@@ -140,7 +140,10 @@ def _domain(
         or len(value) != 2  # noqa: PLR2004
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
-        msg = f"option {option.name!r}: domain must be two whole numbers (low, high); got {value!r}"
+        msg = (
+            f"option {option.name!r}: domain must be two whole numbers, low and high "
+            f"(got {value!r})."
+        )
         raise DataContractError(msg, column=option.name, value=value)
     low, high = value
     if not 1 <= low <= high or high - low >= MAX_QUANTITIES:
@@ -269,7 +272,7 @@ def _table(
         if len(row) != len(columns) or not all(isinstance(v, bool) for v in row):
             msg = (
                 f"rule {name!r}: combination {number} must give True/False for each of "
-                f"{list(columns)}; got {row!r}."
+                f"{list(columns)} (got {row!r})."
             )
             raise DataContractError(msg, column="rule", value=name, row=number)
     return columns, rows
@@ -294,7 +297,7 @@ def formula(value: object, *, field: str) -> Expr:
     if isinstance(value, str):
         return parse_formula(value)
     if not isinstance(value, Var | Not | And | Or | Implies | Iff):
-        msg = f"{field!r} must be a rule as text (e.g. 'a => b') or a formula tree; got {value!r}."
+        msg = f"{field!r} must be a rule as text (e.g. 'a => b') or a formula tree (got {value!r})."
         raise DataContractError(msg, column=field, value=value)
     return check_expr(value)
 
@@ -437,7 +440,7 @@ _COMPARISONS = ("<", "<=", ">", ">=", "==")
 
 def _check_comparison(_instance: object, _attribute: object, value: object) -> None:
     if value not in _COMPARISONS:
-        msg = f"'comparison' must be one of {_COMPARISONS}; got {value!r}."
+        msg = f"'comparison' must be one of {_COMPARISONS} (got {value!r})."
         raise DataContractError(msg, column="comparison", value=value)
 
 
@@ -527,7 +530,7 @@ class LinearRule:
 def instance(value: object, kind: type[_T], *, field: str) -> _T:
     """Return ``value`` if it is a ``kind``, else raise naming ``field``."""
     if not isinstance(value, kind):
-        msg = f"{field!r} must be a {kind.__name__}; got {value!r}."
+        msg = f"{field!r} must be a {kind.__name__} (got {value!r})."
         raise DataContractError(msg, column=field, value=value)
     return value
 
@@ -535,12 +538,12 @@ def instance(value: object, kind: type[_T], *, field: str) -> _T:
 def items(values: object, field: str, kind: type[_T]) -> tuple[_T, ...]:
     """Return ``values`` as a tuple of ``kind``, naming ``field`` when given anything else."""
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        msg = f"{field!r} must be a list of {kind.__name__}; got {values!r}."
+        msg = f"{field!r} must be a list of {kind.__name__} (got {values!r})."
         raise DataContractError(msg, column=field, value=values)
     out = tuple(values)
     for number, item in enumerate(out):
         if not isinstance(item, kind):
-            msg = f"{field}[{number}] must be a {kind.__name__}; got {item!r}."
+            msg = f"{field}[{number}] must be a {kind.__name__} (got {item!r})."
             raise DataContractError(msg, column=field, value=item, row=number)
     return out
 
@@ -565,7 +568,7 @@ def _named(kind: str, names: Iterable[str]) -> None:
     seen: set[str] = set()
     for name in names:
         if not isinstance(name, str) or not name:
-            msg = f"every {kind} needs a non-empty name; got {name!r}."
+            msg = f"every {kind} needs a non-empty name (got {name!r})."
             raise DataContractError(msg, column=kind, value=name)
         if name in seen:
             msg = f"{kind} {name!r} is defined twice; names must be unique."
@@ -813,7 +816,7 @@ class ProductModel:
         for section, (build, required, optional) in _BUILDERS.items():
             entries = form.get(section, [])
             if isinstance(entries, str | bytes) or not isinstance(entries, list | tuple):
-                msg = f"{section!r} must be a list; got {entries!r}."
+                msg = f"{section!r} must be a list (got {entries!r})."
                 raise DataContractError(msg, column=section, value=entries)
             built = []
             for number, entry in enumerate(entries):
@@ -835,7 +838,7 @@ def _fields(
 ) -> dict[str, Any]:
     """Return ``entry`` as a dict of strings if it has the required keys and no unknown ones."""
     if not isinstance(entry, Mapping):
-        msg = f"{where} must be a mapping of {list(required + optional)}; got {entry!r}."
+        msg = f"{where} must be a mapping of {list(required + optional)} (got {entry!r})."
         raise DataContractError(msg, column=where, value=entry)
     missing = [key for key in required if key not in entry]
     unknown = [key for key in entry if key not in required + optional]

@@ -95,7 +95,7 @@ def optimise(
         values in ``choices``.
     """
     if objective not in _OBJECTIVES:
-        msg = f"objective must be one of {_OBJECTIVES}; got {objective!r}."
+        msg = f"objective must be one of {_OBJECTIVES} (got {objective!r})."
         raise DataContractError(msg, column="objective", value=objective)
     if budget is not None:
         require_number(budget, name="budget", low=0.0)

@@ -106,8 +106,8 @@ def price_waterfall_table(quote: Quote) -> pd.DataFrame:
     priced: object = quote.quote if isinstance(quote, Recommendation) else quote
     if not isinstance(priced, Quote):
         msg = (
-            "quote must be a Quote from PriceList.quote (or a Recommendation); "
-            f"got a {type(quote).__name__}."
+            "quote must be a Quote from PriceList.quote, or a Recommendation "
+            f"(got a {type(quote).__name__})."
         )
         raise DataContractError(msg, column="quote", value=type(quote).__name__)
     rows: list[dict[str, Any]] = []
@@ -359,7 +359,7 @@ def _steps(choices: object) -> list[tuple[str, Value]]:
         return [(str(name), value) for name, value in choices]
     msg = (
         "choices must be a ConfigurationSession, a mapping of options to values (in the "
-        f"order chosen) or a list of (option, value) pairs; got a {type(choices).__name__}."
+        f"order chosen) or a list of (option, value) pairs (got a {type(choices).__name__})."
     )
     raise DataContractError(msg, column="choices", value=type(choices).__name__)
 

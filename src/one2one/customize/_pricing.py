@@ -157,7 +157,7 @@ def _number(value: float | str | None, option: str, attribute: str) -> float:
 
 def _check(name: object, *, field: str) -> str:
     if not isinstance(name, str) or not name:
-        msg = f"{field!r} names the attribute that holds it; got {name!r}."
+        msg = f"{field!r} names the attribute that holds it (got {name!r})."
         raise DataContractError(msg, column=field, value=name)
     return name
 
@@ -254,7 +254,7 @@ class PriceList:
         }
         _check_attributes(model, self.attribute)
         if lead_time_mode not in ("max", "sum"):
-            msg = f"lead_time_mode must be 'max' or 'sum'; got {lead_time_mode!r}."
+            msg = f"lead_time_mode must be 'max' or 'sum' (got {lead_time_mode!r})."
             raise DataContractError(msg, column="lead_time_mode", value=lead_time_mode)
         self.lead_time_mode = lead_time_mode
         self.fair_pricing = instance(fair_pricing, bool, field="fair_pricing")

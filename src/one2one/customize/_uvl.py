@@ -409,7 +409,7 @@ def _section(body: str, number: int, reader: _Reader) -> str:
 
 def _path(path: object) -> Path:
     if not isinstance(path, str | PathLike):
-        msg = f"'path' must be a file path; got {path!r}."
+        msg = f"'path' must be a file path (got {path!r})."
         raise DataContractError(msg, column="path", value=path)
     return Path(path)
 

@@ -92,7 +92,7 @@ def as_treatment(treatment: Any, n: int, *, least: int = _MIN_GROUP) -> NDArray[
     bad = ~values.isin([0, 1, True, False]) | values.isna()
     if bad.any():
         position = int(np.argmax(bad.to_numpy()))
-        msg = f"treatment must be 0/1 or True/False; got {values.iloc[position]!r}."
+        msg = f"treatment must be 0/1 or True/False (got {values.iloc[position]!r})."
         raise DataContractError(msg, column="treatment", value=values.iloc[position], row=position)
     flags = values.to_numpy().astype(bool)
     treated = int(flags.sum())

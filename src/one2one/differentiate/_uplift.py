@@ -43,12 +43,12 @@ def _outcome(y: Any, n: int, *, binary: bool) -> NDArray[np.float64]:
     bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
     if bad.any():
         position = int(np.argmax(bad.to_numpy()))
-        msg = f"y must be a finite number for every customer; got {values.iloc[position]!r}."
+        msg = f"y must be a finite number for every customer (got {values.iloc[position]!r})."
         raise DataContractError(msg, column="y", value=values.iloc[position], row=position)
     out = numbers.to_numpy(dtype=float)
     if binary and not np.isin(out, [0.0, 1.0]).all():
         value = out[~np.isin(out, [0.0, 1.0])][0]
-        msg = f"this learner needs a 0/1 outcome (responded or not); got {value:g}."
+        msg = f"this learner needs a 0/1 outcome, responded or not (got {value:g})."
         raise DataContractError(msg, column="y", value=float(value))
     return out
 
@@ -277,7 +277,7 @@ class ClassTransformationUplift(_UpliftBase):
             else self.estimator
         )
         if not is_classifier(base):
-            msg = f"ClassTransformationUplift needs a classifier; got {type(base).__name__}."
+            msg = f"ClassTransformationUplift needs a classifier (got {type(base).__name__})."
             raise DataContractError(msg, column="estimator", value=type(base).__name__)
         share = float(flags.mean())
         z = np.where(flags, outcome, 1.0 - outcome).astype(int)

@@ -39,7 +39,7 @@ def _inputs(
     score = np.asarray(uplift, dtype=float).ravel()
     if not np.isfinite(score).all():
         position = int(np.argmax(~np.isfinite(score)))
-        msg = f"uplift must be finite for every customer; got {score[position]} at row {position}."
+        msg = f"uplift must be finite for every customer (got {score[position]} at row {position})."
         raise DataContractError(msg, column="uplift", value=float(score[position]), row=position)
     flags = as_treatment(treatment, len(score), least=1)
     outcome = _outcome(y, len(score), binary=False)

@@ -380,8 +380,8 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         total, inside = float(pairs_total), float(counts.sum())
         if not np.isfinite(total) or total < inside:
             msg = (
-                f"pairs_total must be at least the number of candidate pairs "
-                f"({inside:,.0f}); got {pairs_total!r}."
+                f"pairs_total must be at least the number of candidate pairs, "
+                f"{inside:,.0f} (got {pairs_total!r})."
             )
             raise DataContractError(msg, column="pairs_total", value=pairs_total)
         if random_levels is None:
