@@ -100,8 +100,6 @@ ERRORS = {
     for name in one2one.errors.__all__
     if issubclass(getattr(one2one.errors, name), one2one.errors.One2OneError)
 }
-# Rooms whose docstrings are still being written (#15); their failing cases are expected.
-PENDING_ROOMS = {"interact"}
 
 
 def _ours(obj):
@@ -282,17 +280,10 @@ def _problems(obj, kind):
     return problems + _raises_problems(doc, raised)
 
 
-def _case(name):
-    room = name.split(".", maxsplit=1)[0]
-    if room in PENDING_ROOMS:
-        return pytest.param(name, marks=pytest.mark.xfail(strict=False, reason="#15"))
-    return name
-
-
 SECTIONED = {name: (obj, kind) for name, obj, kind in PUBLIC}
 
 
-@pytest.mark.parametrize("name", [_case(name) for name in SECTIONED])
+@pytest.mark.parametrize("name", list(SECTIONED))
 def test_public_objects_carry_their_numpydoc_sections(name):
     obj, kind = SECTIONED[name]
     problems = _problems(obj, kind)

@@ -56,6 +56,11 @@ class BetaThompson:
         Posterior draws used to estimate the propensity of the chosen offer.
     random_state
         Seed or generator.
+
+    Raises
+    ------
+    DataContractError
+        If a prior count is not > 0 or ``n_draws`` is not a whole number >= 1.
     """
 
     name = "beta_thompson"
@@ -86,7 +91,30 @@ class BetaThompson:
         features: NDArray[np.float64] | None = None,
         values: Sequence[float] | None = None,
     ) -> tuple[int, float]:
-        """Pick an offer; return its position and the probability it had of being picked."""
+        """Pick an offer; return its position and the probability it had of being picked.
+
+        Parameters
+        ----------
+        offers
+            The eligible offers' ids, in a fixed order.
+        features
+            The customer's feature vector; ignored (this learner has no context).
+        values
+            What an acceptance of each offer is worth (same order); offers are
+            weighed by value times response rate. ``None``: all alike.
+
+        Returns
+        -------
+        tuple of (int, float)
+            The chosen offer's position in ``offers``, and the probability
+            the policy had of choosing it (at least ``1 / n_draws``): the
+            propensity off-policy evaluation divides by.
+
+        Raises
+        ------
+        DataContractError
+            If ``offers`` is empty.
+        """
         del features
         _check_offers(offers)
         a, b = self._posterior(offers)
@@ -98,13 +126,41 @@ class BetaThompson:
     def expected(
         self, offers: Sequence[str], features: NDArray[np.float64] | None = None
     ) -> NDArray[np.float64]:
-        """Posterior mean response rate of each offer."""
+        """Posterior mean response rate of each offer.
+
+        Parameters
+        ----------
+        offers
+            The offers' ids.
+        features
+            The customer's feature vector; ignored.
+
+        Returns
+        -------
+        numpy.ndarray
+            One expected response per offer, in the order of ``offers``.
+        """
         del features
         a, b = self._posterior(offers)
         return np.asarray(a / (a + b), dtype=np.float64)
 
     def update(self, offer: str, features: NDArray[np.float64] | None, reward: float) -> None:
-        """Learn from one response (``reward`` in [0, 1]: accepted is 1)."""
+        """Learn from one response (``reward`` in [0, 1]: accepted is 1).
+
+        Parameters
+        ----------
+        offer
+            The offer made.
+        features
+            The customer's feature vector; ignored.
+        reward
+            The response in [0, 1]; accepted is 1.
+
+        Raises
+        ------
+        DataContractError
+            If ``reward`` is outside [0, 1].
+        """
         del features
         require_number(reward, name="reward", low=0.0, high=1.0)
         counts = self.counts.setdefault(offer, [0.0, 0.0])
@@ -112,7 +168,17 @@ class BetaThompson:
         counts[1] += 1.0 - reward
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the learned state as JSON-ready data."""
+        """Return the learned state as JSON-ready data.
+
+        JSON, never pickle, so a saved learner can be read back without
+        running code from the file.
+
+        Returns
+        -------
+        dict of str to object
+            ``learner``, ``prior`` and the ``counts`` (successes, failures) of
+            each offer.
+        """
         return {"learner": self.name, "prior": list(self.prior), "counts": self.counts}
 
     @classmethod
@@ -122,6 +188,19 @@ class BetaThompson:
         The state is untrusted input (a file, a database column): it is checked
         field by field, so a learner that loads has a positive prior and
         non-negative, finite counts, and its response rates stay in [0, 1].
+
+        Parameters
+        ----------
+        data
+            The dict :meth:`to_dict` wrote (e.g. read back from JSON).
+        random_state
+            Seed of the restored learner's future draws (the saved state holds
+            no random state).
+
+        Returns
+        -------
+        BetaThompson
+            The learner, with the saved posterior.
 
         Raises
         ------
@@ -153,6 +232,12 @@ class LinearThompson:
         Scale of the posterior draws (``v`` in Agrawal & Goyal); larger explores more.
     n_draws, random_state
         As in :class:`BetaThompson`.
+
+    Raises
+    ------
+    DataContractError
+        If ``n_features`` or ``n_draws`` is not a whole number >= 1,
+        ``regularisation`` is not > 0 or ``exploration`` is negative.
     """
 
     name = "linear_thompson"
@@ -201,7 +286,31 @@ class LinearThompson:
         features: NDArray[np.float64] | None = None,
         values: Sequence[float] | None = None,
     ) -> tuple[int, float]:
-        """Pick an offer for this customer; return its position and its propensity."""
+        """Pick an offer for this customer; return its position and its propensity.
+
+        Parameters
+        ----------
+        offers
+            The eligible offers' ids, in a fixed order.
+        features
+            The customer's feature vector (``n_features`` finite numbers).
+        values
+            What an acceptance of each offer is worth (same order); offers are
+            weighed by value times response rate. ``None``: all alike.
+
+        Returns
+        -------
+        tuple of (int, float)
+            The chosen offer's position in ``offers``, and the probability
+            the policy had of choosing it (at least ``1 / n_draws``): the
+            propensity off-policy evaluation divides by.
+
+        Raises
+        ------
+        DataContractError
+            If ``offers`` is empty, or ``features`` is missing or not ``n_features`` finite
+            numbers.
+        """
         _check_offers(offers)
         x = self._x(features)
         worth = np.ones(len(offers)) if values is None else np.asarray(values, dtype=float)
@@ -219,12 +328,46 @@ class LinearThompson:
     def expected(
         self, offers: Sequence[str], features: NDArray[np.float64] | None = None
     ) -> NDArray[np.float64]:
-        """Posterior mean response of each offer for this customer."""
+        """Posterior mean response of each offer for this customer.
+
+        Parameters
+        ----------
+        offers
+            The offers' ids.
+        features
+            The customer's feature vector (``n_features`` finite numbers).
+
+        Returns
+        -------
+        numpy.ndarray
+            One expected response per offer, in the order of ``offers``.
+
+        Raises
+        ------
+        DataContractError
+            If ``features`` is missing or not ``n_features`` finite numbers.
+        """
         x = self._x(features)
         return np.array([float(x @ self._posterior(o)[0]) for o in offers])
 
     def update(self, offer: str, features: NDArray[np.float64] | None, reward: float) -> None:
-        """Learn from one response to ``offer`` by a customer with ``features``."""
+        """Learn from one response to ``offer`` by a customer with ``features``.
+
+        Parameters
+        ----------
+        offer
+            The offer made.
+        features
+            The customer's feature vector (``n_features`` finite numbers).
+        reward
+            The response (1 accepted, 0 not, or any finite amount).
+
+        Raises
+        ------
+        DataContractError
+            If ``reward`` is not a finite number, or ``features`` is missing
+            or not ``n_features`` finite numbers.
+        """
         require_number(reward, name="reward")
         x = self._x(features)
         size = self.n_features + 1
@@ -234,7 +377,14 @@ class LinearThompson:
         self.target[offer] = self.target.get(offer, np.zeros(size)) + reward * x
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the learned state as JSON-ready data."""
+        """Return the learned state as JSON-ready data.
+
+        Returns
+        -------
+        dict of str to object
+            ``learner``, the settings, and each offer's ``precision`` matrix
+            and ``target`` vector, in lists.
+        """
         return {
             "learner": self.name,
             "n_features": self.n_features,
@@ -254,6 +404,19 @@ class LinearThompson:
         learner that loads has ``n_features`` (at most 1,000) matching every
         matrix and vector, positive settings, finite numbers, and symmetric
         positive-definite precision matrices (so its posterior exists).
+
+        Parameters
+        ----------
+        data
+            The dict :meth:`to_dict` wrote (e.g. read back from JSON).
+        random_state
+            Seed of the restored learner's future draws (the saved state holds
+            no random state).
+
+        Returns
+        -------
+        LinearThompson
+            The learner, with the saved posterior.
 
         Raises
         ------

@@ -75,6 +75,18 @@ def consent_event(
         When a grant lapses (``None``: never).
     source
         The channel the decision came through (a web form, the store, ...).
+
+    Returns
+    -------
+    Interaction
+        An inbound ``consent_granted``, ``consent_denied`` or
+        ``consent_withdrawn`` event, to append to a log (or to send to one
+        in a batch with other events).
+
+    Raises
+    ------
+    DataContractError
+        If ``status`` is not one of the three, or a time has no zone.
     """
     if status not in _KIND:
         from ..errors import DataContractError  # noqa: PLC0415 (only on the error path)
@@ -98,6 +110,13 @@ class Consent:
     """Record and query consent decisions in an :class:`InteractionLog`.
 
     Use ``log.consent``; it is a view of the log, not a separate store.
+    Consent kept as events is auditable: every decision, its time and its
+    source stay in the history, and the current state is the latest one.
+
+    Parameters
+    ----------
+    log
+        The interaction log the decisions are kept in.
 
     Examples
     --------
@@ -150,7 +169,36 @@ class Consent:
         expires_at: dt.datetime | str | None = None,
         source: str = "web",
     ) -> Interaction:
-        """Record that the customer allows ``purpose`` (on ``channel``, until ``expires_at``)."""
+        """Record that the customer allows ``purpose`` (on ``channel``, until ``expires_at``).
+
+        Parameters
+        ----------
+        customer_id
+            The customer who decided.
+        purpose
+            The consent purpose (e.g. ``"marketing"``), one of the log's.
+        channel
+            Limit the decision to one channel (``None``: every channel).
+        at
+            When the decision was made (timezone-aware); now by default.
+        expires_at
+            When the grant lapses (``None``: never).
+        source
+            The channel the decision came through (a web form, the store, ...).
+
+        Returns
+        -------
+        Interaction
+            The consent event stored in the log.
+
+        Raises
+        ------
+        DataContractError
+            A purpose or channel the log does not know, or a time without a
+            zone.
+        StorageError
+            If the log could not be written.
+        """
         return self._record(
             customer_id,
             purpose,
@@ -170,7 +218,34 @@ class Consent:
         at: dt.datetime | str | None = None,
         source: str = "web",
     ) -> Interaction:
-        """Record that the customer withdrew an earlier consent."""
+        """Record that the customer withdrew an earlier consent.
+
+        Parameters
+        ----------
+        customer_id
+            The customer who decided.
+        purpose
+            The consent purpose (e.g. ``"marketing"``), one of the log's.
+        channel
+            Limit the decision to one channel (``None``: every channel).
+        at
+            When the decision was made (timezone-aware); now by default.
+        source
+            The channel the decision came through (a web form, the store, ...).
+
+        Returns
+        -------
+        Interaction
+            The consent event stored in the log.
+
+        Raises
+        ------
+        DataContractError
+            A purpose or channel the log does not know, or a time without a
+            zone.
+        StorageError
+            If the log could not be written.
+        """
         return self._record(
             customer_id, purpose, "withdrawn", channel=channel, at=at, source=source
         )
@@ -184,7 +259,37 @@ class Consent:
         at: dt.datetime | str | None = None,
         source: str = "web",
     ) -> Interaction:
-        """Record that the customer refused when asked."""
+        """Record that the customer refused when asked.
+
+        A refusal is kept apart from never having been asked, so a contact
+        policy can wait before asking again.
+
+        Parameters
+        ----------
+        customer_id
+            The customer who decided.
+        purpose
+            The consent purpose (e.g. ``"marketing"``), one of the log's.
+        channel
+            Limit the decision to one channel (``None``: every channel).
+        at
+            When the decision was made (timezone-aware); now by default.
+        source
+            The channel the decision came through (a web form, the store, ...).
+
+        Returns
+        -------
+        Interaction
+            The consent event stored in the log.
+
+        Raises
+        ------
+        DataContractError
+            A purpose or channel the log does not know, or a time without a
+            zone.
+        StorageError
+            If the log could not be written.
+        """
         return self._record(customer_id, purpose, "denied", channel=channel, at=at, source=source)
 
     def allows(
@@ -196,11 +301,29 @@ class Consent:
     ) -> bool:
         """Check that the latest decision covering ``purpose`` and ``channel`` is a live grant.
 
+        Parameters
+        ----------
+        customer_id
+            The customer.
+        purpose
+            The consent purpose asked about.
+        channel
+            The channel of the contact; ``None`` reads the latest decision
+            about ``purpose`` on any channel.
+        at
+            The moment asked about (timezone-aware); now by default.
+
+        Returns
+        -------
+        bool
+            True if the latest decision covering them is a grant that has not
+            expired by ``at``.
+
         Raises
         ------
         DataContractError
             A purpose or channel the log does not know (names are compared
-            trimmed and in lower case).
+            trimmed and in lower case), or a time without a zone.
         """
         moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         # The same canonical names as at append: "Email " asks about "email", and a
@@ -211,7 +334,25 @@ class Consent:
         return allows(connection, str(customer_id), purpose, scope, moment)
 
     def status(self, customer_id: str) -> pd.DataFrame:
-        """Every consent decision of the customer (merged ids included), oldest first."""
+        """Every consent decision of the customer (merged ids included), oldest first.
+
+        Parameters
+        ----------
+        customer_id
+            Any id the customer has had.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``purpose``, ``channel`` (``None`` for every channel), ``status``
+            (``granted``, ``denied`` or ``withdrawn``), ``at`` and
+            ``expires_at`` (``NaT`` for never).
+
+        Raises
+        ------
+        DataContractError
+            If ``customer_id`` is not non-empty text.
+        """
         history = self._log.history(
             customer_id, kinds=["consent_granted", "consent_denied", "consent_withdrawn"]
         )

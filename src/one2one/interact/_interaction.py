@@ -291,6 +291,15 @@ class Interaction:
         The idempotency key: re-sending an event with the same id stores it
         once. A time-ordered UUIDv7 is generated when absent.
 
+    Raises
+    ------
+    DataContractError
+        Naming the field: an id that is not non-empty text (at most 200
+        characters), a time without a zone, a channel or kind that is not a
+        lower-case name, an unknown direction or one that contradicts the
+        kind, money that is not a finite number, a propensity outside (0, 1],
+        or a payload that is not a JSON object.
+
     Examples
     --------
     >>> import datetime as dt
@@ -333,7 +342,27 @@ class Interaction:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Interaction:
-        """Build from a mapping (e.g. a JSON message); unknown keys are refused."""
+        """Build from a mapping (e.g. a JSON message); unknown keys are refused.
+
+        A misspelt key (``"ocurred_at"``) would otherwise drop a field without
+        a word, so it is refused with the known fields listed.
+
+        Parameters
+        ----------
+        data
+            The fields by name; ``customer_id``, ``occurred_at``, ``channel``
+            and ``kind`` are required, ``event_id`` may be ``None``.
+
+        Returns
+        -------
+        Interaction
+            The event, checked as when built directly.
+
+        Raises
+        ------
+        DataContractError
+            For an unknown or missing field, or a value the event refuses.
+        """
         fields = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(data) - fields)
         if unknown:
@@ -347,7 +376,13 @@ class Interaction:
         return cls(**clean)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready mapping (the time as ISO 8601 text)."""
+        """Return a JSON-ready mapping (the time as ISO 8601 text).
+
+        Returns
+        -------
+        dict of str to object
+            Every field; :meth:`from_dict` reads it back.
+        """
         data = attrs.asdict(self)
         data["occurred_at"] = self.occurred_at.isoformat()
         data["payload"] = dict(self.payload)

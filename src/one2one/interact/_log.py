@@ -88,6 +88,14 @@ class InteractionLog:
         half of one). ``"full"``: every commit is on disk when ``append``
         returns, at the cost of a flush per commit.
 
+    Raises
+    ------
+    DataContractError
+        If an extra name is not a lower-case name (letters, digits,
+        underscores), or ``synchronous`` is neither ``"normal"`` nor ``"full"``.
+    StorageError
+        If the database cannot be opened or created.
+
     Examples
     --------
     >>> import datetime as dt
@@ -127,7 +135,27 @@ class InteractionLog:
 
     @classmethod
     def open(cls, path: str | Path | None = None, **options: Any) -> Self:
-        """Open (or create) a log; use it as a context manager to close it."""
+        """Open (or create) a log; use it as a context manager to close it.
+
+        Parameters
+        ----------
+        path
+            The database file, or ``None`` for a log in memory.
+        **options
+            The keyword arguments of :class:`InteractionLog`.
+
+        Returns
+        -------
+        InteractionLog
+            The open log; ``with InteractionLog.open(path) as log:`` closes it.
+
+        Raises
+        ------
+        DataContractError
+            If an option is invalid (see :class:`InteractionLog`).
+        StorageError
+            If the database cannot be opened or created.
+        """
         return cls(path, **options)
 
     def __enter__(self) -> Self:
@@ -167,11 +195,50 @@ class InteractionLog:
         return _vocabulary.check(self, item)
 
     def purpose_name(self, value: object, *, kind: str = "consent") -> str:
-        """Return a consent purpose in canonical form (trimmed, lower case), or refuse it."""
+        """Return a consent purpose in canonical form (trimmed, lower case), or refuse it.
+
+        One spelling per purpose, so ``"Marketing "`` and ``"marketing"``
+        are one consent, not two.
+
+        Parameters
+        ----------
+        value
+            The purpose as given.
+        kind
+            What the purpose is for, named in the message when refused.
+
+        Returns
+        -------
+        str
+            The canonical purpose.
+
+        Raises
+        ------
+        DataContractError
+            If ``value`` is not text or not one of this log's purposes (the
+            known ones are listed).
+        """
         return _vocabulary.purpose_name(self, value, kind=kind)
 
     def channel_name(self, value: object) -> str:
-        """Return a channel in canonical form (trimmed, lower case), or refuse it."""
+        """Return a channel in canonical form (trimmed, lower case), or refuse it.
+
+        Parameters
+        ----------
+        value
+            The channel as given.
+
+        Returns
+        -------
+        str
+            The canonical channel.
+
+        Raises
+        ------
+        DataContractError
+            If ``value`` is not text or not one of this log's channels (the
+            known ones are listed).
+        """
         return _vocabulary.channel_name(self, value)
 
     def append(
@@ -207,6 +274,12 @@ class InteractionLog:
             subscribers, such as profiles, when that is expected to take
             more than a couple of seconds), ``True`` or ``False``.
 
+        Returns
+        -------
+        AppendResult
+            How many events were stored, were duplicates (exact re-sends) and
+            were quarantined, and the ids of the valid ones.
+
         Raises
         ------
         InvalidBatchError
@@ -221,6 +294,10 @@ class InteractionLog:
             A contact the ``policy`` refuses (nothing stored).
         StorageError
             The database could not be written (nothing stored).
+        DataContractError
+            An unknown ``on_invalid`` or ``progress``.
+        MissingDependencyError
+            ``progress=True`` without tqdm (the ``progress`` extra).
         """
         require_one_of(on_invalid, ("reject", "quarantine"), name="on_invalid")
         check_progress(progress)
@@ -250,6 +327,15 @@ class InteractionLog:
         ``on_merge(into_id)`` after a merge, so derived data kept under the
         merged ids can be joined under ``into_id``. Subscribers live as long
         as this log object.
+
+        Parameters
+        ----------
+        on_append
+            Called with each newly stored batch (duplicates left out).
+        on_forget
+            Called with the ids erased by :meth:`forget`.
+        on_merge
+            Called with the surviving id after :meth:`merge`.
         """
         self._subscribers.add(on_append, on_forget, on_merge)
 
@@ -259,7 +345,23 @@ class InteractionLog:
         return _identity.group(self._db.connection, customer_id)
 
     def canonical_id(self, customer_id: str) -> str:
-        """Return the id a customer's history is kept under after merges."""
+        """Return the id a customer's history is kept under after merges.
+
+        Parameters
+        ----------
+        customer_id
+            Any id the customer has had.
+
+        Returns
+        -------
+        str
+            The canonical id (``customer_id`` itself if never merged away).
+
+        Raises
+        ------
+        DataContractError
+            If ``customer_id`` is not non-empty text.
+        """
         return self._group(_customer_id(customer_id))[0]
 
     def merge(
@@ -270,6 +372,22 @@ class InteractionLog:
         Chains are flattened: merging ``b`` into ``c`` after ``a`` into ``b``
         moves ``a`` to ``c`` too. Stored events keep their original id, so the
         merge is itself an auditable fact.
+
+        Parameters
+        ----------
+        from_ids
+            The id or ids merged away.
+        into_id
+            The surviving id.
+        at
+            When the merge happened (timezone-aware); now by default.
+
+        Raises
+        ------
+        DataContractError
+            If an id is not non-empty text, or ``at`` has no time zone.
+        StorageError
+            If the database could not be written.
         """
         when = us(as_utc("at", at)) if at is not None else now_us()
         if isinstance(from_ids, str):
@@ -345,6 +463,27 @@ class InteractionLog:
         ``start`` is inclusive, ``end`` exclusive. Columns are the
         :class:`Interaction` fields plus ``recorded_at``; ``customer_id`` is
         the canonical id.
+
+        Parameters
+        ----------
+        customer_id
+            Any id the customer has had (merged ids lead to the same history).
+        start, end
+            Keep events that occurred at or after ``start`` and before
+            ``end`` (timezone-aware).
+        channels, kinds
+            Keep events of these channels and kinds only.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per event, oldest first.
+
+        Raises
+        ------
+        DataContractError
+            If ``customer_id`` is not non-empty text, or a bound has no time
+            zone.
         """
         ids = self._group(_customer_id(customer_id))
         return _reading.history(
@@ -360,14 +499,52 @@ class InteractionLog:
         channels: Iterable[str] | None = None,
         kinds: Iterable[str] | None = None,
     ) -> int:
-        """Count events, for one customer or all, with the filters of :meth:`history`."""
+        """Count events, for one customer or all, with the filters of :meth:`history`.
+
+        Counted in the database, without reading the events.
+
+        Parameters
+        ----------
+        customer_id
+            One customer (any id they have had), or ``None`` for all.
+        start, end
+            Keep events that occurred at or after ``start`` and before
+            ``end`` (timezone-aware).
+        channels, kinds
+            Keep events of these channels and kinds only.
+
+        Returns
+        -------
+        int
+            The number of events.
+
+        Raises
+        ------
+        DataContractError
+            If ``customer_id`` is not non-empty text, or a bound has no time
+            zone.
+        """
         ids = None if customer_id is None else self._group(_customer_id(customer_id))
         return _reading.count(
             self._db.connection, ids, start=start, end=end, channels=channels, kinds=kinds
         )
 
     def replay(self, *, batch_size: int = 10_000) -> Iterator[Interaction]:
-        """Every stored event in append order, streamed (memory stays flat)."""
+        """Every stored event in append order, streamed (memory stays flat).
+
+        Replaying the log rebuilds anything derived from it (profiles, a
+        bandit's state) exactly as it was learnt.
+
+        Parameters
+        ----------
+        batch_size
+            Events read from the database at a time.
+
+        Yields
+        ------
+        Interaction
+            Each stored event, under the id it was stored with.
+        """
         return _reading.replay(self._db.connection, batch_size=batch_size)
 
     def _replay_batches(self, *, batch_size: int = 50_000) -> Iterator[list[StoredRow]]:
@@ -383,7 +560,20 @@ class InteractionLog:
         return _identity.aliases(self._db.connection)
 
     def to_pandas(self, **filters: Any) -> pd.DataFrame:
-        """Return all events (or those matching the filters of :meth:`count`), in append order."""
+        """Return all events (or those matching the filters of :meth:`count`), in append order.
+
+        Parameters
+        ----------
+        **filters
+            ``customer_id``, ``start``, ``end``, ``channels`` and ``kinds``, as
+            in :meth:`count`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per event, with the :class:`Interaction` fields plus
+            ``recorded_at``; ids canonical (merges followed).
+        """
         return _reading.to_pandas(self._db.connection, self._aliases, **filters)
 
     def transactions(
@@ -438,12 +628,32 @@ class InteractionLog:
         return _reading.transactions(self._db.connection, self._aliases, kinds, currency=currency)
 
     def cost_to_serve(self) -> pd.Series:
-        """Total ``cost`` per customer (canonical ids), for below-zero tiers."""
+        """Total ``cost`` per customer (canonical ids), for below-zero tiers.
+
+        Returns
+        -------
+        pandas.Series
+            The summed ``cost`` of each customer's events, indexed by
+            ``customer_id``: the :data:`one2one.contracts.COST_TO_SERVE` table.
+        """
         return _reading.cost_to_serve(self._db.connection, self._aliases)
 
     # -------------------------------------------------------------- quarantine
     def quarantine(self, *, include_replayed: bool = False) -> pd.DataFrame:
-        """Events refused by ``on_invalid="quarantine"`` appends, with their reasons."""
+        """Events refused by ``on_invalid="quarantine"`` appends, with their reasons.
+
+        Parameters
+        ----------
+        include_replayed
+            Also list entries already replayed into the log.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``quarantine_id``: ``received_at``, ``event`` (the raw
+            event as a dict), ``reasons`` (a list) and ``replayed_at``
+            (missing until replayed).
+        """
         return _quarantine.entries(self._db.connection, include_replayed=include_replayed)
 
     def replay_quarantine(
@@ -459,6 +669,19 @@ class InteractionLog:
         event's id for other content) stay in quarantine with the new reason
         added. A replayed entry remembers the customer id it was stored
         under, so :meth:`forget` finds it even when ``fix`` changed the id.
+
+        Parameters
+        ----------
+        fix
+            A function from an event dict to a repaired event dict, or
+            ``None`` to re-validate the events as they are.
+        ids
+            The quarantine entries to replay; all not yet replayed by default.
+
+        Returns
+        -------
+        AppendResult
+            The events stored, the duplicates, and those kept in quarantine.
         """
         stored = _append.replay_quarantine(self._db, self, self._keys, fix, ids)
         self._subscribers.appended(stored.fresh)
@@ -466,11 +689,34 @@ class InteractionLog:
 
     # ------------------------------------------------------------------ erasure
     def tombstone(self, customer_id: str) -> str:
-        """Return the keyed hash under which an erasure of ``customer_id`` is recorded."""
+        """Return the keyed hash under which an erasure of ``customer_id`` is recorded.
+
+        Parameters
+        ----------
+        customer_id
+            The erased (or any) customer id.
+
+        Returns
+        -------
+        str
+            The hash, keyed with this log's secret, so the id cannot be read
+            back from it.
+        """
         return self._keys.tombstone(customer_id)
 
     def was_forgotten(self, customer_id: str) -> bool:
-        """Whether ``customer_id`` was erased (answerable only by someone who knows the id)."""
+        """Whether ``customer_id`` was erased (answerable only by someone who knows the id).
+
+        Parameters
+        ----------
+        customer_id
+            The customer id to check.
+
+        Returns
+        -------
+        bool
+            True if an erasure of this id is recorded.
+        """
         return _erasure.was_forgotten(self._db.connection, self._keys, customer_id)
 
     def forget(self, customer_id: str, *, at: dt.datetime | None = None) -> Erasure:
@@ -499,6 +745,32 @@ class InteractionLog:
         and a keyed hash of the customer id is kept so a later audit can
         confirm the request was honoured (someone holding the database file
         who already knows an id can confirm it was erased; nothing else).
+
+        Parameters
+        ----------
+        customer_id
+            The customer to erase (any id they have had).
+        at
+            When the request was honoured (timezone-aware); now by default.
+
+        Returns
+        -------
+        Erasure
+            How many events were re-keyed and quarantined copies deleted,
+            when, the tombstone, and whether the write-ahead log was emptied.
+
+        Raises
+        ------
+        DataContractError
+            If ``customer_id`` is not non-empty text, or ``at`` has no time
+            zone.
+        StorageError
+            If the database could not be written (nothing is erased then).
+
+        Warns
+        -----
+        StorageWarning
+            If another reader kept the write-ahead log from being emptied.
         """
         customer = _customer_id(customer_id)
         when = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
@@ -527,7 +799,11 @@ class InteractionLog:
         """Copy the write-ahead log into the database file and empty it.
 
         :meth:`forget` does this itself; call it again when it warned that a
-        reader kept the write-ahead log from being emptied. Returns whether
-        it was emptied.
+        reader kept the write-ahead log from being emptied.
+
+        Returns
+        -------
+        bool
+            Whether the write-ahead log was emptied.
         """
         return self._db.checkpoint()

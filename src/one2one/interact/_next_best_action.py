@@ -130,6 +130,12 @@ class Offer:
         (``{"segment": {"cyclists", "commuters"}}``) or a test of the value
         (``{"clv": lambda clv: clv >= 500}``). Every entry must hold. A
         customer without a row, or with a missing value, does not qualify.
+
+    Raises
+    ------
+    DataContractError
+        If ``requires`` is not a mapping of column names to a value, a set of
+        values or a test.
     """
 
     offer_id: str
@@ -169,7 +175,22 @@ class Action:
 
 
 def profile_features(profile: CustomerProfile | None) -> NDArray[np.float64]:
-    """Default learner features: log value, log purchases, responsiveness, log recency days."""
+    """Default learner features: log value, log purchases, responsiveness, log recency days.
+
+    Logs, because a customer's value and purchases span orders of magnitude
+    and a linear learner should not be ruled by the few largest.
+
+    Parameters
+    ----------
+    profile
+        The customer's profile at the moment of the decision, or ``None``
+        for a customer never seen.
+
+    Returns
+    -------
+    numpy.ndarray of shape (4,)
+        The features; zeros for a customer never seen.
+    """
     if profile is None:
         return np.zeros(4)
     recency = max((profile.at - profile.last_seen).total_seconds() / 86_400, 0.0)
@@ -325,7 +346,32 @@ class NextBestAction:
         return self.profiles.profile(customer_id, at)
 
     def choose(self, customer_id: str, at: dt.datetime | str | None = None) -> Action:
-        """Decide what to offer ``customer_id`` at ``at`` (rules first, then the learner)."""
+        """Decide what to offer ``customer_id`` at ``at`` (rules first, then the learner).
+
+        Rules first, so the learner only ever explores among offers the
+        customer may get: requirements of the customer's row, eligibility,
+        then consent and the contact policy per channel.
+
+        Parameters
+        ----------
+        customer_id
+            The customer.
+        at
+            The moment of the decision (timezone-aware); now by default.
+
+        Returns
+        -------
+        Action
+            The chosen offer and its propensity (``None`` when no offer may
+            be made now), every offer left out with its reason, and the
+            features the learner saw.
+
+        Raises
+        ------
+        DataContractError
+            If ``at`` has no zone, or a purpose or channel is unknown to the
+            log.
+        """
         moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         customer = str(customer_id)
         profile = self._profile(customer, moment)
@@ -371,7 +417,30 @@ class NextBestAction:
         return False, f"no marketing consent for {channel}"
 
     def record(self, action: Action) -> Interaction | None:
-        """Append the offer made (with its propensity and features) to the log."""
+        """Append the offer made (with its propensity and features) to the log.
+
+        Logged with its propensity, the offer can be evaluated off-policy
+        later, and with its features the learner can be rebuilt from the log.
+
+        Parameters
+        ----------
+        action
+            A decision from :meth:`choose`.
+
+        Returns
+        -------
+        Interaction or None
+            The ``offer_made`` event appended, or ``None`` when the action
+            offers nothing.
+
+        Raises
+        ------
+        ConsentError
+            If the log requires consent and the customer has not given it
+            for marketing on the offer's channel at ``action.at``.
+        StorageError
+            If the log could not be written.
+        """
         if action.offer is None:
             return None
         event = Interaction(
@@ -418,6 +487,19 @@ class NextBestAction:
         progress
             ``"auto"`` (a bar over the replayed offers when they are many),
             ``True`` or ``False``.
+
+        Returns
+        -------
+        int
+            The number of responses the learner learned from.
+
+        Raises
+        ------
+        DataContractError
+            If ``progress`` is not ``True``, ``False`` or ``"auto"``.
+        MissingDependencyError
+            If ``progress=True`` and tqdm (the ``progress`` extra) is not
+            installed.
         """
         check_progress(progress)
         before = _learned(self.learner)

@@ -71,6 +71,15 @@ def logged_decisions(log: InteractionLog, *, unanswered: float | None = 0.0) -> 
     same offer after it (:data:`RESPONSE_REWARDS`); an offer with no response
     gets ``unanswered`` (``None``: leave it out).
 
+    Parameters
+    ----------
+    log
+        The interaction log the offers (``offer_made`` with a propensity) and
+        responses were appended to.
+    unanswered
+        The reward of an offer nobody answered (0: an ignored offer earned
+        nothing), or ``None`` to leave such offers out.
+
     Returns
     -------
     pandas.DataFrame
@@ -156,6 +165,21 @@ def off_policy_value(
         the logged offers, sorted).
     random_state
         Seed of the cross-fitting folds.
+
+    Returns
+    -------
+    OffPolicyEstimate
+        Inverse propensity (``ips``), self-normalised (``snips``) and doubly
+        robust (``dr``, with its standard error) estimates, the logged
+        policy's mean reward and the effective sample size: a new policy is
+        judged on the old policy's data, without a live test.
+
+    Raises
+    ------
+    DataContractError
+        If there are no decisions, a logged offer is not among ``offers``, or
+        the target returns an unknown offer id or probabilities that do not
+        sum to 1 over ``offers``.
     """
     if decisions.empty:
         msg = "there are no logged decisions with propensities to evaluate from."

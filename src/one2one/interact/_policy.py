@@ -204,6 +204,23 @@ class FrequencyCap:
     Examples: ``FrequencyCap(2, timedelta(days=7), channel="email")``; a global
     cap is ``FrequencyCap(4, timedelta(days=7))``. ``window`` is elapsed time,
     so a week is a week across a daylight-saving change.
+
+    Parameters
+    ----------
+    max_contacts
+        The most contacts allowed in any window (a whole number >= 1).
+    window
+        The window's length, a positive :class:`datetime.timedelta` of at
+        most a century.
+    channel
+        Count and cap this channel's contacts only; ``None`` caps them all.
+
+    Raises
+    ------
+    DataContractError
+        If ``max_contacts`` is not a whole number >= 1, ``window`` is not a
+        positive timedelta of at most a century, or ``channel`` is not a
+        lower-case name.
     """
 
     max_contacts: int = attrs.field(validator=_at_least_one)
@@ -226,6 +243,24 @@ class FrequencyCap:
 
         A cap stops blocking only when a contact leaves the window, so the
         earliest allowed time is the first ``contact + window`` that is allowed.
+
+        Called by :class:`ContactPolicy` for each check; a rule is a value
+        with this one method, so a policy can hold rules of your own.
+
+        Parameters
+        ----------
+        context
+            The customer's contacts and events around ``at`` (all their ids),
+            their channel and time zone, as the policy gathered them.
+        at
+            The moment asked about (UTC).
+
+        Returns
+        -------
+        tuple of (str or None, datetime or None)
+            The reason in words (``None`` when the rule allows ``at``), and
+            the first moment at or after ``at`` the rule allows (``None``
+            when no wait helps).
         """
         if self.channel is not None and context.channel != self.channel:
             return None, at
@@ -250,6 +285,19 @@ class QuietHours:
     So when the clock jumps forward past ``end`` (spring), quiet hours end at
     the jump; when it falls back into ``[start, end)`` (autumn), they start
     again, and end when the clock shows ``end`` for the second time.
+
+    Parameters
+    ----------
+    start, end
+        Wall-clock :class:`datetime.time` values without a time zone.
+    default_timezone
+        The IANA zone of customers the policy has no zone for.
+
+    Raises
+    ------
+    DataContractError
+        If ``start`` or ``end`` is not a time without a zone, or
+        ``default_timezone`` is not a known IANA zone.
     """
 
     start: dt.time = attrs.field(validator=_wall_time)
@@ -257,7 +305,32 @@ class QuietHours:
     default_timezone: str = attrs.field(default="UTC", validator=_known_zone)
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
-        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
+        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time.
+
+        Called by :class:`ContactPolicy` for each check; a rule is a value
+        with this one method, so a policy can hold rules of your own.
+
+        Parameters
+        ----------
+        context
+            The customer's contacts and events around ``at`` (all their ids),
+            their channel and time zone, as the policy gathered them.
+        at
+            The moment asked about (UTC).
+
+        Returns
+        -------
+        tuple of (str or None, datetime or None)
+            The reason in words (``None`` when the rule allows ``at``), and
+            the first moment at or after ``at`` the rule allows (``None``
+            when no wait helps).
+
+        Raises
+        ------
+        DataContractError
+            If the zone's clock never leaves quiet hours near ``at`` (no real
+            zone does).
+        """
         zone = context.zone(self.default_timezone)
         if not _quiet(self.start, self.end, at.astimezone(zone).time()):
             return None, at
@@ -346,13 +419,45 @@ class CoolingOff:
     """No marketing for ``duration`` after an inbound event of kind ``after`` (a complaint).
 
     A complaint made during a cooling-off period extends it.
+
+    Parameters
+    ----------
+    duration
+        How long marketing waits, a positive :class:`datetime.timedelta` of
+        at most a century.
+    after
+        The kind of inbound event that starts it.
+
+    Raises
+    ------
+    DataContractError
+        If ``duration`` is not a positive timedelta of at most a century.
     """
 
     duration: dt.timedelta = attrs.field(validator=_duration("duration"))
     after: str = "complaint"
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
-        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
+        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time.
+
+        Called by :class:`ContactPolicy` for each check; a rule is a value
+        with this one method, so a policy can hold rules of your own.
+
+        Parameters
+        ----------
+        context
+            The customer's contacts and events around ``at`` (all their ids),
+            their channel and time zone, as the policy gathered them.
+        at
+            The moment asked about (UTC).
+
+        Returns
+        -------
+        tuple of (str or None, datetime or None)
+            The reason in words (``None`` when the rule allows ``at``), and
+            the first moment at or after ``at`` the rule allows (``None``
+            when no wait helps).
+        """
         times = context.events.get(self.after)
         if not times:
             return None, at
@@ -367,6 +472,25 @@ class IgnoredSuppression:
     """After ``ignored`` ignored offers within ``within``, no offers for ``suppress_for``.
 
     The suppression starts at the ignored offer that completes the count.
+    A customer who ignores offer after offer is telling the business to stop;
+    going on only teaches them to ignore it.
+
+    Parameters
+    ----------
+    ignored
+        How many ignored offers trigger it (a whole number >= 1).
+    within
+        The span those offers must fall in.
+    suppress_for
+        How long offers stop.
+    kind
+        The kind of event that records an ignored offer.
+
+    Raises
+    ------
+    DataContractError
+        If ``ignored`` is not a whole number >= 1, or a duration is not a
+        positive timedelta of at most a century.
     """
 
     ignored: int = attrs.field(default=3, validator=_at_least_one)
@@ -377,7 +501,26 @@ class IgnoredSuppression:
     kind: str = "offer_ignored"
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
-        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
+        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time.
+
+        Called by :class:`ContactPolicy` for each check; a rule is a value
+        with this one method, so a policy can hold rules of your own.
+
+        Parameters
+        ----------
+        context
+            The customer's contacts and events around ``at`` (all their ids),
+            their channel and time zone, as the policy gathered them.
+        at
+            The moment asked about (UTC).
+
+        Returns
+        -------
+        tuple of (str or None, datetime or None)
+            The reason in words (``None`` when the rule allows ``at``), and
+            the first moment at or after ``at`` the rule allows (``None``
+            when no wait helps).
+        """
         times = context.events.get(self.kind, [])
         k = self.ignored
         if len(times) < k:
@@ -400,13 +543,45 @@ class SuppressionList:
 
     A customer is suppressed when any of their ids is listed: an id merged
     into a listed one, or a listed id merged into another, stays blocked.
+
+    Parameters
+    ----------
+    customer_ids
+        The listed customer ids (a collection of text, not one string).
+    name
+        The list's name, given as the reason.
+
+    Raises
+    ------
+    DataContractError
+        If ``customer_ids`` is one string, not a collection, or holds
+        something other than text.
     """
 
     customer_ids: frozenset[str] = attrs.field(converter=_id_set)
     name: str = "suppression list"
 
     def blocks(self, context: _Context, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
-        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time."""
+        """Return the reason the rule blocks ``at`` (or ``None``) and its earliest allowed time.
+
+        Called by :class:`ContactPolicy` for each check; a rule is a value
+        with this one method, so a policy can hold rules of your own.
+
+        Parameters
+        ----------
+        context
+            The customer's contacts and events around ``at`` (all their ids),
+            their channel and time zone, as the policy gathered them.
+        at
+            The moment asked about (UTC).
+
+        Returns
+        -------
+        tuple of (str or None, datetime or None)
+            The reason in words (``None`` when the rule allows ``at``), and
+            the first moment at or after ``at`` the rule allows (``None``
+            when no wait helps).
+        """
         if not self.customer_ids.isdisjoint(context.ids):
             return f"on the {self.name}", _NEVER
         return None, at
@@ -434,6 +609,11 @@ class ContactPolicy:
         first, then the id the others were merged into).
     purpose
         The consent purpose a contact needs (``None``: do not check consent).
+
+    Raises
+    ------
+    DataContractError
+        If a rule has no ``blocks`` method.
 
     Examples
     --------

@@ -130,6 +130,12 @@ class ProfileStore:
         How much each kind of event counts towards a preference
         (:data:`DEFAULT_KIND_WEIGHTS`).
 
+    Raises
+    ------
+    DataContractError
+        If ``half_life`` is not a positive timedelta, or a kind weight is not
+        a finite number.
+
     Examples
     --------
     >>> import datetime as dt
@@ -173,6 +179,23 @@ class ProfileStore:
 
         Reads the stored rows in batches and accumulates them in arrays, giving
         exactly the numbers the live, event-by-event path gives.
+
+        Parameters
+        ----------
+        log
+            The interaction log to learn from.
+        **options
+            The keyword arguments of :class:`ProfileStore`.
+
+        Returns
+        -------
+        ProfileStore
+            The profiles of every customer in the log, under canonical ids.
+
+        Raises
+        ------
+        DataContractError
+            If an option is invalid (see :class:`ProfileStore`).
         """
         store = cls(**options)
         rebuild(store, log._replay_batches(), log._aliases())  # noqa: SLF001 (same room)
@@ -181,7 +204,29 @@ class ProfileStore:
 
     @classmethod
     def attach(cls, log: InteractionLog, **options: Any) -> Self:
-        """Rebuild from the log, then keep learning from every event it stores."""
+        """Rebuild from the log, then keep learning from every event it stores.
+
+        Attached, the profiles follow the log: new events update them,
+        erasures drop them and merges join them, with the numbers a rebuild
+        from the log would give.
+
+        Parameters
+        ----------
+        log
+            The interaction log to learn from.
+        **options
+            The keyword arguments of :class:`ProfileStore`.
+
+        Returns
+        -------
+        ProfileStore
+            The store, subscribed to the log.
+
+        Raises
+        ------
+        DataContractError
+            If an option is invalid (see :class:`ProfileStore`).
+        """
         store = cls.from_log(log, **options)
         log.subscribe(store.update, store.forget, partial(store._join, log))  # noqa: SLF001
         return store
@@ -205,7 +250,19 @@ class ProfileStore:
             self._states[into_id] = fresh._states[into_id]  # noqa: SLF001
 
     def update(self, events: Iterable[object]) -> None:
-        """Apply events, in order, to their customers' profiles."""
+        """Apply events, in order, to their customers' profiles.
+
+        Parameters
+        ----------
+        events
+            :class:`Interaction` objects, oldest first (erasure events are
+            skipped).
+
+        Raises
+        ------
+        DataContractError
+            If an event is not an :class:`Interaction`.
+        """
         for event in events:
             if not isinstance(event, Interaction):
                 msg = f"profiles learn from Interaction objects; got {type(event).__name__}."
@@ -293,6 +350,11 @@ class ProfileStore:
         dropped, whether it was profiled under its own id or under the id it
         was merged into. (A rebuild from the log leaves out the anonymised
         remainder of an erased customer too, so both hold the same customers.)
+
+        Parameters
+        ----------
+        customer_ids
+            The ids to drop; unknown ids are ignored.
         """
         for customer in customer_ids:
             self._states.pop(str(customer), None)
@@ -307,11 +369,38 @@ class ProfileStore:
         return customer_id in self._states
 
     def customers(self) -> list[str]:
-        """Return the profiled customer ids, in first-seen order."""
+        """Return the profiled customer ids, in first-seen order.
+
+        Returns
+        -------
+        list of str
+            The ids (canonical ids for a store built from a log).
+        """
         return list(self._states)
 
     def profile(self, customer_id: str, at: dt.datetime | str | None = None) -> CustomerProfile:
-        """Return the customer's profile with preferences decayed to ``at`` (default: last seen)."""
+        """Return the customer's profile with preferences decayed to ``at`` (default: last seen).
+
+        Parameters
+        ----------
+        customer_id
+            The customer.
+        at
+            The moment to read the profile at (timezone-aware); the
+            customer's last event by default.
+
+        Returns
+        -------
+        CustomerProfile
+            Totals, responsiveness, channel shares, preferred hour and the
+            decayed preferences.
+
+        Raises
+        ------
+        DataContractError
+            If the customer has no profile, ``at`` has no zone, or the
+            decayed scores at ``at`` exceed the float range.
+        """
         state = self._states.get(str(customer_id))
         if state is None:
             msg = f"no profile for customer {customer_id!r}: no interaction seen yet."
@@ -403,6 +492,27 @@ class ProfileStore:
         event seen), ``channel_<name>`` (share of inbound activity) and
         ``<attribute>_<value>`` (share of the customer's positive preference
         score) for the ``top`` most common values of each attribute.
+
+        Parameters
+        ----------
+        at
+            The moment to read the profiles at (timezone-aware); the latest
+            event seen by default.
+        top
+            How many values of each attribute get a column (>= 0).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per customer, indexed by ``customer_id``: the features
+            other rooms read (``differentiate.NeedsSegmenter``,
+            ``customize.Needs.from_profile``).
+
+        Raises
+        ------
+        DataContractError
+            If there are no profiles yet, ``top`` is not a whole number >= 0,
+            or ``at`` has no zone.
         """
         require_number(top, name="top", low=0, integer=True)
         if not self._states:
