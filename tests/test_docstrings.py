@@ -361,20 +361,8 @@ def test_every_public_name_is_in_its_reference_page(room):
 # --- one shape of error message ----------------------------------------------------------------
 #
 # "<what> must be <expected> (got <value>)[; <what to do>]." (STYLE B.7, as attrs writes them):
-# the value received goes in parentheses after what was expected. The other shape,
-# "...; got <value>.", is being retired; the files below still hold it (#15).
+# the value received goes in parentheses after what was expected, never "...; got <value>.".
 SOURCE = Path(one2one.errors.__file__).resolve().parent
-OLD_SHAPE_GAPS = {
-    "interact/_bandit.py",
-    "interact/_consent.py",
-    "interact/_interaction.py",
-    "interact/_next_best_action.py",
-    "interact/_plots.py",
-    "interact/_policy.py",
-    "interact/_profile.py",
-    "interact/_reading.py",
-    "interact/_vocabulary.py",
-}
 
 
 def _old_shape(path):
@@ -395,5 +383,4 @@ def test_error_messages_put_the_value_received_in_parentheses():
         for path in sorted(SOURCE.rglob("*.py"))
         if (lines := _old_shape(path))
     }
-    assert {name: lines for name, lines in found.items() if name not in OLD_SHAPE_GAPS} == {}
-    assert sorted(set(OLD_SHAPE_GAPS) - set(found)) == []  # a file fixed leaves the list
+    assert found == {}

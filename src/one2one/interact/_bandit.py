@@ -269,7 +269,7 @@ class LinearThompson:
             raise DataContractError(msg, column="features")
         x = np.asarray(features, dtype=float).ravel()
         if x.shape != (self.n_features,) or not np.isfinite(x).all():
-            msg = f"features must be {self.n_features} finite numbers; got {x.tolist()[:10]}."
+            msg = f"features must be {self.n_features} finite numbers (got {x.tolist()[:10]})."
             raise DataContractError(msg, column="features", value=x.tolist()[:10])
         return np.concatenate([[1.0], x])
 

@@ -91,7 +91,7 @@ def consent_event(
     if status not in _KIND:
         from ..errors import DataContractError  # noqa: PLC0415 (only on the error path)
 
-        msg = f"status must be 'granted', 'denied' or 'withdrawn'; got {status!r}."
+        msg = f"status must be 'granted', 'denied' or 'withdrawn' (got {status!r})."
         raise DataContractError(msg, column="status", value=status)
     payload: dict[str, object] = {"purpose": purpose, "channel": channel}
     if expires_at is not None:

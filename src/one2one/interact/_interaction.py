@@ -84,11 +84,11 @@ def _text(field: str, value: object, *, optional: bool = False) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        msg = f"{field} must be a non-empty string; got {value!r}."
+        msg = f"{field} must be a non-empty string (got {value!r})."
         raise DataContractError(msg, column=field, value=value)
     if len(value) > _MAX_TEXT or "\x00" in value:
         shown = value[:40] + "..." if len(value) > 40 else value  # noqa: PLR2004 (a preview)
-        msg = f"{field} must be at most {_MAX_TEXT} characters without NUL; got {shown!r}."
+        msg = f"{field} must be at most {_MAX_TEXT} characters without NUL (got {shown!r})."
         raise DataContractError(msg, column=field, value=shown)
     _encodable(field, value)
     return value
@@ -112,7 +112,7 @@ def name(field: str, value: object) -> str:
     if not isinstance(text, str) or not _NAME.match(text):
         msg = (
             f"{field} must be a lower-case name (letters, digits, underscores; e.g. "
-            f"'email', 'offer_made'); got {value!r}."
+            f"'email', 'offer_made') (got {value!r})."
         )
         raise DataContractError(msg, column=field, value=value)
     return text
@@ -122,17 +122,17 @@ def _money(field: str, value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"{field} must be a number; got {value!r}."
+        msg = f"{field} must be a number (got {value!r})."
         raise DataContractError(msg, column=field, value=value)
     try:
         number = float(value)
     except OverflowError:
         digits = int(int(value).bit_length() * math.log10(2)) + 1
         shown = f"an integer of about {digits} digits"
-        msg = f"{field} must be finite; got {shown}."
+        msg = f"{field} must be finite (got {shown})."
         raise DataContractError(msg, column=field, value=shown) from None
     if not math.isfinite(number):
-        msg = f"{field} must be finite; got {number}."
+        msg = f"{field} must be finite (got {number})."
         raise DataContractError(msg, column=field, value=number)
     return number
 
@@ -143,12 +143,12 @@ def as_utc(field: str, value: object) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            msg = f"{field} must be an ISO 8601 time with a zone; got {value!r}."
+            msg = f"{field} must be an ISO 8601 time with a zone (got {value!r})."
             raise DataContractError(msg, column=field, value=value) from None
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp; the log keeps microseconds
         value = value.to_pydatetime(warn=False)
     if not isinstance(value, dt.datetime):
-        msg = f"{field} must be a datetime; got {type(value).__name__} {value!r}."
+        msg = f"{field} must be a datetime (got {type(value).__name__} {value!r})."
         raise DataContractError(msg, column=field, value=value)
     if value.tzinfo is None or value.utcoffset() is None:
         msg = (
@@ -163,7 +163,7 @@ def _payload(value: object) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        msg = f"payload must be a mapping (a JSON object); got {type(value).__name__}."
+        msg = f"payload must be a mapping, a JSON object (got {type(value).__name__})."
         raise DataContractError(msg, column="payload", value=type(value).__name__)
     try:
         text = json.dumps(value, allow_nan=False, sort_keys=True, ensure_ascii=False)
@@ -204,14 +204,14 @@ def _direction(value: object) -> Direction:
         return "inbound"
     if value == "outbound":
         return "outbound"
-    msg = f"direction must be 'inbound' or 'outbound'; got {value!r}."
+    msg = f"direction must be 'inbound' or 'outbound' (got {value!r})."
     raise DataContractError(msg, column="direction", value=value)
 
 
 def _propensity(value: object) -> float | None:
     number = _money("propensity", value)
     if number is not None and not 0.0 < number <= 1.0:
-        msg = f"propensity is the probability the offer was chosen, in (0, 1]; got {number}."
+        msg = f"propensity is the probability the offer was chosen, in (0, 1] (got {number})."
         raise DataContractError(msg, column="propensity", value=number)
     return number
 
@@ -326,8 +326,8 @@ class Interaction:
     def __attrs_post_init__(self) -> None:
         if self.kind in _OUTBOUND_KINDS and self.direction != "outbound":
             msg = (
-                f"a {self.kind} event is outbound by its kind (the company acts); got "
-                f"direction={self.direction!r}. Leave direction out or record the customer's "
+                f"a {self.kind} event is outbound by its kind, the company acts (got "
+                f"direction={self.direction!r}). Leave direction out or record the customer's "
                 "answer as offer_accepted / offer_declined."
             )
             raise DataContractError(msg, column="direction", value=self.direction)

@@ -81,7 +81,7 @@ def _requirement(column: str, want: object) -> Requirement:
             return frozenset(values)
     msg = (
         f"'requires' of {column!r} must be a value, a non-empty set of values or a test "
-        f"(a function of the value returning True or False); got {want!r}. To match a "
+        f"(a function of the value returning True or False) (got {want!r}). To match a "
         "missing value, fill it in the customers table first."
     )
     raise DataContractError(msg, column="requires", value=repr(want))
@@ -93,13 +93,13 @@ def _requires(value: object) -> dict[str, Requirement]:
     if not isinstance(value, Mapping):
         msg = (
             "'requires' must map columns of the customers table to what the offer needs, "
-            f"e.g. {{'tier': 'most valuable'}}; got {value!r}."
+            f"e.g. {{'tier': 'most valuable'}} (got {value!r})."
         )
         raise DataContractError(msg, column="requires", value=repr(value))
     out: dict[str, Requirement] = {}
     for column, want in value.items():
         if not isinstance(column, str) or not column:
-            msg = f"'requires' names columns of the customers table as text; got {column!r}."
+            msg = f"'requires' names columns of the customers table as text (got {column!r})."
             raise DataContractError(msg, column="requires", value=repr(column))
         out[column] = _requirement(column, want)
     return out
@@ -287,7 +287,7 @@ class NextBestAction:
         self.offers = tuple(offers)
         ids = [o.offer_id for o in self.offers]
         if not ids or len(set(ids)) != len(ids):
-            msg = f"offers need distinct ids and at least one offer; got {ids}."
+            msg = f"offers need distinct ids and at least one offer (got {ids})."
             raise DataContractError(msg, column="offers", value=ids)
         for offer in self.offers:
             if offer.channel not in log.channels:
@@ -307,7 +307,7 @@ class NextBestAction:
                 size = len(features(None))
                 learner = LinearThompson(size, random_state=random_state)
             else:
-                msg = f"learner must be 'thompson', 'linear' or a learner object; got {learner!r}."
+                msg = f"learner must be 'thompson', 'linear' or a learner object (got {learner!r})."
                 raise DataContractError(msg, column="learner", value=learner)
         self.learner: Learner = learner
         self._pending: dict[tuple[str, str], tuple[float, ...]] = {}

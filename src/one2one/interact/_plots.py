@@ -118,8 +118,8 @@ def _events(source: object, *, name: str = "log") -> pd.DataFrame:
         require_datetime(source, "occurred_at", name="events", tz="aware")
         return source.reset_index(drop=True)
     msg = (
-        f"{name} must be an InteractionLog or a frame of its events (log.to_pandas()); "
-        f"got a {type(source).__name__}."
+        f"{name} must be an InteractionLog or a frame of its events, log.to_pandas() "
+        f"(got a {type(source).__name__})."
     )
     raise DataContractError(msg, column=name, value=type(source).__name__)
 
@@ -638,7 +638,7 @@ def _decisions(source: object) -> pd.DataFrame:
     else:
         msg = (
             "source must be an InteractionLog, a NextBestAction or a frame of "
-            f"logged_decisions(log); got a {type(source).__name__}."
+            f"logged_decisions(log) (got a {type(source).__name__})."
         )
         raise DataContractError(msg, column="source", value=type(source).__name__)
     if frame.empty:

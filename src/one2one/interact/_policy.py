@@ -63,11 +63,11 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 def _duration(field: str) -> Callable[[object, attrs.Attribute[dt.timedelta], dt.timedelta], None]:
     def check(_: object, __: attrs.Attribute[dt.timedelta], value: dt.timedelta) -> None:
         if not isinstance(value, dt.timedelta) or value <= dt.timedelta(0):
-            msg = f"{field} must be a positive timedelta; got {value!r}."
+            msg = f"{field} must be a positive timedelta (got {value!r})."
             raise DataContractError(msg, column=field, value=value)
         if value > _LONGEST:
             msg = (
-                f"{field} must be at most {_LONGEST.days} days (a century); got {value!r}. "
+                f"{field} must be at most {_LONGEST.days} days, a century (got {value!r}). "
                 "Use a SuppressionList to stop contacting a customer for good."
             )
             raise DataContractError(msg, column=field, value=value)
@@ -77,7 +77,7 @@ def _duration(field: str) -> Callable[[object, attrs.Attribute[dt.timedelta], dt
 
 def _at_least_one(_: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"{attribute.name} must be a whole number >= 1; got {value!r}."
+        msg = f"{attribute.name} must be a whole number >= 1 (got {value!r})."
         raise DataContractError(msg, column=attribute.name, value=value)
 
 
@@ -89,8 +89,8 @@ def _channel(_: object, attribute: attrs.Attribute[str | None], value: str | Non
 def _wall_time(_: object, attribute: attrs.Attribute[dt.time], value: dt.time) -> None:
     if not isinstance(value, dt.time) or value.tzinfo is not None:
         msg = (
-            f"{attribute.name} must be a wall-clock datetime.time without a time zone "
-            f"(e.g. time(21)); got {value!r}. The zone is the customer's (or default_timezone)."
+            f"{attribute.name} must be a wall-clock datetime.time without a time zone, "
+            f"such as time(21) (got {value!r}). The zone is the customer's (or default_timezone)."
         )
         raise DataContractError(msg, column=attribute.name, value=value)
 
@@ -103,8 +103,8 @@ def _id_set(value: object) -> frozenset[str]:
     """Return the ids as a frozenset, refusing a bare string (not a set of one-letter ids)."""
     if isinstance(value, str | bytes):
         msg = (
-            f"customer_ids must be a collection of customer ids, not one string; got {value!r} "
-            f"(write {{{value!r}}} for one customer)."
+            f"customer_ids must be a collection of customer ids, not one string "
+            f"(got {value!r}); write {{{value!r}}} for one customer."
         )
         raise DataContractError(msg, column="customer_ids", value=value)
     try:
@@ -112,13 +112,13 @@ def _id_set(value: object) -> frozenset[str]:
             raise TypeError(type(value).__name__)  # noqa: TRY301 (one message for both)
         ids: frozenset[object] = frozenset(value)
     except TypeError as error:
-        msg = f"customer_ids must be a collection of customer ids; got {value!r}."
+        msg = f"customer_ids must be a collection of customer ids (got {value!r})."
         raise DataContractError(msg, column="customer_ids", value=value) from error
     wrong = next((i for i in ids if not isinstance(i, str)), None)
     if wrong is not None:
         msg = (
-            f"customer_ids must be strings (customer ids are text); got {wrong!r} "
-            f"({type(wrong).__name__}); convert them with str first."
+            f"customer_ids must be strings, as customer ids are text (got {wrong!r}, a "
+            f"{type(wrong).__name__}); convert them with str first."
         )
         raise DataContractError(msg, column="customer_ids", value=wrong)
     return frozenset(str(i) for i in ids)

@@ -160,7 +160,7 @@ class ProfileStore:
         kind_weights: Mapping[str, float] = DEFAULT_KIND_WEIGHTS,
     ) -> None:
         if not isinstance(half_life, dt.timedelta) or half_life <= dt.timedelta(0):
-            msg = f"half_life must be a positive timedelta; got {half_life!r}."
+            msg = f"half_life must be a positive timedelta (got {half_life!r})."
             raise DataContractError(msg, column="half_life", value=half_life)
         for kind, weight in kind_weights.items():
             require_number(weight, name=f"kind_weights[{kind!r}]")
@@ -265,7 +265,7 @@ class ProfileStore:
         """
         for event in events:
             if not isinstance(event, Interaction):
-                msg = f"profiles learn from Interaction objects; got {type(event).__name__}."
+                msg = f"profiles learn from Interaction objects (got {type(event).__name__})."
                 raise DataContractError(msg, value=type(event).__name__)
             if event.kind == "erasure":
                 continue

@@ -228,7 +228,7 @@ def cost_to_serve(connection: Connection, aliases: Aliases) -> pd.Series:
 def _currency(value: object, *, where: str) -> str:
     """Check a currency code (ISO 4217 style, three capital letters)."""
     if not isinstance(value, str) or not CURRENCY_CODE.match(value):
-        msg = f"{where}: 'currency' must be a currency code such as 'EUR'; got {value!r}."
+        msg = f"{where}: 'currency' must be a currency code such as 'EUR' (got {value!r})."
         raise DataContractError(msg, column="currency", value=safe_repr(value))
     return value
 
@@ -240,6 +240,6 @@ def _order_id(value: object, event_id: str) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str) or not value:
-        msg = f"event {event_id!r}: 'order_id' must be text or a whole number; got {value!r}."
+        msg = f"event {event_id!r}: 'order_id' must be text or a whole number (got {value!r})."
         raise DataContractError(msg, column="order_id", value=safe_repr(value))
     return value

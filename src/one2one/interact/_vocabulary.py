@@ -60,7 +60,7 @@ def check(names: Names, item: object) -> Interaction:
     event = item if isinstance(item, Interaction) else None
     if event is None:
         if not isinstance(item, Mapping):
-            msg = f"an event must be an Interaction or a mapping; got {type(item).__name__}."
+            msg = f"an event must be an Interaction or a mapping (got {type(item).__name__})."
             raise DataContractError(msg, value=type(item).__name__)
         try:
             event = Interaction.from_dict(item)
@@ -108,7 +108,7 @@ def _consent_payload(names: Names, event: Interaction) -> dict[str, Any]:
 def purpose_name(names: Names, value: object, *, kind: str = "consent") -> str:
     """Return a consent purpose in canonical form (trimmed, lower case), or refuse it."""
     if not isinstance(value, str) or not value.strip():
-        msg = f"a {kind} event needs payload['purpose'] (e.g. 'marketing'); got {value!r}."
+        msg = f"a {kind} event needs payload['purpose'], such as 'marketing' (got {value!r})."
         raise DataContractError(msg, column="purpose", value=value)
     purpose = value.strip().lower()
     if purpose not in names.purposes:
