@@ -387,7 +387,7 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
         Returns
         -------
-        numpy.ndarray of shape (n_customers, n_segments_)
+        numpy.ndarray of shape (n_customers, n_segments)
             Each row sums to 1; column ``j`` is segment ``j``.
 
         Raises
