@@ -16,15 +16,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from numpydoc.docscrape import ClassDoc, NumpyDocString  # the test extra installs it
 
 import one2one._validation
 import one2one.datasets
 import one2one.errors
-
-try:  # numpydoc comes with the docs extra; the section checks need it, the rest do not
-    from numpydoc.docscrape import ClassDoc, NumpyDocString
-except ImportError:  # pragma: no cover - a test-only install
-    ClassDoc = NumpyDocString = None
 
 PACKAGES = [
     "one2one",
@@ -259,8 +255,6 @@ def _raises_problems(doc, raised):
 
 def _problems(obj, kind):
     """What the docstring of a public object lacks, by the rules above ([] when complete)."""
-    if NumpyDocString is None:
-        pytest.skip("the section checks parse docstrings with numpydoc (the docs extra)")
     if not (inspect.getdoc(obj) or "").strip():
         return ["no docstring"]
     doc, parameters, documented, raised = _parsed(obj, kind)
