@@ -20,20 +20,24 @@ from one2one.interact import ContactPolicy, FrequencyCap, Interaction, Interacti
 AT = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
 N_MERGES = 40
 
-# The child pauses inside the chosen method, right after the original returned (that is,
-# after it read the identity groups), until the other process says it is done, or 1.5 s
-# (with the write lock held, as it must be, the other cannot be done before that).
+# The child pauses inside the chosen function (``module:name``), right after the original
+# returned (that is, after it read the identity groups), until the other process says it
+# is done, or 1.5 s (with the write lock held, as it must be, the other cannot be done
+# before that). The hook must be on the path the action takes: the OTHER child waits for
+# "paused" and the test fails if it never comes.
 PAUSING = """
-import sys, time
+import importlib, sys, time
 from pathlib import Path
 from one2one.interact import InteractionLog
 
 path, hook, flags, action = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
-original = getattr(InteractionLog, hook)
+module_name, name = hook.split(":")
+module = importlib.import_module(module_name)
+original = getattr(module, name)
 paused = []
 
-def pausing(self, *args, **kwargs):
-    result = original(self, *args, **kwargs)
+def pausing(*args, **kwargs):
+    result = original(*args, **kwargs)
     if not paused:
         paused.append(True)
         (flags / "paused").touch()
@@ -42,7 +46,7 @@ def pausing(self, *args, **kwargs):
             time.sleep(0.01)
     return result
 
-setattr(InteractionLog, hook, pausing)
+setattr(module, name, pausing)
 with InteractionLog(path) as log:
     exec(action)
 """
@@ -54,7 +58,9 @@ from one2one.interact import InteractionLog
 
 path, flags, action = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 deadline = time.monotonic() + 30
-while not (flags / "paused").exists() and time.monotonic() < deadline:
+while not (flags / "paused").exists():
+    if time.monotonic() > deadline:
+        sys.exit("the other process never paused: its hook is not on the path it takes")
     time.sleep(0.005)
 with InteractionLog(path) as log:
     exec(action)
@@ -102,7 +108,12 @@ def _seed(path, customers):
 
 def test_two_merges_racing_leave_one_customer(tmp_path):
     _seed(tmp_path / "log.db", "abc")
-    path = _race(tmp_path, "canonical_id", "log.merge(['a'], 'b')", "log.merge(['b'], 'c')")
+    path = _race(
+        tmp_path,
+        "one2one.interact._identity:group",  # read inside the merge's write
+        "log.merge(['a'], 'b')",
+        "log.merge(['b'], 'c')",
+    )
     with InteractionLog(path) as log:
         roots = {log.canonical_id(c) for c in "abc"}
         assert len(roots) == 1  # a -> b and b -> c: one customer, whatever the order
@@ -111,7 +122,12 @@ def test_two_merges_racing_leave_one_customer(tmp_path):
 
 def test_an_erasure_racing_a_merge_is_one_or_the_other_never_half(tmp_path):
     _seed(tmp_path / "log.db", "xy")
-    path = _race(tmp_path, "_group", "log.forget('x')", "log.merge(['y'], 'x')")
+    path = _race(
+        tmp_path,
+        "one2one.interact._identity:group",  # read inside the erasure's write
+        "log.forget('x')",
+        "log.merge(['y'], 'x')",
+    )
     with InteractionLog(path) as log:
         y_erased = log.count("y") == 0
         y_merged = log.canonical_id("y") == "x"
@@ -125,19 +141,19 @@ def test_an_erasure_racing_a_merge_is_one_or_the_other_never_half(tmp_path):
 
 MERGER = """
 import os, random, sys, time
-from one2one.interact import InteractionLog
+from one2one.interact import InteractionLog, _identity
 
 path, seed, n_ids, n_merges = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 go = sys.argv[5]
 rng = random.Random(seed)
-original = InteractionLog.canonical_id
+original = _identity.group  # what a merge reads, inside its write
 
-def slow(self, customer_id):
-    result = original(self, customer_id)
+def slow(*args, **kwargs):
+    result = original(*args, **kwargs)
     time.sleep(0.01 + rng.random() * 0.01)  # widen the window between reading and writing
     return result
 
-InteractionLog.canonical_id = slow
+_identity.group = slow
 with InteractionLog(path) as log:
     while not os.path.exists(go):  # start together
         time.sleep(0.001)
