@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from .._progress import Progress, check_progress, progress_bar
 from .._transactions import money_decimals, round_money
@@ -189,5 +190,7 @@ def _peer_quantile(
     model = HistGradientBoostingRegressor(
         loss="quantile", quantile=quantile, random_state=random_state
     )
-    model.fit(table.to_numpy(dtype=float), actual.to_numpy())
-    return np.asarray(model.predict(table.loc[wanted].to_numpy(dtype=float)), dtype=float)
+    with threadpool_limits(limits=1, user_api="openmp"):  # spinning threads on a busy
+        model.fit(table.to_numpy(dtype=float), actual.to_numpy())  # machine cost minutes
+        guess = model.predict(table.loc[wanted].to_numpy(dtype=float))
+    return np.asarray(guess, dtype=float)
