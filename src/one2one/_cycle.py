@@ -168,7 +168,7 @@ def run_cycle(
         kind_weights={**DEFAULT_KIND_WEIGHTS, "configuration": 1.0},
     )
     customer_of_record = resolver.customers()
-    identity = evaluate_links(customer_of_record, _true_links(business.person_of_record))
+    identity = evaluate_links(customer_of_record, business.true_links)
     transactions = TRANSACTIONS.validate(log.transactions())
     with warnings.catch_warnings(record=True) as caught:  # kept in the report, not lost
         warnings.simplefilter("always", DataWarning)
@@ -331,15 +331,6 @@ def _interactions(events: pd.DataFrame, customer_of: pd.Series) -> list[dict[str
                 row.pop(money)  # none: not a money event
         out.append(row)
     return out
-
-
-def _true_links(person_of_record: pd.Series) -> pd.DataFrame:
-    """Every pair of records of one person."""
-    frame = person_of_record.reset_index()
-    frame.columns = ["record_id", "person_id"]
-    pairs = frame.merge(frame, on="person_id")
-    pairs = pairs[pairs["record_id_x"] < pairs["record_id_y"]]
-    return pairs[["record_id_x", "record_id_y"]].set_axis(["rec_id_1", "rec_id_2"], axis=1)
 
 
 def _follow(

@@ -102,3 +102,15 @@ def test_the_same_seed_gives_the_same_business(seed):
     pd.testing.assert_frame_equal(a.events, b.events)
     pd.testing.assert_frame_equal(a.people, b.people)
     assert (a.events["value"].dropna().round(2) == a.events["value"].dropna()).all()
+
+
+def test_true_links_are_the_pairs_of_records_of_one_person(business):
+    links = business.true_links
+    person = business.person_of_record
+    assert (links["rec_id_1"] < links["rec_id_2"]).all()
+    same = (
+        person.reindex(links["rec_id_1"]).to_numpy() == person.reindex(links["rec_id_2"]).to_numpy()
+    )
+    assert same.all()
+    sizes = person.value_counts()
+    assert len(links) == int((sizes * (sizes - 1) // 2).sum())

@@ -22,7 +22,7 @@ from .._deprecation import renamed_parameters
 from .._validation import as_generator, require_number
 from ..clv._simulate import simulate_transactions
 from ..errors import DataContractError
-from ._identities import CUSTOMER_BASE_PARAMS, simulate_identities
+from ._identities import CUSTOMER_BASE_PARAMS, _pair_frame, _pairs_sharing, simulate_identities
 
 __all__ = ["BUSINESS_OFFERS", "RIDING", "SimulatedBusiness", "simulate_business"]
 
@@ -84,6 +84,17 @@ class SimulatedBusiness:
     person_of_record: pd.Series
     acceptance: pd.DataFrame
     observation_end: pd.Timestamp
+
+    @property
+    def true_links(self) -> pd.DataFrame:
+        """Every pair of records of the same person, once, as :func:`simulate_identities` gives.
+
+        Columns ``rec_id_1`` and ``rec_id_2`` (``rec_id_1 < rec_id_2``,
+        sorted): what ``one2one.identify.evaluate_links`` scores against.
+        """
+        ids = self.person_of_record.index.to_numpy(dtype=object).astype(str)
+        first, second = _pairs_sharing(ids, self.person_of_record.to_numpy(dtype=np.int64))
+        return _pair_frame(first, second)
 
     @renamed_parameters(rng="random_state")
     def respond(
