@@ -22,11 +22,10 @@ from ._plots import (
     plot_expected_purchases_matrix,
     plot_frequency_histogram,
     plot_p_alive_matrix,
-    plot_tracking,
-    tracking_table,
 )
 from ._spend_models import GammaGammaModel
 from ._summary import discrete_summary, rfm_summary
+from ._tracking import plot_tracking, tracking_errors, tracking_table
 from ._transaction_models import (
     BetaGeoModel,
     ModifiedBetaGeoModel,
@@ -60,6 +59,7 @@ __all__ = [
     "plot_p_alive_matrix",
     "plot_tracking",
     "rfm_summary",
+    "tracking_errors",
     "tracking_table",
 ]
 

@@ -4,13 +4,15 @@ Each figure has a ``*_table`` function that computes its numbers as a
 DataFrame (for reports and tests) and a ``plot_*`` function that draws them:
 
 * :func:`plot_calibration_vs_holdout`: mean holdout purchases, actual and
-  predicted, by calibration frequency (Fader, Hardie & Lee 2005, figure 3);
+  predicted by one model or several, by calibration frequency (Fader, Hardie
+  & Lee 2005, figure 3);
 * :func:`plot_frequency_histogram`: customers by calibration frequency,
   actual and simulated from the model;
-* :func:`plot_tracking`: the cohort's repeat purchases over calendar time,
-  actual and expected, cumulative or per period (FHL 2005, figures 1 and 2);
 * :func:`plot_p_alive_matrix` and :func:`plot_expected_purchases_matrix`:
   heat maps of a prediction over (frequency, recency).
+
+The tracking plot (the cohort's purchases over calendar time) lives in
+``_tracking.py``.
 
 matplotlib is optional (``pip install 'one2one-marketing[plot]'``): it is imported by
 the ``plot_*`` functions only, and the tables work without it. The plots draw
@@ -21,7 +23,7 @@ call ``show``.
 from __future__ import annotations
 
 import math
-import warnings
+from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
@@ -29,7 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .._charts import count_ticks, number_label
+from .._charts import PALETTE, count_ticks, number_label
 from .._deprecation import renamed_parameters
 from .._validation import (
     Column,
@@ -39,17 +41,8 @@ from .._validation import (
     require_frame,
     require_number,
 )
-from ..errors import DataContractError, DataWarning
-from ._periods import (
-    PERIODS_PER_YEAR,
-    Freq,
-    agreed_period,
-    period_name,
-    period_ordinals,
-    require_freq,
-    timestamp_ordinal,
-)
-from ._summary import _amounts, _Occasions, validated_log
+from ..errors import DataContractError
+from ._periods import Freq, agreed_period, period_name
 from ._transaction_models import TransactionModel
 
 if TYPE_CHECKING:
@@ -64,15 +57,12 @@ __all__ = [
     "plot_expected_purchases_matrix",
     "plot_frequency_histogram",
     "plot_p_alive_matrix",
-    "plot_tracking",
-    "tracking_table",
 ]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 _FREQS: tuple[Freq, ...] = ("D", "W", "M", "Q", "Y")
-_PANDAS_PERIOD: dict[Freq, str] = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q-DEC", "Y": "Y-DEC"}
 _TINY_T = 1e-9  # observation length given to customers with T = 0 when simulating
 _DEFAULT_T = 52.0
 _HOLDOUT_COLUMNS = ("frequency_holdout", "duration_holdout")
@@ -143,28 +133,99 @@ def _target_axes(plt: ModuleType, ax: Axes | None) -> Axes:
     return cast("Axes", new)
 
 
+ACTUAL_COLOUR = PALETTE[-1]
+"""Black: the data a model is judged against."""
+_MARKERS = ("s", "^", "D", "v", "P", "X", "*")
+
+
+def model_colour(position: int) -> str:
+    """Return the colour of the ``position``-th model's line (an Okabe-Ito colour, not black)."""
+    return PALETTE[position % (len(PALETTE) - 1)]
+
+
+def named_models(
+    models: TransactionModel | Mapping[str, TransactionModel], *, needs: str
+) -> tuple[dict[str, TransactionModel], bool]:
+    """Return ``{name: model}`` and whether a mapping was given (one column per model).
+
+    One model is named by its class (the legend label) and its table keeps the
+    column ``predicted``; a mapping gives each model a column of its name.
+    ``needs`` is the method a model must have for the caller.
+    """
+    if not isinstance(models, Mapping):
+        if isinstance(models, list | tuple | set | frozenset):
+            msg = (
+                "models must be a fitted transaction model or a mapping of names to fitted "
+                f"models (got a {type(models).__name__}); name them, e.g. "
+                "{'BG/NBD': bgnbd, 'Pareto/NBD': pareto}."
+            )
+            raise DataContractError(msg, column="models", value=type(models).__name__)
+        _require_model(models, "models", needs)
+        return {type(models).__name__: models}, False
+    if not models:
+        msg = "models must name at least one fitted model (got an empty mapping)."
+        raise DataContractError(msg, column="models", value={})
+    named: dict[str, TransactionModel] = {}
+    for name, model in models.items():
+        if not isinstance(name, str) or not name:
+            msg = f"each model's name must be a non-empty string (got {name!r})."
+            raise DataContractError(msg, column="models", value=name)
+        _require_model(model, f"models[{name!r}]", needs)
+        named[name] = model
+    return named, True
+
+
+def _require_model(model: object, where: str, needs: str) -> None:
+    if not callable(getattr(model, needs, None)):
+        msg = (
+            f"{where} must be a fitted transaction model with {needs}() "
+            f"(got {type(model).__name__})."
+        )
+        raise DataContractError(msg, column="models", value=type(model).__name__)
+
+
+def require_distinct_columns(columns: list[str]) -> None:
+    """Refuse model names that would give the table a column twice."""
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            msg = (
+                "model names must leave the table's columns distinct (got the column "
+                f"{column!r} twice); rename the model."
+            )
+            raise DataContractError(msg, column="models", value=column)
+        seen.add(column)
+
+
 # --- calibration vs holdout ----------------------------------------------------------------
+@renamed_parameters(model="models")
 def calibration_vs_holdout_table(
-    model: TransactionModel, summary: pd.DataFrame, *, max_frequency: int = 7
+    models: TransactionModel | Mapping[str, TransactionModel],
+    summary: pd.DataFrame,
+    *,
+    max_frequency: int = 7,
 ) -> pd.DataFrame:
     """Compute mean holdout purchases, actual and predicted, by calibration frequency.
 
     Customers are grouped by their number of repeat purchases in the
     calibration period (0, 1, ..., ``max_frequency - 1`` and a last group
     ``"max_frequency+"``). For each group the table gives the mean of the
-    actual ``frequency_holdout`` and the mean of the model's conditional
-    expectation over each customer's own ``duration_holdout``.
+    actual ``frequency_holdout`` and the mean of each model's conditional
+    expectation over each customer's own ``duration_holdout``. A group where
+    a model's mean strays from the actual one is where that model drifts.
 
     Parameters
     ----------
-    model
+    models
         A fitted transaction model (e.g. :class:`~one2one.clv.BetaGeoModel`),
-        fitted on the calibration columns.
+        or a mapping ``{name: model}`` of several to compare side by side,
+        each fitted on the calibration columns. (``model=`` is read as
+        ``models=`` with a ``DeprecationWarning`` until one2one 0.2.)
     summary
         A summary with holdout columns: ``frequency``, ``recency``, ``T``,
         ``frequency_holdout`` and ``duration_holdout``, as made by
         :func:`~one2one.clv.rfm_summary` with ``calibration_end``, all in the
-        model's period.
+        models' period.
     max_frequency
         The last group collects customers with at least this many repeat
         purchases.
@@ -173,17 +234,21 @@ def calibration_vs_holdout_table(
     -------
     pandas.DataFrame
         Indexed by the frequency group (``"0"``, ..., ``"7+"``), with columns
-        ``n_customers``, ``actual`` and ``predicted`` (NaN for empty groups).
-        ``attrs["period"]`` is the period of the durations, if known.
+        ``n_customers``, ``actual`` and, for one model, ``predicted``; for a
+        mapping, one column per model name instead, in the mapping's order.
+        Means are NaN for empty groups. ``attrs["period"]`` is the period of
+        the durations, if known.
 
     Raises
     ------
     DataContractError
         If a column is missing (the holdout columns: build the summary with
-        ``calibration_end``) or breaks its contract, or the summary's
-        ``attrs["period"]`` differs from the model's ``period_``.
+        ``calibration_end``) or breaks its contract, the summary's
+        ``attrs["period"]`` differs from a model's ``period_``, the models
+        were fitted in different periods, or a model's name clashes with
+        ``n_customers`` or ``actual``.
     NotFittedError
-        If the model is not fitted.
+        If a model is not fitted.
 
     References
     ----------
@@ -193,8 +258,9 @@ def calibration_vs_holdout_table(
 
     Examples
     --------
-    >>> import warnings
-    >>> from one2one.clv import BetaGeoModel, calibration_vs_holdout_table, rfm_summary
+    >>> from one2one.clv import (
+    ...     BetaGeoModel, ParetoNBDModel, calibration_vs_holdout_table, rfm_summary
+    ... )
     >>> from one2one.datasets import load_cdnow_transactions
     >>> summary = rfm_summary(
     ...     load_cdnow_transactions("sample"), freq="W", calibration_end="1997-09-30"
@@ -202,7 +268,14 @@ def calibration_vs_holdout_table(
     >>> table = calibration_vs_holdout_table(BetaGeoModel().fit(summary), summary)
     >>> table["n_customers"].tolist()
     [1422, 443, 221, 98, 56, 35, 37, 45]
+    >>> models = {"BG/NBD": BetaGeoModel(), "Pareto/NBD": ParetoNBDModel()}
+    >>> fitted = {name: model.fit(summary) for name, model in models.items()}
+    >>> list(calibration_vs_holdout_table(fitted, summary).columns)
+    ['n_customers', 'actual', 'BG/NBD', 'Pareto/NBD']
     """
+    named, several = named_models(models, needs="predict_purchases")
+    columns = list(named) if several else ["predicted"]
+    require_distinct_columns(["n_customers", "actual", *columns])
     frame = require_frame(summary, name="summary")
     missing = [c for c in _HOLDOUT_COLUMNS if c not in frame.columns]
     if missing:
@@ -213,35 +286,48 @@ def calibration_vs_holdout_table(
         raise DataContractError(msg, column=missing[0])
     _HOLDOUT_CONTRACT.validate(frame)
     top = _max_frequency(max_frequency)
-    period = _summary_period(model, frame)
+    period = _one_period({name: _summary_period(model, frame) for name, model in named.items()})
 
     duration = frame["duration_holdout"].to_numpy(dtype=np.float64)
-    predicted = np.empty(len(frame))
-    for horizon in np.unique(duration):  # one prediction per distinct holdout length
-        rows = duration == horizon
-        predicted[rows] = model.predict_purchases(frame.loc[rows], t=float(horizon)).to_numpy()
-    groups = pd.DataFrame(
-        {
-            "group": _binned(frame["frequency"], top),
-            "actual": frame["frequency_holdout"].to_numpy(dtype=np.float64),
-            "predicted": predicted,
-        }
-    ).groupby("group")
-    table = pd.DataFrame(
-        {
-            "n_customers": groups.size(),
-            "actual": groups["actual"].mean(),
-            "predicted": groups["predicted"].mean(),
-        }
-    ).reindex(range(top + 1))
+    data = {"actual": frame["frequency_holdout"].to_numpy(dtype=np.float64)}
+    for column, model in zip(columns, named.values(), strict=True):
+        data[column] = _holdout_predictions(model, frame, duration)
+    groups = pd.DataFrame(data).groupby(_binned(frame["frequency"], top))
+    table = pd.concat([groups.size().rename("n_customers"), groups.mean()], axis=1)
+    table = table.reindex(range(top + 1))
     table["n_customers"] = table["n_customers"].fillna(0).astype(np.int64)
     table.index = _bin_labels(top)
     table.attrs["period"] = period
     return table
 
 
+def _holdout_predictions(
+    model: TransactionModel, frame: pd.DataFrame, duration: FloatArray
+) -> FloatArray:
+    """Each customer's expected holdout purchases, over their own holdout length."""
+    predicted = np.empty(len(frame))
+    for horizon in np.unique(duration):  # one prediction per distinct holdout length
+        rows = duration == horizon
+        predicted[rows] = model.predict_purchases(frame.loc[rows], t=float(horizon)).to_numpy()
+    return predicted
+
+
+def _one_period(periods: dict[str, Freq | None]) -> Freq | None:
+    """Return the one period of several models' predictions of one summary, refusing a mix."""
+    known = {name: period for name, period in periods.items() if period is not None}
+    if len(set(known.values())) > 1:
+        got = ", ".join(f"{name!r} in {period_name(period)}" for name, period in known.items())
+        msg = (
+            f"the models must be fitted in one period to predict one summary (got {got}); "
+            "fit them on summaries with the same freq and time_unit."
+        )
+        raise DataContractError(msg, column="period", value=sorted(set(known.values())))
+    return next(iter(known.values()), None)
+
+
+@renamed_parameters(model="models")
 def plot_calibration_vs_holdout(
-    model: TransactionModel,
+    models: TransactionModel | Mapping[str, TransactionModel],
     summary: pd.DataFrame,
     *,
     max_frequency: int = 7,
@@ -251,12 +337,15 @@ def plot_calibration_vs_holdout(
 
     The standard validation figure of Fader, Hardie & Lee (2005, figure 3):
     a model that describes the customers well predicts each group's mean.
-    The numbers are those of :func:`calibration_vs_holdout_table`.
+    With several models, each has its line, so the groups where one drifts
+    stand out. The numbers are those of :func:`calibration_vs_holdout_table`.
 
     Parameters
     ----------
-    model
-        A fitted transaction model.
+    models
+        A fitted transaction model, or a mapping ``{name: model}`` of several
+        (``model=`` is read as ``models=`` with a ``DeprecationWarning`` until
+        one2one 0.2).
     summary
         A summary with holdout columns (see :func:`calibration_vs_holdout_table`).
     max_frequency
@@ -267,24 +356,35 @@ def plot_calibration_vs_holdout(
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn into: one line for the actual means, one for the model.
+        The Axes drawn into: one line for the actual means (black), then one
+        per model, labelled by the model's class (one model) or its name.
 
     Raises
     ------
     DataContractError
-        If the holdout columns are missing or a column breaks its contract.
+        If the holdout columns are missing, a column breaks its contract, or
+        the models cannot be compared (see :func:`calibration_vs_holdout_table`).
     MissingDependencyError
         If matplotlib is not installed.
     """
-    table = calibration_vs_holdout_table(model, summary, max_frequency=max_frequency)
+    table = calibration_vs_holdout_table(models, summary, max_frequency=max_frequency)
+    named, several = named_models(models, needs="predict_purchases")
     plt = _pyplot("plot_calibration_vs_holdout")
     axes = _target_axes(plt, ax)
     unit = _unit(table.attrs["period"])
     durations = np.unique(summary["duration_holdout"].to_numpy(dtype=np.float64))
     holdout = f"{number_label(durations[0])} {unit}" if durations.size == 1 else unit
     x = np.arange(len(table))
-    axes.plot(x, table["actual"], marker="o", label="Actual")
-    axes.plot(x, table["predicted"], marker="s", linestyle="--", label=type(model).__name__)
+    axes.plot(x, table["actual"], marker="o", color=ACTUAL_COLOUR, label="Actual")
+    for position, name in enumerate(named):
+        axes.plot(
+            x,
+            table[name if several else "predicted"],
+            marker=_MARKERS[position % len(_MARKERS)],
+            linestyle="--",
+            color=model_colour(position),
+            label=name,
+        )
     axes.set_xticks(x, labels=list(table.index))
     axes.set_xlabel("Repeat purchases in the calibration period")
     axes.set_ylabel(f"Mean repeat purchases in the holdout ({holdout})")
@@ -428,335 +528,6 @@ def plot_frequency_histogram(
     axes.set_title(f"Customers by repeat purchases (calibration, in {unit})")
     axes.legend()
     return axes
-
-
-# --- tracking ------------------------------------------------------------------------------
-def _period_starts(ordinals: IntArray, freq: Freq) -> NDArray[np.datetime64]:
-    """Naive local start of each period ordinal (inverse of ``period_ordinals``)."""
-    if freq == "D":
-        starts = ordinals.astype("datetime64[D]")
-    elif freq == "W":
-        starts = (ordinals * 7 - 3).astype("datetime64[D]")  # Monday of the week
-    elif freq == "M":
-        starts = ordinals.astype("datetime64[M]")
-    elif freq == "Q":
-        starts = (ordinals * 3).astype("datetime64[M]")
-    else:
-        starts = ordinals.astype("datetime64[Y]")
-    return starts.astype("datetime64[ns]")
-
-
-def _naive_ordinals(moments: NDArray[np.datetime64], freq: Freq) -> IntArray:
-    """Period ordinals of naive local datetimes (no time zone arithmetic)."""
-    series = pd.Series(moments.astype("datetime64[ns]"))
-    return period_ordinals(series, freq=freq, tz="UTC", name="period", assume_tz="UTC")
-
-
-def _tracking(
-    model: TransactionModel,
-    transactions: pd.DataFrame,
-    *,
-    customer_id: str,
-    datetime: str,
-    monetary: str | None,
-    freq: Freq,
-    occasion_freq: Freq | None,
-    period: Freq | None,
-    observation_end: object,
-    tz: str,
-    assume_tz: str | None,
-) -> tuple[pd.DataFrame, NDArray[np.datetime64]]:
-    """Return the tracking table, and the naive local end of what each row counts."""
-    freq = require_freq(freq)
-    fitted = _known_period(getattr(model, "period_", None))
-    counted = _known_period(getattr(model, "occasion_period_", None)) or fitted
-    occasion = require_freq(occasion_freq) if occasion_freq is not None else counted or freq
-    unit = agreed_period(fitted=fitted, summary=None, given=period) or freq
-    if counted is not None and occasion != counted:
-        msg = (
-            f"the model was fitted on purchase occasions per {period_name(counted)[:-1]}, but "
-            f"occasion_freq={occasion!r} counts them per {period_name(occasion)[:-1]}; actual "
-            "and expected counts will not be comparable."
-        )
-        warnings.warn(msg, DataWarning, stacklevel=3)
-    frame = validated_log(
-        transactions, customer_id=customer_id, datetime=datetime, monetary=monetary, use="tracking"
-    )
-
-    ordinal = period_ordinals(
-        frame[datetime], freq=occasion, tz=tz, name=datetime, assume_tz=assume_tz
-    )
-    end = (
-        int(ordinal.max())
-        if observation_end is None
-        else timestamp_ordinal(observation_end, freq=occasion, tz=tz, name="observation_end")
-    )
-    amount, is_return = _amounts(frame, monetary, "net")
-    keep = ordinal <= end
-    codes, _ = pd.factorize(frame[customer_id].to_numpy()[keep])
-    occasions = _Occasions.build(
-        codes.astype(np.int64), ordinal[keep], amount[keep], is_return[keep], end
-    )
-    if occasions.customer.size == 0:
-        msg = f"no purchases (rows with a non-negative amount) on or before {end=}."
-        raise DataContractError(msg, column=datetime, value=observation_end)
-    is_first = np.concatenate([[True], occasions.customer[1:] != occasions.customer[:-1]])
-    first = np.sort(occasions.period[is_first])
-    repeat = np.sort(occasions.period[~is_first])
-
-    # Grid periods, and for each the last occasion period it counts (capped at the end).
-    low = int(_naive_ordinals(_period_starts(first[:1], occasion), freq)[0])
-    high = int(_naive_ordinals(_period_starts(np.array([end]), occasion), freq)[0])
-    grid = np.arange(low, high + 1, dtype=np.int64)
-    next_starts = _period_starts(grid + 1, freq)
-    last = _naive_ordinals(next_starts - np.timedelta64(1, "ns"), occasion)
-    last = np.minimum(last, end)
-
-    # Expected: each customer contributes E[X(t)] from their first occasion on.
-    starts_at, n_first = np.unique(first, return_counts=True)
-    elapsed = last[:, None] - starts_at[None, :]
-    started = elapsed >= 0
-    scale = PERIODS_PER_YEAR[unit] / PERIODS_PER_YEAR[occasion]  # occasion periods -> unit
-    horizons, inverse = np.unique(np.where(started, elapsed, 0) * scale, return_inverse=True)
-    expected = model.expected_purchases(horizons)[inverse].reshape(elapsed.shape)
-    predicted_cumulative = (np.where(started, expected, 0.0) * n_first).sum(axis=1)
-    actual_cumulative = np.searchsorted(repeat, last, side="right").astype(np.int64)
-
-    index = pd.DatetimeIndex(_period_starts(grid, freq)).to_period(_PANDAS_PERIOD[freq])
-    table = pd.DataFrame(
-        {
-            "actual": np.diff(actual_cumulative, prepend=0),
-            "predicted": np.diff(predicted_cumulative, prepend=0.0),
-            "actual_cumulative": actual_cumulative,
-            "predicted_cumulative": predicted_cumulative,
-            "n_customers": np.searchsorted(first, last, side="right").astype(np.int64),
-        },
-        index=index.rename("period"),
-    )
-    table.attrs.update({"period": unit, "freq": freq, "occasion_freq": occasion})
-    return table, _period_starts(last + 1, occasion)
-
-
-def tracking_table(
-    model: TransactionModel,
-    transactions: pd.DataFrame,
-    *,
-    customer_id: str = "customer_id",
-    datetime: str = "occurred_at",
-    monetary: str | None = None,
-    freq: Freq = "W",
-    occasion_freq: Freq | None = None,
-    period: Freq | None = None,
-    observation_end: object = None,
-    tz: str = "UTC",
-    assume_tz: str | None = None,
-) -> pd.DataFrame:
-    """Compute a cohort's repeat purchases per calendar period, actual and expected.
-
-    Purchases are counted as :func:`~one2one.clv.rfm_summary` counts them:
-    several purchases of one customer in one period of ``occasion_freq`` are
-    one occasion, and a customer's first occasion is not a repeat purchase.
-    The expectation is sum_i E[X(t - s_i)], with s_i customer i's first
-    occasion and E[X(t)] the model's unconditional expectation
-    (:meth:`~one2one.clv.TransactionModel.expected_purchases`), each customer
-    contributing from their first purchase on. Elapsed time is counted in
-    whole occasion periods, as ``T`` is in a summary, and converted to the
-    model's period.
-
-    Parameters
-    ----------
-    model
-        A fitted transaction model.
-    transactions
-        One row per transaction (the cohort the model describes).
-    customer_id, datetime
-        Column names; ``datetime`` must be time-zone aware (or pass ``assume_tz``).
-    monetary
-        Optional amount column: periods with only returns (negative amounts)
-        are then no purchase occasion, as in ``rfm_summary``. By default every
-        row is a purchase.
-    freq
-        The period of the table's rows: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-    occasion_freq
-        The period of a purchase occasion. Defaults to the model's period
-        (``period_``), else ``freq``. Pass ``"D"`` for a model fitted on the
-        published CDNOW summary, whose purchases are counted by day and whose
-        time is in weeks.
-    period
-        The model's time unit: the period its rates are per. Defaults to the
-        model's ``period_`` (recorded when it was fitted on an ``rfm_summary``),
-        else ``freq``; pass it for a model fitted on a summary without one
-        (e.g. ``period="W"`` with ``freq="D"`` for the published CDNOW summary).
-        A period that contradicts the model's ``period_`` is refused.
-    observation_end
-        End of observation (default: the last transaction).
-    tz, assume_tz
-        Time zone whose calendar defines the periods, and that of naive timestamps.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``period`` (a :class:`pandas.PeriodIndex` of ``freq``), with
-        columns ``actual`` and ``predicted`` (repeat purchases in the period),
-        ``actual_cumulative``, ``predicted_cumulative`` and ``n_customers``
-        (customers who have made their first purchase). The last row counts
-        only up to ``observation_end``. ``attrs`` records ``period`` (the
-        model's unit), ``freq`` and ``occasion_freq``.
-
-    Raises
-    ------
-    DataContractError
-        On missing columns or values, naive timestamps without ``assume_tz``,
-        no purchase before ``observation_end``, or a ``period`` that
-        contradicts the model's ``period_``.
-    NotFittedError
-        If the model is not fitted.
-
-    Warns
-    -----
-    DataWarning
-        If ``occasion_freq`` differs from the period the model was fitted in.
-
-    References
-    ----------
-    .. [1] Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your
-       customers" the easy way: an alternative to the Pareto/NBD model.
-       Marketing Science 24(2), 275-284 (figures 1 and 2).
-
-    Examples
-    --------
-    >>> from one2one.clv import BetaGeoModel, tracking_table
-    >>> from one2one.datasets import load_cdnow_summary, load_cdnow_transactions
-    >>> model = BetaGeoModel().fit(load_cdnow_summary())
-    >>> table = tracking_table(model, load_cdnow_transactions("sample"), occasion_freq="D")
-    >>> int(table["actual_cumulative"].iloc[-1])
-    4339
-    """
-    table, _ = _tracking(
-        model,
-        transactions,
-        customer_id=customer_id,
-        datetime=datetime,
-        monetary=monetary,
-        freq=freq,
-        occasion_freq=occasion_freq,
-        period=period,
-        observation_end=observation_end,
-        tz=tz,
-        assume_tz=assume_tz,
-    )
-    return table
-
-
-def plot_tracking(
-    model: TransactionModel,
-    transactions: pd.DataFrame,
-    *,
-    customer_id: str = "customer_id",
-    datetime: str = "occurred_at",
-    monetary: str | None = None,
-    freq: Freq = "W",
-    occasion_freq: Freq | None = None,
-    period: Freq | None = None,
-    observation_end: object = None,
-    calibration_end: object = None,
-    cumulative: bool = True,
-    tz: str = "UTC",
-    assume_tz: str | None = None,
-    ax: Axes | None = None,
-) -> Axes:
-    """Plot a cohort's repeat purchases over calendar time, actual and expected.
-
-    Cumulative totals (Fader, Hardie & Lee 2005, figure 2) are drawn at the
-    end of what each period counts; purchases per period (figure 1) at the
-    start of the period. The numbers are those of :func:`tracking_table`.
-
-    Parameters
-    ----------
-    model
-        A fitted transaction model.
-    transactions
-        One row per transaction (the cohort the model describes).
-    customer_id, datetime, monetary, freq, occasion_freq, period, observation_end, tz, assume_tz
-        As for :func:`tracking_table`.
-    calibration_end
-        If given, a vertical line marks the end of the calibration period: the
-        end of the occasion period holding ``calibration_end``, as in
-        :func:`~one2one.clv.rfm_summary` (naive values are taken in ``tz``).
-    cumulative
-        Cumulative repeat purchases (default) or repeat purchases per period.
-    ax
-        Axes to draw into; by default a new figure.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The Axes drawn into: a line for the actual and one for the expected
-        purchases, and a vertical line at ``calibration_end`` if given.
-
-    Raises
-    ------
-    DataContractError
-        As :func:`tracking_table`, or if ``calibration_end`` is not a time.
-    MissingDependencyError
-        If matplotlib is not installed.
-    """
-    table, ends = _tracking(
-        model,
-        transactions,
-        customer_id=customer_id,
-        datetime=datetime,
-        monetary=monetary,
-        freq=freq,
-        occasion_freq=occasion_freq,
-        period=period,
-        observation_end=observation_end,
-        tz=tz,
-        assume_tz=assume_tz,
-    )
-    marker = (
-        None
-        if calibration_end is None
-        else _calibration_boundary(calibration_end, table.attrs["occasion_freq"], tz)
-    )
-    plt = _pyplot("plot_tracking")
-    dates = optional_import("matplotlib.dates", extra="plot", feature="plot_tracking")
-    axes = _target_axes(plt, ax)
-    step = _unit(table.attrs["freq"])[:-1]
-    if cumulative:
-        x = pd.DatetimeIndex(ends)
-        actual, predicted = table["actual_cumulative"], table["predicted_cumulative"]
-        what, where = "Cumulative repeat purchases", f"end of {step}"
-    else:
-        x = cast("pd.PeriodIndex", table.index).to_timestamp(how="start")
-        actual, predicted = table["actual"], table["predicted"]
-        what, where = f"Repeat purchases per {step}", f"{step} starting"
-    axes.plot(x, actual.to_numpy(), label="Actual")
-    axes.plot(x, predicted.to_numpy(), linestyle="--", label=type(model).__name__)
-    if marker is not None:
-        axes.axvline(dates.date2num(marker), color="grey", linestyle=":", label="Calibration end")
-    locator = dates.AutoDateLocator()
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
-    count_ticks(axes.yaxis)
-    axes.set_xlabel(f"Date ({where}, {tz})")
-    axes.set_ylabel(what)
-    axes.set_title(f"Tracking: {what.lower()} (model time in {_unit(table.attrs['period'])})")
-    axes.legend()
-    return axes
-
-
-def _calibration_boundary(moment: object, occasion: Freq, tz: str) -> pd.Timestamp:
-    """Return the naive local end of the occasion period holding ``moment``.
-
-    ``rfm_summary`` puts that whole period in the calibration period.
-    """
-    try:
-        ordinal = timestamp_ordinal(moment, freq=occasion, tz=tz, name="calibration_end")
-    except (TypeError, ValueError) as exc:
-        msg = f"'calibration_end' must be a date or time (got {moment!r})."
-        raise DataContractError(msg, column="calibration_end", value=moment) from exc
-    return pd.Timestamp(_period_starts(np.array([ordinal + 1]), occasion)[0])
 
 
 # --- (frequency, recency) matrices ---------------------------------------------------------
