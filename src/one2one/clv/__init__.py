@@ -12,6 +12,8 @@ from ._base import LifetimeModel
 from ._cohorts import cohort_survival
 from ._compare import compare_models
 from ._discrete_models import BetaGeoBetaBinomModel, ShiftedBetaGeometricModel
+from ._dyncov_data import TimeVaryingSummary, time_varying_summary
+from ._dyncov_model import TimeVaryingParetoNBDModel
 from ._fitting import FitDiagnostics
 from ._plots import (
     calibration_vs_holdout_table,
@@ -43,6 +45,8 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "ShiftedBetaGeometricModel",
+    "TimeVaryingParetoNBDModel",
+    "TimeVaryingSummary",
     "TransactionModel",
     "calibration_vs_holdout_table",
     "cohort_survival",
@@ -59,6 +63,7 @@ __all__ = [
     "plot_p_alive_matrix",
     "plot_tracking",
     "rfm_summary",
+    "time_varying_summary",
     "tracking_errors",
     "tracking_table",
 ]

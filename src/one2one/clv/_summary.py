@@ -167,6 +167,63 @@ def rfm_summary(
     >>> summary.attrs["period"], len(summary)
     ('W', 23570)
     """
+    return summary_with_occasions(
+        transactions,
+        customer_id=customer_id,
+        datetime=datetime,
+        monetary=monetary,
+        freq=freq,
+        observation_end=observation_end,
+        calibration_end=calibration_end,
+        tz=tz,
+        assume_tz=assume_tz,
+        returns=returns,
+        time_unit=time_unit,
+        order_id=order_id,
+        currency=currency,
+        decimals=decimals,
+        stacklevel=4,
+    ).summary
+
+
+@frozen
+class SummaryOccasions:
+    """A summary with the purchase occasions behind it, for models that need the dates.
+
+    ``customer`` maps each summary row to its customer code; occasions are
+    (customer code, period ordinal) pairs sorted by customer then period;
+    ``cutoff`` and ``end`` are the calibration and observation end ordinals.
+    """
+
+    summary: pd.DataFrame
+    customer: NDArray[np.int64]
+    occasion_customer: NDArray[np.int64]
+    occasion_period: NDArray[np.int64]
+    cutoff: int
+    end: int
+    freq: Freq
+    unit: Freq
+
+
+def summary_with_occasions(
+    transactions: pd.DataFrame,
+    *,
+    customer_id: str,
+    datetime: str,
+    monetary: str | None,
+    freq: Freq,
+    observation_end: object,
+    calibration_end: object,
+    tz: str,
+    assume_tz: str | None,
+    returns: Returns,
+    time_unit: Freq | None,
+    order_id: str | None,
+    currency: str | None,
+    decimals: int | None,
+    stacklevel: int = 4,
+) -> SummaryOccasions:
+    """Do what :func:`rfm_summary` does, and keep the occasions it counted."""
     freq = require_freq(freq)
     unit = freq if time_unit is None else require_freq(time_unit)
     returns = require_one_of(returns, ("net", "ignore", "error"), name="returns")
@@ -207,12 +264,12 @@ def rfm_summary(
             "a summary needs at least one customer's first purchase."
         )
         raise DataContractError(msg, column=datetime, value=calibration_end or observation_end)
-    warn_unnetted(table, netting, stacklevel=2)
+    warn_unnetted(table, netting, stacklevel=stacklevel - 1)
     customer, result = _calibration_table(occasions, calibration, cutoff, monetary=monetary)
     buyers = occasions.customer  # sorted, so distinct customers are where it changes
     n_buyers = int(np.count_nonzero(np.diff(buyers))) + 1 if buyers.size else 0
     n_known = int(np.unique(table.customer[in_window]).size)
-    _warn_left_out(n_known, n_buyers, customer.size)
+    _warn_left_out(n_known, n_buyers, customer.size, stacklevel=stacklevel)
     result.index = pd.Index(table.ids[customer], name="customer_id")
     if calibration_end is not None:
         _add_holdout(result, occasions, calibration, customer, len(table.ids), monetary=monetary)
@@ -226,7 +283,16 @@ def rfm_summary(
     result.attrs["occasion_period"] = freq
     result.attrs["currency"] = table.currency
     result.attrs["decimals"] = table.decimals
-    return result
+    return SummaryOccasions(
+        summary=result,
+        customer=customer,
+        occasion_customer=occasions.customer,
+        occasion_period=occasions.period,
+        cutoff=cutoff,
+        end=end,
+        freq=freq,
+        unit=unit,
+    )
 
 
 def validated_log(
@@ -400,20 +466,20 @@ def _add_holdout(
         table["monetary_value_holdout"] = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
 
 
-def _warn_left_out(n_known: int, n_buyers: int, n_summarised: int) -> None:
+def _warn_left_out(n_known: int, n_buyers: int, n_summarised: int, stacklevel: int = 3) -> None:
     """Say how many customers the summary leaves out, and why."""
     if n_known > n_buyers:
         msg = (
             f"{n_known - n_buyers} customer(s) have no purchase left in the window (only "
             "returns, or every purchase refunded); they are not in the summary."
         )
-        warnings.warn(msg, DataWarning, stacklevel=3)
+        warnings.warn(msg, DataWarning, stacklevel=stacklevel)
     if n_buyers > n_summarised:
         msg = (
             f"{n_buyers - n_summarised} customer(s) made their first purchase after "
             "calibration_end and are not in the calibration summary (they were not yet customers)."
         )
-        warnings.warn(msg, DataWarning, stacklevel=3)
+        warnings.warn(msg, DataWarning, stacklevel=stacklevel)
 
 
 def discrete_summary(

@@ -14,6 +14,8 @@ Simulators draw data from a model with known parameters, so a fit can be
 checked against the truth:
 
 * :func:`simulate_transactions`: purchases from a buy-till-you-die model.
+* :func:`simulate_seasonal_transactions`: a seasonal customer base (purchase
+  rates that follow the calendar) with its covariates and the truth.
 * :func:`simulate_campaign`: a contact campaign with each customer's true
   uplift (randomised or targeted assignment).
 * :func:`simulate_shop`: a shop's visits, views and purchases, with each
@@ -29,6 +31,11 @@ checked against the truth:
 
 from .._exports import public_api
 from ..clv._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
+from ..clv._simulate_seasonal import (
+    SimulatedSeasonalBase,
+    seasonal_calendar,
+    simulate_seasonal_transactions,
+)
 from ._business import BUSINESS_OFFERS, RIDING, SimulatedBusiness, simulate_business
 from ._campaign import SimulatedCampaign, simulate_campaign
 from ._cdnow import load_cdnow_summary, load_cdnow_transactions
@@ -57,6 +64,7 @@ __all__ = [
     "SimulatedBusiness",
     "SimulatedCampaign",
     "SimulatedIdentities",
+    "SimulatedSeasonalBase",
     "SimulatedShop",
     "SimulatedTransactions",
     "load_cdnow_summary",
@@ -66,9 +74,11 @@ __all__ = [
     "load_febrl",
     "load_product_model",
     "load_retention_cohorts",
+    "seasonal_calendar",
     "simulate_business",
     "simulate_campaign",
     "simulate_identities",
+    "simulate_seasonal_transactions",
     "simulate_shop",
     "simulate_transactions",
 ]
