@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,9 +13,11 @@ from hypothesis import strategies as st
 
 from one2one.clv import (
     BetaGeoModel,
+    GammaGammaModel,
     ParetoNBDModel,
     TimeVaryingParetoNBDModel,
     TimeVaryingSummary,
+    customer_lifetime_value,
     rfm_summary,
     time_varying_summary,
 )
@@ -376,4 +379,101 @@ def test_zero_effect_forecast_equals_the_plain_model(
         model.predict_proba_alive(data),
         pareto_p_alive(plain.params_.to_numpy(), x, tx, T),
         rtol=1e-9,
+    )
+
+
+@pytest.fixture(scope="module")
+def holiday_model(
+    seasonal: tuple[TimeVaryingSummary, object],
+) -> TimeVaryingParetoNBDModel:
+    data, _ = seasonal
+    return TimeVaryingParetoNBDModel(purchase_covariates=["holiday", "season_cos"]).fit(data)
+
+
+def test_purchases_by_period_add_up_to_the_horizon(
+    seasonal: tuple[TimeVaryingSummary, object], holiday_model: TimeVaryingParetoNBDModel
+) -> None:
+    data, _ = seasonal
+    weekly = holiday_model.predict_purchases_by_period(data, 10)
+    assert weekly.shape == (len(data.summary), 10)
+    assert (weekly.to_numpy() >= 0).all()
+    np.testing.assert_allclose(
+        weekly.sum(axis=1), holiday_model.predict_purchases(data, 10), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        weekly.iloc[:, :4].sum(axis=1), holiday_model.predict_purchases(data, 4), rtol=1e-10
+    )
+    assert weekly.columns[0] == pd.Timestamp("2024-12-31")
+    assert (np.diff(weekly.columns.to_numpy()) == np.timedelta64(7, "D")).all()
+
+
+def test_weekly_holdout_tracking_beats_bgnbd(
+    seasonal: tuple[TimeVaryingSummary, object], holiday_model: TimeVaryingParetoNBDModel
+) -> None:
+    """Per holdout week, the base's expected purchases follow the season; BG/NBD's cannot."""
+    data, sim = seasonal
+    log = sim.transactions  # type: ignore[attr-defined]
+    weeks = 50
+    ours = holiday_model.predict_purchases_by_period(data, weeks).sum()
+    summary = data.summary
+    bg = BetaGeoModel().fit(summary)
+    edges = np.arange(0.0, weeks + 1.0)
+    bg_weekly = np.diff([bg.predict_purchases(summary, t).sum() if t else 0.0 for t in edges])
+    # Actual repeat occasions (one per customer and day) in each holdout week.
+    days = log["occurred_at"].dt.tz_convert("UTC").dt.normalize().dt.tz_localize(None)
+    first = days.groupby(log["customer_id"]).transform("min")
+    occasions = pd.DataFrame({"c": log["customer_id"], "d": days})[days > first].drop_duplicates()
+    week = (occasions["d"] - pd.Timestamp("2024-12-31")).dt.days // 7
+    actual = week[(week >= 0) & (week < weeks)].value_counts().reindex(range(weeks), fill_value=0)
+    our_mae = np.abs(ours.to_numpy() - actual.to_numpy()).mean()
+    bg_mae = np.abs(bg_weekly - actual.to_numpy()).mean()
+    assert our_mae <= 0.7 * bg_mae, (our_mae, bg_mae)
+
+
+def test_lifetime_value_follows_the_calendar(
+    seasonal: tuple[TimeVaryingSummary, object], holiday_model: TimeVaryingParetoNBDModel
+) -> None:
+    data, sim = seasonal
+    summary = data.summary
+    spend = GammaGammaModel().fit(summary[summary["frequency"] > 0])
+    value = customer_lifetime_value(holiday_model, spend, data, horizon=12, discount_rate=0.0)
+    np.testing.assert_allclose(
+        value["expected_purchases"], holiday_model.predict_purchases(data, 12), rtol=1e-10
+    )
+    weekly = holiday_model.predict_purchases_by_period(data, 12)
+    rate = (1.0 + 0.1) ** (7 / 365.25) - 1.0  # a yearly 10% per week
+    discounted = customer_lifetime_value(holiday_model, spend, data, horizon=12, discount_rate=0.1)
+    expected = (weekly.to_numpy() * (1.0 + rate) ** -np.arange(1.0, 13.0)).sum(axis=1)
+    np.testing.assert_allclose(
+        discounted["clv"], expected * discounted["expected_spend"], rtol=1e-9
+    )
+    covariates = sim.covariates  # type: ignore[attr-defined]
+    campaign = covariates[covariates["period_start"] >= "2024-12-30"].assign(holiday=1.0)
+    planned = customer_lifetime_value(
+        holiday_model, spend, data.with_future_covariates(campaign), horizon=12
+    )
+    assert (planned["clv"] > discounted["clv"]).all()
+    with_interval = customer_lifetime_value(
+        holiday_model, spend, data, horizon=12, interval="delta"
+    )
+    assert (with_interval["clv_lower"] <= with_interval["clv"]).all()
+    assert (with_interval["clv"] <= with_interval["clv_upper"]).all()
+    with pytest.raises(DataContractError, match="bootstrap"):
+        customer_lifetime_value(holiday_model, spend, data, horizon=12, interval="bootstrap")
+    with pytest.raises(DataContractError, match="TimeVaryingSummary"):
+        customer_lifetime_value(holiday_model, spend, summary, horizon=12)
+
+
+def test_saved_model_predicts_the_same(
+    seasonal: tuple[TimeVaryingSummary, object],
+    holiday_model: TimeVaryingParetoNBDModel,
+    tmp_path: Path,
+) -> None:
+    data, _ = seasonal
+    holiday_model.save(tmp_path / "model.json")
+    loaded = TimeVaryingParetoNBDModel.load(tmp_path / "model.json")
+    assert loaded.purchase_covariates == ["holiday", "season_cos"]
+    pd.testing.assert_series_equal(loaded.params_, holiday_model.params_)
+    pd.testing.assert_series_equal(
+        loaded.predict_purchases(data, 6), holiday_model.predict_purchases(data, 6)
     )

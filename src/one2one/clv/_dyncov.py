@@ -328,12 +328,13 @@ def exposure_at_end(theta: FloatArray, pieces: Pieces) -> tuple[FloatArray, Floa
 
 
 def dyncov_purchases_if_alive(theta: FloatArray, history: Pieces, future: Pieces) -> FloatArray:
-    """E[purchases in the future pieces | history, alive at T], per customer.
+    """E[purchases on each future piece | history, alive at T], per piece.
 
     Given alive at T, lambda ~ Gamma(r+x, alpha+B(T)) and mu ~ Gamma(s, beta+D(T));
     the expected purchases over a future piece with rates A, C starting at
     exposure D_lo are E[lambda] * A * integral ((beta+D(T)) / (beta+D(y)))^s dy,
-    which is closed form on each piece.
+    which is closed form on each piece. With an empty history (x = 0, no
+    exposure) this is a new customer's expectation.
     """
     theta = np.asarray(theta, dtype=np.float64)
     n_purchase = history.purchase.shape[1]
@@ -350,4 +351,4 @@ def dyncov_purchases_if_alive(theta: FloatArray, history: Pieces, future: Pieces
     piece = (A / C) * base_lo * np.exp(s * np.log(base_t / base_lo))
     piece = piece * _decay(s, np.log(base_lo / base_hi))
     rate = (r + history.x) / (alpha + past.b_total)
-    return np.asarray(rate * np.bincount(owner, weights=piece, minlength=n), dtype=np.float64)
+    return np.asarray(rate[owner] * piece, dtype=np.float64)

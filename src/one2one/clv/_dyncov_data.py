@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from numpy.typing import NDArray
 
 from .._validation import (
@@ -263,6 +263,22 @@ class TimeVaryingSummary:
         ``frequency``, ``recency``, ``T``, spend and holdout columns).
     covariate_names
         The covariate columns available to a model.
+    grid
+        The covariates indexed by (customer, period) on their grid of periods.
+    first_day, last_day
+        Each customer's first and last calibration purchase (day numbers
+        since 1970-01-01, in the summary's time zone).
+    end_day
+        The window's end: the start of the calibration end's period.
+    repeat_customer, repeat_day
+        Each repeat purchase's customer (row of ``summary``) and day.
+    day_per_unit
+        Days per model time unit (7 for weeks).
+    tz
+        The time zone whose calendar the days are in.
+    forecast_grid
+        Covariates assumed for the forecast window, when given
+        (:meth:`with_future_covariates`); the history keeps ``grid``.
     """
 
     summary: pd.DataFrame
@@ -274,6 +290,8 @@ class TimeVaryingSummary:
     repeat_customer: IntArray = field(repr=False)  # per repeat purchase: customer row
     repeat_day: IntArray = field(repr=False)  # and its day
     day_per_unit: float = field(repr=False)
+    tz: str = field(repr=False, default="UTC")
+    forecast_grid: CovariateGrid | None = field(repr=False, default=None)  # history stays as known
 
     def _columns(self, names: Sequence[str], role: str) -> IntArray:
         position = []
@@ -288,7 +306,28 @@ class TimeVaryingSummary:
         return np.asarray(position, dtype=np.int64)
 
     def pieces(self, purchase: Sequence[str], dropout: Sequence[str]) -> Pieces:
-        """Cut each customer's window (0, T] where the chosen covariates change, and at t_x."""
+        """Cut each customer's window (0, T] where the chosen covariates change, and at t_x.
+
+        The likelihood is a sum over these pieces (constant rates on each), so
+        neighbours that share the chosen covariates are merged: a model on a
+        binary season sees a few pieces per customer, not one per week.
+
+        Parameters
+        ----------
+        purchase, dropout
+            The covariate columns of the purchase and of the dropout rate.
+
+        Returns
+        -------
+        Pieces
+            The pieces, in customer then time order.
+
+        Raises
+        ------
+        DataContractError
+            If a name is not a covariate column, or a customer's window has a
+            period without covariates.
+        """
         n = len(self.summary)
         start = self.first_day
         end = np.full(n, self.end_day, dtype=np.int64)
@@ -297,16 +336,105 @@ class TimeVaryingSummary:
 
     def future_pieces(
         self,
-        horizon_days: float,
+        edges: Sequence[float],
         purchase: Sequence[str],
         dropout: Sequence[str],
-        grid: CovariateGrid,
-    ) -> Pieces:
-        """Pieces of (T, T + horizon] for every customer, under ``grid``'s covariates."""
+    ) -> tuple[Pieces, FloatArray]:
+        """Cut the forecast window (T, T + edges[-1]] at every edge and covariate period.
+
+        The window starts at the calibration end for everyone, so its pieces
+        are the same intervals for every customer (customer-major order).
+
+        Parameters
+        ----------
+        edges
+            Increasing horizons (model time after T) the forecast reports.
+        purchase, dropout
+            The covariate columns of the purchase and of the dropout rate.
+
+        Returns
+        -------
+        tuple of (Pieces, numpy.ndarray)
+            The pieces, and each interval's end in model time after T.
+
+        Raises
+        ------
+        DataContractError
+            If a name is not a covariate column, or the covariates (with any
+            assumed future ones) do not cover the window.
+        """
         n = len(self.summary)
-        start = np.full(n, float(self.end_day))
-        end = start + horizon_days
-        return self._cut(start, end, None, purchase, dropout, grid=grid)
+        ids = self.summary.index
+        grid = self.grid if self.forecast_grid is None else self.forecast_grid
+        p_cols, d_cols = self._columns(purchase, "purchase"), self._columns(dropout, "dropout")
+        start = float(self.end_day)
+        stops = start + np.asarray(edges, dtype=np.float64) * self.day_per_unit
+        first, last = int(grid.period_of(np.array([self.end_day]))[0]), stops[-1]
+        inner = grid.start_of(
+            np.arange(first + 1, int(np.ceil((last - grid.first_day) / grid.step)))
+        )
+        points = np.unique(np.concatenate([[start], stops, inner[inner < last].astype(np.float64)]))
+        lo, hi = points[:-1], points[1:]
+        period = grid.period_of(np.floor(lo).astype(np.int64))
+        owner = np.repeat(np.arange(n, dtype=np.int64), lo.size)
+        rows = grid.lookup(owner, np.tile(period, n), ids)
+        chosen = grid.table[rows]
+        pieces = Pieces(
+            x=self.summary["frequency"].to_numpy(dtype=np.float64),
+            purchase_sum=np.zeros((n, p_cols.size)),
+            owner=owner.astype(np.intp),
+            length=np.tile((hi - lo) / self.day_per_unit, n),
+            after=np.ones(owner.size, dtype=bool),
+            purchase=chosen[:, p_cols],
+            dropout=chosen[:, d_cols],
+        )
+        return pieces, (hi - start) / self.day_per_unit
+
+    def with_future_covariates(
+        self,
+        covariates: pd.DataFrame,
+        *,
+        customer_id: str = "customer_id",
+        period_start: str = "period_start",
+    ) -> TimeVaryingSummary:
+        """Return this summary with covariates assumed for the forecast window.
+
+        A planned marketing calendar, or next year's holiday weeks, is given
+        like the fitted covariates (same columns, same grid); in the forecast
+        window, periods it gives replace the ones already known (a scenario
+        can overwrite the recorded holdout), while the history keeps the
+        covariates it was observed under.
+
+        Parameters
+        ----------
+        covariates
+            Tidy rows ``customer_id``, ``period_start`` and the covariate
+            columns, on this summary's grid of periods.
+        customer_id, period_start
+            Column names.
+
+        Returns
+        -------
+        TimeVaryingSummary
+            The same customers and history, with the assumed future.
+
+        Raises
+        ------
+        DataContractError
+            If the rows break the covariate contract (off the grid, repeated,
+            missing or non-numeric values, missing columns).
+        """
+        extra = read_covariates(
+            covariates,
+            customer_id=customer_id,
+            period_start=period_start,
+            tz=self.tz,
+            ids=self.summary.index,
+            name="future covariates",
+            grid=self.grid,
+        )
+        known = self.grid if self.forecast_grid is None else self.forecast_grid
+        return evolve(self, forecast_grid=known.merged(extra))
 
     def _cut(
         self,
@@ -513,6 +641,7 @@ def time_varying_summary(
         repeat_customer=occ_row[repeat],
         repeat_day=occ_day[repeat],
         day_per_unit=DAYS_PER_PERIOD[unit],
+        tz=tz,
     )
     result.pieces(grid.names, ())  # every customer's window is covered, once, or a typed error
     return result

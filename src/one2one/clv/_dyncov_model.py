@@ -14,7 +14,7 @@ from .._validation import require_number
 from ..errors import DataContractError
 from ._base import LifetimeModel
 from ._dyncov import Pieces, dyncov_loglik, dyncov_p_alive, dyncov_purchases_if_alive
-from ._dyncov_data import TimeVaryingSummary, read_covariates
+from ._dyncov_data import TimeVaryingSummary
 from ._fitting import FloatArray, maximize_likelihood, observed_hessian
 from ._periods import Freq, Horizon, horizon_periods
 from ._transaction_models import ParetoNBDModel
@@ -86,6 +86,12 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
     def _extra_names(self) -> tuple[str, ...]:
         purchase, dropout = self._covariates()
         return (*(f"purchase:{c}" for c in purchase), *(f"dropout:{c}" for c in dropout))
+
+    @classmethod
+    def _checked_setting(cls, name: str, value: object) -> object:
+        if name in {"purchase_covariates", "dropout_covariates"}:
+            return ParetoNBDModel._checked_setting(name, value)  # noqa: SLF001 - same rules
+        return super()._checked_setting(name, value)
 
     def _pieces(self, data: object) -> Pieces:
         if not isinstance(data, TimeVaryingSummary):
@@ -207,9 +213,6 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         t: Horizon,
         *,
         future_covariates: pd.DataFrame | None = None,
-        customer_id: str = "customer_id",
-        period_start: str = "period_start",
-        tz: str = "UTC",
     ) -> pd.Series:
         """Predict each customer's purchases in the ``t`` periods after the calibration end.
 
@@ -223,12 +226,9 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         t
             Horizon: a number of the model's periods, or a duration such as ``"26W"``.
         future_covariates
-            The covariates assumed over the forecast window, in the layout of
-            the fitted covariate table, on its grid. Periods they give replace
-            those of ``data``; by default ``data``'s own covariates must
-            cover the window (e.g. a holdout period).
-        customer_id, period_start, tz
-            Columns of ``future_covariates`` and the time zone of its dates.
+            The covariates assumed over the forecast window (see
+            :meth:`TimeVaryingSummary.with_future_covariates`); by default
+            ``data``'s own covariates must cover the window (e.g. a holdout).
 
         Returns
         -------
@@ -242,39 +242,108 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         DataContractError
             If the covariates do not cover the forecast window or break their contract.
         """
-        theta = self._theta()
         horizon = self._horizon_periods(t)
+        table = self._by_edges(data, [horizon], future_covariates)
+        return table.iloc[:, -1].rename("expected_purchases")
+
+    def predict_purchases_by_period(
+        self,
+        data: TimeVaryingSummary,
+        periods: int,
+        *,
+        future_covariates: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Predict each customer's purchases in each of the next ``periods`` periods.
+
+        Periods are the model's time unit (weeks by default) counted from the
+        calibration end, so summing a column over customers gives the base's
+        expected purchases that week: the numbers a holdout tracking plot
+        draws, and the cash-flow schedule lifetime value discounts.
+
+        Parameters
+        ----------
+        data
+            A :class:`TimeVaryingSummary` with the model's covariates.
+        periods
+            Number of periods (>= 1).
+        future_covariates
+            As for :meth:`predict_purchases`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per customer (indexed like ``data.summary``), one column
+            per period, labelled by the period's start (a naive date).
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If ``periods`` is not a positive whole number, or the covariates do
+            not cover the window.
+        """
+        n = int(require_number(periods, name="periods", low=1, integer=True))
+        cumulative = self._by_edges(data, list(np.arange(1.0, n + 1.0)), future_covariates)
+        increments = cumulative.diff(axis=1)
+        increments.iloc[:, 0] = cumulative.iloc[:, 0]
+        starts = np.datetime64(int(data.end_day), "D") + (np.arange(n) * data.day_per_unit).astype(
+            "timedelta64[D]"
+        )
+        increments.columns = pd.DatetimeIndex(starts.astype("datetime64[ns]"), name="period_start")
+        return increments
+
+    def cumulative_purchases(
+        self, data: TimeVaryingSummary, horizons: Sequence[float], theta: FloatArray | None = None
+    ) -> FloatArray:
+        """Return expected purchases by each horizon after the calibration end.
+
+        Shape (horizons, customers): the form lifetime value discounts.
+
+        Parameters
+        ----------
+        data
+            A :class:`TimeVaryingSummary` whose covariates cover the horizons.
+        horizons
+            Increasing horizons in the model's periods.
+        theta
+            Parameters to use instead of the fitted ones (for intervals), in
+            the order of ``params_``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Cumulative expected purchases per horizon and customer.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
+        DataContractError
+            If the covariates do not cover the window.
+        """
+        values = self._theta() if theta is None else np.asarray(theta, dtype=np.float64)
         history = self._pieces(data)
-        future = self._future(data, horizon, future_covariates, customer_id, period_start, tz)
-        alive = np.clip(dyncov_p_alive(theta, history), 0.0, 1.0)
-        expected = alive * dyncov_purchases_if_alive(theta, history, future)
-        return pd.Series(expected, index=data.summary.index, name="expected_purchases")
+        purchase, dropout = self._covariates()
+        future, ends = data.future_pieces(horizons, purchase, dropout)
+        alive = np.clip(dyncov_p_alive(values, history), 0.0, 1.0)
+        per_piece = dyncov_purchases_if_alive(values, history, future)
+        cumulative = np.cumsum(per_piece.reshape(-1, ends.size), axis=1)
+        at = np.searchsorted(ends, np.asarray(horizons, dtype=np.float64) - 1e-12)
+        return np.asarray((cumulative[:, at] * alive[:, None]).T, dtype=np.float64)
+
+    def _by_edges(
+        self,
+        data: TimeVaryingSummary,
+        horizons: list[float],
+        future_covariates: pd.DataFrame | None,
+    ) -> pd.DataFrame:
+        if future_covariates is not None:
+            data = data.with_future_covariates(future_covariates)
+        values = self.cumulative_purchases(data, horizons)
+        return pd.DataFrame(values.T, index=data.summary.index, columns=horizons)
 
     def _horizon_periods(self, t: object) -> float:
         if isinstance(t, (str, dt.timedelta, np.timedelta64)):
             return horizon_periods(t, cast("Freq | None", self.period_), name="t")
-        return require_number(t, name="t", low=0)
-
-    def _future(  # noqa: PLR0917 - private, mirrors predict_purchases' arguments
-        self,
-        data: TimeVaryingSummary,
-        horizon: float,
-        future_covariates: pd.DataFrame | None,
-        customer_id: str,
-        period_start: str,
-        tz: str,
-    ) -> Pieces:
-        grid = data.grid
-        if future_covariates is not None:
-            extra = read_covariates(
-                future_covariates,
-                customer_id=customer_id,
-                period_start=period_start,
-                tz=tz,
-                ids=data.summary.index,
-                name="future_covariates",
-                grid=grid,
-            )
-            grid = grid.merged(extra)
-        purchase, dropout = self._covariates()
-        return data.future_pieces(horizon * data.day_per_unit, purchase, dropout, grid)
+        return require_number(t, name="t", low=0, low_inclusive=False)

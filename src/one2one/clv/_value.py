@@ -12,6 +12,8 @@ from scipy.linalg import block_diag
 from .._progress import Progress, check_progress
 from .._validation import require_number, require_one_of
 from ..errors import DataContractError
+from ._dyncov_data import TimeVaryingSummary
+from ._dyncov_model import TimeVaryingParetoNBDModel
 from ._gammagamma import gammagamma_conditional_spend
 from ._periods import PERIODS_PER_YEAR, Horizon, agreed_period, horizon_periods, require_freq
 from ._spend_models import GammaGammaModel
@@ -72,9 +74,9 @@ def per_period_rate(rate: float, *, per: Literal["year", "period"], period: str 
 
 
 def customer_lifetime_value(
-    transaction_model: TransactionModel,
+    transaction_model: TransactionModel | TimeVaryingParetoNBDModel,
     spend_model: GammaGammaModel,
-    summary: pd.DataFrame,
+    summary: pd.DataFrame | TimeVaryingSummary,
     *,
     horizon: Horizon,
     discount_rate: float = 0.1,
@@ -96,12 +98,15 @@ def customer_lifetime_value(
     Parameters
     ----------
     transaction_model
-        A fitted :class:`BetaGeoModel`, :class:`ModifiedBetaGeoModel` or
-        :class:`ParetoNBDModel`.
+        A fitted :class:`BetaGeoModel`, :class:`ModifiedBetaGeoModel`,
+        :class:`ParetoNBDModel` or :class:`TimeVaryingParetoNBDModel` (whose
+        forecast follows the covariates over the horizon: give the assumed
+        calendar with :meth:`TimeVaryingSummary.with_future_covariates`).
     spend_model
         A fitted :class:`GammaGammaModel`.
     summary
-        Customers' ``frequency``, ``recency``, ``T`` and ``monetary_value``.
+        Customers' ``frequency``, ``recency``, ``T`` and ``monetary_value``;
+        for a time-varying model, the :class:`TimeVaryingSummary` it scores.
     horizon
         How far ahead to value: a duration such as ``"52W"``, ``"90D"``,
         ``"3M"``, ``"2Q"``, ``"1Y"`` or a :class:`pandas.Timedelta`, converted
@@ -171,6 +176,18 @@ def customer_lifetime_value(
     (['p_alive', 'expected_purchases', 'expected_spend', 'clv'], {'period': 'W', 'horizon': 52.0})
     """
     progress = check_progress(progress)
+    if isinstance(transaction_model, TimeVaryingParetoNBDModel) or isinstance(
+        summary, TimeVaryingSummary
+    ):
+        return _time_varying_value(
+            transaction_model,
+            spend_model,
+            summary,
+            horizon=horizon,
+            rate=(discount_rate, discount_per),
+            period=period,
+            interval=check_interval(interval, level),
+        )
     columns, inverse = transaction_model.validated_columns(summary)  # fitted, same period
     unit = agreed_period(
         fitted=transaction_model.period_, summary=summary.attrs.get("period"), given=period
@@ -227,6 +244,69 @@ def customer_lifetime_value(
             np.stack([value(np.concatenate(d))[0] for d in draws]), level
         )
     if kind is not None:
+        result["clv_lower"] = np.clip(lower, 0.0, None)
+        result["clv_upper"] = np.clip(upper, 0.0, None)
+    return result
+
+
+def _time_varying_value(
+    model: TransactionModel | TimeVaryingParetoNBDModel,
+    spend_model: GammaGammaModel,
+    data: pd.DataFrame | TimeVaryingSummary,
+    *,
+    horizon: Horizon,
+    rate: tuple[float, Literal["year", "period"]],
+    period: str | None,
+    interval: tuple[Interval | None, float],
+) -> pd.DataFrame:
+    """Lifetime value with a time-varying model: the cash flows follow the covariates."""
+    if not isinstance(model, TimeVaryingParetoNBDModel) or not isinstance(data, TimeVaryingSummary):
+        msg = (
+            "a TimeVaryingParetoNBDModel must be valued on a TimeVaryingSummary, and a "
+            f"TimeVaryingSummary with that model (got {type(model).__name__} and "
+            f"{type(data).__name__})."
+        )
+        raise DataContractError(msg, column="summary", value=type(data).__name__)
+    kind, level = interval
+    if kind == "bootstrap":
+        msg = (
+            "interval must be None or 'delta' for a time-varying model (got 'bootstrap'); "
+            "refitting on simulated bases needs the covariate calendar simulated too."
+        )
+        raise DataContractError(msg, column="interval", value=kind)
+    summary = data.summary
+    unit = agreed_period(fitted=model.period_, summary=summary.attrs.get("period"), given=period)
+    length = horizon_periods(horizon, unit)
+    per_period = per_period_rate(rate[0], per=rate[1], period=unit)
+    spend_columns, spend_inverse = spend_model.validated_columns(summary)
+    spend_model.mean_spend()  # refuses q <= 1
+    edges = np.append(np.arange(1.0, np.ceil(length)), length)
+    discount = (1.0 + per_period) ** -edges
+    k = len(model.params_)
+
+    def value(theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+        purchases = model.cumulative_purchases(data, edges.tolist(), theta[:k])
+        cumulative = np.vstack([np.zeros(purchases.shape[1]), purchases])
+        spend = gammagamma_conditional_spend(theta[k:], *spend_columns)[spend_inverse]
+        return (discount @ np.diff(cumulative, axis=0)) * spend, cumulative[-1]
+
+    theta = np.concatenate([model.params_, spend_model.params_])
+    clv, purchases = value(theta)
+    result = pd.DataFrame(
+        {
+            "p_alive": model.predict_proba_alive(data).to_numpy(),
+            "expected_purchases": purchases,
+            "expected_spend": gammagamma_conditional_spend(theta[k:], *spend_columns)[
+                spend_inverse
+            ],
+            "clv": clv,
+        },
+        index=summary.index,
+    )
+    result.attrs.update({"period": unit, "horizon": length})
+    if kind == "delta":
+        covariance = block_diag(model.estimate()[1], spend_model.estimate()[1])
+        lower, upper = delta_interval(lambda p: value(p)[0], theta, covariance, level)
         result["clv_lower"] = np.clip(lower, 0.0, None)
         result["clv_upper"] = np.clip(upper, 0.0, None)
     return result
