@@ -17,6 +17,7 @@ from one2one.clv import (
     ParetoNBDModel,
     TimeVaryingParetoNBDModel,
     TimeVaryingSummary,
+    calendar_covariates,
     customer_lifetime_value,
     rfm_summary,
     time_varying_summary,
@@ -477,3 +478,41 @@ def test_saved_model_predicts_the_same(
     pd.testing.assert_series_equal(
         loaded.predict_purchases(data, 6), holiday_model.predict_purchases(data, 6)
     )
+
+
+def test_calendar_covariates_describe_each_week() -> None:
+    table = calendar_covariates(
+        "2024-01-03", 60, fourier=2, months=True, holidays={"black_friday": ["2024-11-29"]}
+    )
+    assert table["period_start"].iloc[0] == pd.Timestamp("2024-01-01")  # the Monday
+    assert (table["period_start"].dt.day_of_week == 0).all()
+    np.testing.assert_allclose(table["season_sin"] ** 2 + table["season_cos"] ** 2, 1.0)
+    months = table[[f"month_{m}" for m in range(2, 13)]].sum(axis=1)
+    assert set(months) <= {0.0, 1.0}
+    assert months.iloc[0] == 0.0  # January is the baseline
+    marked = table.loc[table["black_friday"] == 1.0, "period_start"]
+    assert list(marked) == [pd.Timestamp("2024-11-25")]
+    assert table.columns.tolist()[:5] == [
+        "period_start",
+        "season_sin",
+        "season_cos",
+        "season_sin2",
+        "season_cos2",
+    ]
+    with pytest.raises(DataContractError, match="periods"):
+        calendar_covariates("2024-01-01", 0)
+
+
+def test_a_calendar_serves_every_customer() -> None:
+    """A table without customer_id is the same calendar for all: same fit as the long table."""
+    sim = simulate_seasonal_transactions(400, random_state=3)
+    calendar = sim.covariates[sim.covariates["customer_id"] == 0].drop(columns="customer_id")
+    shared = time_varying_summary(sim.transactions, calendar, calibration_end="2024-12-31")
+    long = time_varying_summary(sim.transactions, sim.covariates, calibration_end="2024-12-31")
+    a = TimeVaryingParetoNBDModel(purchase_covariates=["holiday"]).fit(shared)
+    b = TimeVaryingParetoNBDModel(purchase_covariates=["holiday"]).fit(long)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-12)
+    pd.testing.assert_series_equal(a.predict_purchases(shared, 8), b.predict_purchases(long, 8))
+    repeated = pd.concat([calendar, calendar.iloc[[3]]], ignore_index=True)
+    with pytest.raises(DataContractError, match="a calendar twice"):
+        time_varying_summary(sim.transactions, repeated, calibration_end="2024-12-31")

@@ -9,6 +9,7 @@ compressed data, to predictions and :func:`customer_lifetime_value`.
 
 from .._exports import public_api
 from ._base import LifetimeModel
+from ._calendar import calendar_covariates
 from ._cohorts import cohort_survival
 from ._compare import compare_models
 from ._discrete_models import BetaGeoBetaBinomModel, ShiftedBetaGeometricModel
@@ -48,6 +49,7 @@ __all__ = [
     "TimeVaryingParetoNBDModel",
     "TimeVaryingSummary",
     "TransactionModel",
+    "calendar_covariates",
     "calibration_vs_holdout_table",
     "cohort_survival",
     "compare_models",

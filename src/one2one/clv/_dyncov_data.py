@@ -120,11 +120,16 @@ def read_covariates(
 
     Customers not in ``ids`` are ignored (covariates for a larger base are
     fine); ``grid`` fixes the grid and names (for future covariates, which
-    must continue the fitted grid).
+    must continue the fitted grid). A table without the ``customer_id``
+    column is a calendar that holds for every customer.
     """
     frame = require_frame(covariates, name=name)
+    shared = customer_id not in frame.columns and period_start in frame.columns
     require_columns(
-        frame, [customer_id, period_start], name=name, arguments="customer_id=, period_start="
+        frame,
+        [period_start] if shared else [customer_id, period_start],
+        name=name,
+        arguments="customer_id=, period_start=",
     )
     names = tuple(c for c in frame.columns if c not in (customer_id, period_start))
     if grid is not None:
@@ -142,7 +147,7 @@ def read_covariates(
             f"and {period_start!r}."
         )
         raise DataContractError(msg, column=period_start)
-    require_no_missing(frame, [customer_id, period_start, *names], name=name)
+    require_no_missing(frame, [*([] if shared else [customer_id]), period_start, *names], name=name)
     for column in names:
         require_numeric(frame, column, name=name)
         values = frame[column].to_numpy(dtype=np.float64)
@@ -152,7 +157,11 @@ def read_covariates(
             msg = f"{name} column {column!r} must be finite (got {value!r} at row {row!r})."
             raise DataContractError(msg, column=column, value=frame.at[row, column], row=row)
     day = _days(frame, period_start, tz=tz, name=name)
-    customer = ids.get_indexer(pd.Index(frame[customer_id]))
+    customer = (
+        np.zeros(len(frame), dtype=np.intp)
+        if shared
+        else ids.get_indexer(pd.Index(frame[customer_id]))
+    )
     keep = customer >= 0
     if grid is None:
         grid = _grid(day[keep] if keep.any() else day, names, name=name, column=period_start)
@@ -177,15 +186,19 @@ def read_covariates(
     repeated = np.flatnonzero(np.diff(key) == 0)
     if repeated.size:
         row = frame.index[np.flatnonzero(keep)[order[repeated[0] + 1]]]
+        who = "a calendar" if shared else f"customer {frame.at[row, customer_id]!r}"
         msg = (
-            f"{name} must have one row per customer and period (got customer "
-            f"{frame.at[row, customer_id]!r} twice for the period starting "
-            f"{frame.at[row, period_start]!r}, at row {row!r})."
+            f"{name} must have one row per customer and period (got {who} "
+            f"twice for the period starting {frame.at[row, period_start]!r}, at row {row!r})."
         )
         raise DataContractError(
             msg, column=period_start, value=frame.at[row, period_start], row=row
         )
     table = frame.loc[keep, list(names)].to_numpy(dtype=np.float64)[order]
+    if shared:  # the same calendar for every customer
+        everyone = np.arange(len(ids), dtype=np.int64)[:, None] * n_periods
+        key = (everyone + key[None, :]).ravel()
+        table = np.tile(table, (len(ids), 1))
     return CovariateGrid(
         names=names,
         first_day=grid.first_day,
@@ -564,7 +577,9 @@ def time_varying_summary(
         from the one of their first purchase to the one holding the
         (calibration) end; rows for other customers or later periods are
         allowed (later ones serve forecasts). Static covariates (gender,
-        channel) are columns that do not change over time.
+        channel) are columns that do not change over time. A table without a
+        ``customer_id`` column is a calendar shared by every customer (see
+        :func:`calendar_covariates`).
     customer_id, datetime, monetary
         Column names, as for :func:`~one2one.clv.rfm_summary`;
         ``customer_id`` names the customer column of both tables.
