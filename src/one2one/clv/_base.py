@@ -12,8 +12,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
+from attrs import frozen
 from numpy.typing import NDArray
-from scipy import stats
+from scipy.special import ndtri
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
@@ -53,10 +54,21 @@ from ._persistence import (
     saved_text,
 )
 
-__all__ = ["LifetimeModel"]
+__all__ = ["Fitted", "LifetimeModel"]
 
 FloatArray = NDArray[np.float64]
 _MAX_SETTING = 10_000_000  # n_starts and max_iter read from a file: no resource bomb
+
+
+@frozen
+class Fitted:
+    """One fit's outcome, whichever route produced it (before it is stored on the model)."""
+
+    params: FloatArray
+    log_likelihood: float
+    n_obs: float
+    hessian: FloatArray
+    diagnostics: FitDiagnostics
 
 
 class LifetimeModel(BaseEstimator):  # type: ignore[misc]
@@ -174,6 +186,50 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
                 msg = "'weight' sums to 0: no customer is left to fit on."
                 raise DataContractError(msg, column="weight")
         frame = self._check_fit_data(frame)
+        fitted = self._fit_grouped(frame, weights, penalizer=penalizer, max_iter=max_iter)
+        if fitted is None:
+            fitted = self._fit_compressed(
+                frame, weights, n_starts=n_starts, penalizer=penalizer, max_iter=max_iter
+            )
+        self._set_fit(
+            params=fitted.params,
+            log_likelihood=fitted.log_likelihood,
+            n_obs=fitted.n_obs,
+            hessian=fitted.hessian,
+            diagnostics=fitted.diagnostics,
+            period=data.attrs.get("period"),
+            occasion_period=data.attrs.get("occasion_period"),
+        )
+        return self
+
+    def _fit_grouped(
+        self,
+        frame: pd.DataFrame,
+        weights: pd.Series | None,
+        *,
+        penalizer: float,
+        max_iter: int,
+    ) -> Fitted | None:
+        """Fit by a faster route where the model has one; ``None`` runs the general route.
+
+        The general route (:meth:`_fit_compressed`) compresses the rows and runs
+        multi-start L-BFGS-B; a model whose likelihood has a cheaper structure
+        (BG/NBD: per distinct count, age and recency) overrides this, and
+        returns ``None`` whenever its route does not converge cleanly.
+        """
+        del frame, weights, penalizer, max_iter
+        return None
+
+    def _fit_compressed(
+        self,
+        frame: pd.DataFrame,
+        weights: pd.Series | None,
+        *,
+        n_starts: int,
+        penalizer: float,
+        max_iter: int,
+    ) -> Fitted:
+        """Compress to distinct rows, maximise from several starts, measure the curvature."""
         columns, w, _ = compress(frame, (*self.data_columns, *self._extra_columns()), weights)
         keep = w > 0
         columns, w = self._prepare([c[keep] for c in columns]), w[keep]
@@ -193,16 +249,13 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
                 loglik, columns, w, starts, penalizer=penalizer, max_iter=max_iter
             )
         ll, _ = loglik(params, columns)
-        self._set_fit(
+        return Fitted(
             params=params,
             log_likelihood=float(w @ ll),
             n_obs=float(w.sum()),
             hessian=hessian,
             diagnostics=diagnostics,
-            period=data.attrs.get("period"),
-            occasion_period=data.attrs.get("occasion_period"),
         )
-        return self
 
     def _optimise(
         self,
@@ -279,7 +332,7 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
 
     def _intervals(self, level: float) -> pd.DataFrame:
         """Wald intervals: on the log scale for positive parameters (so they stay positive)."""
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)  # scipy.stats.norm.ppf, without importing scipy.stats
         params = self.params_.to_numpy()
         se = self.standard_errors_.to_numpy()
         positive = self._positive()

@@ -7,21 +7,27 @@ gradient); everything about optimisation lives here, once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from attrs import asdict, frozen
 from numpy.typing import NDArray
-from scipy import optimize
 
 from ..errors import ConvergenceError
 
+if TYPE_CHECKING:
+    from scipy import optimize
+
 __all__ = [
+    "Evaluation",
     "FitDiagnostics",
     "LogLikelihood",
+    "NewtonFit",
     "Params",
     "compress",
     "maximize_likelihood",
+    "newton_maximize",
     "observed_hessian",
 ]
 
@@ -30,10 +36,14 @@ Params = Sequence[float] | FloatArray
 """Model parameters, as a sequence or an array (the maths accepts both)."""
 LogLikelihood = Callable[[FloatArray, Sequence[FloatArray]], tuple[FloatArray, FloatArray]]
 """``(params, data columns) -> (log-likelihood per row, gradient per row (n, k))``."""
+Evaluation = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
+"""``params -> (total log-likelihood, its gradient (k,), its Hessian (k, k))``."""
 
 _LOG_BOUND = 23.0  # positive parameters are kept within exp(+-23) ~ [1e-10, 1e10]
 _FREE_BOUND = 50.0  # unconstrained ones (covariate coefficients) within +-50
 _GRADIENT_TOLERANCE = 1e-5
+_NEWTON_TOLERANCE = 1e-6  # then one last step lands within ~1e-10 (see newton_maximize)
+_NEWTON_LONGEST_STEP = 2.0  # at most a factor e^2 per parameter and step
 _SAME_LOG_PARAMS = 1e-3  # runs within this distance in log-parameters found one optimum
 
 
@@ -46,8 +56,9 @@ class FitDiagnostics:
     converged
         Whether the winning run met the gradient tolerance.
     method
-        The optimiser that produced the estimate (``"L-BFGS-B"`` or
-        ``"Nelder-Mead"`` followed by ``"L-BFGS-B"``).
+        The optimiser that produced the estimate: ``"Newton"`` (analytic
+        Hessian, for BG/NBD and MBG/NBD without covariates), ``"L-BFGS-B"``,
+        or ``"Nelder-Mead + L-BFGS-B"`` when no L-BFGS-B run converged.
     n_iterations
         Iterations of the winning run.
     gradient_norm
@@ -182,6 +193,8 @@ def maximize_likelihood(
         If even the fallback leaves a gradient above tolerance; the best
         optimiser result is attached.
     """
+    from scipy import optimize  # noqa: PLC0415 - 0.15 s to import; Newton fits do without it
+
     mask = np.ones(len(starts[0]), dtype=bool) if positive is None else positive
     f = _objective(loglik, data, weights, penalizer, mask)
     bounds = [(-_LOG_BOUND, _LOG_BOUND) if p else (-_FREE_BOUND, _FREE_BOUND) for p in mask]
@@ -300,3 +313,134 @@ def observed_hessian(
         shift[j] = step
         hessian[:, j] = (f(log_params + shift)[1] - f(log_params - shift)[1]) / (2 * step)
     return total * (hessian + hessian.T) / 2
+
+
+@frozen
+class NewtonFit:
+    """What :func:`newton_maximize` found.
+
+    Attributes
+    ----------
+    params
+        The estimates.
+    log_likelihood
+        The total (unpenalised) log-likelihood at the estimates.
+    hessian
+        Hessian of the total penalised negative log-likelihood in log-parameters
+        (what :func:`observed_hessian` measures by differences), at the last
+        evaluated point.
+    n_iterations
+        Newton steps taken (the last one is not evaluated, see
+        :func:`newton_maximize`).
+    gradient_norm
+        Largest absolute gradient of the mean objective in log-parameters at the
+        last evaluated point, before the last step (which only shrinks it).
+    """
+
+    params: FloatArray
+    log_likelihood: float
+    hessian: FloatArray
+    n_iterations: int
+    gradient_norm: float
+
+
+def newton_maximize(
+    evaluate: Evaluation,
+    start: FloatArray,
+    *,
+    total_weight: float,
+    penalizer: float,
+    max_iter: int,
+    tolerance: float = _NEWTON_TOLERANCE,
+) -> NewtonFit | None:
+    """Maximise a log-likelihood of positive parameters by Newton's method, or give up.
+
+    Works on log-parameters, on the same objective as :func:`maximize_likelihood`
+    (mean penalised negative log-likelihood), with the analytic Hessian: from a
+    reasonable start it converges in a handful of steps, each one evaluation.
+    Where the Hessian is not positive definite, its eigenvalues are taken in
+    absolute value (a descent direction still); a step longer than a factor of
+    e^2 in any parameter is shortened, and a step that does not decrease the
+    objective enough (Armijo) is halved.
+
+    Once the largest gradient is below ``tolerance`` (1e-6 by default), one
+    last Newton step is taken without evaluating the objective again: Newton's
+    error squares at each step (about 50 g^2 for BG/NBD), so from a gradient of
+    1e-6 it lands within ~1e-10 of the optimum, as close as L-BFGS-B's 1e-9,
+    for one evaluation less. The log-likelihood is moved by the same quadratic
+    model (an error of order g^3).
+
+    Returns
+    -------
+    NewtonFit or None
+        The optimum, or ``None`` when the method stalls, meets the parameter
+        bounds, needs more than ``max_iter`` steps or ends where the Hessian is
+        not positive definite: the caller then runs the multi-start route,
+        which handles those cases and reports them.
+    """
+    identity = np.eye(start.size)
+
+    def objective(
+        log_params: FloatArray,
+    ) -> tuple[float, FloatArray, FloatArray, tuple[float, FloatArray, FloatArray]]:
+        params = np.exp(log_params)
+        ll, grad, hess = evaluate(params)
+        value = -ll / total_weight + penalizer * float(params @ params)
+        gradient = (-grad / total_weight + 2.0 * penalizer * params) * params
+        curvature = (-hess / total_weight + 2.0 * penalizer * identity) * np.outer(params, params)
+        curvature[np.diag_indices_from(curvature)] += gradient
+        return value, gradient, curvature, (ll, grad * params, hess * np.outer(params, params))
+
+    with np.errstate(all="ignore"):  # a trial step may leave the domain: its value is inf
+        point = to_internal(np.asarray(start, dtype=np.float64), np.ones(start.size, dtype=bool))
+        value, gradient, curvature, raw = objective(point)
+        iterations = 0
+        while float(np.max(np.abs(gradient))) >= tolerance:
+            if iterations >= max_iter or not _finite(value, gradient, curvature):
+                return None
+            step = _newton_step(gradient, curvature)
+            slope, length = float(gradient @ step), 1.0
+            while True:
+                trial = np.clip(point + length * step, -_LOG_BOUND, _LOG_BOUND)
+                evaluated = objective(trial)
+                if np.isfinite(evaluated[0]) and evaluated[0] <= value + 1e-4 * length * slope:
+                    break
+                length /= 2.0
+                if length < 1e-10:  # noqa: PLR2004 - no decrease along a descent direction
+                    return None
+            point, (value, gradient, curvature, raw) = trial, evaluated
+            iterations += 1
+        if (
+            not _finite(value, gradient, curvature)
+            or float(np.linalg.eigvalsh(curvature).min()) <= 0
+        ):
+            return None
+        last = -np.linalg.solve(curvature, gradient)
+        point = point + last
+        if np.any(np.abs(point) >= _LOG_BOUND):
+            return None
+        ll, ll_gradient, ll_hessian = raw  # in log-parameters, before the last step
+        ll_hessian = ll_hessian + np.diag(ll_gradient)
+        ll += float(ll_gradient @ last + last @ ll_hessian @ last / 2)
+    return NewtonFit(
+        params=np.exp(point),
+        log_likelihood=float(ll),
+        hessian=total_weight * (curvature + curvature.T) / 2,
+        n_iterations=iterations + 1,
+        gradient_norm=float(np.max(np.abs(gradient))),
+    )
+
+
+def _newton_step(gradient: FloatArray, curvature: FloatArray) -> FloatArray:
+    """Newton's step, on |eigenvalues| where the Hessian is not positive definite, capped."""
+    eigenvalues, vectors = np.linalg.eigh(curvature)
+    floor = 1e-10 * max(1.0, float(np.max(np.abs(eigenvalues))))
+    step: FloatArray = -vectors @ ((vectors.T @ gradient) / np.maximum(np.abs(eigenvalues), floor))
+    step *= min(1.0, _NEWTON_LONGEST_STEP / float(np.max(np.abs(step))))
+    return step
+
+
+def _finite(value: float, gradient: FloatArray, curvature: FloatArray) -> bool:
+    return bool(
+        np.isfinite(value) and np.all(np.isfinite(gradient)) and np.all(np.isfinite(curvature))
+    )

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy.special import ndtri
 from sklearn.base import clone
 
 from .._progress import Progress, progress_bar
@@ -89,7 +89,7 @@ def delta_interval(
         down[j] -= step
         gradient[j] = (f(up) - f(down)) / (2 * step)
     variance = np.einsum("jn,jk,kn->n", gradient, covariance, gradient)
-    half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(np.clip(variance, 0.0, None))
+    half = ndtri(0.5 + level / 2) * np.sqrt(np.clip(variance, 0.0, None))  # norm.ppf
     return centre - half, centre + half
 
 
