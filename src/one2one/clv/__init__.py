@@ -16,6 +16,7 @@ from ._discrete_models import BetaGeoBetaBinomModel, ShiftedBetaGeometricModel
 from ._dyncov_data import TimeVaryingSummary, time_varying_summary
 from ._dyncov_model import TimeVaryingParetoNBDModel
 from ._fitting import FitDiagnostics
+from ._holdout import holdout_tracking_table, plot_holdout_tracking
 from ._plots import (
     calibration_vs_holdout_table,
     expected_purchases_matrix_table,
@@ -57,11 +58,13 @@ __all__ = [
     "discrete_summary",
     "expected_purchases_matrix_table",
     "frequency_histogram_table",
+    "holdout_tracking_table",
     "p_alive_matrix_table",
     "per_period_rate",
     "plot_calibration_vs_holdout",
     "plot_expected_purchases_matrix",
     "plot_frequency_histogram",
+    "plot_holdout_tracking",
     "plot_p_alive_matrix",
     "plot_tracking",
     "rfm_summary",
