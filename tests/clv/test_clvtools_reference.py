@@ -49,7 +49,7 @@ def test_bg_nbd_matches_clvtools(cdnow: pd.DataFrame) -> None:
 def test_gamma_gamma_matches_clvtools(cdnow: pd.DataFrame) -> None:
     """test_correctness_gg.R:10-11: repeat transactions' mean spend (first one removed)."""
     model = GammaGammaModel().fit(cdnow[cdnow["frequency"] > 0])
-    expected = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+    expected = {"p": 6.25, "q": 3.74, "gamma": 15.44}  # pinned to 3 or 4 figures
     for name, value in expected.items():
-        assert model.params_[name] == pytest.approx(value, rel=RELATIVE), name
+        assert model.params_[name] == pytest.approx(value, abs=0.005), name
     assert model.log_likelihood_ == pytest.approx(-4055.9177, rel=RELATIVE)
