@@ -84,6 +84,18 @@ def main() -> None:
         return
     print("Current apparel data, estimation.split = 104 weeks (end 2006-12-31)")
     _static(folder, "2006-12-31", {"plain": -5848.0978, "static": -5821.0627})
+    summary = rfm_summary(
+        _transactions(folder),
+        freq="D",
+        time_unit="W",
+        calibration_end="2006-01-01",
+        order_id=None,
+        currency=None,
+    )
+    print("Current apparel data, estimation.split = 52 weeks (end 2006-01-01)")
+    _row(
+        "plain Pareto/NBD log-likelihood", ParetoNBDModel().fit(summary).log_likelihood_, -3481.9782
+    )
     print("Legacy apparel data (v0.11.0), estimation.split = 40 weeks (end 2005-10-10)")
     _static(folder / "legacy_v0.11.0", "2005-10-10", {"plain": -2879.4701, "static": -2846.1677})
 
