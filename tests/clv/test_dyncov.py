@@ -513,6 +513,15 @@ def test_a_calendar_serves_every_customer() -> None:
     b = TimeVaryingParetoNBDModel(purchase_covariates=["holiday"]).fit(long)
     assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-12)
     pd.testing.assert_series_equal(a.predict_purchases(shared, 8), b.predict_purchases(long, 8))
+    with pytest.raises(DataContractError, match="future_covariates"):
+        a.predict_purchases(shared, 200)  # beyond the calendar
+    # A per-customer scenario on top of a calendar: the calendar is copied out to each.
+    scenario = sim.covariates[sim.covariates["period_start"] >= "2025-01-06"].assign(holiday=1.0)
+    scenario = scenario[scenario["customer_id"] < 200]
+    on_calendar = a.predict_purchases(shared.with_future_covariates(scenario), 8)
+    on_long = a.predict_purchases(long.with_future_covariates(scenario), 8)
+    pd.testing.assert_series_equal(on_calendar, on_long)
+    assert (on_calendar.iloc[:200] > a.predict_purchases(shared, 8).iloc[:200]).all()
     repeated = pd.concat([calendar, calendar.iloc[[3]]], ignore_index=True)
     with pytest.raises(DataContractError, match="a calendar twice"):
         time_varying_summary(sim.transactions, repeated, calibration_end="2024-12-31")

@@ -50,14 +50,29 @@ def _day_text(day: int) -> str:
 
 @frozen
 class CovariateGrid:
-    """Covariate values on a regular grid of periods, looked up by (customer, period)."""
+    """Covariate values on a regular grid of periods, looked up by (customer, period).
+
+    A calendar (``shared``) is stored once, keyed by period alone, however
+    many customers it serves: a weekly calendar for a million customers is
+    a few hundred rows, not a hundred million.
+    """
 
     names: tuple[str, ...]
     first_day: int  # day number of the first period start
     step: int  # days per period
-    keys: IntArray  # customer * n_periods + period, sorted
+    keys: IntArray  # customer * n_periods + period (period alone if shared), sorted
     table: FloatArray  # rows of ``keys``, one column per name
     n_periods: int
+    shared: bool = False
+    n_customers: int = 0
+
+    def _per_customer(self, n_periods: int) -> tuple[IntArray, FloatArray]:
+        """Keys re-based on ``n_periods``, a calendar copied out to every customer."""
+        if not self.shared:
+            keys = (self.keys // self.n_periods) * n_periods + self.keys % self.n_periods
+            return keys, self.table
+        everyone = np.arange(self.n_customers, dtype=np.int64)[:, None] * n_periods
+        return (everyone + self.keys[None, :]).ravel(), np.tile(self.table, (self.n_customers, 1))
 
     def period_of(self, day: FloatArray | IntArray) -> IntArray:
         """Index of the period containing each day (negative before the grid)."""
@@ -70,11 +85,16 @@ class CovariateGrid:
     def merged(self, other: CovariateGrid) -> CovariateGrid:
         """Return this grid with ``other``'s rows added; ``other`` wins where both give a period."""
         n_periods = max(self.n_periods, other.n_periods)
-        mine = (self.keys // self.n_periods) * n_periods + self.keys % self.n_periods
-        theirs = (other.keys // other.n_periods) * n_periods + other.keys % other.n_periods
+        shared = self.shared and other.shared
+        if shared:
+            mine, my_table = self.keys, self.table
+            theirs, their_table = other.keys, other.table
+        else:
+            mine, my_table = self._per_customer(n_periods)
+            theirs, their_table = other._per_customer(n_periods)
         kept = ~np.isin(mine, theirs)
         keys = np.concatenate([mine[kept], theirs])
-        table = np.concatenate([self.table[kept], other.table])
+        table = np.concatenate([my_table[kept], their_table])
         order = np.argsort(keys, kind="stable")
         return CovariateGrid(
             names=self.names,
@@ -83,11 +103,19 @@ class CovariateGrid:
             keys=keys[order],
             table=table[order],
             n_periods=n_periods,
+            shared=shared,
+            n_customers=max(self.n_customers, other.n_customers),
         )
 
-    def lookup(self, customer: IntArray, period: IntArray, ids: pd.Index) -> IntArray:
-        """Row of each (customer, period) in ``values``; a missing one is a typed error."""
-        key = customer * self.n_periods + period
+    def lookup(
+        self,
+        customer: IntArray,
+        period: IntArray,
+        ids: pd.Index,
+        fix: str = "add the row, or end the window earlier (calibration_end / observation_end)",
+    ) -> IntArray:
+        """Row of each (customer, period) in ``table``; a missing one is a typed error."""
+        key = period if self.shared else customer * self.n_periods + period
         inside = (period >= 0) & (period < self.n_periods)
         position = np.searchsorted(self.keys, np.where(inside, key, 0))
         position = np.minimum(position, max(self.keys.size - 1, 0))
@@ -97,10 +125,10 @@ class CovariateGrid:
             bad = int(np.flatnonzero(~found)[0])
             start = _day_text(int(self.start_of(period[bad : bad + 1])[0]))
             who = ids[int(customer[bad])]
+            whose = "the calendar" if self.shared else f"customer {who!r}"
             msg = (
                 f"covariates must have a row for every period of each customer's window "
-                f"(got none for customer {who!r}, period starting {start}); add the row, "
-                "or end the window earlier (calibration_end / observation_end)."
+                f"(got none for {whose}, period starting {start}); {fix}."
             )
             raise DataContractError(msg, column="period_start", value=start, row=who)
         return position
@@ -195,10 +223,6 @@ def read_covariates(
             msg, column=period_start, value=frame.at[row, period_start], row=row
         )
     table = frame.loc[keep, list(names)].to_numpy(dtype=np.float64)[order]
-    if shared:  # the same calendar for every customer
-        everyone = np.arange(len(ids), dtype=np.int64)[:, None] * n_periods
-        key = (everyone + key[None, :]).ravel()
-        table = np.tile(table, (len(ids), 1))
     return CovariateGrid(
         names=names,
         first_day=grid.first_day,
@@ -206,6 +230,8 @@ def read_covariates(
         keys=key,
         table=table,
         n_periods=n_periods,
+        shared=shared,
+        n_customers=len(ids),
     )
 
 
@@ -390,7 +416,13 @@ class TimeVaryingSummary:
         lo, hi = points[:-1], points[1:]
         period = grid.period_of(np.floor(lo).astype(np.int64))
         owner = np.repeat(np.arange(n, dtype=np.int64), lo.size)
-        rows = grid.lookup(owner, np.tile(period, n), ids)
+        rows = grid.lookup(
+            owner,
+            np.tile(period, n),
+            ids,
+            fix="give the covariates assumed for the forecast (future_covariates=, or "
+            "TimeVaryingSummary.with_future_covariates), or forecast a shorter horizon",
+        )
         chosen = grid.table[rows]
         pieces = Pieces(
             x=self.summary["frequency"].to_numpy(dtype=np.float64),
