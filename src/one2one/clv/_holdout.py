@@ -644,7 +644,7 @@ def plot_holdout_tracking(
     table = result.table
     step = period_name(table.attrs["period"])[:-1]
     zone = table.attrs["tz"]
-    since = f"since {table.attrs['calibration_end'].date()}"
+    since = f"after {table.attrs['calibration_end'].date()}"
     if view != "both":
         axes = panels[0]
         what = _draw(axes, result, cumulative=view == "cumulative")
