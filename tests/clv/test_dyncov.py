@@ -404,7 +404,7 @@ def test_purchases_by_period_add_up_to_the_horizon(
     np.testing.assert_allclose(
         weekly.iloc[:, :4].sum(axis=1), holiday_model.predict_purchases(data, 4), rtol=1e-10
     )
-    assert weekly.columns[0] == pd.Timestamp("2024-12-31")
+    assert weekly.columns[0] == pd.Timestamp("2025-01-01")  # the day after calibration ends
     assert (np.diff(weekly.columns.to_numpy()) == np.timedelta64(7, "D")).all()
 
 
@@ -424,7 +424,7 @@ def test_weekly_holdout_tracking_beats_bgnbd(
     days = log["occurred_at"].dt.tz_convert("UTC").dt.normalize().dt.tz_localize(None)
     first = days.groupby(log["customer_id"]).transform("min")
     occasions = pd.DataFrame({"c": log["customer_id"], "d": days})[days > first].drop_duplicates()
-    week = (occasions["d"] - pd.Timestamp("2024-12-31")).dt.days // 7
+    week = (occasions["d"] - pd.Timestamp("2025-01-01")).dt.days // 7  # 12-31 is calibration
     actual = week[(week >= 0) & (week < weeks)].value_counts().reindex(range(weeks), fill_value=0)
     our_mae = np.abs(ours.to_numpy() - actual.to_numpy()).mean()
     bg_mae = np.abs(bg_weekly - actual.to_numpy()).mean()
@@ -525,3 +525,21 @@ def test_a_calendar_serves_every_customer() -> None:
     repeated = pd.concat([calendar, calendar.iloc[[3]]], ignore_index=True)
     with pytest.raises(DataContractError, match="a calendar twice"):
         time_varying_summary(sim.transactions, repeated, calibration_end="2024-12-31")
+
+
+def test_a_sale_week_lifts_exactly_its_own_forecast_week() -> None:
+    """Purchases of day d are charged to day d's covariates, in the forecast as in the fit."""
+    sim = simulate_seasonal_transactions(600, random_state=5)
+    # Calibration ends on a Sunday, so forecast weeks are the calendar's Monday weeks.
+    data = time_varying_summary(sim.transactions, sim.covariates, calibration_end="2024-12-29")
+    model = TimeVaryingParetoNBDModel(purchase_covariates=["holiday"]).fit(data)
+    future = sim.covariates[sim.covariates["period_start"] >= "2024-12-30"]
+    quiet = future.assign(holiday=0.0)
+    sale = quiet.assign(holiday=(quiet["period_start"] == "2025-01-13").astype(float))
+    base = model.predict_purchases_by_period(data, 4, future_covariates=quiet)
+    lifted = model.predict_purchases_by_period(data, 4, future_covariates=sale)
+    assert list(base.columns) == list(pd.date_range("2024-12-30", periods=4, freq="7D"))
+    ratio = (lifted / base).to_numpy()
+    effect = np.exp(model.params_["purchase:holiday"])
+    np.testing.assert_allclose(ratio[:, 2], effect, rtol=1e-9)
+    np.testing.assert_allclose(ratio[:, [0, 1, 3]], 1.0, rtol=1e-9)

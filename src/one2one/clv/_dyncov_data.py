@@ -65,6 +65,7 @@ class CovariateGrid:
     n_periods: int
     shared: bool = False
     n_customers: int = 0
+    shift: int = 0  # days the time axis is ahead of the calendar (see _exposure_grid)
 
     def _per_customer(self, n_periods: int) -> tuple[IntArray, FloatArray]:
         """Keys re-based on ``n_periods``, a calendar copied out to every customer."""
@@ -123,7 +124,7 @@ class CovariateGrid:
         found &= self.keys[position] == key if self.keys.size else False
         if not np.all(found):
             bad = int(np.flatnonzero(~found)[0])
-            start = _day_text(int(self.start_of(period[bad : bad + 1])[0]))
+            start = _day_text(int(self.start_of(period[bad : bad + 1])[0]) + self.shift)
             who = ids[int(customer[bad])]
             whose = "the calendar" if self.shared else f"customer {who!r}"
             msg = (
@@ -404,7 +405,7 @@ class TimeVaryingSummary:
         """
         n = len(self.summary)
         ids = self.summary.index
-        grid = self.grid if self.forecast_grid is None else self.forecast_grid
+        grid = _exposure_grid(self.grid if self.forecast_grid is None else self.forecast_grid)
         p_cols, d_cols = self._columns(purchase, "purchase"), self._columns(dropout, "dropout")
         start = float(self.end_day)
         stops = start + np.asarray(edges, dtype=np.float64) * self.day_per_unit
@@ -496,6 +497,7 @@ class TimeVaryingSummary:
         p_cols, d_cols = self._columns(purchase, "purchase"), self._columns(dropout, "dropout")
         start = np.asarray(start, dtype=np.float64)
         end = np.asarray(end, dtype=np.float64)
+        purchases, grid = grid, _exposure_grid(grid)
         first_period = grid.period_of(np.floor(start).astype(np.int64))
         if np.any(first_period < 0):
             i = int(np.flatnonzero(first_period < 0)[0])
@@ -554,7 +556,9 @@ class TimeVaryingSummary:
         x = self.summary["frequency"].to_numpy(dtype=np.float64) if cut is not None else np.zeros(n)
         purchase_sum = np.zeros((n, p_cols.size))
         if cut is not None and self.repeat_day.size and p_cols.size:
-            repeat_rows = grid.lookup(self.repeat_customer, grid.period_of(self.repeat_day), ids)
+            repeat_rows = purchases.lookup(
+                self.repeat_customer, purchases.period_of(self.repeat_day), ids
+            )
             for j, col in enumerate(p_cols):
                 purchase_sum[:, j] = np.bincount(
                     self.repeat_customer, weights=grid.table[repeat_rows, col], minlength=n
@@ -690,5 +694,32 @@ def time_varying_summary(
         day_per_unit=DAYS_PER_PERIOD[unit],
         tz=tz,
     )
-    result.pieces(grid.names, ())  # every customer's window is covered, once, or a typed error
+    _check_coverage(result)
     return result
+
+
+def _exposure_grid(grid: CovariateGrid) -> CovariateGrid:
+    """The grid on the model's time axis, where a purchase day is a point.
+
+    A purchase on day d sits at time d (its day's start, as ``recency`` and
+    ``T`` count), so the purchases placed at d are those of the exposure over
+    (d-1, d]: that interval must carry day d's covariates, which puts every
+    period boundary one day earlier on the time axis. Without the shift a
+    holiday week's first day would be charged to the week before.
+    """
+    return evolve(grid, first_day=grid.first_day - 1, shift=grid.shift + 1)
+
+
+def _check_coverage(data: TimeVaryingSummary) -> None:
+    """Every customer's window has covariates for each period, or a typed error now."""
+    grid = data.grid
+    if not grid.shared:
+        data.pieces(grid.names, ())  # looks every (customer, period) up
+        return
+    grid = _exposure_grid(grid)
+    if len(data.summary) == 0:
+        return
+    first = int(grid.period_of(np.array([int(data.first_day.min())]))[0])
+    last = int(np.ceil((data.end_day - grid.first_day) / grid.step)) - 1
+    needed = np.arange(first, max(last, first) + 1, dtype=np.int64)
+    grid.lookup(np.zeros(needed.size, dtype=np.int64), needed, data.summary.index)

@@ -281,7 +281,8 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         -------
         pandas.DataFrame
             One row per customer (indexed like ``data.summary``), one column
-            per period, labelled by the period's start (a naive date).
+            per period, labelled by its first day (a naive date): the day after
+            the calibration end, then every period on.
 
         Raises
         ------
@@ -295,9 +296,9 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         cumulative = self._by_edges(data, list(np.arange(1.0, n + 1.0)), future_covariates)
         increments = cumulative.diff(axis=1)
         increments.iloc[:, 0] = cumulative.iloc[:, 0]
-        starts = np.datetime64(int(data.end_day), "D") + (np.arange(n) * data.day_per_unit).astype(
-            "timedelta64[D]"
-        )
+        starts = np.datetime64(int(data.end_day) + 1, "D") + (
+            np.arange(n) * data.day_per_unit
+        ).astype("timedelta64[D]")
         increments.columns = pd.DatetimeIndex(starts.astype("datetime64[ns]"), name="period_start")
         return increments
 
