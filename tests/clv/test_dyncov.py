@@ -305,16 +305,15 @@ def test_seasonal_simulator_is_a_valid_log() -> None:
 def test_recovers_the_true_effects_across_seeds() -> None:
     """95% intervals cover the true effects at about the nominal rate (5 seeds x 3 effects).
 
-    Rates are moderate: the summary counts one purchase occasion per day, so
-    a heavy buyer's same-day purchases in a holiday week merge, which biases
-    the holiday effect down at high rates (the model's, and CLVTools', view
-    of a purchase).
+    The summary counts one purchase occasion per day, so a heavy buyer's
+    same-day purchases in a peak week merge, which biases strong effects
+    slightly down (the model's, and CLVTools', view of a purchase); with
+    fewer purchases (alpha = 20) a one-year window leaves the dropout
+    heterogeneity unidentified in some seeds (s runs off to infinity).
     """
     covered, total = 0, 0
     for seed in range(5):
-        sim = simulate_seasonal_transactions(
-            1000, params={"r": 0.8, "alpha": 20.0, "s": 0.6, "beta": 30.0}, random_state=seed
-        )
+        sim = simulate_seasonal_transactions(1500, random_state=seed)
         data = time_varying_summary(sim.transactions, sim.covariates, calibration_end="2024-12-31")
         model = TimeVaryingParetoNBDModel(
             purchase_covariates=["season_cos", "season_sin", "holiday"]

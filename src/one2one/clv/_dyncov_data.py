@@ -699,7 +699,7 @@ def time_varying_summary(
 
 
 def _exposure_grid(grid: CovariateGrid) -> CovariateGrid:
-    """The grid on the model's time axis, where a purchase day is a point.
+    """Return the grid on the model's time axis, where a purchase day is a point.
 
     A purchase on day d sits at time d (its day's start, as ``recency`` and
     ``T`` count), so the purchases placed at d are those of the exposure over
