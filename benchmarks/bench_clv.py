@@ -16,7 +16,8 @@ Cases (sizes are flags; ``--quick`` divides them by 10):
    warm (best of ``--repeat``) and cold (its first call in a fresh child process: numpy
    and pandas imported and the summary in memory, not timed; then ``import one2one.clv``,
    the model's construction and its first fit, timed, the import and the fit
-   separately), against lifetimes' ``BetaGeoFitter``, ``ModifiedBetaGeoFitter`` and
+   separately; modules byte-compiled beforehand, as an installed package's are),
+   against lifetimes' ``BetaGeoFitter``, ``ModifiedBetaGeoFitter`` and
    ``ParetoNBDFitter`` in this process (warm, best of ``--repeat``), and with
    ``--lifetimes-cold`` also lifetimes' first call in a fresh child timed the same way.
    Prints the distinct-row count, the parameters' relative difference and a PASS/FAIL
@@ -58,6 +59,7 @@ import cProfile
 import datetime as dt
 import gc
 import json
+import os
 import platform
 import pstats
 import resource
@@ -304,8 +306,37 @@ class Cold:
         return self.import_s + self.fit_s
 
 
+def child_environment(bytecode: Path) -> dict[str, str]:
+    """The cold children's environment: modules byte-compiled once, as an installed package is.
+
+    ``pip install`` compiles a package's modules; a source checkout with
+    PYTHONDONTWRITEBYTECODE set (as in some sandboxes) would instead compile one2one's
+    modules in every fresh process (~0.1 s), which no user pays. So the children keep
+    their bytecode in ``bytecode`` (PYTHONPYCACHEPREFIX), filled by an untimed first run.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    return env
+
+
+def compile_for_cold_runs(bytecode: Path, timeout: float) -> None:
+    """Import one2one.clv and lifetimes once in a child, untimed, to write their bytecode."""
+    code = "import one2one.clv\ntry:\n    import lifetimes\nexcept ImportError:\n    pass\n"
+    subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-W", "ignore", "-c", code],
+        env=child_environment(bytecode),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def time_cold(
-    summary_path: Path, model_name: str, timeout: float, child: str = COLD_CHILD
+    summary_path: Path,
+    model_name: str,
+    timeout: float,
+    child: str = COLD_CHILD,
+    bytecode: Path | None = None,
 ) -> Cold | str:
     """A library's first call in a fresh process: import plus first fit, or why it failed."""
     try:
@@ -315,6 +346,7 @@ def time_cold(
             text=True,
             timeout=timeout,
             check=False,
+            env=None if bytecode is None else child_environment(bytecode),
         )
     except subprocess.TimeoutExpired:
         return f"did not finish in {timeout:g} s"
@@ -346,14 +378,15 @@ def measure_model(
     n, distinct = len(summary), distinct_rows(summary)
     x, tx, T = summary["frequency"], summary["recency"], summary["T"]
     print(f"  {label}  [{load_note()}]")
-    cold = time_cold(path, model.__name__, args.cold_timeout)
+    bytecode = path.parent / "bytecode"
+    cold = time_cold(path, model.__name__, args.cold_timeout, bytecode=bytecode)
     warm = time_one2one(lambda: model().fit(summary), args.repeat)
     theirs = time_lifetimes(
         lambda: getattr(lifetimes, fitter)().fit(x, tx, T), args.repeat, args.timeout
     )
     their_cold: Cold | str = "not measured (--lifetimes-cold)"
     if args.lifetimes_cold:
-        their_cold = time_cold(path, fitter, args.timeout, LIFETIMES_COLD_CHILD)
+        their_cold = time_cold(path, fitter, args.timeout, LIFETIMES_COLD_CHILD, bytecode)
     print_timing("one2one", warm, 4)
     cold_timing, first_fit = Timing(None, 0, None, str(cold)), Timing(None, 0, None, str(cold))
     if isinstance(cold, Cold):
@@ -412,6 +445,7 @@ def case_realistic(ctx: Context) -> list[Row]:
     targets: list[Target] = []
     largest: pd.DataFrame | None = None
     with tempfile.TemporaryDirectory(prefix="bench_clv_") as tmp:
+        compile_for_cold_runs(Path(tmp) / "bytecode", args.cold_timeout)
         for n in sizes:
             # One summary per size, drawn from BG/NBD with the CDNOW estimates; every model
             # of both libraries is fitted on it, as compare_models would.

@@ -349,8 +349,8 @@ class GroupedLikelihood:
             np.reciprocal(s, out=s)  # expit(u)
             e *= s  # 1 - s, without cancellation
             wc = None if w is None else w[rows]
-            # log(1 + e^u) = u + log(1 + e^-u) = u - log(s)
-            ll += _dot(wc, u) - _dot(wc, np.log(s, out=u))
+            ll += _dot(wc, u)  # log(1 + e^u) = u + log(1 + e^-u) = u - log(s)
+            ll -= _dot(wc, np.log(s, out=u))
             ws = s if wc is None else np.multiply(s, wc, out=s)
             k *= slope  # du/dalpha = (r + x) (1/(alpha+T) - 1/(alpha+tx))
             beta = np.take(inverse_gap, codes, out=u, mode="wrap")
