@@ -9,7 +9,9 @@ customer (a calendar has no ``customer_id``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -22,12 +24,15 @@ __all__ = ["calendar_covariates"]
 _DAYS = {"D": 1, "W": 7}
 
 
-def _dates(values: Iterable[object], name: str) -> pd.DatetimeIndex:
+def _dates(marked: Iterable[object] | str | dt.date | np.datetime64, name: str) -> pd.DatetimeIndex:
+    # One date (a Timestamp is a date too) is a list of one, not a string of characters.
+    one = isinstance(marked, str | dt.date | np.datetime64)
+    values = [marked] if one else list(cast("Iterable[object]", marked))
     try:
         dates = pd.DatetimeIndex([pd.Timestamp(str(v)) for v in values])
     except ValueError as exc:
-        msg = f"holidays[{name!r}] must hold dates (got {list(values)!r}); {exc}."
-        raise DataContractError(msg, column=name, value=list(values)) from exc
+        msg = f"holidays[{name!r}] must hold dates (got {values!r}); {exc}."
+        raise DataContractError(msg, column=name, value=values) from exc
     return dates.tz_localize(None) if dates.tz is not None else dates
 
 
@@ -38,7 +43,7 @@ def calendar_covariates(
     freq: str = "W",
     fourier: int = 1,
     months: bool = False,
-    holidays: Mapping[str, Iterable[object]] | None = None,
+    holidays: Mapping[str, Iterable[object] | str | dt.date | np.datetime64] | None = None,
 ) -> pd.DataFrame:
     """Build calendar covariates for every period from ``start``.
 
@@ -63,7 +68,7 @@ def calendar_covariates(
     holidays
         Indicator columns by name, each from the dates it marks: a period is
         1 if it contains one of them (e.g. ``{"black_friday": ["2024-11-29",
-        "2025-11-28"]}``).
+        "2025-11-28"]}``; a single date stands for a list of one).
 
     Returns
     -------

@@ -14,11 +14,12 @@ t_1..t_x, observed up to T, is
 
 Covariates are piecewise constant, so (0, T] is cut into *pieces* on which A
 and C are constant (a covariate period, cut again at t_x). On a piece the
-substitution v = D(y) turns the integral into the one the plain Pareto/NBD
-needs, (c+v)^-(r+x) (beta+v)^-(s+1) over (D(lo), D(hi)), with
-c = (alpha+B(lo)) C/A - D(lo): the plain model's integrator (tanh-sinh, in
-log space) does every piece, and its parameter derivatives give the exact
-gradient through the chain rule. With zero effects this is the plain
+substitution u = D(y) - D(lo) turns the integral into the one the plain
+Pareto/NBD needs, (a+u)^-(r+x) (b+u)^-(s+1) over (0, D(hi) - D(lo)), with
+a = (alpha+B(lo)) C/A and b = beta + D(lo) (both bases at the piece's start,
+so no difference of large exposures cancels): the plain model's integrator
+(in log space) does every piece, and its parameter derivatives give the
+exact gradient through the chain rule. With zero effects this is the plain
 model; with covariates constant per customer it is the static-covariate model.
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 from typing import cast
 
 import numpy as np
+import pandas as pd
 from attrs import frozen
 from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
@@ -97,19 +99,17 @@ _RULES = (
 
 def _smooth_integral(  # noqa: PLR0917 - the integrand's parameters, positional as in _integral
     r: float,
-    c: FloatArray,
+    a: FloatArray,
     s: float,
-    beta: float,
+    b: FloatArray,
     x: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
+    width: FloatArray,
     rule: tuple[FloatArray, FloatArray],
 ) -> _Integral:
     """Integrate the plain model's integrand over short pieces by a Gauss-Legendre rule."""
     nodes, weights = rule
-    width = hi - lo
-    v = lo[:, None] + width[:, None] * nodes[None, :]
-    log_a, log_b = np.log(c[:, None] + v), np.log(beta + v)
+    u = width[:, None] * nodes[None, :]
+    log_a, log_b = np.log(a[:, None] + u), np.log(b[:, None] + u)
     log_f = -(r + x)[:, None] * log_a - (s + 1.0) * log_b
     peak = log_f.max(axis=1)
     terms = np.exp(log_f - peak[:, None]) * weights[None, :]
@@ -118,19 +118,23 @@ def _smooth_integral(  # noqa: PLR0917 - the integrand's parameters, positional 
     return _Integral(
         log_value=peak + np.log(total * width),
         d_r=-(p * log_a).sum(axis=1),
-        d_alpha=-(r + x) * (p / (c[:, None] + v)).sum(axis=1),
+        d_alpha=-(r + x) * (p / (a[:, None] + u)).sum(axis=1),
         d_s=-(p * log_b).sum(axis=1),
-        d_beta=-(s + 1.0) * (p / (beta + v)).sum(axis=1),
+        d_beta=-(s + 1.0) * (p / (b[:, None] + u)).sum(axis=1),
     )
 
 
 def _piece_integral(  # noqa: PLR0917 - as _smooth_integral
-    r: float, c: FloatArray, s: float, beta: float, x: FloatArray, lo: FloatArray, hi: FloatArray
+    r: float, a: FloatArray, s: float, b: FloatArray, x: FloatArray, width: FloatArray
 ) -> _Integral:
-    """Integrate (c+v)^-(r+x) (beta+v)^-(s+1) over (lo, hi): the cheapest rule that is exact."""
-    width = hi - lo
-    reach = np.maximum(width / (c + lo), width / (beta + lo))
-    variation = (r + x) * np.log1p(width / (c + lo)) + (s + 1.0) * np.log1p(width / (beta + lo))
+    """Integrate (a+u)^-(r+x) (b+u)^-(s+1) over (0, width): the cheapest rule that is exact.
+
+    Both bases are given at the piece's start, so neither is a difference of
+    large numbers (a dropout exposure far larger than the purchase one would
+    otherwise cancel to zero).
+    """
+    reach = np.maximum(width / a, width / b)
+    variation = (r + x) * np.log1p(width / a) + (s + 1.0) * np.log1p(width / b)
     fields: dict[str, FloatArray] = {
         name: np.empty(x.size) for name in ("log_value", "d_r", "d_alpha", "d_s", "d_beta")
     }
@@ -139,13 +143,16 @@ def _piece_integral(  # noqa: PLR0917 - as _smooth_integral
         rows = left & (reach <= max_reach) & (variation <= max_variation)
         left &= ~rows
         if rows.any():
-            part = _smooth_integral(
-                r, c[rows], s, beta, x[rows], lo[rows], hi[rows], (nodes, weights)
-            )
+            part = _smooth_integral(r, a[rows], s, b[rows], x[rows], width[rows], (nodes, weights))
             for name, values in fields.items():
                 values[rows] = getattr(part, name)
     if left.any():
-        part = _integral(cast("Params", (r, c[left], s, beta)), x[left], lo[left], hi[left])
+        part = _integral(
+            cast("Params", (r, a[left], s, b[left])),
+            x[left],
+            np.zeros(int(left.sum())),
+            width[left],
+        )
         for name, values in fields.items():
             values[left] = getattr(part, name)
     return _Integral(**fields)
@@ -158,14 +165,26 @@ def _split(
     return r, alpha, s, beta, theta[4 : 4 + n_purchase], theta[4 + n_purchase :]
 
 
-def _segment_cumsum(values: FloatArray, owner: IntArray, n: int) -> FloatArray:
-    """Cumulative sums along axis 0 restarted for each owner (owners sorted)."""
-    total = np.cumsum(values, axis=0)
-    first = np.searchsorted(owner, np.arange(n))
-    before_first = np.zeros((n, *values.shape[1:]))
-    has = first > 0
-    before_first[has] = total[first[has] - 1]
-    return np.asarray(total - before_first[owner], dtype=np.float64)
+def _segment_cumsum(values: FloatArray, owner: IntArray, *, exclusive: bool = False) -> FloatArray:
+    """Cumulative sums along axis 0 restarted for each owner (owners sorted, contiguous).
+
+    Each owner's sums are accumulated from that owner's values alone, so a
+    customer's exposure never carries the rounding of the customers before
+    it (one running total over everyone, less the total before the owner,
+    loses a customer's digits to a large neighbour). ``exclusive`` gives the
+    sum before each row (0 at an owner's first), exactly, not as the
+    inclusive sum less the row.
+    """
+    flat = values.reshape(values.shape[0], -1)
+    if flat.shape[0] == 0 or flat.shape[1] == 0:
+        return np.zeros(values.shape)
+    total = pd.DataFrame(flat).groupby(owner, sort=False).cumsum().to_numpy(dtype=np.float64)
+    if exclusive:
+        first = np.ones(owner.size, dtype=bool)
+        first[1:] = owner[1:] != owner[:-1]
+        total = np.concatenate([np.zeros((1, flat.shape[1])), total[:-1]])
+        total[first] = 0.0
+    return np.asarray(total.reshape(values.shape), dtype=np.float64)
 
 
 def _per_owner(values: FloatArray, owner: IntArray, n: int) -> FloatArray:
@@ -201,17 +220,13 @@ def _exposure(pieces: Pieces, g_p: FloatArray, g_d: FloatArray) -> _Exposure:
     a_len, c_len = A * pieces.length, C * pieces.length
     da_len = a_len[:, None] * pieces.purchase
     dc_len = c_len[:, None] * pieces.dropout
-    b_end = _segment_cumsum(a_len, owner, n)
-    d_end = _segment_cumsum(c_len, owner, n)
-    db_end = _segment_cumsum(da_len, owner, n)
-    dd_end = _segment_cumsum(dc_len, owner, n)
     return _Exposure(
         A=A,
         C=C,
-        b_lo=b_end - a_len,
-        d_lo=d_end - c_len,
-        db_lo=db_end - da_len,
-        dd_lo=dd_end - dc_len,
+        b_lo=_segment_cumsum(a_len, owner, exclusive=True),
+        d_lo=_segment_cumsum(c_len, owner, exclusive=True),
+        db_lo=_segment_cumsum(da_len, owner, exclusive=True),
+        dd_lo=_segment_cumsum(dc_len, owner, exclusive=True),
         b_total=_per_owner(a_len, owner, n),
         d_total=_per_owner(c_len, owner, n),
         db_total=_per_owner(da_len, owner, n),
@@ -231,23 +246,21 @@ def _dead(theta: FloatArray, pieces: Pieces, exp: _Exposure, n_purchase: int) ->
     """S * sum over the pieces after t_x of the piece integrals, in logs, with gradient."""
     r, alpha, s, beta, _, _ = _split(theta, n_purchase)
     n, k = pieces.n_customers, theta.size
-    keep = np.flatnonzero(pieces.after)
+    keep = np.flatnonzero(pieces.after & (pieces.length > 0))  # an empty piece adds nothing
     owner = pieces.owner[keep]
     x = pieces.x[owner]
     A, C = exp.A[keep], exp.C[keep]
     log_rho = np.log(A) - np.log(C)
     rho = A / C
-    b_lo, d_lo = exp.b_lo[keep], exp.d_lo[keep]
-    b_hi = b_lo + A * pieces.length[keep]
-    d_hi = d_lo + C * pieces.length[keep]
-    shifted = (alpha + b_lo) / rho  # c + D(lo): the integrand's first base at lo
-    c = shifted - d_lo
-    integral = _piece_integral(r, c, s, beta, x, d_lo, d_hi)
+    width = C * pieces.length[keep]  # D(hi) - D(lo)
+    # On the piece, with u = D(y) - D(lo): alpha + B(y) = rho (shifted + u) and
+    # beta + D(y) = base + u, so the integral is the plain model's over (0, width).
+    shifted = (alpha + exp.b_lo[keep]) / rho
+    base = beta + exp.d_lo[keep]
+    integral = _piece_integral(r, shifted, s, base, x, width)
     log_j = -(r + x) * log_rho + integral.log_value
-    # d log I / d endpoints: the normalised integrand at each end.
-    log_f_lo = -(r + x) * np.log(shifted) - (s + 1.0) * np.log(beta + d_lo)
-    log_f_hi = -(r + x) * (np.log(alpha + b_hi) - log_rho) - (s + 1.0) * np.log(beta + d_hi)
-    i_lo = -np.exp(log_f_lo - integral.log_value)
+    # d log I / d width: the normalised integrand at the piece's end.
+    log_f_hi = -(r + x) * np.log(shifted + width) - (s + 1.0) * np.log(base + width)
     i_hi = np.exp(log_f_hi - integral.log_value)
     grad_j = np.zeros((keep.size, k))
     grad_j[:, 0] = -log_rho + integral.d_r
@@ -255,17 +268,14 @@ def _dead(theta: FloatArray, pieces: Pieces, exp: _Exposure, n_purchase: int) ->
     grad_j[:, 2] = integral.d_s
     grad_j[:, 3] = integral.d_beta
     zp, zd = pieces.purchase[keep], pieces.dropout[keep]
-    dc = integral.d_alpha[:, None]
-    grad_j[:, 4 : 4 + n_purchase] = -(r + x)[:, None] * zp + dc * (
+    d_shifted = integral.d_alpha[:, None]
+    # shifted moves with rho (both effects) and B(lo); base with D(lo); width with C.
+    grad_j[:, 4 : 4 + n_purchase] = -(r + x)[:, None] * zp + d_shifted * (
         exp.db_lo[keep] / rho[:, None] - shifted[:, None] * zp
     )
-    dd_lo = exp.dd_lo[keep]
     grad_j[:, 4 + n_purchase :] = (
-        (r + x)[:, None] * zd
-        + dc * (shifted[:, None] * zd - dd_lo)
-        + i_lo[:, None] * dd_lo
-        + i_hi[:, None] * (dd_lo + (C * pieces.length[keep])[:, None] * zd)
-    )
+        (r + x)[:, None] + d_shifted * shifted[:, None] + (i_hi * width)[:, None]
+    ) * zd + integral.d_beta[:, None] * exp.dd_lo[keep]
     # log-sum-exp of the pieces per customer, and each piece's share of it.
     peak = np.full(n, -np.inf)
     np.maximum.at(peak, owner, log_j)
@@ -354,15 +364,17 @@ def dyncov_purchases_if_alive(theta: FloatArray, history: Pieces, future: Pieces
     n_purchase = history.purchase.shape[1]
     r, alpha, s, beta, g_p, g_d = _split(theta, n_purchase)
     past = _exposure(history, g_p, g_d)
-    n, owner = future.n_customers, future.owner
-    A = np.exp(future.purchase @ g_p)
-    C = np.exp(future.dropout @ g_d)
-    c_len = C * future.length
-    d_lo = past.d_total[owner] + _segment_cumsum(c_len, owner, n) - c_len
+    owner = future.owner
+    log_a, log_c = future.purchase @ g_p, future.dropout @ g_d
+    c_len = np.exp(log_c) * future.length
+    d_lo = past.d_total[owner] + _segment_cumsum(c_len, owner, exclusive=True)
     base_lo, base_hi = beta + d_lo, beta + d_lo + c_len
     base_t = (beta + past.d_total)[owner]
-    # Each piece: (A/C) (beta+D(T))^s (beta+D_lo)^(1-s) times the decay term below.
-    piece = (A / C) * base_lo * np.exp(s * np.log(base_t / base_lo))
-    piece = piece * _decay(s, np.log(base_lo / base_hi))
-    rate = (r + history.x) / (alpha + past.b_total)
-    return np.asarray(rate[owner] * piece, dtype=np.float64)
+    # Each piece: (A/C) (beta+D(T))^s (beta+D_lo)^(1-s) times the decay term below, in
+    # logs: with a huge s or dropout rate the factors overflow and vanish in turn.
+    # (beta+D(T)) / (beta+D_lo) <= 1: the dropout clock only moves on.
+    log_kept = s * np.minimum(np.log(base_t) - np.log(base_lo), 0.0)
+    log_piece = log_a - log_c + np.log(base_lo) + log_kept
+    decay = _decay(s, np.log(base_lo) - np.log(base_hi))
+    log_rate = np.log(r + history.x) - np.log(alpha + past.b_total)
+    return np.asarray(np.exp(log_rate[owner] + log_piece) * decay, dtype=np.float64)

@@ -12,6 +12,7 @@ the date, because a silently filled gap would bias the coefficients.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,14 @@ def _period_start_day(ordinal: IntArray, freq: Freq) -> IntArray:
 
 def _day_text(day: int) -> str:
     return str(np.datetime64(int(day), "D"))
+
+
+def _plain(value: object) -> object:
+    """Return a numpy scalar as the Python value it holds: messages show 1, not np.int64(1)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+_MONDAY = 4  # day number of 1970-01-05, the first Monday
 
 
 @frozen
@@ -192,6 +201,15 @@ def read_covariates(
         else ids.get_indexer(pd.Index(frame[customer_id]))
     )
     keep = customer >= 0
+    if not shared and len(frame) and not keep.any():
+        sample = _plain(frame[customer_id].iloc[0])
+        msg = (
+            f"{name} column {customer_id!r} must hold the summary's customer ids (got none of "
+            f"its {len(ids)} customers: {sample!r} ({type(sample).__name__}) here, "
+            f"{_plain(ids[0])!r} ({type(_plain(ids[0])).__name__}) in the transactions); "
+            "convert one of the two columns so that they match."
+        )
+        raise DataContractError(msg, column=customer_id, value=sample)
     if grid is None:
         grid = _grid(day[keep] if keep.any() else day, names, name=name, column=period_start)
     offset = (day - grid.first_day) % grid.step
@@ -215,7 +233,7 @@ def read_covariates(
     repeated = np.flatnonzero(np.diff(key) == 0)
     if repeated.size:
         row = frame.index[np.flatnonzero(keep)[order[repeated[0] + 1]]]
-        who = "a calendar" if shared else f"customer {frame.at[row, customer_id]!r}"
+        who = "a calendar" if shared else f"customer {_plain(frame.at[row, customer_id])!r}"
         msg = (
             f"{name} must have one row per customer and period (got {who} "
             f"twice for the period starting {frame.at[row, period_start]!r}, at row {row!r})."
@@ -240,18 +258,40 @@ def _days(frame: pd.DataFrame, column: str, *, tz: str, name: str) -> IntArray:
     """Calendar day numbers of period starts (naive dates are days of ``tz``'s calendar)."""
     require_datetime(frame, column, name=name)
     values = frame[column]
+    zone = None
     if isinstance(values.dtype, pd.DatetimeTZDtype):
+        zone = str(values.dtype.tz)
         values = values.dt.tz_convert(tz).dt.tz_localize(None)
     ns = values.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     off = ns % _NS_PER_DAY != 0
     if off.any():
-        row = frame.index[np.flatnonzero(off)[0]]
-        msg = (
-            f"{name} column {column!r} must hold dates (midnight) that start each period "
-            f"(got {frame.at[row, column]!r} at row {row!r})."
-        )
-        raise DataContractError(msg, column=column, value=frame.at[row, column], row=row)
+        at = int(np.flatnonzero(off)[0])
+        row = frame.index[at]
+        given = frame.at[row, column]
+        if zone is not None and zone != tz:
+            stamp = cast("pd.Timestamp", given).isoformat()
+            local = pd.Timestamp(values.iloc[at]).strftime("%H:%M")
+            msg = (
+                f"{name} column {column!r} must hold period starts at midnight in the "
+                f"summary's time zone tz={tz!r} (got {stamp} at row {row!r}, {local} there); "
+                f"give naive dates, or summarise in the covariates' zone (tz={zone!r})."
+            )
+        else:
+            msg = (
+                f"{name} column {column!r} must hold dates (midnight) that start each period "
+                f"(got {given!r} at row {row!r})."
+            )
+        raise DataContractError(msg, column=column, value=given, row=row)
     return ns // _NS_PER_DAY
+
+
+def _monthly(starts: IntArray) -> bool:
+    """Whether period starts fall on one day of successive months (28 to 31 days apart)."""
+    gaps = np.diff(starts)
+    if not np.all((gaps >= 28) & (gaps <= 31)) or np.all(gaps == 28):  # noqa: PLR2004
+        return False  # a 28-day step is four weeks, whatever day of the month it starts
+    day_of_month = pd.DatetimeIndex(starts.astype("datetime64[D]")).day
+    return bool(np.all(day_of_month == day_of_month[0]))
 
 
 def _grid(day: IntArray, names: tuple[str, ...], *, name: str, column: str) -> CovariateGrid:
@@ -263,6 +303,14 @@ def _grid(day: IntArray, names: tuple[str, ...], *, name: str, column: str) -> C
             "covariates of ParetoNBDModel."
         )
         raise DataContractError(msg, column=column, value=starts.size)
+    if _monthly(starts):
+        msg = (
+            f"{name} column {column!r} must start periods a fixed number of days apart (got "
+            f"monthly starts {_day_text(int(starts[0]))}, {_day_text(int(starts[1]))}, ...: "
+            "months differ in length); repeat each month's values on every week (or day) "
+            "of the month."
+        )
+        raise DataContractError(msg, column=column, value=_day_text(int(starts[0])))
     gaps = np.diff(starts)
     sizes, counts = np.unique(gaps, return_counts=True)
     step = int(sizes[np.argmax(counts)])  # the usual step; an odd start is then off the grid
@@ -316,6 +364,10 @@ class TimeVaryingSummary:
         Days per model time unit (7 for weeks).
     tz
         The time zone whose calendar the days are in.
+    occasion_days
+        Days per purchase occasion (1 for ``freq="D"``, 7 for ``"W"``): an
+        occasion placed at a period's start stands for that whole period, so
+        the exposure leading up to it carries that period's covariates.
     forecast_grid
         Covariates assumed for the forecast window, when given
         (:meth:`with_future_covariates`); the history keeps ``grid``.
@@ -332,6 +384,7 @@ class TimeVaryingSummary:
     day_per_unit: float = field(repr=False)
     tz: str = field(repr=False, default="UTC")
     forecast_grid: CovariateGrid | None = field(repr=False, default=None)  # history stays as known
+    occasion_days: int = field(repr=False, default=1)
 
     def _columns(self, names: Sequence[str], role: str) -> IntArray:
         position = []
@@ -405,11 +458,12 @@ class TimeVaryingSummary:
         """
         n = len(self.summary)
         ids = self.summary.index
-        grid = _exposure_grid(self.grid if self.forecast_grid is None else self.forecast_grid)
+        known = self.grid if self.forecast_grid is None else self.forecast_grid
+        grid = _exposure_grid(known, self.occasion_days)
         p_cols, d_cols = self._columns(purchase, "purchase"), self._columns(dropout, "dropout")
         start = float(self.end_day)
         stops = start + np.asarray(edges, dtype=np.float64) * self.day_per_unit
-        first, last = int(grid.period_of(np.array([self.end_day]))[0]), stops[-1]
+        first, last = int(grid.period_of(np.array([self.end_day]))[0]), float(stops.max())
         inner = grid.start_of(
             np.arange(first + 1, int(np.ceil((last - grid.first_day) / grid.step)))
         )
@@ -468,7 +522,8 @@ class TimeVaryingSummary:
         ------
         DataContractError
             If the rows break the covariate contract (off the grid, repeated,
-            missing or non-numeric values, missing columns).
+            missing or non-numeric values, missing columns), or name none of
+            the summary's customers (a scenario that would change nothing).
         """
         extra = read_covariates(
             covariates,
@@ -497,17 +552,17 @@ class TimeVaryingSummary:
         p_cols, d_cols = self._columns(purchase, "purchase"), self._columns(dropout, "dropout")
         start = np.asarray(start, dtype=np.float64)
         end = np.asarray(end, dtype=np.float64)
-        purchases, grid = grid, _exposure_grid(grid)
+        purchases, grid = grid, _exposure_grid(grid, self.occasion_days)
         first_period = grid.period_of(np.floor(start).astype(np.int64))
         if np.any(first_period < 0):
             i = int(np.flatnonzero(first_period < 0)[0])
             msg = (
                 f"covariates must start on or before each customer's window (got the first "
-                f"period on {_day_text(grid.first_day)}, after customer {ids[i]!r}'s start on "
-                f"{_day_text(int(np.floor(start[i])))})."
+                f"period on {_day_text(purchases.first_day)}, after customer "
+                f"{_plain(ids[i])!r}'s start on {_day_text(int(np.floor(start[i])))})."
             )
             raise DataContractError(
-                msg, column="period_start", value=_day_text(grid.first_day), row=ids[i]
+                msg, column="period_start", value=_day_text(purchases.first_day), row=ids[i]
             )
         # The last period touched: the one containing the last instant before the end.
         span_end = end if cut is None else np.maximum(end, cut)
@@ -623,8 +678,11 @@ def time_varying_summary(
         The covariate table's column of period start dates (naive dates are
         days of ``tz``'s calendar).
     freq
-        The purchase occasion: ``"D"`` (default) or ``"W"``; covariate periods
-        are cut at the day.
+        The purchase occasion: ``"D"`` (default) or ``"W"``. Daily occasions
+        take covariate periods of any whole number of days. A weekly occasion
+        stands for its whole Monday week, so its covariate periods must be
+        Monday weeks (or runs of them): a week's purchases cannot be split
+        between two covariate periods.
     time_unit
         Unit of ``recency`` and ``T`` and of the model's rates: ``"W"``
         (default) or ``"D"``.
@@ -640,9 +698,12 @@ def time_varying_summary(
     ------
     DataContractError
         As :func:`~one2one.clv.rfm_summary`, and when the covariates are not
-        a regular grid of periods, repeat a (customer, period), leave a gap in
-        a customer's window, start after a customer's first purchase, or hold
-        missing, non-numeric or non-finite values.
+        a regular grid of periods (monthly ones are not: months differ in
+        length), repeat a (customer, period), leave a gap in a customer's
+        window, start after a customer's first purchase, hold missing,
+        non-numeric or non-finite values, name none of the summary's
+        customers (ids of another type), or, with ``freq="W"``, do not
+        follow Monday weeks.
     """
     freq = require_one_of(freq, ("D", "W"), name="freq")
     unit: Freq = require_one_of(
@@ -668,6 +729,17 @@ def time_varying_summary(
     grid = read_covariates(
         covariates, customer_id=customer_id, period_start=period_start, tz=tz, ids=summary.index
     )
+    occasion_days = int(DAYS_PER_PERIOD[freq])
+    if grid.step % occasion_days or (grid.first_day - _MONDAY) % occasion_days:
+        start = pd.Timestamp(_day_text(grid.first_day))
+        msg = (
+            f"covariates column {period_start!r} must start periods on Mondays and last whole "
+            f"weeks when purchases are counted per Monday week, freq='W' (got periods of "
+            f"{grid.step} day(s) from {start.date()}, a {start.day_name()}); a week's purchases "
+            "would straddle two covariate periods. Count purchases per day (freq='D'), or "
+            "give the covariates per Monday week."
+        )
+        raise DataContractError(msg, column=period_start, value=str(start.date()))
     n = len(summary)
     row_of = np.full(
         int(found.occasion_customer.max()) + 1 if found.occasion_customer.size else 1, -1
@@ -693,21 +765,24 @@ def time_varying_summary(
         repeat_day=occ_day[repeat],
         day_per_unit=DAYS_PER_PERIOD[unit],
         tz=tz,
+        occasion_days=occasion_days,
     )
     _check_coverage(result)
     return result
 
 
-def _exposure_grid(grid: CovariateGrid) -> CovariateGrid:
-    """Return the grid on the model's time axis, where a purchase day is a point.
+def _exposure_grid(grid: CovariateGrid, days: int = 1) -> CovariateGrid:
+    """Return the grid on the model's time axis, where a purchase occasion is a point.
 
     A purchase on day d sits at time d (its day's start, as ``recency`` and
     ``T`` count), so the purchases placed at d are those of the exposure over
     (d-1, d]: that interval must carry day d's covariates, which puts every
     period boundary one day earlier on the time axis. Without the shift a
-    holiday week's first day would be charged to the week before.
+    holiday week's first day would be charged to the week before. Counted
+    per week (``days`` = 7), an occasion at Monday m stands for the week from
+    m, so (m-7, m] carries that week's covariates: boundaries a week earlier.
     """
-    return evolve(grid, first_day=grid.first_day - 1, shift=grid.shift + 1)
+    return evolve(grid, first_day=grid.first_day - days, shift=grid.shift + days)
 
 
 def _check_coverage(data: TimeVaryingSummary) -> None:
@@ -716,7 +791,7 @@ def _check_coverage(data: TimeVaryingSummary) -> None:
     if not grid.shared:
         data.pieces(grid.names, ())  # looks every (customer, period) up
         return
-    grid = _exposure_grid(grid)
+    grid = _exposure_grid(grid, data.occasion_days)
     if len(data.summary) == 0:
         return
     first = int(grid.period_of(np.array([int(data.first_day.min())]))[0])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Self, cast
 
 import numpy as np
 import pandas as pd
+from attrs import evolve
 from threadpoolctl import threadpool_limits
 
 from .._validation import require_number
@@ -16,7 +17,8 @@ from ._base import LifetimeModel
 from ._dyncov import Pieces, dyncov_loglik, dyncov_p_alive, dyncov_purchases_if_alive
 from ._dyncov_data import TimeVaryingSummary
 from ._fitting import FitDiagnostics, FloatArray, maximize_likelihood, observed_hessian
-from ._periods import Freq, Horizon, horizon_periods
+from ._periods import Freq, Horizon, agreed_period, horizon_periods
+from ._persistence import saved_number
 from ._transaction_models import ParetoNBDModel
 
 __all__ = ["TimeVaryingParetoNBDModel"]
@@ -104,6 +106,26 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         purchase, dropout = self._covariates()
         return data.pieces(purchase, dropout)
 
+    def _scored(self, data: object) -> Pieces:
+        """Pieces of ``data`` for a prediction: in the unit the rates were fitted in."""
+        pieces = self._pieces(data)
+        summary = cast("TimeVaryingSummary", data).summary
+        agreed_period(fitted=getattr(self, "period_", None), summary=summary.attrs.get("period"))
+        return pieces
+
+    def _extra_state(self) -> dict[str, object]:
+        return {"covariate_step_days": getattr(self, "covariate_step_days_", None)}
+
+    @classmethod
+    def _state_fields(cls) -> tuple[str, ...]:
+        return ("covariate_step_days",)
+
+    def _restore_state(self, state: Mapping[str, object]) -> None:
+        step = state.get("covariate_step_days")
+        if step is not None:
+            field = "state.covariate_step_days"
+            self.covariate_step_days_ = int(saved_number(step, field, low=1, integer=True))
+
     def fit(self, data: TimeVaryingSummary) -> Self:  # type: ignore[override]
         """Estimate the parameters and covariate effects by maximum likelihood.
 
@@ -111,6 +133,11 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         (with zero effects), so the search begins where the covariates add
         nothing; one run from there usually converges, and only when it does
         not are the other ``n_starts - 1`` (random perturbations) tried.
+        Covariates larger than 1 in absolute value (spend in currency, a
+        count) are divided by their largest absolute value while searching,
+        so that a step in any effect moves the rates alike; the estimates,
+        standard errors and ``penalizer`` (which weighs the effects of the
+        covariates so scaled) are reported for the covariates as given.
 
         Parameters
         ----------
@@ -133,6 +160,7 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         n_starts = int(require_number(self.n_starts, name="n_starts", low=1, integer=True))
         max_iter = int(require_number(self.max_iter, name="max_iter", low=1, integer=True))
         pieces = self._pieces(data)
+        scaled, scale = _scaled(pieces)
         plain = ParetoNBDModel(penalizer=penalizer, random_state=self.random_state).fit(
             data.summary[["frequency", "recency", "T"]]
         )
@@ -150,7 +178,10 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         ]
 
         def loglik(theta: FloatArray, _: Sequence[FloatArray]) -> tuple[FloatArray, FloatArray]:
-            return dyncov_loglik(theta, pieces)
+            # The search probes far-off effects whose exposures overflow: a non-finite
+            # likelihood there is a step refused, not something to warn the user about.
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                return dyncov_loglik(theta, scaled)
 
         weights = np.ones(pieces.n_customers)
 
@@ -174,6 +205,9 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
             hessian = observed_hessian(
                 loglik, [pieces.x], weights, params, penalizer=penalizer, positive=positive
             )
+        # Effects on covariates as given: g = g' / scale, so d/dg = scale d/dg'.
+        params = params / scale
+        hessian = hessian * np.outer(scale, scale)
         ll, _ = dyncov_loglik(params, pieces)
         self._set_fit(
             params=params,
@@ -209,10 +243,11 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         NotFittedError
             If called before ``fit``.
         DataContractError
-            If ``data`` lacks the model's covariates.
+            If ``data`` lacks the model's covariates, or measures time in
+            another unit than the summary the model was fitted on.
         """
         theta = self._theta()
-        p = np.clip(dyncov_p_alive(theta, self._pieces(data)), 0.0, 1.0)
+        p = np.clip(dyncov_p_alive(theta, self._scored(data)), 0.0, 1.0)
         return pd.Series(p, index=data.summary.index, name="p_alive")
 
     def predict_purchases(
@@ -248,7 +283,8 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         NotFittedError
             If called before ``fit``.
         DataContractError
-            If the covariates do not cover the forecast window or break their contract.
+            If the covariates do not cover the forecast window or break their
+            contract, or ``data`` measures time in another unit than the fit.
         """
         horizon = self._horizon_periods(t)
         table = self._by_edges(data, [horizon], future_covariates)
@@ -289,14 +325,16 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         NotFittedError
             If called before ``fit``.
         DataContractError
-            If ``periods`` is not a positive whole number, or the covariates do
-            not cover the window.
+            If ``periods`` is not a positive whole number, the covariates do
+            not cover the window, or ``data`` measures time in another unit
+            than the fit.
         """
         n = int(require_number(periods, name="periods", low=1, integer=True))
         cumulative = self._by_edges(data, list(np.arange(1.0, n + 1.0)), future_covariates)
         increments = cumulative.diff(axis=1)
         increments.iloc[:, 0] = cumulative.iloc[:, 0]
-        starts = np.datetime64(int(data.end_day) + 1, "D") + (
+        # The first period starts with the first occasion after the calibration end's.
+        starts = np.datetime64(int(data.end_day) + data.occasion_days, "D") + (
             np.arange(n) * data.day_per_unit
         ).astype("timedelta64[D]")
         increments.columns = pd.DatetimeIndex(starts.astype("datetime64[ns]"), name="period_start")
@@ -322,24 +360,33 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         Returns
         -------
         numpy.ndarray
-            Cumulative expected purchases per horizon and customer.
+            Cumulative expected purchases per horizon and customer (0 at a
+            horizon of 0), in the order of ``horizons``.
 
         Raises
         ------
         NotFittedError
             If called before ``fit``.
         DataContractError
-            If the covariates do not cover the window.
+            If ``horizons`` is empty or holds a negative or non-finite
+            number, ``data`` is in another time unit than the fit, or the
+            covariates do not cover the window.
         """
         values = self._theta() if theta is None else np.asarray(theta, dtype=np.float64)
-        history = self._pieces(data)
+        wanted = _checked_horizons(horizons)
+        history = self._scored(data)
+        result = np.zeros((wanted.size, len(data.summary)))
+        edges = np.unique(wanted[wanted > 0])
+        if edges.size == 0:
+            return result
         purchase, dropout = self._covariates()
-        future, ends = data.future_pieces(horizons, purchase, dropout)
+        future, ends = data.future_pieces(edges.tolist(), purchase, dropout)
         alive = np.clip(dyncov_p_alive(values, history), 0.0, 1.0)
         per_piece = dyncov_purchases_if_alive(values, history, future)
         cumulative = np.cumsum(per_piece.reshape(-1, ends.size), axis=1)
-        at = np.searchsorted(ends, np.asarray(horizons, dtype=np.float64) - 1e-12)
-        return np.asarray((cumulative[:, at] * alive[:, None]).T, dtype=np.float64)
+        at = np.searchsorted(ends, wanted[wanted > 0] - 1e-12)
+        result[wanted > 0] = (cumulative[:, at] * alive[:, None]).T
+        return result
 
     def _by_edges(
         self,
@@ -356,3 +403,39 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         if isinstance(t, (str, dt.timedelta, np.timedelta64)):
             return horizon_periods(t, cast("Freq | None", self.period_), name="t")
         return require_number(t, name="t", low=0, low_inclusive=False)
+
+
+def _checked_horizons(horizons: Sequence[float]) -> FloatArray:
+    """Return horizons as floats: at least one, each finite and >= 0, in any order."""
+    try:
+        values = np.asarray(horizons, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        msg = f"horizons must be finite numbers >= 0, at least one (got {horizons!r})."
+        raise DataContractError(msg, column="horizons", value=horizons) from exc
+    bad = ~np.isfinite(values) | (values < 0)
+    if values.size == 0 or bad.any():
+        got = "none" if values.size == 0 else repr(float(values[np.flatnonzero(bad)[0]]))
+        msg = f"horizons must be finite numbers >= 0, at least one (got {got})."
+        raise DataContractError(msg, column="horizons", value=got)
+    return values
+
+
+def _scaled(pieces: Pieces) -> tuple[Pieces, FloatArray]:
+    """Pieces with each covariate divided by max(1, its largest absolute value), and the divisors.
+
+    The divisors are per parameter (1 for r, alpha, s, beta), so an effect
+    found on the scaled covariates is divided by them to be on the given ones.
+    """
+
+    def divisors(values: FloatArray) -> FloatArray:
+        largest = np.abs(values).max(axis=0) if values.shape[0] else np.zeros(values.shape[1])
+        return np.asarray(np.maximum(largest, 1.0), dtype=np.float64)
+
+    by_purchase, by_dropout = divisors(pieces.purchase), divisors(pieces.dropout)
+    scaled = evolve(
+        pieces,
+        purchase_sum=pieces.purchase_sum / by_purchase,
+        purchase=pieces.purchase / by_purchase,
+        dropout=pieces.dropout / by_dropout,
+    )
+    return scaled, np.concatenate([np.ones(4), by_purchase, by_dropout])
