@@ -32,8 +32,10 @@ it without parsing text.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+if TYPE_CHECKING:
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = [
     "ConfigurationConflictError",
@@ -160,12 +162,38 @@ class NonRandomAssignmentError(DataContractError):
         self.auc = auc
 
 
-class NotFittedError(One2OneError, _SklearnNotFittedError):  # type: ignore[misc]
-    """A model was asked for results before ``fit`` was called.
+_NOT_FITTED_DOC = """A model was asked for results before ``fit`` was called.
 
     It subclasses scikit-learn's ``NotFittedError`` so that code written for
     scikit-learn estimators catches it too.
     """
+
+if TYPE_CHECKING:
+
+    class NotFittedError(One2OneError, _SklearnNotFittedError):  # type: ignore[misc]
+        """A model was asked for results before ``fit`` was called."""
+
+else:
+
+    def __getattr__(name: str) -> type:
+        """Define ``NotFittedError`` when first asked for (PEP 562).
+
+        Its base, scikit-learn's ``NotFittedError``, costs the import of
+        scikit-learn (a second on this machine, most of ``import one2one.clv``),
+        which code that never meets an unfitted model should not pay.
+        """
+        if name != "NotFittedError":
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg)
+        from sklearn.exceptions import NotFittedError as SklearnNotFittedError  # noqa: PLC0415
+
+        error = type(
+            "NotFittedError",
+            (One2OneError, SklearnNotFittedError),
+            {"__doc__": _NOT_FITTED_DOC, "__module__": __name__},
+        )
+        globals()["NotFittedError"] = error
+        return error
 
 
 class ConvergenceError(One2OneError, RuntimeError):

@@ -15,9 +15,9 @@ import pandas as pd
 from attrs import frozen
 from numpy.typing import NDArray
 from scipy.special import ndtri
-from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
+from .._estimator import Estimator
 from .._validation import (
     FrameContract,
     as_generator,
@@ -30,7 +30,6 @@ from ..errors import (
     ConvergenceError,
     ConvergenceWarning,
     DataContractError,
-    NotFittedError,
     StorageError,
 )
 from ._fitting import (
@@ -71,7 +70,7 @@ class Fitted:
     diagnostics: FitDiagnostics
 
 
-class LifetimeModel(BaseEstimator):  # type: ignore[misc]
+class LifetimeModel(Estimator):
     """Base class: a parametric model fitted by maximum likelihood on compressed data.
 
     Subclasses declare their parameter names, the data columns the likelihood
@@ -349,6 +348,8 @@ class LifetimeModel(BaseEstimator):  # type: ignore[misc]
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with a "
                 "summary before using it (or load a fitted model with from_dict)."
             )
+            from ..errors import NotFittedError  # noqa: PLC0415 - scikit-learn's, imported on need
+
             raise NotFittedError(msg)
 
     def estimate(self) -> tuple[FloatArray, FloatArray]:

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from .._progress import Progress, check_progress, progress_bar
@@ -130,7 +129,7 @@ def compare_models(
             bar.step(BASELINE)
         for name, model in candidates.items():
             start = time.perf_counter()
-            fitted = clone(model).fit(summary)
+            fitted = type(model)(**model.get_params()).fit(summary)  # a fresh copy
             row: dict[str, float] = {
                 "n_params": float(len(fitted.params_)),
                 "log_likelihood": fitted.log_likelihood_,

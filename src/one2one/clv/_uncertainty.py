@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import ndtri
-from sklearn.base import clone
 
 from .._progress import Progress, progress_bar
 from .._validation import as_generator, require_number, require_one_of
@@ -156,11 +155,14 @@ def bootstrap_draws(
         for _ in range(count):
             frames = simulate(rng)
             try:
-                refits = [clone(m).fit(frame) for m, frame in zip(models, frames, strict=True)]
+                refits = [
+                    type(m)(**m.get_params()).fit(frame)
+                    for m, frame in zip(models, frames, strict=True)
+                ]
             except (ConvergenceError, DataContractError):  # a degenerate simulated base
                 failed += 1
             else:
-                draws.append([refit.params_.to_numpy() for refit in refits])
+                draws.append([np.asarray(refit.params_, dtype=np.float64) for refit in refits])
             bar.update(1)
     if failed:
         msg = f"{failed} of {count} bootstrap refits did not converge and were left out."
