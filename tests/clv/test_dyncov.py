@@ -211,7 +211,7 @@ def _weekly(customers: list[int], start: str, weeks: int, **values: list[float])
         }
     )
     for name, column in values.items():
-        frame[name] = np.tile(column, len(customers))
+        frame[name] = np.tile(np.asarray(column, dtype=float), len(customers))
     return frame
 
 

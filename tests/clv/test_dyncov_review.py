@@ -28,28 +28,7 @@ from one2one.clv._dyncov import Pieces, dyncov_loglik, dyncov_p_alive
 from one2one.datasets import simulate_seasonal_transactions
 from one2one.errors import DataContractError
 
-
-def _log(rows: list[tuple[int, str]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": [c for c, _ in rows],
-            "occurred_at": pd.to_datetime([d for _, d in rows]).tz_localize("UTC"),
-            "value": 10.0,
-        }
-    )
-
-
-def _weekly(customers: list[int], start: str, weeks: int, **values: list[float]) -> pd.DataFrame:
-    starts = pd.date_range(start, periods=weeks, freq="7D")
-    frame = pd.DataFrame(
-        {
-            "customer_id": np.repeat(customers, weeks),
-            "period_start": np.tile(starts, len(customers)),
-        }
-    )
-    for name, column in values.items():
-        frame[name] = np.tile(np.asarray(column, dtype=float), len(customers))
-    return frame
+from .test_dyncov import _log, _weekly
 
 
 def _set_model(

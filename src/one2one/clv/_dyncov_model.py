@@ -13,18 +13,17 @@ from threadpoolctl import threadpool_limits
 
 from .._validation import require_number
 from ..errors import ConvergenceError, DataContractError
-from ._base import LifetimeModel
 from ._dyncov import Pieces, dyncov_loglik, dyncov_p_alive, dyncov_purchases_if_alive
 from ._dyncov_data import TimeVaryingSummary
 from ._fitting import FitDiagnostics, FloatArray, maximize_likelihood, observed_hessian
 from ._periods import Freq, Horizon, agreed_period, horizon_periods
 from ._persistence import saved_number
-from ._transaction_models import ParetoNBDModel
+from ._transaction_models import CovariateSettings, ParetoNBDModel
 
 __all__ = ["TimeVaryingParetoNBDModel"]
 
 
-class TimeVaryingParetoNBDModel(LifetimeModel):
+class TimeVaryingParetoNBDModel(CovariateSettings):
     """Pareto/NBD whose purchase and dropout rates move with covariates over time.
 
     Each customer's purchase rate in a covariate period is lambda *
@@ -77,23 +76,6 @@ class TimeVaryingParetoNBDModel(LifetimeModel):
         )
         self.purchase_covariates = purchase_covariates
         self.dropout_covariates = dropout_covariates
-
-    def _covariates(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        purchase, dropout = self.purchase_covariates, self.dropout_covariates
-        return (
-            (purchase,) if isinstance(purchase, str) else tuple(purchase),
-            (dropout,) if isinstance(dropout, str) else tuple(dropout),
-        )
-
-    def _extra_names(self) -> tuple[str, ...]:
-        purchase, dropout = self._covariates()
-        return (*(f"purchase:{c}" for c in purchase), *(f"dropout:{c}" for c in dropout))
-
-    @classmethod
-    def _checked_setting(cls, name: str, value: object) -> object:
-        if name in {"purchase_covariates", "dropout_covariates"}:
-            return ParetoNBDModel._checked_setting(name, value)  # noqa: SLF001 - same rules
-        return super()._checked_setting(name, value)
 
     def _pieces(self, data: object) -> Pieces:
         if not isinstance(data, TimeVaryingSummary):

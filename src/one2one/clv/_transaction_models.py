@@ -108,7 +108,46 @@ _BG_LINK = CovariateLink(purchase=((1, -1.0),), dropout=((2, 1.0), (3, 1.0)))
 _THINNED_BUYERS = 20_000  # the first Newton steps run on about this many repeat buyers
 
 
-class TransactionModel(LifetimeModel):
+class CovariateSettings(LifetimeModel):
+    """The ``purchase_covariates`` and ``dropout_covariates`` settings, in one place.
+
+    Shared by the static-covariate models and the time-varying Pareto/NBD:
+    the column names, their coefficients' names in ``params_``, and how a
+    saved configuration is checked.
+    """
+
+    purchase_covariates: Sequence[str]
+    dropout_covariates: Sequence[str]
+
+    def _covariates(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Return the covariate column names (a single string names one column)."""
+        purchase, dropout = self.purchase_covariates, self.dropout_covariates
+        return (
+            (purchase,) if isinstance(purchase, str) else tuple(purchase),
+            (dropout,) if isinstance(dropout, str) else tuple(dropout),
+        )
+
+    def _extra_names(self) -> tuple[str, ...]:
+        purchase, dropout = self._covariates()
+        return (*(f"purchase:{c}" for c in purchase), *(f"dropout:{c}" for c in dropout))
+
+    @classmethod
+    def _checked_setting(cls, name: str, value: object) -> object:
+        if name not in {"purchase_covariates", "dropout_covariates"}:
+            return super()._checked_setting(name, value)
+        field = f"config.{name}"
+        columns = [value] if isinstance(value, str) else saved_list(value, field)
+        for i, column in enumerate(columns):
+            if not isinstance(column, str) or not column:
+                msg = f"saved model field '{field}' must list column names (got {column!r})."
+                raise DataContractError(msg, column=f"{field}[{i}]", value=column)
+        if len(set(columns)) != len(columns):
+            msg = f"saved model field '{field}' names a column twice (got {list(columns)!r})."
+            raise DataContractError(msg, column=field, value=list(columns))
+        return value if isinstance(value, str) else list(columns)
+
+
+class TransactionModel(CovariateSettings):
     """Shared API of the continuous-time models: fit on (frequency, recency, T), predict.
 
     Horizons ``t`` are in the summary's period (``period_``, e.g. weeks), or
@@ -150,21 +189,9 @@ class TransactionModel(LifetimeModel):
         self.purchase_covariates = purchase_covariates
         self.dropout_covariates = dropout_covariates
 
-    def _covariates(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Return the covariate column names (a single string names one column)."""
-        purchase, dropout = self.purchase_covariates, self.dropout_covariates
-        return (
-            (purchase,) if isinstance(purchase, str) else tuple(purchase),
-            (dropout,) if isinstance(dropout, str) else tuple(dropout),
-        )
-
     def _extra_columns(self) -> tuple[str, ...]:
         purchase, dropout = self._covariates()
         return (*purchase, *dropout)
-
-    def _extra_names(self) -> tuple[str, ...]:
-        purchase, dropout = self._covariates()
-        return (*(f"purchase:{c}" for c in purchase), *(f"dropout:{c}" for c in dropout))
 
     def _loglik(self) -> LogLikelihood:
         if not self._extra_columns():
@@ -245,21 +272,6 @@ class TransactionModel(LifetimeModel):
             ],
             dtype=np.float64,
         )
-
-    @classmethod
-    def _checked_setting(cls, name: str, value: object) -> object:
-        if name not in {"purchase_covariates", "dropout_covariates"}:
-            return super()._checked_setting(name, value)
-        field = f"config.{name}"
-        columns = [value] if isinstance(value, str) else saved_list(value, field)
-        for i, column in enumerate(columns):
-            if not isinstance(column, str) or not column:
-                msg = f"saved model field '{field}' must list column names (got {column!r})."
-                raise DataContractError(msg, column=f"{field}[{i}]", value=column)
-        if len(set(columns)) != len(columns):
-            msg = f"saved model field '{field}' names a column twice (got {list(columns)!r})."
-            raise DataContractError(msg, column=field, value=list(columns))
-        return value if isinstance(value, str) else list(columns)
 
     def _check_fit_data(self, frame: pd.DataFrame) -> pd.DataFrame:
         counted = frame["weight"] > 0 if "weight" in frame.columns else True
