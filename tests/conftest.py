@@ -10,7 +10,10 @@ second time (``ONE2ONE_DOCS_EXECUTION=off`` in .ci/run, read by docs/conf.py).
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.backends import deselect_sqlite_only
 
 settings.register_profile(
     "ci",
@@ -22,6 +25,11 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=40)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run tests about SQLite's own files on SQLite only (``tests/backends.py``)."""
+    deselect_sqlite_only(config, items)
 
 
 def pytest_configure(config: object) -> None:

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -39,18 +38,14 @@ def _writer(path, tag, batches):
 
 
 def _batch_sizes(path):
-    connection = sqlite3.connect(path)
-    rows = connection.execute(
-        "SELECT customer_id, count(*) FROM events GROUP BY customer_id"
-    ).fetchall()
-    connection.close()
-    return dict(rows)
+    with InteractionLog.open(path) as log:
+        return log.to_pandas().groupby("customer_id").size().to_dict()
 
 
-def test_a_writer_killed_mid_batch_leaves_each_batch_whole_or_absent(tmp_path):
+def test_a_writer_killed_mid_batch_leaves_each_batch_whole_or_absent(tmp_path, backend):
     path = tmp_path / "log.db"
     for attempt, delay in enumerate((0.05, 0.13, 0.21)):
-        writer = _writer(path, f"k{attempt}", 10_000)
+        writer = _writer(backend.target(path), f"k{attempt}", 10_000)
         assert writer.stdout is not None
         writer.stdout.readline()  # at least one batch committed
         time.sleep(delay)  # then die somewhere inside a later batch
@@ -66,10 +61,10 @@ def test_a_writer_killed_mid_batch_leaves_each_batch_whole_or_absent(tmp_path):
         assert sum(1 for _ in log.replay()) == len(log)
 
 
-def test_two_processes_appending_at_once_lose_nothing(tmp_path):
+def test_two_processes_appending_at_once_lose_nothing(tmp_path, backend):
     path = tmp_path / "log.db"
     InteractionLog(path).close()
-    writers = [_writer(path, tag, 6) for tag in ("p", "q")]
+    writers = [_writer(backend.target(path), tag, 6) for tag in ("p", "q")]
     for writer in writers:
         writer.communicate(timeout=120)
         assert writer.returncode == 0

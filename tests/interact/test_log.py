@@ -284,6 +284,7 @@ def test_forget_leaves_nothing_personal_and_keeps_totals():
     assert "bob@example.com" in json.dumps(list(log.history("bob")["payload"]))
 
 
+@pytest.mark.sqlite_only  # SQLite's own file
 def test_a_file_log_survives_reopening_and_refuses_a_newer_schema(tmp_path):
     path = tmp_path / "log.db"
     with InteractionLog.open(path) as log:

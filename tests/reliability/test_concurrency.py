@@ -77,12 +77,12 @@ def _start(script, *args):
     )
 
 
-def _race(tmp_path, hook, first, second):
+def _race(tmp_path, backend, hook, first, second):
     path = tmp_path / "log.db"
     flags = tmp_path / "flags"
     flags.mkdir()
-    paused = _start(PAUSING, path, hook, flags, first)
-    other = _start(OTHER, path, flags, second)
+    paused = _start(PAUSING, backend.target(path), hook, flags, first)
+    other = _start(OTHER, backend.target(path), flags, second)
     for process in (paused, other):
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
@@ -106,10 +106,11 @@ def _seed(path, customers):
         )
 
 
-def test_two_merges_racing_leave_one_customer(tmp_path):
+def test_two_merges_racing_leave_one_customer(tmp_path, backend):
     _seed(tmp_path / "log.db", "abc")
     path = _race(
         tmp_path,
+        backend,
         "one2one.interact._identity:group",  # read inside the merge's write
         "log.merge(['a'], 'b')",
         "log.merge(['b'], 'c')",
@@ -120,10 +121,11 @@ def test_two_merges_racing_leave_one_customer(tmp_path):
         assert sorted(log.history("a")["payload"].map(lambda p: p["email"][0])) == list("abc")
 
 
-def test_an_erasure_racing_a_merge_is_one_or_the_other_never_half(tmp_path):
+def test_an_erasure_racing_a_merge_is_one_or_the_other_never_half(tmp_path, backend):
     _seed(tmp_path / "log.db", "xy")
     path = _race(
         tmp_path,
+        backend,
         "one2one.interact._identity:group",  # read inside the erasure's write
         "log.forget('x')",
         "log.merge(['y'], 'x')",
@@ -182,13 +184,13 @@ def _partition(pairs, ids):
 
 
 @pytest.mark.slow
-def test_four_processes_merging_at_random_agree_with_the_merges_they_made(tmp_path):
+def test_four_processes_merging_at_random_agree_with_the_merges_they_made(tmp_path, backend):
     path = tmp_path / "log.db"
     n_ids = 120
     ids = [f"id{i}" for i in range(n_ids)]
     _seed(path, ids)
     go = tmp_path / "go"
-    writers = [_start(MERGER, path, seed, n_ids, N_MERGES, go) for seed in range(4)]
+    writers = [_start(MERGER, backend.target(path), seed, n_ids, N_MERGES, go) for seed in range(4)]
     time.sleep(1.0)  # let every writer reach the starting line
     go.touch()
     pairs = []
@@ -229,12 +231,12 @@ with InteractionLog(path) as log:
 
 
 @pytest.mark.parametrize("workers", [2, 4])
-def test_a_cap_enforced_in_the_append_holds_for_workers_racing(tmp_path, workers):
+def test_a_cap_enforced_in_the_append_holds_for_workers_racing(tmp_path, workers, backend):
     path = tmp_path / "log.db"
     with InteractionLog(path) as log:
         log.consent.grant("c1", "marketing", at=AT - dt.timedelta(days=1))
     go = tmp_path / "go"
-    racing = [_start(CONTACT, path, go, n) for n in range(workers)]
+    racing = [_start(CONTACT, backend.target(path), go, n) for n in range(workers)]
     time.sleep(1.0)  # let every worker reach the starting line
     go.touch()
     answers = []

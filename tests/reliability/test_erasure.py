@@ -122,6 +122,7 @@ def _leaks(path):
     )
 
 
+@pytest.mark.sqlite_only  # SQLite's own file
 @pytest.mark.usefixtures("secure_delete_off_by_default")
 def test_nothing_personal_survives_in_the_files_open_or_closed(tmp_path):
     path = tmp_path / "log.db"
@@ -144,6 +145,7 @@ def test_nothing_personal_survives_in_the_files_open_or_closed(tmp_path):
         assert again.count(ALICE) == 0
 
 
+@pytest.mark.sqlite_only  # SQLite's own file
 def test_a_reader_that_blocks_the_checkpoint_is_reported(tmp_path):
     path = tmp_path / "log.db"
     log = _fill(path)

@@ -115,6 +115,7 @@ def _version_one(path, *, analyse=False):
     connection.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's own file
 @pytest.mark.parametrize("analyse", [False, True])
 def test_a_version_one_log_upgrades_and_reads_back(tmp_path, analyse):
     path = tmp_path / "old.db"

@@ -45,6 +45,7 @@ def _run(script, *args, env=None, timeout=120):
 
 
 # ----------------------------------------------------------------------------- full disks
+@pytest.mark.sqlite_only  # SQLite's own file
 def test_a_full_database_is_a_storage_error_naming_the_cause_and_stores_nothing(tmp_path):
     path = tmp_path / "log.db"
     log = InteractionLog(path)
@@ -62,6 +63,7 @@ def test_a_full_database_is_a_storage_error_naming_the_cause_and_stores_nothing(
     log.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's own file
 def test_a_write_the_operating_system_refuses_is_a_storage_error(tmp_path):
     path = tmp_path / "log.db"
     with InteractionLog(path) as log:
@@ -96,6 +98,7 @@ def test_a_write_the_operating_system_refuses_is_a_storage_error(tmp_path):
 
 
 # --------------------------------------------------------------------------- damaged files
+@pytest.mark.sqlite_only  # SQLite's own file
 @pytest.mark.parametrize("page", [2, 5, 14, 20])  # pages the log uses
 def test_damaged_pages_are_a_storage_error_never_a_raw_sqlite_error(tmp_path, page):
     path = tmp_path / "log.db"
@@ -135,6 +138,7 @@ def test_damaged_pages_are_a_storage_error_never_a_raw_sqlite_error(tmp_path, pa
     assert all(str(path) in text and "damaged" in text for text in outcomes)
 
 
+@pytest.mark.sqlite_only  # SQLite's own file
 def test_another_applications_database_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "crm.db"
     connection = sqlite3.connect(path)
@@ -150,6 +154,7 @@ def test_another_applications_database_is_refused_and_left_untouched(tmp_path):
     assert not (tmp_path / "crm.db-wal").exists()
 
 
+@pytest.mark.sqlite_only  # SQLite's own file
 def test_a_file_that_is_no_database_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("customer_id,email\n1,x@example.org\n" * 200)

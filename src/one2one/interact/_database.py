@@ -35,69 +35,12 @@ from typing import Any, Literal
 
 from ..errors import StorageError
 from ._rows import now_us
+from ._schema import SCHEMA_VERSION, SQLITE, TABLES, statements
 
 __all__ = ["SCHEMA_VERSION", "Connection", "Database", "Synchronous"]
 
 Synchronous = Literal["normal", "full"]
 APPLICATION_ID = 0x6F326F31  # "o2o1": marks a file as an interaction log
-
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # version 1
-    (
-        """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
-        """CREATE TABLE events (
-            seq INTEGER PRIMARY KEY,
-            event_id TEXT NOT NULL UNIQUE,
-            customer_id TEXT NOT NULL,
-            occurred_at INTEGER NOT NULL,
-            recorded_at INTEGER NOT NULL,
-            channel TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
-            value REAL,
-            cost REAL,
-            offer_id TEXT,
-            propensity REAL,
-            payload TEXT
-        )""",
-        """CREATE INDEX events_by_customer ON events (customer_id, occurred_at)""",
-        """CREATE INDEX events_consent ON events (customer_id, occurred_at)
-            WHERE kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn')""",
-        """CREATE TABLE quarantine (
-            seq INTEGER PRIMARY KEY,
-            received_at INTEGER NOT NULL,
-            event TEXT NOT NULL,
-            reasons TEXT NOT NULL,
-            customer_id TEXT,
-            replayed_at INTEGER
-        )""",
-        """CREATE TABLE aliases (
-            from_id TEXT PRIMARY KEY,
-            into_id TEXT NOT NULL,
-            merged_at INTEGER NOT NULL
-        )""",
-        """CREATE INDEX aliases_into ON aliases (into_id)""",
-        """CREATE TABLE erasures (
-            customer_hash TEXT NOT NULL,
-            erased_at INTEGER NOT NULL,
-            events INTEGER NOT NULL
-        )""",
-    ),
-    # version 2: erased event ids stay known (as keyed hashes of the id and of the
-    # content) so a re-sent copy of an erased event is not stored again and a different
-    # event re-using its id is a conflict; a quarantined event keeps the customer id it
-    # was replayed under, so an erasure finds repaired copies too; an offer is outbound
-    # by its kind (version 1 stored the default, inbound, when none was given).
-    (
-        """CREATE TABLE erased_events (
-            event_hash TEXT PRIMARY KEY, content_hash TEXT NOT NULL
-        ) WITHOUT ROWID""",
-        """ALTER TABLE quarantine ADD COLUMN replayed_as TEXT""",
-        """UPDATE events SET direction = 'outbound' WHERE kind = 'offer_made'""",
-    ),
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
-_OUR_TABLES = frozenset({"meta", "events", "quarantine", "aliases", "erasures", "erased_events"})
 
 
 def _cause(error: sqlite3.Error) -> str:
@@ -230,7 +173,7 @@ class Database:
         }
         if application == APPLICATION_ID or (application == 0 and not tables):
             return
-        ours = application == 0 and "meta" in tables and tables <= _OUR_TABLES
+        ours = application == 0 and "meta" in tables and tables <= TABLES
         if ours:  # a log written before logs carried an application id
             row = self.connection.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
@@ -306,7 +249,7 @@ class Database:
 
     def _migrate(self) -> None:
         with self.write() as connection:
-            connection.execute(_MIGRATIONS[0][0])
+            connection.execute(statements(0, SQLITE)[0])
             row = connection.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()
@@ -314,9 +257,8 @@ class Database:
             self._refuse_newer(version)
             if version == SCHEMA_VERSION:
                 return
-            for statements in _MIGRATIONS[version:]:
-                for statement in statements:
-                    connection.execute(statement)
+            for statement in statements(version, SQLITE):
+                connection.execute(statement)
             if version == 0:
                 connection.execute(
                     "INSERT INTO meta VALUES ('salt', ?), ('created_at', ?)",

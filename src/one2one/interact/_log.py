@@ -41,7 +41,7 @@ import pandas as pd
 from .._progress import Progress, check_progress, progress_bar
 from .._validation import require_one_of
 from ..contracts import MergeEvent
-from ..errors import StorageWarning
+from ..errors import StorageError, StorageWarning
 from . import _append, _erasure, _identity, _quarantine, _reading, _vocabulary
 from ._append import AppendResult, OnInvalid
 from ._consent import Consent
@@ -49,6 +49,7 @@ from ._database import Database, Synchronous
 from ._erasure import Erasure, Keys
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
+from ._postgres import PostgresDatabase, is_postgres_url, redact
 from ._reading import StoredRow
 from ._rows import now_us, us
 from ._storage import Storage
@@ -63,6 +64,20 @@ __all__ = ["PURPOSES", "AppendResult", "Erasure", "InteractionLog"]
 # Storing an event, or telling one subscriber (a profile store) about it: about 10-50 us
 # each, measured; the progress bar's estimate for "auto".
 _SECONDS_PER_EVENT = 3e-5
+
+
+def _open_storage(target: str | Path | None, synchronous: Synchronous) -> Storage:
+    """Open the backend ``target`` names: a PostgreSQL URL, else an SQLite file (or memory)."""
+    if is_postgres_url(target):
+        return PostgresDatabase(str(target), synchronous=synchronous)
+    if isinstance(target, str) and "://" in target:
+        msg = (
+            f"cannot open the interaction log at {redact(target)}: a log is an SQLite file "
+            "(a path, or None for memory) or a PostgreSQL database "
+            "(postgresql://user@host:port/database)."
+        )
+        raise StorageError(msg, path=redact(target))
+    return Database(target, synchronous=synchronous)
 
 
 class InteractionLog:
@@ -128,7 +143,7 @@ class InteractionLog:
         self.marketing_kinds = frozenset(marketing_kinds)
         self.require_consent = require_consent
         require_one_of(synchronous, ("normal", "full"), name="synchronous")
-        self._db: Storage = Database(path, synchronous=synchronous)
+        self._db: Storage = _open_storage(path, synchronous)
         self._subscribers = Subscribers()
         salt = self._db.meta("salt")
         self._keys = Keys(salt if salt is not None else secrets.token_hex(16))

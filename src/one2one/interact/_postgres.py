@@ -1,0 +1,309 @@
+"""The PostgreSQL database under the interaction log, for many workers on many hosts.
+
+The second backend behind :class:`~one2one.interact._storage.Storage`: the
+log's parts run their SQL here unchanged, and the schema and its migrations
+are the SQLite backend's (:mod:`._schema`). What differs is kept here:
+
+- *One writer at a time per log.* A write takes a transaction-level
+  advisory lock keyed by the log's schema before its first statement, so
+  writers queue exactly as they do behind SQLite's ``BEGIN IMMEDIATE``: the
+  reads a write makes (consent, the contact policy, merged ids) see every
+  batch committed before it, and two merges or a merge and an erasure never
+  interleave. Readers never wait. The lock is released by commit or
+  rollback, so a worker killed mid-batch frees it with its connection.
+- *One connection per log*, in autocommit mode between writes: every read
+  is its own statement, every write one transaction.
+- *A log per schema.* The connection's schema (``search_path``) holds the
+  log, so one database can hold several logs; a schema named by the URL is
+  created if it does not exist. A schema holding other tables is refused,
+  untouched.
+- *Placeholders.* The parts write ``?``; psycopg takes ``%s``. The
+  translation is cached per statement.
+- *Typed errors.* Every driver failure reaches the caller as
+  :class:`~one2one.errors.StorageError` naming the server (never the
+  password) and the cause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MissingDependencyError, StorageError
+from ._rows import now_us
+from ._schema import POSTGRES, SCHEMA_VERSION, TABLES, statements
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresDatabase", "is_postgres_url", "redact"]
+
+_SCHEMES = ("postgresql://", "postgres://")
+# A field of JSON text, or NULL when the text is not JSON (a quarantined event may hold
+# NaN, which PostgreSQL's JSON refuses): PostgreSQL 15 has no IS JSON test to guard a cast.
+_JSON_TEXT = """CREATE OR REPLACE FUNCTION one2one_json_text(doc TEXT, field TEXT)
+RETURNS TEXT LANGUAGE plpgsql IMMUTABLE AS $body$
+BEGIN
+    RETURN doc::jsonb ->> field;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$body$"""
+
+
+def is_postgres_url(target: object) -> bool:
+    """Return whether ``target`` names a PostgreSQL database (a ``postgresql://`` URL)."""
+    return isinstance(target, str) and target.lower().startswith(_SCHEMES)
+
+
+def redact(url: str) -> str:
+    """Return ``url`` without its password, for messages and reprs."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+@lru_cache(maxsize=512)
+def _dialect(sql: str) -> str:
+    """Return the parts' SQL with psycopg's placeholders (``?`` -> ``%s``, ``%`` -> ``%%``)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg  # noqa: PLC0415 (optional dependency, imported when a URL is opened)
+    except ImportError as error:
+        msg = (
+            "a PostgreSQL interaction log needs the psycopg driver: "
+            "pip install 'one2one-marketing[postgres]'"
+        )
+        raise MissingDependencyError(msg, extra="postgres") from error
+    return psycopg
+
+
+class _Cursor:
+    """The rows of one statement (fetched whole by the driver, so fetching cannot fail)."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return max(self._cursor.rowcount, 0)
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone() if self._cursor.description is not None else None
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall() if self._cursor.description is not None else []
+
+
+class Connection:
+    """The log's PostgreSQL connection, raising :class:`StorageError` for every failure."""
+
+    __slots__ = ("raw", "url", "writing")
+
+    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
+        self.raw = raw
+        self.url = url
+        self.writing = False
+
+    def fail(self, error: Exception) -> StorageError:
+        """Turn a driver error into the typed error a caller can act on."""
+        tail = "; nothing in this transaction was stored." if self.writing else "."
+        cause = str(error).strip() or type(error).__name__
+        msg = f"the interaction log at {self.url} failed: {cause}{tail}"
+        return StorageError(msg, path=self.url)
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Cursor:
+        """Run one statement."""
+        psycopg = _psycopg()
+        try:
+            if not parameters:  # nothing bound: the text goes as written
+                return _Cursor(self.raw.execute(sql))
+            return _Cursor(self.raw.execute(_dialect(sql), parameters))
+        except psycopg.Error as error:
+            raise self.fail(error) from error
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
+        """Run one statement for many rows (pipelined: one round trip for the batch)."""
+        psycopg = _psycopg()
+        try:
+            cursor = self.raw.cursor()
+            cursor.executemany(_dialect(sql), list(rows))
+        except psycopg.Error as error:
+            raise self.fail(error) from error
+        return _Cursor(cursor)
+
+
+def _close(raw: psycopg.Connection[Any]) -> None:
+    raw.close()
+
+
+class PostgresDatabase:
+    """One connection to a log on a PostgreSQL server, with all-or-nothing writes.
+
+    Parameters
+    ----------
+    url
+        A libpq URL, ``postgresql://user@host:port/database``. To keep the
+        log in a schema of its own, add
+        ``?options=-csearch_path%3Dmy_schema`` (created if absent).
+    synchronous
+        ``"normal"``: the server's own ``synchronous_commit`` (on, unless the
+        server was set otherwise). ``"full"``: on, whatever the server's
+        default.
+    timeout
+        Seconds to wait for the server when connecting.
+    """
+
+    path: Path | None = None
+
+    def __init__(self, url: str, *, synchronous: str = "normal", timeout: float = 30.0) -> None:
+        psycopg = _psycopg()
+        self.url = redact(url)
+        try:
+            raw = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)))
+        except psycopg.Error as error:
+            msg = f"cannot open the interaction log at {self.url}: {str(error).strip()}."
+            raise StorageError(msg, path=self.url) from error
+        self.connection = Connection(raw, self.url)
+        self._finalizer = weakref.finalize(self, _close, raw)
+        try:
+            if synchronous == "full":
+                self.connection.execute("SET synchronous_commit = on")
+            self.schema = self._schema()
+            digest = hashlib.blake2b(f"one2one:{self.schema}".encode(), digest_size=8).digest()
+            self._lock_key = int.from_bytes(digest, "big", signed=True)
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def _schema(self) -> str:
+        """Return the schema the log lives in, creating the one the URL names if absent."""
+        row = self.connection.execute("SELECT current_schema()").fetchone()
+        if row is not None and row[0] is not None:
+            return str(row[0])
+        path = self.connection.execute("SHOW search_path").fetchone()
+        first = str(path[0]).split(",")[0].strip().strip('"') if path else ""
+        if not first or first.startswith("$"):
+            msg = (
+                f"the interaction log at {self.url} has no schema to live in "
+                f"(search_path: {path[0] if path else ''!r}); name one in the URL's options."
+            )
+            raise StorageError(msg, path=self.url)
+        psycopg = _psycopg()
+        create = psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+            psycopg.sql.Identifier(first)
+        )
+        try:
+            self.connection.raw.execute(create)
+        except psycopg.errors.UniqueViolation:
+            pass  # another worker created it a moment ago
+        except psycopg.Error as error:
+            raise self.connection.fail(error) from error
+        return first
+
+    def _tables(self) -> set[str]:
+        rows = self.connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+            (self.schema,),
+        ).fetchall()
+        return {str(row[0]) for row in rows}
+
+    def _refuse_foreign(self, tables: set[str]) -> None:
+        """Refuse, untouched, a schema holding some other application's tables."""
+        if not tables:
+            return
+        if "meta" in tables and tables <= TABLES:
+            row = self.connection.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
+            if row is not None:
+                return
+        shown = ", ".join(sorted(tables)[:8])
+        msg = (
+            f"schema {self.schema!r} at {self.url} is not an interaction log (tables: {shown}); "
+            "one2one opens only its own logs and changed nothing. Give the log a schema of "
+            "its own (?options=-csearch_path%3Dname in the URL)."
+        )
+        raise StorageError(msg, path=self.url)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """Run the block in one transaction holding the log's write lock."""
+        psycopg = _psycopg()
+        connection = self.connection
+        connection.writing = True
+        try:
+            with connection.raw.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key,))
+                yield connection
+        except psycopg.Error as error:  # BEGIN or COMMIT failed: the server rolled back
+            raise connection.fail(error) from error
+        finally:
+            connection.writing = False
+
+    def checkpoint(self) -> bool:
+        """Vacuum the log's tables, so the server drops the erased rows' old versions.
+
+        Copies outside the tables (the server's write-ahead log, replicas,
+        backups) keep them until they roll over; the personal payload in
+        them is encrypted under a key :meth:`InteractionLog.forget` destroyed.
+        """
+        try:
+            self.connection.raw.execute("VACUUM events, quarantine, aliases, erased_events")
+        except _psycopg().Error:
+            return False
+        return True
+
+    def json_text(self, column: str, key: str) -> str:
+        """Return SQL for field ``key`` of the JSON in ``column``, as text (NULL if no JSON)."""
+        return f"one2one_json_text({column}, '{key}')"
+
+    def meta(self, key: str) -> str | None:
+        """Read one value from the meta table."""
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _migrate(self) -> None:
+        with self.write() as connection:
+            self._refuse_foreign(self._tables())
+            connection.execute(statements(0, POSTGRES)[0])
+            row = connection.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
+            version = 0 if row is None else int(row[0])
+            if version > SCHEMA_VERSION:
+                msg = (
+                    f"the interaction log was written by a newer one2one (schema version "
+                    f"{version}, this one reads up to {SCHEMA_VERSION}); upgrade one2one."
+                )
+                raise StorageError(msg, path=self.url)
+            if version == SCHEMA_VERSION:
+                return
+            for statement in statements(version, POSTGRES):
+                connection.raw.execute(statement)
+            connection.raw.execute(_JSON_TEXT)
+            if version == 0:
+                connection.execute(
+                    "INSERT INTO meta VALUES ('salt', ?), ('created_at', ?)",
+                    (secrets.token_hex(16), str(now_us())),
+                )
+            connection.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._finalizer()
