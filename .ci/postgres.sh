@@ -7,7 +7,8 @@
 # DIR (created if needed) holds the cluster, its socket and its log; nothing else is
 # touched. The Debian package postgresql (15 or newer) is installed when its binaries
 # are missing. As root, the server runs as the "postgres" user (PostgreSQL refuses
-# root). The port is a free localhost port chosen here.
+# root). The port is a free localhost port chosen here. fsync is off (a test server
+# loses nothing it needs); ONE2ONE_PG_FSYNC=on for benchmarks that measure commits.
 set -euo pipefail
 action="${1:?usage: postgres.sh start|stop DIR}"
 dir="${2:?usage: postgres.sh start|stop DIR}"
@@ -44,7 +45,7 @@ start)
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   as_owner "$bin/initdb" -D "$dir/data" -U one2one --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${ONE2ONE_PG_FSYNC:-off} -c max_connections=200" start >/dev/null
   as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U one2one one2one_test 2>/dev/null \
     || as_owner psql -h 127.0.0.1 -p "$port" -U one2one -d postgres -qc "CREATE DATABASE one2one_test" >/dev/null
   echo "export ONE2ONE_TEST_POSTGRES_URL=postgresql://one2one@127.0.0.1:$port/one2one_test"
