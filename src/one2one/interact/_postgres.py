@@ -118,7 +118,7 @@ class Connection:
     def fail(self, error: Exception) -> StorageError:
         """Turn a driver error into the typed error a caller can act on."""
         tail = "; nothing in this transaction was stored." if self.writing else "."
-        cause = str(error).strip() or type(error).__name__
+        cause = str(error).strip().rstrip(".") or type(error).__name__
         msg = f"the interaction log at {self.url} failed: {cause}{tail}"
         return StorageError(msg, path=self.url)
 
