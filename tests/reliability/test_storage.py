@@ -190,6 +190,8 @@ def _hostile():
         base | {"customer_id": "deep", "payload": deep},  # deeper than any recursion limit
         base | {"customer_id": "key", "payload": {"\ud800": 1}},  # a surrogate in a key
         base | {"customer_id": "id", "event_id": "e\udfff"},
+        base | {"customer_id": "nul\x00id"},  # PostgreSQL's text cannot hold NUL at all
+        base | {"customer_id": "id", "event_id": "e\x00"},
     ]
 
 

@@ -146,8 +146,10 @@ def _customer_of(item: object) -> str | None:
             text = str(value)[:1000]
         except Exception:  # noqa: BLE001 (a hostile __str__; the raw event is kept anyway)
             return None
-        # A lone surrogate cannot be stored as text; keep it visible, escaped.
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        # A lone surrogate cannot be stored as text, nor NUL on PostgreSQL: keep them
+        # visible, escaped, so the bad event is quarantined instead of failing the batch.
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text.replace("\x00", "\\x00")
     return None
 
 
