@@ -243,3 +243,27 @@ def _order_id(value: object, event_id: str) -> str | None:
         msg = f"event {event_id!r}: 'order_id' must be text or a whole number (got {value!r})."
         raise DataContractError(msg, column="order_id", value=safe_repr(value))
     return value
+
+
+# ------------------------------------------------------------------ following and streaming
+def rows_since(connection: Connection, seq: int, *, batch_size: int) -> Iterator[list[StoredRow]]:
+    """Yield the rows stored after ``seq``, in append order, as :func:`replay_batches` does.
+
+    Writers queue for the log's lock, so ``seq`` order is commit order: a
+    follower that remembers the last ``seq`` it read misses no row.
+    """
+    last = seq
+    while True:
+        rows = connection.execute(
+            f"{_STORED}FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch_size)
+        ).fetchall()
+        if not rows:
+            return
+        yield rows
+        last = int(rows[-1][0])
+
+
+def last_seq(connection: Connection) -> int:
+    """Return the ``seq`` of the last stored row (0 for an empty log)."""
+    row = connection.execute("SELECT max(seq) FROM events").fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
