@@ -370,14 +370,14 @@ class PostgresDatabase:
         raw = self._connect_again(autocommit=False)
         try:
             raw.execute("SET TRANSACTION READ ONLY")
-            cursor = raw.cursor(name="one2one_stream")
-            cursor.itersize = batch_size
-            if parameters:
-                cursor.execute(_dialect(sql), parameters)
-            else:
-                cursor.execute(sql)
-            while rows := cursor.fetchmany(batch_size):
-                yield rows
+            with raw.cursor(name="one2one_stream") as cursor:
+                cursor.itersize = batch_size
+                if parameters:
+                    cursor.execute(_dialect(sql), parameters)
+                else:
+                    cursor.execute(sql)
+                while rows := cursor.fetchmany(batch_size):
+                    yield rows
         except psycopg.Error as error:
             raise self.connection.fail(error) from error
         finally:
