@@ -23,7 +23,7 @@ What a backend promises:
   of erased data in the backend's own files).
 - *Followers are told.* :meth:`Storage.watch` wakes when a write commits,
   from any process (PostgreSQL: ``LISTEN``/``NOTIFY``, sent at commit, so a
-  rolled-back write wakes no one; SQLite: polling ``PRAGMA data_version``).
+  rolled-back write wakes no one; SQLite: polling its cheap data version).
   Writers queue for the log's lock, so ``seq`` order is commit order and a
   follower reading ``seq > last`` never misses a row.
 - *Large reads stream.* :meth:`Storage.stream` yields a query's rows in
