@@ -103,7 +103,7 @@ PUBLIC = {
         "Call ``on_append(events)`` with every newly stored batch, after it is committed.",
     ),
     "to_pandas": (
-        "(self, **filters: 'Any') -> 'pd.DataFrame'",
+        "(self, *, chunksize: 'int | None' = None, **filters: 'Any') -> 'pd.DataFrame | Iterator[pd.DataFrame]'",
         "Return all events (or those matching the filters of :meth:`count`), in append order.",
     ),
     "tombstone": (
@@ -111,7 +111,7 @@ PUBLIC = {
         "Return the keyed hash under which an erasure of ``customer_id`` is recorded.",
     ),
     "transactions": (
-        "(self, kinds: 'Iterable[str]' = ('purchase', 'return'), *, currency: 'str | None' = None) -> 'pd.DataFrame'",
+        "(self, kinds: 'Iterable[str]' = ('purchase', 'return'), *, currency: 'str | None' = None, chunksize: 'int | None' = None) -> 'pd.DataFrame | Iterator[pd.DataFrame]'",
         "Return the money events as the :data:`one2one.contracts.TRANSACTIONS` table.",
     ),
     "was_forgotten": (

@@ -9,6 +9,8 @@
   after ignored offers and suppression lists, decided against the log.
 * :class:`ProfileStore`: per-customer profiles learned from every interaction,
   identical when rebuilt by replaying the log; a feature frame for segments.
+  :class:`FollowedProfileStore` (``ProfileStore.follow(log)``) keeps them so
+  while other processes write to the log.
 * :class:`NextBestAction`: rules, consent and contact policy first, then a
   Thompson-sampling learner (:class:`BetaThompson`, :class:`LinearThompson`);
   offers logged with their propensity for :func:`off_policy_value`.
@@ -50,6 +52,7 @@ from ._policy import (
     SuppressionList,
 )
 from ._profile import DEFAULT_KIND_WEIGHTS, CustomerProfile, ProfileStore
+from ._profile_follow import FollowedProfileStore
 
 __all__ = [
     "ALL_CHANNELS",
@@ -69,6 +72,7 @@ __all__ = [
     "CustomerProfile",
     "Decision",
     "Erasure",
+    "FollowedProfileStore",
     "FrequencyCap",
     "IgnoredSuppression",
     "Interaction",

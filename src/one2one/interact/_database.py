@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -37,7 +38,7 @@ from ..errors import StorageError
 from ._rows import now_us
 from ._schema import SCHEMA_VERSION, SQLITE, TABLES, statements
 
-__all__ = ["SCHEMA_VERSION", "Connection", "Database", "Synchronous"]
+__all__ = ["SCHEMA_VERSION", "Connection", "Database", "SqliteWatch", "Synchronous"]
 
 Synchronous = Literal["normal", "full"]
 APPLICATION_ID = 0x6F326F31  # "o2o1": marks a file as an interaction log
@@ -280,3 +281,88 @@ class Database:
     def close(self) -> None:
         """Close the connection (idempotent)."""
         self.connection.raw.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """Run the block's reads in one read transaction: one state of the log, however long.
+
+        In write-ahead-log mode a read transaction sees the database as it
+        was at its first read, while writers go on; inside a write the block
+        simply reads what the write sees.
+        """
+        raw = self.connection.raw
+        if raw.in_transaction:
+            yield self.connection
+            return
+        self.connection.execute("BEGIN")
+        try:
+            yield self.connection
+        finally:
+            with suppress(sqlite3.Error):  # read only: nothing to lose (or already ended)
+                raw.execute("COMMIT")
+
+    def watch(self, *, poll_interval: float = 0.05) -> SqliteWatch:
+        """Return a watch that polls for commits every ``poll_interval`` seconds.
+
+        SQLite has no notifications, but ``PRAGMA data_version`` changes when
+        another connection (another process) commits, and the connection's
+        own change count when it commits itself; reading both costs
+        microseconds, so polling is cheap.
+        """
+        return SqliteWatch(self.connection, poll_interval)
+
+    def stream(self, sql: str, parameters: Sequence[Any], batch_size: int) -> Iterator[list[Any]]:
+        """Yield the rows of one query, ``batch_size`` at a time (SQLite steps through them).
+
+        The statement sees one state of the log (SQLite holds a read
+        snapshot while it is open); closing the iterator early ends it.
+        """
+        connection = self.connection
+        try:
+            cursor = connection.raw.execute(sql, parameters)
+        except sqlite3.Error as error:
+            raise connection.fail(error) from error
+        try:
+            while True:
+                try:
+                    rows = cursor.fetchmany(batch_size)
+                except sqlite3.Error as error:
+                    raise connection.fail(error) from error
+                if not rows:
+                    return
+                yield rows
+        finally:
+            cursor.close()
+
+
+class SqliteWatch:
+    """Wakes a follower when the log's SQLite database changes (by polling, see ``watch``)."""
+
+    def __init__(self, connection: Connection, poll_interval: float) -> None:
+        self._connection = connection
+        self._poll = poll_interval
+        self._closed = False
+        self._seen = self._token()
+
+    def _token(self) -> tuple[int, int]:
+        """Return what changes at any commit: others' (data_version), then this connection's."""
+        row = self._connection.execute("PRAGMA data_version").fetchone()
+        return int(row[0]), self._connection.raw.total_changes
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block until a commit since the last wait (``True``) or ``timeout`` s (``False``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._closed:
+            token = self._token()
+            if token != self._seen:
+                self._seen = token
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            time.sleep(self._poll if left is None else min(self._poll, left))
+        return False
+
+    def close(self) -> None:
+        """Stop watching (the log's connection stays open: it is the log's)."""
+        self._closed = True

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from . import _quarantine
+from . import _identity, _quarantine
 from ._interaction import Interaction, check_customer_id
 from ._reading import CURRENCY_CODE
 from ._rows import COLUMNS, INSERT, PAYLOAD, now_us, to_row, us
@@ -143,6 +143,7 @@ def erase(
     )
     erasure = Interaction(customer_id=anonymous, occurred_at=when, channel="system", kind="erasure")
     connection.execute(INSERT, (*to_row(erasure), now_us()))
+    _identity.bump_generation(connection)  # followers in other processes look again
     return changed, dropped
 
 

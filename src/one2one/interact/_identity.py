@@ -26,7 +26,25 @@ if TYPE_CHECKING:
     from ..contracts import MergeEvent
     from ._storage import Connection
 
-__all__ = ["aliases", "apply_identity_events", "group", "merge"]
+__all__ = [
+    "GENERATION",
+    "aliases",
+    "apply_identity_events",
+    "bump_generation",
+    "generation",
+    "group",
+    "merge",
+]
+
+GENERATION = "identity_generation"
+"""The ``meta`` key counting merges and erasures: followers in other processes watch it.
+
+Appends add rows in ``seq`` order, which a follower reads as they come; a
+merge or an erasure changes which rows are whose without a new ``seq``, so
+each bumps this counter in its own transaction and a follower that sees it
+move looks at the aliases and erasures again. Logs written before it existed
+have no such row: they read as generation 0.
+"""
 
 
 def group(connection: Connection, customer_id: str) -> list[str]:
@@ -50,6 +68,21 @@ def aliases(connection: Connection) -> dict[str, str]:
     return dict(connection.execute("SELECT from_id, into_id FROM aliases").fetchall())
 
 
+def generation(connection: Connection) -> int:
+    """Return how many merges and erasures the log has seen (see :data:`GENERATION`)."""
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (GENERATION,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def bump_generation(connection: Connection) -> None:
+    """Count one merge or erasure, inside the caller's write (see :data:`GENERATION`)."""
+    connection.execute(
+        "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) "
+        "DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
+        (GENERATION,),
+    )
+
+
 def merge(connection: Connection, sources: Sequence[str], into_id: str, when: int) -> str:
     """Merge ``sources`` into ``into_id``'s customer, inside the caller's write; return the root.
 
@@ -59,10 +92,12 @@ def merge(connection: Connection, sources: Sequence[str], into_id: str, when: in
     source's root moves to the new root too.
     """
     into = group(connection, into_id)[0]
+    moved = False
     for source in sources:
         root = group(connection, source)[0]
         if root == into:
             continue
+        moved = True
         connection.execute("UPDATE aliases SET into_id = ? WHERE into_id = ?", (into, root))
         # A root is never a from_id (merges are flat), so this inserts; the upsert
         # keeps one row per id should a log from elsewhere hold one already.
@@ -71,6 +106,8 @@ def merge(connection: Connection, sources: Sequence[str], into_id: str, when: in
             "DO UPDATE SET into_id = excluded.into_id, merged_at = excluded.merged_at",
             (root, into, when),
         )
+    if moved:
+        bump_generation(connection)
     return into
 
 

@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, overload
 
 import pandas as pd
 
@@ -574,26 +574,65 @@ class InteractionLog:
         """Every merged id and the id it was merged into (merges are flat)."""
         return _identity.aliases(self._db.connection)
 
-    def to_pandas(self, **filters: Any) -> pd.DataFrame:
+    @overload
+    def to_pandas(self, *, chunksize: None = None, **filters: Any) -> pd.DataFrame: ...
+
+    @overload
+    def to_pandas(self, *, chunksize: int, **filters: Any) -> Iterator[pd.DataFrame]: ...
+
+    def to_pandas(
+        self, *, chunksize: int | None = None, **filters: Any
+    ) -> pd.DataFrame | Iterator[pd.DataFrame]:
         """Return all events (or those matching the filters of :meth:`count`), in append order.
 
         Parameters
         ----------
+        chunksize
+            ``None``: one frame. A number: an iterator of frames of at most
+            that many events, read from the database as they are needed (a
+            server-side cursor on PostgreSQL), so a log of millions of
+            events is never held whole; concatenated, they are the one
+            frame. A log with no matching event gives one empty frame.
         **filters
             ``customer_id``, ``start``, ``end``, ``channels`` and ``kinds``, as
             in :meth:`count`.
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or iterator of pandas.DataFrame
             One row per event, with the :class:`Interaction` fields plus
-            ``recorded_at``; ids canonical (merges followed).
+            ``recorded_at``; ids canonical (merges followed), indexed by ``seq``.
+
+        Raises
+        ------
+        DataContractError
+            If ``chunksize`` is not a whole number >= 1.
         """
+        if chunksize is not None:
+            return _reading.to_pandas_chunks(self._db, self._aliases, chunksize, **filters)
         return _reading.to_pandas(self._db.connection, self._aliases, **filters)
 
+    @overload
     def transactions(
-        self, kinds: Iterable[str] = ("purchase", "return"), *, currency: str | None = None
-    ) -> pd.DataFrame:
+        self,
+        kinds: Iterable[str] = ...,
+        *,
+        currency: str | None = None,
+        chunksize: None = None,
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def transactions(
+        self, kinds: Iterable[str] = ..., *, currency: str | None = None, chunksize: int
+    ) -> Iterator[pd.DataFrame]: ...
+
+    def transactions(
+        self,
+        kinds: Iterable[str] = ("purchase", "return"),
+        *,
+        currency: str | None = None,
+        chunksize: int | None = None,
+    ) -> pd.DataFrame | Iterator[pd.DataFrame]:
         """Return the money events as the :data:`one2one.contracts.TRANSACTIONS` table.
 
         This is the transaction log ``one2one.clv.rfm_summary`` and
@@ -619,10 +658,16 @@ class InteractionLog:
         currency
             The currency of money events whose payload names none (``None``:
             no default).
+        chunksize
+            ``None``: one table. A number: an iterator of tables of at most
+            that many events, streamed from the database (the table's
+            columns are decided first, by one aggregate query), so a log of
+            millions of events is never held whole; concatenated, they are
+            the one table (their index runs on from piece to piece).
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or iterator of pandas.DataFrame
             ``customer_id``, ``occurred_at`` (UTC), ``value``, and
             ``order_id`` and ``currency`` when the events carry them.
 
@@ -632,7 +677,10 @@ class InteractionLog:
             If a payload's ``currency`` is not a currency code or its
             ``order_id`` not an id (text or a whole number), or if only some
             events name a currency and no default ``currency`` is given (an
-            amount without its currency cannot be added to the others).
+            amount without its currency cannot be added to the others), or
+            ``chunksize`` is not a whole number >= 1. In pieces, a missing
+            currency is refused before the first piece, a malformed one when
+            its piece is read.
 
         Notes
         -----
@@ -640,6 +688,10 @@ class InteractionLog:
         their meaning, and totals stay right) but lose their ``order_id``,
         which may be personal (``order-alice-0001``).
         """
+        if chunksize is not None:
+            return _reading.transactions_chunks(
+                self._db, self._aliases, kinds, currency=currency, chunksize=chunksize
+            )
         return _reading.transactions(self._db.connection, self._aliases, kinds, currency=currency)
 
     def cost_to_serve(self) -> pd.Series:

@@ -43,7 +43,7 @@ from ._schema import POSTGRES, SCHEMA_VERSION, TABLES, statements
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresDatabase", "is_postgres_url", "redact"]
+__all__ = ["PostgresDatabase", "PostgresWatch", "is_postgres_url", "redact"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 # A field of JSON text, or NULL when the text is not JSON (a quarantined event may hold
@@ -247,6 +247,7 @@ class PostgresDatabase:
             with connection.raw.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key,))
                 yield connection
+                self._announce(connection)
         except psycopg.Error as error:  # BEGIN or COMMIT failed: the server rolled back
             raise connection.fail(error) from error
         finally:
@@ -306,4 +307,115 @@ class PostgresDatabase:
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        self._finalizer()
+
+    # ------------------------------------------------------------- followers
+    def channel(self) -> str:
+        """Return the ``NOTIFY`` channel of this log: one per schema (a short hash of its name)."""
+        digest = hashlib.blake2b(f"one2one:{self.schema}".encode(), digest_size=8).hexdigest()
+        return f"one2one_{digest}"
+
+    def _announce(self, connection: Connection) -> None:
+        """Tell followers of the write, at its commit (a rolled-back write tells no one).
+
+        Sent inside the transaction: the server delivers it only if the
+        transaction commits, after it is visible, so a follower woken by it
+        reads the write.
+        """
+        connection.execute("SELECT pg_notify(?, '')", (self.channel(),))
+
+    def _connect_again(self, *, autocommit: bool) -> psycopg.Connection[Any]:
+        """Open another connection to the same database and schema (for a listener or a stream)."""
+        driver = _psycopg()
+        info = self.connection.raw.info
+        extra = {"password": info.password} if info.password else {}
+        try:
+            raw: psycopg.Connection[Any] = driver.connect(info.dsn, autocommit=autocommit, **extra)
+        except driver.Error as error:
+            msg = f"cannot open another connection to the interaction log at {self.url}: {error}."
+            raise StorageError(msg, path=self.url) from error
+        return raw
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """Run the block's reads in one read-only, repeatable-read transaction (one state).
+
+        Inside a write, the block simply reads what the write sees.
+        """
+        psycopg = _psycopg()
+        connection = self.connection
+        if connection.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            yield connection
+            return
+        try:
+            with connection.raw.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield connection
+        except psycopg.Error as error:
+            raise connection.fail(error) from error
+
+    def watch(self, *, poll_interval: float = 0.05) -> PostgresWatch:  # noqa: ARG002 (pushed, not polled)
+        """Return a watch listening on the log's channel, on a connection of its own."""
+        return PostgresWatch(self._connect_again(autocommit=True), self.channel(), self.url)
+
+    def stream(self, sql: str, parameters: Sequence[Any], batch_size: int) -> Iterator[list[Any]]:
+        """Yield the rows of one query, ``batch_size`` at a time, from a server-side cursor.
+
+        The cursor lives on a connection of its own, in a read-only
+        transaction: the server keeps the result and sends it a batch at a
+        time, and the log's own connection stays free for writes while the
+        caller works through the rows. Closing the iterator early closes it.
+        """
+        psycopg = _psycopg()
+        raw = self._connect_again(autocommit=False)
+        try:
+            raw.execute("SET TRANSACTION READ ONLY")
+            with raw.cursor(name="one2one_stream") as cursor:
+                cursor.itersize = batch_size
+                if parameters:
+                    cursor.execute(_dialect(sql), parameters)
+                else:
+                    cursor.execute(sql)
+                while rows := cursor.fetchmany(batch_size):
+                    yield rows
+        except psycopg.Error as error:
+            raise self.connection.fail(error) from error
+        finally:
+            raw.close()
+
+
+class PostgresWatch:
+    """Wakes a follower at each commit to the log, by ``LISTEN`` on a connection of its own."""
+
+    def __init__(self, raw: psycopg.Connection[Any], channel: str, url: str) -> None:
+        psycopg = _psycopg()
+        self._raw = raw
+        self._url = url
+        try:
+            raw.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel)))
+        except psycopg.Error as error:
+            raw.close()
+            msg = f"cannot listen for changes to the interaction log at {url}: {error}."
+            raise StorageError(msg, path=url) from error
+        self._finalizer = weakref.finalize(self, _close, raw)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block until a commit since the last wait (``True``) or ``timeout`` seconds (``False``).
+
+        Notifications that arrived meanwhile are taken together: one wake-up
+        for every commit since the last wait.
+        """
+        psycopg = _psycopg()
+        try:
+            woken = any(True for _ in self._raw.notifies(timeout=timeout, stop_after=1))
+            if woken:
+                for _ in self._raw.notifies(timeout=0.0):
+                    pass
+        except psycopg.Error as error:
+            msg = f"lost the connection listening to the interaction log at {self._url}: {error}."
+            raise StorageError(msg, path=self._url) from error
+        return woken
+
+    def close(self) -> None:
+        """Close the listening connection (idempotent)."""
         self._finalizer()

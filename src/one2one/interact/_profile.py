@@ -36,6 +36,7 @@ from ._profile_replay import RESCALE_HALF_LIVES, rebuild
 
 if TYPE_CHECKING:
     from ._log import InteractionLog
+    from ._profile_follow import FollowedProfileStore
 
 __all__ = ["DEFAULT_KIND_WEIGHTS", "RESCALE_HALF_LIVES", "CustomerProfile", "ProfileStore"]
 
@@ -229,6 +230,64 @@ class ProfileStore:
         """
         store = cls.from_log(log, **options)
         log.subscribe(store.update, store.forget, partial(store._join, log))  # noqa: SLF001
+        return store
+
+    @classmethod
+    def follow(
+        cls,
+        log: InteractionLog,
+        *,
+        poll_interval: float = 0.05,
+        batch_size: int = 50_000,
+        **options: Any,
+    ) -> FollowedProfileStore:
+        """Rebuild from the log, then follow what every process commits to it.
+
+        :meth:`attach` hears only the writes made through one log object;
+        many workers write through many. The followed store reads the log
+        itself: :meth:`~FollowedProfileStore.refresh` applies the appends,
+        merges and erasures committed since (by any process), and
+        :meth:`~FollowedProfileStore.wait` blocks until there are some.
+        After each, its profiles equal those :meth:`from_log` rebuilds,
+        customer by customer.
+
+        Parameters
+        ----------
+        log
+            The interaction log to follow (a connection of this process;
+            the others write through their own).
+        poll_interval
+            Seconds between two looks at an SQLite log while waiting
+            (PostgreSQL pushes each commit instead: ``LISTEN``/``NOTIFY``).
+        batch_size
+            Events read from the database at a time.
+        **options
+            The keyword arguments of :class:`ProfileStore`.
+
+        Returns
+        -------
+        FollowedProfileStore
+            The store; close it (or use ``with``) to stop following.
+
+        Raises
+        ------
+        DataContractError
+            If an option is invalid, or ``poll_interval`` or ``batch_size``
+            is not a positive number.
+        StorageError
+            If the log cannot be read or listened to.
+
+        Examples
+        --------
+        >>> from one2one.interact import InteractionLog
+        >>> with InteractionLog() as log, ProfileStore.follow(log) as profiles:
+        ...     profiles.refresh()
+        0
+        """
+        from ._profile_follow import FollowedProfileStore  # noqa: PLC0415 (it subclasses this)
+
+        store = FollowedProfileStore(**options)
+        store._follow(log, poll_interval=poll_interval, batch_size=batch_size)  # noqa: SLF001
         return store
 
     def _join(self, log: InteractionLog, into_id: str) -> None:

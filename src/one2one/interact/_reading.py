@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import DataContractError
 from ._interaction import Interaction, as_utc
 from ._rows import COLUMNS, SELECT, from_row, safe_repr, to_time, us
-from ._storage import Connection, marks
+from ._storage import Connection, Storage, marks
 
 __all__ = [
     "CURRENCY_CODE",
@@ -243,3 +243,186 @@ def _order_id(value: object, event_id: str) -> str | None:
         msg = f"event {event_id!r}: 'order_id' must be text or a whole number (got {value!r})."
         raise DataContractError(msg, column="order_id", value=safe_repr(value))
     return value
+
+
+# ------------------------------------------------------------------ following and streaming
+def rows_since(connection: Connection, seq: int, *, batch_size: int) -> Iterator[list[StoredRow]]:
+    """Yield the rows stored after ``seq``, in append order, as :func:`replay_batches` does.
+
+    Writers queue for the log's lock, so ``seq`` order is commit order: a
+    follower that remembers the last ``seq`` it read misses no row.
+    """
+    last = seq
+    while True:
+        rows = connection.execute(
+            f"{_STORED}FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch_size)
+        ).fetchall()
+        if not rows:
+            return
+        yield rows
+        last = int(rows[-1][0])
+
+
+def last_seq(connection: Connection) -> int:
+    """Return the ``seq`` of the last stored row (0 for an empty log)."""
+    row = connection.execute("SELECT max(seq) FROM events").fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
+def to_pandas_chunks(
+    storage: Storage, aliases: Aliases, chunksize: int, **filters: Any
+) -> Iterator[pd.DataFrame]:
+    """Yield :func:`to_pandas`' frame in pieces of at most ``chunksize`` rows, streamed.
+
+    Concatenated, the pieces are the whole frame (same columns, dtypes and
+    ``seq`` index); a log with no matching event yields one empty frame, as
+    pandas' own chunked readers do. The aliases are read once, before the
+    first piece, so every piece maps ids the same way.
+    """
+    size = _chunksize(chunksize)
+    sql, params = where(
+        None,
+        filters.get("start"),
+        filters.get("end"),
+        filters.get("channels"),
+        filters.get("kinds"),
+    )
+    return _frames(storage, f"{SELECT}{sql} ORDER BY seq", params, size, _once(aliases))
+
+
+def _frames(  # noqa: PLR0917 (one streamed read)
+    storage: Storage,
+    sql: str,
+    params: list[object],
+    size: int,
+    aliases: Aliases,
+    sample: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Yield the frames of a streamed read; one frame of ``sample``'s rows when it finds nothing.
+
+    The whole-table readers build an empty result from the rows they
+    filtered out, whose columns then have those rows' dtypes; ``sample``
+    (one such row) gives the empty piece the same dtypes.
+    """
+    empty = True
+    for rows in storage.stream(sql, params, size):
+        empty = False
+        yield frame(rows, aliases=aliases)
+    if empty:
+        rows = [] if sample is None else storage.connection.execute(sample, params).fetchall()
+        yield frame(rows, aliases=aliases)
+
+
+def transactions_chunks(
+    storage: Storage,
+    aliases: Aliases,
+    kinds: Iterable[str],
+    *,
+    currency: str | None,
+    chunksize: int,
+) -> Iterator[pd.DataFrame]:
+    """Yield :func:`transactions`' table in pieces of at most ``chunksize`` rows, streamed.
+
+    Which columns the table has (``order_id``, ``currency``) depends on
+    every money event, so the database is asked first, in one aggregate
+    query that sends no rows; an amount without a currency among others
+    that name one is refused then, before the first piece. A payload whose
+    ``currency`` or ``order_id`` is malformed is refused when its piece is
+    read. The pieces carry on one ``RangeIndex``: concatenated, they are
+    the whole table.
+    """
+    size = _chunksize(chunksize)
+    if currency is not None:
+        currency = _currency(currency, where="the default currency")
+    sql, params = where(None, None, None, None, list(kinds))
+    money = f"{sql} AND value IS NOT NULL" if sql else " WHERE value IS NOT NULL"
+    named_currency = storage.json_text("payload", "currency")
+    named_order = storage.json_text("payload", "order_id")
+    row = storage.connection.execute(
+        f"SELECT count(*), count({named_order}), count({named_currency}) FROM events{money}",  # noqa: S608 (fixed SQL, bound values)
+        params,
+    ).fetchone()
+    total, orders, named = (int(n) for n in row)
+    with_currency = named > 0 or (currency is not None and total > 0)
+    if 0 < named < total and currency is None:
+        first = storage.connection.execute(
+            f"SELECT event_id FROM events{money} AND {named_currency} IS NULL "  # noqa: S608 (fixed SQL, bound values)
+            "ORDER BY seq LIMIT 1",
+            params,
+        ).fetchone()
+        msg = (
+            f"{total - named} of {total} money events name no 'currency' in their "
+            f"payload (first: event {first[0]!r}) while the others do; pass "
+            "transactions(currency=...) for the events that name none."
+        )
+        raise DataContractError(msg, column="currency", value=total - named)
+    frames = _frames(
+        storage,
+        f"{SELECT}{money} ORDER BY seq",
+        params,
+        size,
+        _once(aliases),
+        sample=f"{SELECT}{sql} ORDER BY seq LIMIT 1",
+    )
+    return _tables(frames, orders > 0, with_currency, currency)
+
+
+def _tables(
+    frames: Iterator[pd.DataFrame],
+    with_orders: bool,
+    with_currency: bool,
+    currency: str | None,
+) -> Iterator[pd.DataFrame]:
+    """Yield the pieces of the transactions table, their index running on from piece to piece."""
+    offset = 0
+    for events in frames:
+        piece = _money(events, with_orders, with_currency, currency, offset)
+        offset += len(piece)
+        yield piece
+
+
+def _money(
+    events: pd.DataFrame,
+    with_orders: bool,
+    with_currency: bool,
+    currency: str | None,
+    offset: int,
+) -> pd.DataFrame:
+    """Return one piece of the transactions table, with the columns decided for the whole."""
+    events = events[events["value"].notna()]
+    out = events[["customer_id", "occurred_at", "value"]].reset_index(drop=True)
+    out.index = pd.RangeIndex(offset, offset + len(out))
+    payloads = [
+        (str(event), p if isinstance(p, dict) else {})
+        for event, p in zip(events["event_id"], events["payload"], strict=True)
+    ]
+    if with_orders:
+        orders = [_order_id(p.get("order_id"), event) for event, p in payloads]
+        out["order_id"] = pd.Series(orders, dtype=object, index=out.index)
+    if with_currency:
+        named = [
+            None if p.get("currency") is None else _currency(p["currency"], where=f"event {e!r}")
+            for e, p in payloads
+        ]
+        out["currency"] = pd.Series([c or currency for c in named], dtype=object, index=out.index)
+    return out
+
+
+def _chunksize(value: object) -> int:
+    """Check a chunk size: a whole number of rows, at least one."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"chunksize must be a whole number of rows >= 1 (got {value!r})."
+        raise DataContractError(msg, column="chunksize", value=safe_repr(value))
+    return value
+
+
+def _once(aliases: Aliases) -> Aliases:
+    """Return ``aliases`` read at most once (every piece of a streamed read maps ids alike)."""
+    cache: list[Mapping[str, str]] = []
+
+    def read() -> Mapping[str, str]:
+        if not cache:
+            cache.append(aliases())
+        return cache[0]
+
+    return read

@@ -21,6 +21,15 @@ What a backend promises:
   SQL cannot say is asked of the backend: :meth:`Storage.json_text` (a field
   of a JSON text column) and :meth:`Storage.checkpoint` (leave no old copies
   of erased data in the backend's own files).
+- *Followers are told.* :meth:`Storage.watch` wakes when a write commits,
+  from any process (PostgreSQL: ``LISTEN``/``NOTIFY``, sent at commit, so a
+  rolled-back write wakes no one; SQLite: polling its cheap data version).
+  Writers queue for the log's lock, so ``seq`` order is commit order and a
+  follower reading ``seq > last`` never misses a row.
+- *Large reads stream.* :meth:`Storage.stream` yields a query's rows in
+  chunks (a server-side cursor on PostgreSQL, on a connection of its own so
+  a long read never holds the writers' connection in a transaction), and
+  :meth:`Storage.snapshot` runs several reads against one consistent state.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["CHUNK", "Connection", "Cursor", "Storage", "in_chunks", "marks"]
+__all__ = ["CHUNK", "Connection", "Cursor", "Storage", "Watch", "in_chunks", "marks"]
 
 CHUNK = 500
 """Keys per ``IN (...)`` query: under SQLite's old limit of 999 variables (PostgreSQL's: 65,535)."""
@@ -65,6 +74,18 @@ class Connection(Protocol):
         ...
 
 
+class Watch(Protocol):
+    """A wake-up call for a follower: a write was committed to the log since the last wait."""
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block until a write commits (``True``) or ``timeout`` seconds pass (``False``)."""
+        ...
+
+    def close(self) -> None:
+        """Stop watching and release what the watch holds (idempotent)."""
+        ...
+
+
 class Storage(Protocol):
     """A database holding one interaction log (its events, quarantine, aliases and erasures)."""
 
@@ -96,6 +117,18 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[Connection]:
+        """Run the block's reads against one consistent state of the log (read only)."""
+        ...
+
+    def watch(self, *, poll_interval: float) -> Watch:
+        """Return a :class:`Watch` woken by every write committed after this call."""
+        ...
+
+    def stream(self, sql: str, parameters: Sequence[Any], batch_size: int) -> Iterator[list[Any]]:
+        """Yield the rows of one query in lists of at most ``batch_size``, never all at once."""
         ...
 
 
