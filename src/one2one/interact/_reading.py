@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from ._interaction import Interaction, as_utc
 from ._rows import COLUMNS, SELECT, from_row, safe_repr, to_time, us
 from ._storage import Connection, marks
 
+if TYPE_CHECKING:
+    from ._key_store import KeyStore
+
 __all__ = [
     "CURRENCY_CODE",
     "StoredRow",
@@ -31,6 +34,7 @@ __all__ = [
     "count",
     "frame",
     "history",
+    "opened",
     "replay",
     "replay_batches",
     "rows_of",
@@ -39,8 +43,12 @@ __all__ = [
 ]
 
 StoredRow = tuple[int, str, int, str, str, str, float | None, str | None]
-"""``seq, customer_id, occurred_at, channel, kind, direction, value, payload`` as stored."""
-_STORED = "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload "
+"""``seq, customer_id, occurred_at, channel, kind, direction, value, payload``, payload opened."""
+# The event id comes last: the payload's associated data needs it, StoredRow does not.
+_STORED = (
+    "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload, event_id "
+)
+_AT = 1 + COLUMNS.index("payload")  # in a row of SELECT
 Aliases = Callable[[], Mapping[str, str]]
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -72,6 +80,34 @@ def frame(
     return result.set_index("seq")
 
 
+def opened(
+    connection: Connection,
+    key_store: KeyStore,
+    rows: Sequence[Sequence[Any]],
+    *,
+    at: int = _AT,
+    event: int = 1,
+    customer: int = 2,
+) -> list[tuple[Any, ...]]:
+    """Return rows with the payload at ``at`` decrypted (one key query for all of them).
+
+    Every read that returns or parses a payload goes through here; a payload
+    whose key an erasure destroyed reads as ``None``, like an erased one.
+    """
+    payloads = key_store.open_payloads(connection, [(r[event], r[customer], r[at]) for r in rows])
+    return [
+        tuple(r) if r[at] is p else (*r[:at], p, *r[at + 1 :])
+        for r, p in zip(rows, payloads, strict=True)
+    ]
+
+
+def _stored(
+    connection: Connection, key_store: KeyStore, rows: Sequence[Sequence[Any]]
+) -> list[StoredRow]:
+    """Return rows of ``_STORED`` as :data:`StoredRow`, payload decrypted, event id dropped."""
+    return [r[:8] for r in opened(connection, key_store, rows, at=7, event=8, customer=1)]
+
+
 def where(
     ids: list[str] | None,
     start: dt.datetime | None,
@@ -101,6 +137,7 @@ def where(
 
 def history(
     connection: Connection,
+    key_store: KeyStore,
     ids: list[str],
     *,
     start: dt.datetime | None = None,
@@ -111,7 +148,7 @@ def history(
     """Return the events of ``ids`` (the canonical id first) in time order, under ``ids[0]``."""
     sql, params = where(ids, start, end, channels, kinds)
     rows = connection.execute(f"{SELECT}{sql} ORDER BY occurred_at, seq", params).fetchall()
-    return frame(rows, root=ids[0])
+    return frame(opened(connection, key_store, rows), root=ids[0])
 
 
 def count(
@@ -129,7 +166,9 @@ def count(
     return int(row[0])
 
 
-def replay(connection: Connection, *, batch_size: int) -> Iterator[Interaction]:
+def replay(
+    connection: Connection, key_store: KeyStore, *, batch_size: int
+) -> Iterator[Interaction]:
     """Yield every stored event in append order, a batch of rows at a time."""
     last = 0
     while True:
@@ -138,12 +177,14 @@ def replay(connection: Connection, *, batch_size: int) -> Iterator[Interaction]:
         ).fetchall()
         if not rows:
             return
-        for row in rows:
+        for row in opened(connection, key_store, rows):
             yield from_row(row)
         last = int(rows[-1][0])
 
 
-def replay_batches(connection: Connection, *, batch_size: int) -> Iterator[list[StoredRow]]:
+def replay_batches(
+    connection: Connection, key_store: KeyStore, *, batch_size: int
+) -> Iterator[list[StoredRow]]:
     """Yield stored rows in append order, in batches, as stored (payload as JSON text)."""
     last = 0
     while True:
@@ -152,20 +193,24 @@ def replay_batches(connection: Connection, *, batch_size: int) -> Iterator[list[
         ).fetchall()
         if not rows:
             return
-        yield rows
+        yield _stored(connection, key_store, rows)
         last = int(rows[-1][0])
 
 
-def rows_of(connection: Connection, customer_ids: list[str]) -> list[StoredRow]:
+def rows_of(
+    connection: Connection, key_store: KeyStore, customer_ids: list[str]
+) -> list[StoredRow]:
     """Return these ids' stored rows in append order, as :func:`replay_batches` does."""
-    rows: list[StoredRow] = connection.execute(
+    rows = connection.execute(
         f"{_STORED}FROM events WHERE customer_id IN ({marks(len(customer_ids))}) ORDER BY seq",
         customer_ids,
     ).fetchall()
-    return rows
+    return _stored(connection, key_store, rows)
 
 
-def to_pandas(connection: Connection, aliases: Aliases, **filters: Any) -> pd.DataFrame:
+def to_pandas(
+    connection: Connection, key_store: KeyStore, aliases: Aliases, **filters: Any
+) -> pd.DataFrame:
     """Return all events (or those passing the filters) in append order, ids canonical."""
     sql, params = where(
         None,
@@ -175,16 +220,21 @@ def to_pandas(connection: Connection, aliases: Aliases, **filters: Any) -> pd.Da
         filters.get("kinds"),
     )
     rows = connection.execute(f"{SELECT}{sql} ORDER BY seq", params).fetchall()
-    return frame(rows, aliases=aliases)
+    return frame(opened(connection, key_store, rows), aliases=aliases)
 
 
 def transactions(
-    connection: Connection, aliases: Aliases, kinds: Iterable[str], *, currency: str | None
+    connection: Connection,
+    key_store: KeyStore,
+    aliases: Aliases,
+    kinds: Iterable[str],
+    *,
+    currency: str | None,
 ) -> pd.DataFrame:
     """Return the money events as the ``TRANSACTIONS`` table (see the log's method)."""
     if currency is not None:
         currency = _currency(currency, where="the default currency")
-    events = to_pandas(connection, aliases, kinds=list(kinds))
+    events = to_pandas(connection, key_store, aliases, kinds=list(kinds))
     events = events[events["value"].notna()]
     out = events[["customer_id", "occurred_at", "value"]].reset_index(drop=True)
     payloads = [
