@@ -281,3 +281,14 @@ def test_payloads_written_before_encryption_still_read_after_the_migration(backe
         assert log.forget("ann").events == 2
     assert MARKER not in str(_raw(backend, path))
     assert "ann@x.org" not in str(_raw(backend, path))
+
+
+def test_a_key_destroyed_and_created_afresh_by_another_worker_is_never_used_stale(tmp_path):
+    path = tmp_path / "log.db"
+    with InteractionLog(path) as first, InteractionLog(path) as second:
+        first.append(_event("ann", 1, {"n": 1}))  # the first worker now knows ann's key
+        second.forget("ann")
+        second.append(_event("ann", 2, {"n": 2}))  # a fresh key, made by the second
+        first.append(_event("ann", 3, {"n": 3}))  # must be sealed under the fresh one
+        assert second.history("ann")["payload"].tolist() == [{"n": 2}, {"n": 3}]
+        assert first.history("ann")["payload"].tolist() == [{"n": 2}, {"n": 3}]

@@ -43,10 +43,12 @@ __all__ = [
     "MasterKey",
     "check_value",
     "checks",
+    "from_record",
     "is_wrapped",
     "key_id",
     "master_key",
     "new_key",
+    "nonces",
     "open_payload",
     "seal",
     "unwrap",
@@ -85,7 +87,12 @@ class CustomerKey:
 
 def new_key() -> bytes:
     """Return a fresh key record: a random key id and a random 256-bit key."""
-    return secrets.token_bytes(_KID) + secrets.token_bytes(KEY_BYTES)
+    return secrets.token_bytes(_KID + KEY_BYTES)
+
+
+def from_record(record: bytes) -> CustomerKey:
+    """Return the key a record of :func:`new_key` holds."""
+    return CustomerKey(record[:_KID], record[_KID:])
 
 
 def _associated(event_id: str, customer_id: str) -> bytes:
@@ -93,11 +100,24 @@ def _associated(event_id: str, customer_id: str) -> bytes:
     return f"{len(event_id)}:{event_id}:{customer_id}".encode()
 
 
-def seal(key: CustomerKey, text: str, event_id: str, customer_id: str) -> str:
-    """Return ``text`` encrypted under ``key`` for the row ``(event_id, customer_id)``."""
-    nonce = os.urandom(_NONCE)
+def nonces(count: int) -> list[bytes]:
+    """Return ``count`` fresh random 96-bit nonces (one call to the OS for them all)."""
+    pool = os.urandom(_NONCE * count)
+    return [pool[at : at + _NONCE] for at in range(0, len(pool), _NONCE)]
+
+
+def seal(
+    key: CustomerKey, text: str, event_id: str, customer_id: str, nonce: bytes | None = None
+) -> str:
+    """Return ``text`` encrypted under ``key`` for the row ``(event_id, customer_id)``.
+
+    ``nonce`` is a fresh one of :func:`nonces` (drawn here when not given);
+    never pass one twice.
+    """
+    if nonce is None:
+        nonce = os.urandom(_NONCE)
     sealed = key.aead.encrypt(nonce, text.encode(), _associated(event_id, customer_id))
-    return PREFIX + base64.b64encode(key.kid + nonce + sealed).decode("ascii")
+    return PREFIX + binascii.b2a_base64(key.kid + nonce + sealed, newline=False).decode("ascii")
 
 
 def _blob(stored: str) -> bytes:
@@ -154,7 +174,7 @@ def unwrap(master: bytes | None, stored: str, address: str) -> CustomerKey:
         record = AESGCM(master).decrypt(blob[:_NONCE], blob[_NONCE:], address.encode())
     if len(record) != _KID + KEY_BYTES:
         raise InvalidTag
-    return CustomerKey(record[:_KID], record[_KID:])
+    return from_record(record)
 
 
 def is_wrapped(stored: str) -> bool:

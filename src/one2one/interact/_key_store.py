@@ -14,9 +14,13 @@ What this part promises:
   in another database: the log's write lock is taken first, then the key
   store's, so an erasure racing an append in another process never leaves
   events sealed under a key it destroyed.
-- *One key query per batch* (``IN`` over the batch's customers), and keys
-  unwrapped once: the cache is keyed by the key's address *and* its stored
-  form, so a key destroyed and created afresh elsewhere is never used stale.
+- *At most one key query per batch* (``IN`` over the batch's customers whose
+  keys are not known yet), and keys unwrapped once. Known keys are trusted
+  only while the key store's *generation* (a meta value every destruction
+  and rotation replaces, in its own transaction) is the one they were read
+  under; it is read with the batch, inside the write, so a key destroyed
+  and created afresh by another process is never used stale. Unwrapped keys
+  are cached by address *and* stored form.
 - *Wrong keys fail loudly.* A wrong or missing master key is a
   :class:`~one2one.errors.DecryptionError` saying what to pass; a payload
   whose key was destroyed reads as erased (``None``), and one altered or
@@ -38,9 +42,11 @@ from ._cipher import (
     InvalidTag,
     check_value,
     checks,
+    from_record,
     is_wrapped,
     key_id,
     new_key,
+    nonces,
     open_payload,
     seal,
     unwrap,
@@ -61,6 +67,7 @@ _CACHE = 200_000  # unwrapped keys (and addresses) kept at most, then dropped at
 _CHECK = "master_key_check"
 _STORE_ID = "key_store_id"
 _LOG_STORE = "key_store"
+_GENERATION = "key_generation"
 
 
 class KeyStore:
@@ -91,6 +98,9 @@ class KeyStore:
         self.encrypt = encrypt
         self.where = where
         self._cache: dict[tuple[str, str], CustomerKey] = {}
+        self._known: dict[str, CustomerKey] = {}  # by address, valid for _generation
+        self._generation: str | None = None
+        self._seen_check: str | None = None
         self._addresses: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -197,10 +207,35 @@ class KeyStore:
         return DecryptionError(msg, path=self.where)
 
     def _keys_of(self, connection: Connection, customers: Sequence[str]) -> dict[str, CustomerKey]:
-        """Return the stored keys of these customers (those without one are left out)."""
+        """Return the stored keys of these customers (those without one are left out).
+
+        Keys known from earlier calls are used while the key store's
+        generation is unchanged (every destruction and rotation changes it,
+        in the same transaction); the others are fetched in one ``IN`` query.
+        """
+        state = dict(
+            connection.execute(
+                "SELECT key, value FROM meta WHERE key IN (?, ?)", (_GENERATION, _CHECK)
+            ).fetchall()
+        )
+        self._seen_check = state.get(_CHECK)
+        generation = state.get(_GENERATION)
+        if generation != self._generation or len(self._known) >= _CACHE:
+            self._known.clear()
+            self._generation = generation
         addresses = {self._address(c): c for c in customers}
-        stored = self._stored(connection, list(addresses))
-        return {addresses[a]: self._unwrap(a, s) for a, s in stored.items()}
+        found: dict[str, CustomerKey] = {}
+        missing = []
+        for address, customer in addresses.items():
+            known = self._known.get(address)
+            if known is None:
+                missing.append(address)
+            else:
+                found[customer] = known
+        if missing:
+            for address, stored in self._stored(connection, missing).items():
+                found[addresses[address]] = self._known[address] = self._unwrap(address, stored)
+        return found
 
     # -------------------------------------------------------------- payloads
     def seal(
@@ -221,33 +256,34 @@ class KeyStore:
             missing = [c for c in customers if c not in found]
             if missing:
                 found |= self._create(keys, missing)
-        return [
-            row
-            if row[PAYLOAD] is None
-            else (
-                *row[:PAYLOAD],
-                seal(found[str(row[1])], str(row[PAYLOAD]), str(row[0]), str(row[1])),
-                *row[PAYLOAD + 1 :],
-            )
-            for row in rows
-        ]
+        fresh = iter(nonces(len(rows)))
+        sealed: list[tuple[object, ...]] = []
+        for row in rows:
+            payload = row[PAYLOAD]
+            if payload is None:
+                sealed.append(row)
+                continue
+            event_id, customer = str(row[0]), str(row[1])
+            text = seal(found[customer], str(payload), event_id, customer, next(fresh))
+            sealed.append((*row[:PAYLOAD], text, *row[PAYLOAD + 1 :]))
+        return sealed
 
     def _create(self, connection: Connection, customers: Sequence[str]) -> dict[str, CustomerKey]:
-        current = connection.execute("SELECT value FROM meta WHERE key = ?", (_CHECK,)).fetchone()
-        if (None if current is None else str(current[0])) != self._check:
+        if self._seen_check != self._check:  # as read by _keys_of in this same write
             raise self._wrong_master()  # rotated since this log was opened
         created = now_us()
-        records = [
-            (self._address(c), wrap(self._master, new_key(), self._address(c))) for c in customers
-        ]
+        made: dict[str, CustomerKey] = {}
+        rows = []
+        for customer in customers:
+            address, record = self._address(customer), new_key()
+            stored = wrap(self._master, record, address)
+            key = self._cache[address, stored] = self._known[address] = from_record(record)
+            made[customer] = key
+            rows.append((address, stored, created))
         connection.executemany(
-            "INSERT INTO customer_keys (customer_hash, key, created_at) VALUES (?, ?, ?)",
-            [(address, stored, created) for address, stored in records],
+            "INSERT INTO customer_keys (customer_hash, key, created_at) VALUES (?, ?, ?)", rows
         )
-        return {
-            customer: self._unwrap(address, stored)
-            for customer, (address, stored) in zip(customers, records, strict=True)
-        }
+        return made
 
     def open_payloads(
         self,
@@ -316,12 +352,15 @@ class KeyStore:
         """Delete these customers' keys (inside the log's write); return how many there were."""
         addresses = [self._address(c) for c in customers]
         with self.writing(connection) as keys:
-            return sum(
+            destroyed = sum(
                 keys.execute(
                     "DELETE FROM customer_keys WHERE customer_hash = ?", (address,)
                 ).rowcount
                 for address in addresses
             )
+            _new_generation(keys)
+        self._known.clear()
+        return destroyed
 
     def rotate(self, connection: Connection, master: bytes | None) -> int:
         """Re-wrap every key under ``master`` (``None``: unwrapped) in one write; count them."""
@@ -336,9 +375,20 @@ class KeyStore:
             check = None if master is None else check_value(master)
             if check is not None:
                 keys.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (_CHECK, check))
+            _new_generation(keys)
         self._master, self._check = master, check
         self._cache.clear()
+        self._known.clear()
         return len(rewrapped)
+
+
+def _new_generation(connection: Connection) -> None:
+    """Mark every key any process knows as to be fetched again (inside the key store's write)."""
+    connection.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (_GENERATION, secrets.token_hex(8)),
+    )
 
 
 def _record(key: CustomerKey) -> bytes:
