@@ -41,6 +41,7 @@ __all__ = [
     "CustomerKey",
     "InvalidTag",
     "MasterKey",
+    "blob",
     "check_value",
     "checks",
     "from_record",
@@ -120,27 +121,27 @@ def seal(
     return PREFIX + binascii.b2a_base64(key.kid + nonce + sealed, newline=False).decode("ascii")
 
 
-def _blob(stored: str) -> bytes:
+def blob(stored: str) -> bytes:
+    """Return the bytes of a stored payload (empty if it is not valid base64)."""
     try:
-        return base64.b64decode(stored[len(PREFIX) :], validate=True)
+        return binascii.a2b_base64(stored[len(PREFIX) :], strict_mode=True)
     except binascii.Error:
         return b""
 
 
-def key_id(stored: str) -> bytes:
-    """Return the id of the key a stored payload was sealed with (empty if unreadable)."""
-    return _blob(stored)[:_KID]
+def key_id(sealed: bytes) -> bytes:
+    """Return the id of the key a payload (its :func:`blob`) was sealed with."""
+    return sealed[:_KID]
 
 
-def open_payload(key: CustomerKey, stored: str, event_id: str, customer_id: str) -> str:
-    """Return the text of a stored payload sealed with ``key`` for this row.
+def open_payload(key: CustomerKey, blob: bytes, event_id: str, customer_id: str) -> str:
+    """Return the text of a stored payload (its :func:`blob`) sealed with ``key`` for this row.
 
     Raises
     ------
     InvalidTag
         If the payload was altered or sealed for another row.
     """
-    blob = _blob(stored)
     nonce, sealed = blob[_KID : _KID + _NONCE], blob[_KID + _NONCE :]
     if len(nonce) != _NONCE:
         raise InvalidTag

@@ -40,6 +40,7 @@ from ._cipher import (
     PREFIX,
     CustomerKey,
     InvalidTag,
+    blob,
     check_value,
     checks,
     from_record,
@@ -328,10 +329,11 @@ class KeyStore:
         if stored is None or not stored.startswith(PREFIX):
             return stored
         key = found.get(customer_id)
-        if key is None or key.kid != key_id(stored):
+        sealed = blob(stored)
+        if key is None or (sealed and key.kid != key_id(sealed)):
             return None  # its key was destroyed: erased, in this copy too
         try:
-            return open_payload(key, stored, event_id, customer_id)
+            return open_payload(key, sealed, event_id, customer_id)
         except InvalidTag as error:
             if not strict:
                 return None
