@@ -901,7 +901,7 @@ class InteractionLog:
                 self._db, connection, self._keys, self._key_store, ids=ids, when=when
             )
         self._subscribers.forgotten(ids)
-        cleared = self._db.checkpoint()
+        cleared = self._db.checkpoint() & self._key_store.checkpoint()  # both, always
         if not cleared:
             msg = (
                 "the erasure is committed, but another process holding a read on the log kept "
