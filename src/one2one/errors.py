@@ -17,6 +17,7 @@ on purpose::
       x ConfigurationConflictError (ValueError) product choices that break rules
         x UnfairPriceError                     a personal price above the new-customer price
       x StorageError (OSError)                 a database or file that failed
+        x DecryptionError                      a payload or key the keys given cannot open
       x MissingDependencyError (ImportError)   an optional extra not installed
     * One2OneWarning (UserWarning)
       x ConvergenceWarning                     a fit that converged doubtfully
@@ -45,6 +46,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataContractError",
     "DataWarning",
+    "DecryptionError",
     "EventConflictError",
     "InvalidBatchError",
     "MissingDependencyError",
@@ -333,6 +335,32 @@ class StorageError(One2OneError, OSError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class DecryptionError(StorageError):
+    """Stored payloads or customer keys that the keys given cannot open: never shown as garbage.
+
+    Raised for a wrong or missing master key (the interaction log's customer
+    keys are wrapped under another one), and for a payload that fails
+    authentication under its own key (the row was altered, or its ciphertext
+    copied from another row). A payload whose customer key was destroyed by
+    an erasure is not an error: it reads as erased.
+
+    Parameters
+    ----------
+    message
+        What could not be opened and what to do (the key itself is never named).
+    path
+        The database involved, if any.
+    event_id
+        The event whose payload failed authentication, if that is what failed.
+    """
+
+    def __init__(
+        self, message: str, *, path: str | None = None, event_id: str | None = None
+    ) -> None:
+        super().__init__(message, path=path)
+        self.event_id = event_id
 
 
 class MissingDependencyError(One2OneError, ImportError):

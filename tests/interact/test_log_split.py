@@ -31,7 +31,7 @@ PUBLIC = {
         "Close the database.",
     ),
     "__init__": (
-        "(self, path: 'str | Path | None' = None, *, extra_channels: 'Iterable[str]' = (), extra_kinds: 'Iterable[str]' = (), extra_purposes: 'Iterable[str]' = (), marketing_kinds: 'Iterable[str]' = ('offer_made', 'message'), require_consent: 'bool' = True, synchronous: 'Synchronous' = 'normal') -> 'None'",
+        "(self, path: 'str | Path | None' = None, *, extra_channels: 'Iterable[str]' = (), extra_kinds: 'Iterable[str]' = (), extra_purposes: 'Iterable[str]' = (), marketing_kinds: 'Iterable[str]' = ('offer_made', 'message'), require_consent: 'bool' = True, synchronous: 'Synchronous' = 'normal', key_store: 'str | Path | None' = None, master_key: 'bytes | Callable[[], bytes] | None' = None, encrypt: 'bool' = True) -> 'None'",
         "",
     ),
     "__len__": ("(self) -> 'int'", "Return the number of stored events."),
@@ -55,7 +55,10 @@ PUBLIC = {
         "(self) -> 'bool'",
         "Copy the write-ahead log into the database file and empty it.",
     ),
-    "close": ("(self) -> 'None'", "Close the database connection."),
+    "close": (
+        "(self) -> 'None'",
+        "Close the database connection (and the key store's, when it has its own).",
+    ),
     "consent": ("property", "Record and query consent decisions (kept as events in this log)."),
     "cost_to_serve": (
         "(self) -> 'pd.Series'",
@@ -98,12 +101,16 @@ PUBLIC = {
         "(self, fix: 'Any' = None, *, ids: 'Iterable[int] | None' = None) -> 'AppendResult'",
         "Re-validate quarantined events, optionally repaired by ``fix``, and store the good ones.",
     ),
+    "rotate_master_key": (
+        "(self, new_key: 'bytes | Callable[[], bytes] | None') -> 'int'",
+        "Re-wrap every customer key under ``new_key``, in one transaction (events untouched).",
+    ),
     "subscribe": (
         "(self, on_append: 'Callable[[Sequence[Interaction]], None]', on_forget: 'Callable[[Sequence[str]], None] | None' = None, on_merge: 'Callable[[str], None] | None' = None) -> 'None'",
         "Call ``on_append(events)`` with every newly stored batch, after it is committed.",
     ),
     "to_pandas": (
-        "(self, *, chunksize: 'int | None' = None, **filters: 'Any') -> 'pd.DataFrame | Iterator[pd.DataFrame]'",
+        "(self, customer_id: 'str | None' = None, *, start: 'dt.datetime | None' = None, end: 'dt.datetime | None' = None, channels: 'Iterable[str] | None' = None, kinds: 'Iterable[str] | None' = None, chunksize: 'int | None' = None) -> 'pd.DataFrame | Iterator[pd.DataFrame]'",
         "Return all events (or those matching the filters of :meth:`count`), in append order.",
     ),
     "tombstone": (

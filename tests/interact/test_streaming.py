@@ -160,3 +160,22 @@ def test_writes_go_on_while_a_chunked_read_is_open(tmp_path):
         assert len(first) == 10
         assert sum(map(len, rest)) in {20, 21}  # the read may or may not see the late row
         pieces.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(event, max_size=25), merges, st.sampled_from("abc"), st.integers(1, 7))
+def test_to_pandas_of_one_customer_is_their_rows_of_the_whole_frame(events, merges, who, size):
+    with _log(events, merges) as log:
+        whole = log.to_pandas()
+        mine = whole[whole["customer_id"] == log.canonical_id(who)]
+        one = log.to_pandas(who)
+        assert list(one.index) == list(mine.index)
+        assert list(one["event_id"]) == list(mine["event_id"])
+        assert set(one["customer_id"]) <= {log.canonical_id(who)}
+        pieces = pd.concat(log.to_pandas(who, chunksize=size))
+        assert list(pieces["event_id"]) == list(mine["event_id"])
+
+
+def test_a_misspelt_filter_is_refused_not_ignored():
+    with InteractionLog() as log, pytest.raises(TypeError, match="kind"):
+        log.to_pandas(kind=["purchase"])

@@ -99,7 +99,7 @@ def test_a_write_the_operating_system_refuses_is_a_storage_error(tmp_path):
 
 # --------------------------------------------------------------------------- damaged files
 @pytest.mark.sqlite_only  # SQLite's own file
-@pytest.mark.parametrize("page", [2, 5, 14, 20])  # pages the log uses
+@pytest.mark.parametrize("page", [2, 5, 14, 22])  # meta, an index, the keys, events
 def test_damaged_pages_are_a_storage_error_never_a_raw_sqlite_error(tmp_path, page):
     path = tmp_path / "log.db"
     with InteractionLog(path) as log:

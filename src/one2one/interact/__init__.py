@@ -1,7 +1,7 @@
 """Interact: the interaction log, consent, contact rules and learning profiles.
 
 * :class:`Interaction`: one event between the company and a customer (frozen).
-* :class:`InteractionLog`: the append-only history on SQLite (a file or memory):
+* :class:`InteractionLog`: the append-only history on SQLite (a file or memory) or PostgreSQL:
   atomic, idempotent batches, a quarantine for bad events, queries, replay,
   identity merges and the right to erasure.
 * :class:`Consent` (``log.consent``): consent decisions kept as events.

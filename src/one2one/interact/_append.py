@@ -25,12 +25,13 @@ from ._consent import CONSENT_KINDS, canonical, check_contacts
 from ._interaction import Interaction, as_utc
 from ._policy import enforce, without_consent
 from ._quarantine import Bad
-from ._rows import COLUMNS, FIELDS, INSERT, now_us, to_row
+from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, now_us, to_row
 from ._storage import Connection, Storage, in_chunks
 from ._vocabulary import Names, check
 
 if TYPE_CHECKING:
     from ._erasure import Keys
+    from ._key_store import KeyStore
     from ._policy import ContactPolicy
 
 __all__ = ["AppendResult", "OnInvalid", "Settings", "Stored", "append", "replay_quarantine"]
@@ -87,6 +88,7 @@ def append(
     storage: Storage,
     log: Settings,
     keys: Keys,
+    key_store: KeyStore,
     events: Interaction | Mapping[Any, Any] | Iterable[Interaction | Mapping[Any, Any]],
     *,
     on_invalid: OnInvalid,
@@ -107,13 +109,17 @@ def append(
         )
         raise InvalidBatchError(msg, problems=problems)
     with storage.write() as connection:
-        return _store(connection, log, keys, good, bad, on_invalid=on_invalid, policy=policy)
+        return _store(
+            connection, log, (keys, key_store), good, bad, on_invalid=on_invalid, policy=policy
+        )
 
 
 def replay_quarantine(
     storage: Storage,
     log: Settings,
     keys: Keys,
+    key_store: KeyStore,
+    *,
     fix: Callable[[dict[str, Any]], Any] | None,
     ids: Iterable[int] | None,
 ) -> Stored:
@@ -142,7 +148,7 @@ def replay_quarantine(
         stored = _store(
             connection,
             log,
-            keys,
+            (keys, key_store),
             [event for _, event in chosen],
             (),
             on_invalid="quarantine",
@@ -177,7 +183,7 @@ def _validate(log: Names, items: Sequence[object]) -> tuple[list[Interaction], l
 def _store(
     connection: Connection,
     log: Settings,
-    keys: Keys,
+    both: tuple[Keys, KeyStore],
     good: Sequence[Interaction],
     bad: Sequence[Bad],
     *,
@@ -190,11 +196,13 @@ def _store(
     An id already stored (or earlier in the batch) with the same content
     is a duplicate; with other content, a conflict. An id erased by
     ``forget`` is a duplicate too, so a late retry cannot bring an erased
-    event back.
+    event back. Payloads are compared as plaintext, and sealed just before
+    they are inserted.
     """
+    keys, key_store = both
     rows = [to_row(event) for event in good]
     batch_ids = [event.event_id for event in good]
-    known = _stored_rows(connection, batch_ids)
+    known = _stored_rows(connection, key_store, batch_ids)
     erased = _erasure.erased_ids(connection, keys, batch_ids)
     fresh: list[Interaction] = []
     fresh_rows: list[tuple[object, ...]] = []
@@ -228,8 +236,8 @@ def _store(
         )
         raise EventConflictError(msg, conflicts=conflicts)
     if log.require_consent:  # only what will be stored counts, as consent or as contact
-        check_contacts(connection, fresh, log.marketing_kinds)
-    _insert(connection, fresh, fresh_rows, policy)
+        check_contacts(connection, key_store, fresh, log.marketing_kinds)
+    _insert(connection, fresh, key_store.seal(connection, fresh_rows), policy)
     quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
     if quarantined:
         _quarantine.keep(connection, quarantined)
@@ -259,15 +267,21 @@ def _insert(
         connection.execute(INSERT, (*row, recorded))
 
 
-def _stored_rows(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[object, ...]]:
-    """Return the stored rows (as :func:`to_row` gives them) of those ids already in the log."""
-    return {
-        str(row[0]): tuple(row)
-        for row in in_chunks(
+def _stored_rows(
+    connection: Connection, key_store: KeyStore, ids: Sequence[str]
+) -> dict[str, tuple[object, ...]]:
+    """Return the stored rows (as :func:`to_row` gives them, payload opened) of ids in the log."""
+    rows = list(
+        in_chunks(
             connection,
             f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id IN ({{}})",  # noqa: S608 (fixed SQL, bound values)
             list(dict.fromkeys(ids)),
         )
+    )
+    plain = key_store.open_payloads(connection, [(r[0], r[1], r[PAYLOAD]) for r in rows])
+    return {
+        str(row[0]): (*row[:PAYLOAD], payload, *row[PAYLOAD + 1 :])
+        for row, payload in zip(rows, plain, strict=True)
     }
 
 

@@ -29,6 +29,7 @@ from ._rows import us
 from ._storage import marks
 
 if TYPE_CHECKING:
+    from ._key_store import KeyStore
     from ._log import InteractionLog
     from ._storage import Connection
 
@@ -331,7 +332,8 @@ class Consent:
         purpose = self._log.purpose_name(purpose)
         scope = None if channel is None else self._log.channel_name(channel)
         connection = self._log._db.connection  # noqa: SLF001 (a view of the log)
-        return allows(connection, str(customer_id), purpose, scope, moment)
+        key_store = self._log._key_store  # noqa: SLF001 (a view of the log)
+        return allows(connection, key_store, str(customer_id), purpose, scope, at=moment)
 
     def status(self, customer_id: str) -> pd.DataFrame:
         """Every consent decision of the customer (merged ids included), oldest first.
@@ -373,11 +375,12 @@ class Consent:
 
 def allows(
     connection: Connection,
+    key_store: KeyStore,
     customer_id: str,
     purpose: str,
     channel: str | None,
-    at: dt.datetime,
     *,
+    at: dt.datetime,
     pending: Sequence[Interaction] = (),
 ) -> bool:
     """Apply the most recent consent decision covering ``purpose`` and ``channel`` at ``at``.
@@ -387,13 +390,17 @@ def allows(
     """
     ids = group(connection, customer_id)
     rows = connection.execute(
-        "SELECT kind, payload, occurred_at, seq FROM events "  # noqa: S608 (fixed SQL, bound values)
+        "SELECT kind, payload, occurred_at, event_id, customer_id FROM events "  # noqa: S608 (fixed SQL, bound values)
         f"WHERE customer_id IN ({marks(len(ids))}) "
         "AND kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
         "AND occurred_at <= ? ORDER BY occurred_at, seq",
         [*ids, us(at)],
     ).fetchall()
-    decisions = [(int(r[2]), str(r[0]), json.loads(r[1]) if r[1] else {}) for r in rows]
+    payloads = key_store.open_payloads(connection, [(r[3], r[4], r[1]) for r in rows])
+    decisions = [
+        (int(r[2]), str(r[0]), json.loads(p) if p else {})
+        for r, p in zip(rows, payloads, strict=True)
+    ]
     decisions += [
         (us(e.occurred_at), e.kind, dict(e.payload)) for e in pending if e.occurred_at <= at
     ]
@@ -401,7 +408,10 @@ def allows(
 
 
 def check_contacts(
-    connection: Connection, events: Sequence[Interaction], marketing_kinds: Collection[str]
+    connection: Connection,
+    key_store: KeyStore,
+    events: Sequence[Interaction],
+    marketing_kinds: Collection[str],
 ) -> None:
     """Refuse a batch if an outbound marketing contact in it lacks consent at its time.
 
@@ -423,10 +433,11 @@ def check_contacts(
         earlier = [e for e in pending[event.customer_id] if e.kind in CONSENT_KINDS]
         if not allows(
             connection,
+            key_store,
             event.customer_id,
             "marketing",
             event.channel,
-            event.occurred_at,
+            at=event.occurred_at,
             pending=earlier,
         ):
             msg = (

@@ -18,6 +18,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -26,6 +27,9 @@ from ._interaction import Interaction, check_customer_id
 from ._reading import CURRENCY_CODE
 from ._rows import COLUMNS, INSERT, PAYLOAD, now_us, to_row, us
 from ._storage import Connection, Storage, in_chunks, marks
+
+if TYPE_CHECKING:
+    from ._key_store import KeyStore
 
 __all__ = ["Erasure", "Keys", "erase", "erased_ids", "was_forgotten"]
 
@@ -68,6 +72,10 @@ class Keys:
         checked = check_customer_id(customer_id)
         return hashlib.sha256(f"{self.salt}:{checked}".encode()).hexdigest()
 
+    def key_address(self, customer_id: str) -> str:
+        """Return the address of the customer's key in the key table (not the tombstone)."""
+        return hashlib.sha256(f"{self.salt}:key:{customer_id}".encode()).hexdigest()
+
     def event(self, event_id: str) -> str:
         """Return the hash an erased event's id is remembered by."""
         return hashlib.sha256(f"{self.salt}:event:{event_id}".encode()).hexdigest()
@@ -102,19 +110,36 @@ def erased_ids(connection: Connection, keys: Keys, ids: Sequence[str]) -> dict[s
 
 
 def erase(
-    storage: Storage, connection: Connection, keys: Keys, ids: Sequence[str], when: dt.datetime
+    storage: Storage,
+    connection: Connection,
+    keys: Keys,
+    key_store: KeyStore,
+    *,
+    ids: Sequence[str],
+    when: dt.datetime,
 ) -> tuple[int, int]:
     """Erase the customer whose ids are ``ids`` (canonical first), inside the caller's write.
 
     Returns how many events were anonymised and how many quarantined
     entries were deleted. The erasure itself is logged as an ``erasure``
     event under the anonymous id.
+
+    The payloads are read (decrypted) first, for the content hashes and
+    the kept currency; then the customer's keys are destroyed, and only
+    then are the rows rewritten: with the keys in a database of their own,
+    a crash in between leaves rows whose payload is already unreadable, and
+    running the erasure again finishes it.
     """
     anonymous = "erased:" + secrets.token_hex(12)
-    erased_rows = connection.execute(
+    sealed = connection.execute(
         f"SELECT {', '.join(COLUMNS)} FROM events WHERE customer_id IN ({marks(len(ids))})",  # noqa: S608 (fixed SQL, bound values)
         list(ids),
     ).fetchall()
+    plain = key_store.open_payloads(
+        connection, [(r[0], r[1], r[PAYLOAD]) for r in sealed], unreadable="erased"
+    )
+    erased_rows = [(*r[:PAYLOAD], p, *r[PAYLOAD + 1 :]) for r, p in zip(sealed, plain, strict=True)]
+    key_store.destroy(connection, ids)
     old_ids = [str(row[0]) for row in erased_rows]
     connection.executemany(
         "INSERT INTO erased_events VALUES (?, ?) ON CONFLICT DO NOTHING",

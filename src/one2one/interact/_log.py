@@ -23,7 +23,8 @@ composes parts that each do one job, in modules of their own:
 * ``_subscribers``: derived state told about committed changes.
 
 The parts reach the database only through :class:`~one2one.interact._storage.Storage`,
-which :class:`~one2one.interact._database.Database` implements on SQLite.
+which :class:`~one2one.interact._database.Database` implements on SQLite and
+:class:`~one2one.interact._postgres.PostgresDatabase` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ from .._progress import Progress, check_progress, progress_bar
 from .._validation import require_one_of
 from ..contracts import MergeEvent
 from ..errors import StorageError, StorageWarning
-from . import _append, _erasure, _identity, _quarantine, _reading, _vocabulary
+from . import _append, _cipher, _erasure, _identity, _quarantine, _reading, _vocabulary
 from ._append import AppendResult, OnInvalid
+from ._cipher import MasterKey
 from ._consent import Consent
 from ._database import Database, Synchronous
 from ._erasure import Erasure, Keys
 from ._interaction import CHANNELS, KINDS, Interaction, as_utc, name
 from ._interaction import check_customer_id as _customer_id
+from ._key_store import KeyStore
 from ._postgres import PostgresDatabase, is_postgres_url, redact
 from ._reading import StoredRow
 from ._rows import now_us, us
@@ -80,14 +83,43 @@ def _open_storage(target: str | Path | None, synchronous: Synchronous) -> Storag
     return Database(target, synchronous=synchronous)
 
 
+def _open_key_store(
+    log: Storage,
+    keys: Keys,
+    target: str | Path | None,
+    *,
+    master_key: MasterKey,
+    encrypt: bool,
+    synchronous: Synchronous,
+) -> KeyStore:
+    """Open the customer keys: in the log's database, or in the key store ``target`` names."""
+    master = _cipher.master_key(master_key)
+    if target is None:
+        where = str(log.path) if log.path is not None else "the log's own database"
+        return KeyStore.open(log, keys, storage=None, master=master, encrypt=encrypt, where=where)
+    where = redact(str(target))
+    storage = _open_storage(target, synchronous)
+    try:
+        return KeyStore.open(
+            log, keys, storage=storage, master=master, encrypt=encrypt, where=where
+        )
+    except BaseException:
+        storage.close()
+        raise
+
+
 class InteractionLog:
-    """An append-only interaction history on SQLite (a file, or memory).
+    """An append-only interaction history on SQLite (a file, or memory) or PostgreSQL.
 
     Parameters
     ----------
     path
-        The database file (created if absent, with write-ahead logging), or
-        ``None`` / ``":memory:"`` for a log that lives as long as the object.
+        The SQLite database file (created if absent, with write-ahead
+        logging), ``None`` / ``":memory:"`` for a log that lives as long as
+        the object, or a ``postgresql://`` URL for a log on a server that
+        many workers on many hosts share (the ``postgres`` extra; the log
+        lives in the URL's schema, ``?options=-csearch_path%3Dname``,
+        created if absent). Both behave the same.
     extra_channels, extra_kinds
         Names accepted besides :data:`CHANNELS` and :data:`KINDS`.
     extra_purposes
@@ -102,14 +134,52 @@ class InteractionLog:
         process, but a power cut may lose the last commits before it (never
         half of one). ``"full"``: every commit is on disk when ``append``
         returns, at the cost of a flush per commit.
+    key_store
+        Where the customer keys live (see Notes): ``None`` (default), in the
+        log's own database; or an SQLite path or a ``postgresql://`` URL of
+        a database of their own, so that copies of the log's database hold
+        no key.
+    master_key
+        32 bytes (or a function returning them, called once on opening) under
+        which the customer keys are stored wrapped. ``None``: the environment
+        variable ``ONE2ONE_MASTER_KEY`` (base64 of 32 bytes) when set, else
+        the keys are stored as they are.
+    encrypt
+        Seal new payloads under their customer's key (on by default). Off,
+        new payloads are stored in plaintext and :meth:`forget` cannot reach
+        copies of them outside the log; sealed payloads still read.
 
     Raises
     ------
     DataContractError
         If an extra name is not a lower-case name (letters, digits,
-        underscores), or ``synchronous`` is neither ``"normal"`` nor ``"full"``.
+        underscores), ``synchronous`` is neither ``"normal"`` nor ``"full"``,
+        or the master key is not 32 bytes.
+    DecryptionError
+        If the master key is not the one the customer keys are wrapped under
+        (or none is given and they are wrapped, or one is given and they are
+        not: :meth:`rotate_master_key` wraps them).
     StorageError
-        If the database cannot be opened or created.
+        If the database (or the key store) cannot be opened or created, or
+        the log's keys live in another key store than ``key_store``.
+
+    Notes
+    -----
+    *Crypto-shredding.* Each event's payload is stored encrypted (AES-256-GCM)
+    under a key of its customer id, bound to its row; :meth:`forget` destroys
+    the keys of every id of the customer, so every copy of their payloads
+    (in PostgreSQL's write-ahead log and replicas, in backups, in copies of
+    an SQLite file) becomes unreadable. That reaches copies only if they do
+    not hold the keys too: keep the key store (``key_store=``) out of the
+    log's backups, or back it up with a retention shorter than the time you
+    have to honour an erasure. A payload whose key is gone reads as ``None``
+    (``{}`` in :meth:`replay`), like an erased one. Ids, times, amounts and
+    other columns are not encrypted.
+
+    *The master key* protects the keys when the key store itself is copied:
+    without one, whoever reads the key store and a copy of the log reads the
+    payloads. Keep it outside both databases (a secrets manager, the
+    environment); losing it loses every payload.
 
     Examples
     --------
@@ -136,6 +206,9 @@ class InteractionLog:
         marketing_kinds: Iterable[str] = ("offer_made", "message"),
         require_consent: bool = True,
         synchronous: Synchronous = "normal",
+        key_store: str | Path | None = None,
+        master_key: bytes | Callable[[], bytes] | None = None,
+        encrypt: bool = True,
     ) -> None:
         self.channels = CHANNELS | {name("extra_channels", c) for c in extra_channels}
         self.kinds = KINDS | {name("extra_kinds", k) for k in extra_kinds}
@@ -147,6 +220,18 @@ class InteractionLog:
         self._subscribers = Subscribers()
         salt = self._db.meta("salt")
         self._keys = Keys(salt if salt is not None else secrets.token_hex(16))
+        try:
+            self._key_store = _open_key_store(
+                self._db,
+                self._keys,
+                key_store,
+                master_key=master_key,
+                encrypt=encrypt,
+                synchronous=synchronous,
+            )
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
     def open(cls, path: str | Path | None = None, **options: Any) -> Self:
@@ -187,8 +272,9 @@ class InteractionLog:
         self.close()
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection (and the key store's, when it has its own)."""
         self._db.close()
+        self._key_store.close()
 
     @property
     def consent(self) -> Consent:
@@ -322,7 +408,13 @@ class InteractionLog:
             progress=progress, total=2, desc="append", expected_seconds=expected
         ) as bar:
             stored = _append.append(
-                self._db, self, self._keys, events, on_invalid=on_invalid, policy=policy
+                self._db,
+                self,
+                self._keys,
+                self._key_store,
+                events,
+                on_invalid=on_invalid,
+                policy=policy,
             )
             bar.step("stored")
             self._subscribers.appended(stored.fresh)
@@ -502,7 +594,13 @@ class InteractionLog:
         """
         ids = self._group(_customer_id(customer_id))
         return _reading.history(
-            self._db.connection, ids, start=start, end=end, channels=channels, kinds=kinds
+            self._db.connection,
+            self._key_store,
+            ids,
+            start=start,
+            end=end,
+            channels=channels,
+            kinds=kinds,
         )
 
     def count(
@@ -560,42 +658,72 @@ class InteractionLog:
         Interaction
             Each stored event, under the id it was stored with.
         """
-        return _reading.replay(self._db.connection, batch_size=batch_size)
+        return _reading.replay(self._db.connection, self._key_store, batch_size=batch_size)
 
     def _replay_batches(self, *, batch_size: int = 50_000) -> Iterator[list[StoredRow]]:
         """Yield stored rows in append order, in batches, as stored (payload as JSON text)."""
-        return _reading.replay_batches(self._db.connection, batch_size=batch_size)
+        return _reading.replay_batches(self._db.connection, self._key_store, batch_size=batch_size)
 
     def _rows_of(self, customer_ids: Sequence[str]) -> list[StoredRow]:
         """Return these ids' stored rows in append order, as :meth:`_replay_batches` does."""
-        return _reading.rows_of(self._db.connection, list(customer_ids))
+        return _reading.rows_of(self._db.connection, self._key_store, list(customer_ids))
 
     def _aliases(self) -> dict[str, str]:
         """Every merged id and the id it was merged into (merges are flat)."""
         return _identity.aliases(self._db.connection)
 
     @overload
-    def to_pandas(self, *, chunksize: None = None, **filters: Any) -> pd.DataFrame: ...
+    def to_pandas(
+        self,
+        customer_id: str | None = None,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        channels: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        chunksize: None = None,
+    ) -> pd.DataFrame: ...
 
     @overload
-    def to_pandas(self, *, chunksize: int, **filters: Any) -> Iterator[pd.DataFrame]: ...
+    def to_pandas(
+        self,
+        customer_id: str | None = None,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        channels: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        chunksize: int,
+    ) -> Iterator[pd.DataFrame]: ...
 
     def to_pandas(
-        self, *, chunksize: int | None = None, **filters: Any
+        self,
+        customer_id: str | None = None,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        channels: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        chunksize: int | None = None,
     ) -> pd.DataFrame | Iterator[pd.DataFrame]:
         """Return all events (or those matching the filters of :meth:`count`), in append order.
 
         Parameters
         ----------
+        customer_id
+            One customer (any id they have had; every id merged with it), or
+            ``None`` for all.
+        start, end
+            Keep events that occurred at or after ``start`` and before
+            ``end`` (timezone-aware).
+        channels, kinds
+            Keep events of these channels and kinds only.
         chunksize
             ``None``: one frame. A number: an iterator of frames of at most
             that many events, read from the database as they are needed (a
             server-side cursor on PostgreSQL), so a log of millions of
             events is never held whole; concatenated, they are the one
             frame. A log with no matching event gives one empty frame.
-        **filters
-            ``customer_id``, ``start``, ``end``, ``channels`` and ``kinds``, as
-            in :meth:`count`.
 
         Returns
         -------
@@ -606,11 +734,16 @@ class InteractionLog:
         Raises
         ------
         DataContractError
-            If ``chunksize`` is not a whole number >= 1.
+            If ``chunksize`` is not a whole number >= 1, ``customer_id`` is
+            not non-empty text, or a bound has no time zone.
         """
+        ids = None if customer_id is None else self._group(_customer_id(customer_id))
+        filters = _reading.Filters(ids=ids, start=start, end=end, channels=channels, kinds=kinds)
         if chunksize is not None:
-            return _reading.to_pandas_chunks(self._db, self._aliases, chunksize, **filters)
-        return _reading.to_pandas(self._db.connection, self._aliases, **filters)
+            return _reading.to_pandas_chunks(
+                self._db, self._key_store, self._aliases, chunksize, filters
+            )
+        return _reading.to_pandas(self._db.connection, self._key_store, self._aliases, filters)
 
     @overload
     def transactions(
@@ -690,9 +823,16 @@ class InteractionLog:
         """
         if chunksize is not None:
             return _reading.transactions_chunks(
-                self._db, self._aliases, kinds, currency=currency, chunksize=chunksize
+                self._db,
+                self._key_store,
+                self._aliases,
+                kinds,
+                currency=currency,
+                chunksize=chunksize,
             )
-        return _reading.transactions(self._db.connection, self._aliases, kinds, currency=currency)
+        return _reading.transactions(
+            self._db.connection, self._key_store, self._aliases, kinds, currency=currency
+        )
 
     def cost_to_serve(self) -> pd.Series:
         """Total ``cost`` per customer (canonical ids), for below-zero tiers.
@@ -750,7 +890,9 @@ class InteractionLog:
         AppendResult
             The events stored, the duplicates, and those kept in quarantine.
         """
-        stored = _append.replay_quarantine(self._db, self, self._keys, fix, ids)
+        stored = _append.replay_quarantine(
+            self._db, self, self._keys, self._key_store, fix=fix, ids=ids
+        )
         self._subscribers.appended(stored.fresh)
         return stored.result
 
@@ -800,6 +942,15 @@ class InteractionLog:
         stored again. Quarantined copies of the customer's events (raw, or
         repaired and replayed under this id) and merge records are deleted.
 
+        The customer's keys (of every id merged into them) are destroyed
+        first, inside the same write: copies of the payloads outside the log
+        (PostgreSQL's write-ahead log, replicas, backups, copies of the file)
+        can no longer be decrypted, provided the copies do not hold the keys
+        (see ``key_store`` in :class:`InteractionLog`). With the keys in a
+        database of their own, a crash between destroying them and rewriting
+        the rows leaves the rows unreadable; calling ``forget`` again
+        finishes the erasure.
+
         Deleted content is overwritten with zeros (``secure_delete``) and the
         write-ahead log is emptied after the erasure, so the data cannot be
         read from the database file, its ``-wal`` or ``-shm`` with a hex
@@ -843,9 +994,11 @@ class InteractionLog:
         when = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         with self._db.write() as connection:
             ids = _identity.group(connection, customer)  # inside the lock: merges may be racing
-            changed, dropped = _erasure.erase(self._db, connection, self._keys, ids, when)
+            changed, dropped = _erasure.erase(
+                self._db, connection, self._keys, self._key_store, ids=ids, when=when
+            )
         self._subscribers.forgotten(ids)
-        cleared = self._db.checkpoint()
+        cleared = self._db.checkpoint() & self._key_store.checkpoint()  # both, always
         if not cleared:
             msg = (
                 "the erasure is committed, but another process holding a read on the log kept "
@@ -861,6 +1014,38 @@ class InteractionLog:
             tombstone=self._keys.tombstone(ids[0]),
             wal_cleared=cleared,
         )
+
+    def rotate_master_key(self, new_key: bytes | Callable[[], bytes] | None) -> int:
+        """Re-wrap every customer key under ``new_key``, in one transaction (events untouched).
+
+        The log must have been opened with the current master key (or none,
+        if the keys are stored unwrapped). Afterwards only ``new_key`` opens
+        the keys: reopen the log in other processes with it.
+
+        Parameters
+        ----------
+        new_key
+            32 bytes, or a function returning them; ``None`` stores the keys
+            unwrapped (see the class's Notes for what that gives up).
+
+        Returns
+        -------
+        int
+            How many customer keys were re-wrapped.
+
+        Raises
+        ------
+        DataContractError
+            If ``new_key`` is not 32 bytes.
+        DecryptionError
+            If this log's master key no longer opens the keys (another process
+            rotated it first).
+        StorageError
+            If the key store could not be written (nothing is changed then).
+        """
+        master = None if new_key is None else _cipher.master_key(new_key, field="new_key")
+        with self._db.write() as connection:
+            return self._key_store.rotate(connection, master)
 
     def checkpoint(self) -> bool:
         """Copy the write-ahead log into the database file and empty it.

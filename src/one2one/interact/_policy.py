@@ -37,6 +37,7 @@ from ._rows import us as _us
 from ._storage import marks
 
 if TYPE_CHECKING:
+    from ._key_store import KeyStore
     from ._log import InteractionLog
     from ._storage import Connection
 
@@ -681,7 +682,10 @@ class ContactPolicy:
         # ahead of every candidate time _earliest tries before it fetches again).
         span = (at - self._horizon, at + 2 * self._horizon)
         connection = self.log._db.connection  # noqa: SLF001 (a view of the log)
-        return policy_rows(connection, customer_id, consent_until, span, self._kinds)
+        key_store = self.log._key_store  # noqa: SLF001 (a view of the log)
+        return policy_rows(
+            connection, key_store, customer_id, consent_until, span=span, kinds=self._kinds
+        )
 
     def _context(self, base: _Context, rows: _Rows) -> _Context:
         """Return ``base`` (who, which channel) with the events the rules read."""
@@ -848,8 +852,10 @@ class ContactPolicy:
 
 def policy_rows(
     connection: Connection,
+    key_store: KeyStore,
     customer_id: str,
     at: dt.datetime,
+    *,
     span: tuple[dt.datetime, dt.datetime],
     kinds: Sequence[str],
 ) -> tuple[_Consent, _Rows]:
@@ -858,7 +864,7 @@ def policy_rows(
     The customer's merged ids are resolved inside the query (merges are flat,
     one level), so a policy check costs a single round trip; ``CROSS JOIN``
     fixes SQLite's plan to: ids first, then each id's consent and windowed
-    events by index.
+    events by index. Consent payloads are opened with one key query.
     """
     kind_marks = marks(len(kinds))
     rows = connection.execute(
@@ -866,7 +872,8 @@ def policy_rows(
         "(SELECT into_id FROM aliases WHERE from_id = ?), ?)), "
         "ids(id) AS (SELECT id FROM root UNION ALL "
         "SELECT from_id FROM aliases WHERE into_id = (SELECT id FROM root)) "
-        "SELECT occurred_at, kind, direction, channel, payload FROM ids CROSS JOIN events "
+        "SELECT occurred_at, kind, direction, channel, payload, event_id, customer_id "
+        "FROM ids CROSS JOIN events "
         "WHERE events.customer_id = ids.id AND ("
         "(kind IN ('consent_granted', 'consent_denied', 'consent_withdrawn') "
         "AND occurred_at <= ?) "
@@ -877,12 +884,13 @@ def policy_rows(
     consent = []
     events = []
     limit = _us(at)
-    for micros, kind, direction, where, payload in rows:
-        if kind in CONSENT_KINDS:
-            if micros <= limit:
-                consent.append((int(micros), str(kind), json.loads(payload) if payload else {}))
-            continue
-        events.append((int(micros), str(kind), str(direction), str(where)))
+    decisions = [r for r in rows if r[1] in CONSENT_KINDS and r[0] <= limit]
+    payloads = key_store.open_payloads(connection, [(r[5], r[6], r[4]) for r in decisions])
+    for (micros, kind, *_), payload in zip(decisions, payloads, strict=True):
+        consent.append((int(micros), str(kind), json.loads(payload) if payload else {}))
+    for micros, kind, direction, where, *_ in rows:
+        if kind not in CONSENT_KINDS:
+            events.append((int(micros), str(kind), str(direction), str(where)))
     return consent, events
 
 

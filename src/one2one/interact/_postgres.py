@@ -261,7 +261,9 @@ class PostgresDatabase:
         them is encrypted under a key :meth:`InteractionLog.forget` destroyed.
         """
         try:
-            self.connection.raw.execute("VACUUM events, quarantine, aliases, erased_events")
+            self.connection.raw.execute(
+                "VACUUM events, quarantine, aliases, erased_events, customer_keys"
+            )
         except _psycopg().Error:
             return False
         return True

@@ -52,12 +52,23 @@ class FollowedProfileStore(ProfileStore):
     (by any process), :meth:`wait` blocks until something is. Close it (or
     use it as a context manager) to release the listening connection.
 
+    Parameters
+    ----------
+    half_life, attributes, kind_weights
+        As for :class:`ProfileStore` (given to :meth:`ProfileStore.follow`).
+
     Attributes
     ----------
     seq
         The ``seq`` of the last stored event folded in.
     generation
         How many merges and erasures of the log the profiles reflect.
+
+    Raises
+    ------
+    DataContractError
+        If ``poll_interval`` or ``batch_size`` (of :meth:`ProfileStore.follow`)
+        is not a positive number.
     """
 
     _log: InteractionLog
@@ -91,7 +102,10 @@ class FollowedProfileStore(ProfileStore):
 
     def _counted(self, connection: Connection) -> Iterator[list[StoredRow]]:
         """Yield every row after :attr:`seq`, moving :attr:`seq` along."""
-        for rows in _reading.rows_since(connection, self.seq, batch_size=self._batch_size):
+        key_store = self._log._key_store  # noqa: SLF001 (same room)
+        for rows in _reading.rows_since(
+            connection, key_store, self.seq, batch_size=self._batch_size
+        ):
             self.seq = int(rows[-1][0])
             yield rows
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 import pandas as pd
 
@@ -24,6 +25,9 @@ from ._interaction import Interaction, as_utc
 from ._rows import COLUMNS, SELECT, from_row, safe_repr, to_time, us
 from ._storage import Connection, Storage, marks
 
+if TYPE_CHECKING:
+    from ._key_store import KeyStore
+
 __all__ = [
     "CURRENCY_CODE",
     "StoredRow",
@@ -31,6 +35,7 @@ __all__ = [
     "count",
     "frame",
     "history",
+    "opened",
     "replay",
     "replay_batches",
     "rows_of",
@@ -39,8 +44,12 @@ __all__ = [
 ]
 
 StoredRow = tuple[int, str, int, str, str, str, float | None, str | None]
-"""``seq, customer_id, occurred_at, channel, kind, direction, value, payload`` as stored."""
-_STORED = "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload "
+"""``seq, customer_id, occurred_at, channel, kind, direction, value, payload``, payload opened."""
+# The event id comes last: the payload's associated data needs it, StoredRow does not.
+_STORED = (
+    "SELECT seq, customer_id, occurred_at, channel, kind, direction, value, payload, event_id "
+)
+_AT = 1 + COLUMNS.index("payload")  # in a row of SELECT
 Aliases = Callable[[], Mapping[str, str]]
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -72,6 +81,49 @@ def frame(
     return result.set_index("seq")
 
 
+def opened(
+    connection: Connection,
+    key_store: KeyStore,
+    rows: Sequence[Sequence[Any]],
+    *,
+    at: int = _AT,
+    event: int = 1,
+    customer: int = 2,
+) -> list[tuple[Any, ...]]:
+    """Return rows with the payload at ``at`` decrypted (one key query for all of them).
+
+    Every read that returns or parses a payload goes through here; a payload
+    whose key an erasure destroyed reads as ``None``, like an erased one.
+    """
+    payloads = key_store.open_payloads(connection, [(r[event], r[customer], r[at]) for r in rows])
+    return [
+        tuple(r) if r[at] is p else (*r[:at], p, *r[at + 1 :])
+        for r, p in zip(rows, payloads, strict=True)
+    ]
+
+
+def _stored(
+    connection: Connection, key_store: KeyStore, rows: Sequence[Sequence[Any]]
+) -> list[StoredRow]:
+    """Return rows of ``_STORED`` as :data:`StoredRow`, payload decrypted, event id dropped."""
+    return [r[:8] for r in opened(connection, key_store, rows, at=7, event=8, customer=1)]
+
+
+@attrs.frozen
+class Filters:
+    """Which events a whole-log read keeps (``None``: no filter of that kind)."""
+
+    ids: list[str] | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    channels: Iterable[str] | None = None
+    kinds: Iterable[str] | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        """Return the ``WHERE`` clause (or ``""``) and its parameters."""
+        return where(self.ids, self.start, self.end, self.channels, self.kinds)
+
+
 def where(
     ids: list[str] | None,
     start: dt.datetime | None,
@@ -101,6 +153,7 @@ def where(
 
 def history(
     connection: Connection,
+    key_store: KeyStore,
     ids: list[str],
     *,
     start: dt.datetime | None = None,
@@ -111,7 +164,7 @@ def history(
     """Return the events of ``ids`` (the canonical id first) in time order, under ``ids[0]``."""
     sql, params = where(ids, start, end, channels, kinds)
     rows = connection.execute(f"{SELECT}{sql} ORDER BY occurred_at, seq", params).fetchall()
-    return frame(rows, root=ids[0])
+    return frame(opened(connection, key_store, rows), root=ids[0])
 
 
 def count(
@@ -129,7 +182,9 @@ def count(
     return int(row[0])
 
 
-def replay(connection: Connection, *, batch_size: int) -> Iterator[Interaction]:
+def replay(
+    connection: Connection, key_store: KeyStore, *, batch_size: int
+) -> Iterator[Interaction]:
     """Yield every stored event in append order, a batch of rows at a time."""
     last = 0
     while True:
@@ -138,12 +193,14 @@ def replay(connection: Connection, *, batch_size: int) -> Iterator[Interaction]:
         ).fetchall()
         if not rows:
             return
-        for row in rows:
+        for row in opened(connection, key_store, rows):
             yield from_row(row)
         last = int(rows[-1][0])
 
 
-def replay_batches(connection: Connection, *, batch_size: int) -> Iterator[list[StoredRow]]:
+def replay_batches(
+    connection: Connection, key_store: KeyStore, *, batch_size: int
+) -> Iterator[list[StoredRow]]:
     """Yield stored rows in append order, in batches, as stored (payload as JSON text)."""
     last = 0
     while True:
@@ -152,39 +209,42 @@ def replay_batches(connection: Connection, *, batch_size: int) -> Iterator[list[
         ).fetchall()
         if not rows:
             return
-        yield rows
+        yield _stored(connection, key_store, rows)
         last = int(rows[-1][0])
 
 
-def rows_of(connection: Connection, customer_ids: list[str]) -> list[StoredRow]:
+def rows_of(
+    connection: Connection, key_store: KeyStore, customer_ids: list[str]
+) -> list[StoredRow]:
     """Return these ids' stored rows in append order, as :func:`replay_batches` does."""
-    rows: list[StoredRow] = connection.execute(
+    rows = connection.execute(
         f"{_STORED}FROM events WHERE customer_id IN ({marks(len(customer_ids))}) ORDER BY seq",
         customer_ids,
     ).fetchall()
-    return rows
+    return _stored(connection, key_store, rows)
 
 
-def to_pandas(connection: Connection, aliases: Aliases, **filters: Any) -> pd.DataFrame:
+def to_pandas(
+    connection: Connection, key_store: KeyStore, aliases: Aliases, filters: Filters
+) -> pd.DataFrame:
     """Return all events (or those passing the filters) in append order, ids canonical."""
-    sql, params = where(
-        None,
-        filters.get("start"),
-        filters.get("end"),
-        filters.get("channels"),
-        filters.get("kinds"),
-    )
+    sql, params = filters.where()
     rows = connection.execute(f"{SELECT}{sql} ORDER BY seq", params).fetchall()
-    return frame(rows, aliases=aliases)
+    return frame(opened(connection, key_store, rows), aliases=aliases)
 
 
 def transactions(
-    connection: Connection, aliases: Aliases, kinds: Iterable[str], *, currency: str | None
+    connection: Connection,
+    key_store: KeyStore,
+    aliases: Aliases,
+    kinds: Iterable[str],
+    *,
+    currency: str | None,
 ) -> pd.DataFrame:
     """Return the money events as the ``TRANSACTIONS`` table (see the log's method)."""
     if currency is not None:
         currency = _currency(currency, where="the default currency")
-    events = to_pandas(connection, aliases, kinds=list(kinds))
+    events = to_pandas(connection, key_store, aliases, Filters(kinds=list(kinds)))
     events = events[events["value"].notna()]
     out = events[["customer_id", "occurred_at", "value"]].reset_index(drop=True)
     payloads = [
@@ -246,7 +306,9 @@ def _order_id(value: object, event_id: str) -> str | None:
 
 
 # ------------------------------------------------------------------ following and streaming
-def rows_since(connection: Connection, seq: int, *, batch_size: int) -> Iterator[list[StoredRow]]:
+def rows_since(
+    connection: Connection, key_store: KeyStore, seq: int, *, batch_size: int
+) -> Iterator[list[StoredRow]]:
     """Yield the rows stored after ``seq``, in append order, as :func:`replay_batches` does.
 
     Writers queue for the log's lock, so ``seq`` order is commit order: a
@@ -259,7 +321,7 @@ def rows_since(connection: Connection, seq: int, *, batch_size: int) -> Iterator
         ).fetchall()
         if not rows:
             return
-        yield rows
+        yield _stored(connection, key_store, rows)
         last = int(rows[-1][0])
 
 
@@ -270,7 +332,7 @@ def last_seq(connection: Connection) -> int:
 
 
 def to_pandas_chunks(
-    storage: Storage, aliases: Aliases, chunksize: int, **filters: Any
+    storage: Storage, key_store: KeyStore, aliases: Aliases, chunksize: int, filters: Filters
 ) -> Iterator[pd.DataFrame]:
     """Yield :func:`to_pandas`' frame in pieces of at most ``chunksize`` rows, streamed.
 
@@ -280,18 +342,13 @@ def to_pandas_chunks(
     first piece, so every piece maps ids the same way.
     """
     size = _chunksize(chunksize)
-    sql, params = where(
-        None,
-        filters.get("start"),
-        filters.get("end"),
-        filters.get("channels"),
-        filters.get("kinds"),
-    )
-    return _frames(storage, f"{SELECT}{sql} ORDER BY seq", params, size, _once(aliases))
+    sql, params = filters.where()
+    return _frames(storage, key_store, f"{SELECT}{sql} ORDER BY seq", params, size, _once(aliases))
 
 
 def _frames(  # noqa: PLR0917 (one streamed read)
     storage: Storage,
+    key_store: KeyStore,
     sql: str,
     params: list[object],
     size: int,
@@ -307,14 +364,41 @@ def _frames(  # noqa: PLR0917 (one streamed read)
     empty = True
     for rows in storage.stream(sql, params, size):
         empty = False
-        yield frame(rows, aliases=aliases)
+        yield frame(opened(storage.connection, key_store, rows), aliases=aliases)
     if empty:
         rows = [] if sample is None else storage.connection.execute(sample, params).fetchall()
-        yield frame(rows, aliases=aliases)
+        yield frame(opened(storage.connection, key_store, rows), aliases=aliases)
+
+
+def _money_facts(
+    storage: Storage, key_store: KeyStore, money: str, params: list[object], size: int
+) -> tuple[int, int, int, str | None]:
+    """Count the money events, those naming an order and a currency; the first naming none.
+
+    The payloads are encrypted, so the database cannot look inside them:
+    they are streamed and opened here, a piece at a time (memory stays flat).
+    """
+    total = orders = named = 0
+    first_missing: str | None = None
+    sql = f"SELECT event_id, customer_id, payload FROM events{money} ORDER BY seq"  # noqa: S608 (fixed SQL, bound values)
+    for rows in storage.stream(sql, params, size):
+        for event_id, _, text in opened(
+            storage.connection, key_store, rows, at=2, event=0, customer=1
+        ):
+            payload = json.loads(text) if isinstance(text, str) else None
+            facts = payload if isinstance(payload, dict) else {}
+            total += 1
+            orders += facts.get("order_id") is not None
+            if facts.get("currency") is not None:
+                named += 1
+            elif first_missing is None:
+                first_missing = str(event_id)
+    return total, orders, named, first_missing
 
 
 def transactions_chunks(
     storage: Storage,
+    key_store: KeyStore,
     aliases: Aliases,
     kinds: Iterable[str],
     *,
@@ -324,40 +408,30 @@ def transactions_chunks(
     """Yield :func:`transactions`' table in pieces of at most ``chunksize`` rows, streamed.
 
     Which columns the table has (``order_id``, ``currency``) depends on
-    every money event, so the database is asked first, in one aggregate
-    query that sends no rows; an amount without a currency among others
-    that name one is refused then, before the first piece. A payload whose
-    ``currency`` or ``order_id`` is malformed is refused when its piece is
-    read. The pieces carry on one ``RangeIndex``: concatenated, they are
-    the whole table.
+    every money event, so the money events' payloads are read first, in a
+    streamed pass that keeps only counts; an amount without a currency
+    among others that name one is refused then, before the first piece. A
+    payload whose ``currency`` or ``order_id`` is malformed is refused when
+    its piece is read. The pieces carry on one ``RangeIndex``:
+    concatenated, they are the whole table.
     """
     size = _chunksize(chunksize)
     if currency is not None:
         currency = _currency(currency, where="the default currency")
     sql, params = where(None, None, None, None, list(kinds))
     money = f"{sql} AND value IS NOT NULL" if sql else " WHERE value IS NOT NULL"
-    named_currency = storage.json_text("payload", "currency")
-    named_order = storage.json_text("payload", "order_id")
-    row = storage.connection.execute(
-        f"SELECT count(*), count({named_order}), count({named_currency}) FROM events{money}",  # noqa: S608 (fixed SQL, bound values)
-        params,
-    ).fetchone()
-    total, orders, named = (int(n) for n in row)
+    total, orders, named, first = _money_facts(storage, key_store, money, params, size)
     with_currency = named > 0 or (currency is not None and total > 0)
     if 0 < named < total and currency is None:
-        first = storage.connection.execute(
-            f"SELECT event_id FROM events{money} AND {named_currency} IS NULL "  # noqa: S608 (fixed SQL, bound values)
-            "ORDER BY seq LIMIT 1",
-            params,
-        ).fetchone()
         msg = (
             f"{total - named} of {total} money events name no 'currency' in their "
-            f"payload (first: event {first[0]!r}) while the others do; pass "
+            f"payload (first: event {first!r}) while the others do; pass "
             "transactions(currency=...) for the events that name none."
         )
         raise DataContractError(msg, column="currency", value=total - named)
     frames = _frames(
         storage,
+        key_store,
         f"{SELECT}{money} ORDER BY seq",
         params,
         size,

@@ -89,9 +89,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """ALTER TABLE quarantine ADD COLUMN replayed_as TEXT""",
         """UPDATE events SET direction = 'outbound' WHERE kind = 'offer_made'""",
     ),
+    # version 3: crypto-shredding. Payloads are sealed under a key per customer id
+    # (``_cipher``); the keys live here (or in a key store database of the same schema),
+    # addressed by a keyed hash of the id, wrapped under the application's master key
+    # when it gives one; an erasure deletes them. Payloads stored before stay readable.
+    (
+        """CREATE TABLE customer_keys (
+            customer_hash TEXT PRIMARY KEY,
+            key TEXT NOT NULL,
+            created_at {int} NOT NULL
+        ){without_rowid}""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-TABLES = frozenset({"meta", "events", "quarantine", "aliases", "erasures", "erased_events"})
+TABLES = frozenset(
+    {"meta", "events", "quarantine", "aliases", "erasures", "erased_events", "customer_keys"}
+)
 """Every table a log has: a database holding others is not a log, and is left alone."""
 
 
