@@ -19,6 +19,13 @@ are the SQLite backend's (:mod:`._schema`). What differs is kept here:
   untouched.
 - *Placeholders.* The parts write ``?``; psycopg takes ``%s``. The
   translation is cached per statement.
+- *Large batches of events go in by COPY.* Inserting 10,000 events one
+  statement per row (even pipelined) costs the server an executor run per
+  row; a batch of events is instead copied into a session-local staging
+  table and moved by one ``INSERT ... SELECT ... ORDER BY`` with the same
+  ``ON CONFLICT (event_id) DO NOTHING``, so the rows, their order (``seq``)
+  and the conflict rule are those of the plain statement, for about 40% less
+  processor time (client and server together; benchmarks/interact.py).
 - *Typed errors.* Every driver failure reaches the caller as
   :class:`~one2one.errors.StorageError` naming the server (never the
   password) and the cause.
@@ -37,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingDependencyError, StorageError
-from ._rows import now_us
+from ._rows import COLUMNS, INSERT, now_us
 from ._schema import POSTGRES, SCHEMA_VERSION, TABLES, statements
 
 if TYPE_CHECKING:
@@ -74,6 +81,25 @@ def _dialect(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+# Batches of events at least this large are staged by COPY (below it, plain executemany).
+_STAGE_FROM = 100
+_STAGED = "one2one_staged_events"  # a temporary table: one per session, emptied at commit
+_COLUMNS = ", ".join((*COLUMNS, "recorded_at"))  # INSERT's columns, in its order
+# The events table's column types, whatever migrations made them; ord keeps batch order.
+_STAGE_TABLE = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} ON COMMIT DELETE ROWS AS "  # noqa: S608 (fixed names)
+    f"SELECT {_COLUMNS}, 0::BIGINT AS ord FROM events WITH NO DATA"
+)
+_STAGE_COPY = f"COPY {_STAGED} ({_COLUMNS}, ord) FROM STDIN"
+# The staged rows leave the staging table as they go in, so a second batch in the same
+# transaction starts from an empty table; ORDER BY gives them their seq in batch order.
+_STAGE_INSERT = (
+    f"WITH batch AS (DELETE FROM {_STAGED} RETURNING *) "  # noqa: S608 (fixed names)
+    f"INSERT INTO events ({_COLUMNS}) SELECT {_COLUMNS} FROM batch ORDER BY ord "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
+
+
 def _psycopg() -> Any:
     try:
         import psycopg  # noqa: PLC0415 (optional dependency, imported when a URL is opened)
@@ -89,14 +115,15 @@ def _psycopg() -> Any:
 class _Cursor:
     """The rows of one statement (fetched whole by the driver, so fetching cannot fail)."""
 
-    __slots__ = ("_cursor",)
+    __slots__ = ("_cursor", "_rowcount")
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+    def __init__(self, cursor: psycopg.Cursor[Any], rowcount: int | None = None) -> None:
         self._cursor = cursor
+        self._rowcount = rowcount
 
     @property
     def rowcount(self) -> int:
-        return max(self._cursor.rowcount, 0)
+        return max(self._cursor.rowcount if self._rowcount is None else self._rowcount, 0)
 
     def fetchone(self) -> Any:
         return self._cursor.fetchone() if self._cursor.description is not None else None
@@ -108,12 +135,14 @@ class _Cursor:
 class Connection:
     """The log's PostgreSQL connection, raising :class:`StorageError` for every failure."""
 
-    __slots__ = ("raw", "url", "writing")
+    __slots__ = ("raw", "staging", "url", "writing")
 
     def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
         self.raw = raw
         self.url = url
         self.writing = False
+        # The staging table: "" not made, "new" made in the open write, "made" committed.
+        self.staging = ""
 
     def fail(self, error: Exception) -> StorageError:
         """Turn a driver error into the typed error a caller can act on."""
@@ -133,14 +162,33 @@ class Connection:
             raise self.fail(error) from error
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
-        """Run one statement for many rows (pipelined: one round trip for the batch)."""
+        """Run one statement for many rows (pipelined: one round trip for the batch).
+
+        A large batch of events inside a write is staged by COPY instead (see
+        the module's docstring); the result is the same.
+        """
         psycopg = _psycopg()
+        batch = list(rows)
         try:
+            if sql == INSERT and self.writing and len(batch) >= _STAGE_FROM:
+                return self._insert_staged(batch)
             cursor = self.raw.cursor()
-            cursor.executemany(_dialect(sql), list(rows))
+            cursor.executemany(_dialect(sql), batch)
         except psycopg.Error as error:
             raise self.fail(error) from error
         return _Cursor(cursor)
+
+    def _insert_staged(self, rows: list[Sequence[Any]]) -> _Cursor:
+        """Insert events as :data:`INSERT` would, by COPY into the staging table and one move."""
+        cursor = self.raw.cursor()
+        if not self.staging:
+            cursor.execute(_STAGE_TABLE)
+            self.staging = "new"  # kept by the write's commit, forgotten by its rollback
+        with cursor.copy(_STAGE_COPY) as copy:
+            for position, row in enumerate(rows):
+                copy.write_row((*row, position))
+        cursor.execute(_STAGE_INSERT)
+        return _Cursor(cursor, cursor.rowcount)
 
 
 def _close(raw: psycopg.Connection[Any]) -> None:
@@ -243,15 +291,19 @@ class PostgresDatabase:
         psycopg = _psycopg()
         connection = self.connection
         connection.writing = True
+        committed = False
         try:
             with connection.raw.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key,))
                 yield connection
                 self._announce(connection)
+            committed = True
         except psycopg.Error as error:  # BEGIN or COMMIT failed: the server rolled back
             raise connection.fail(error) from error
         finally:
             connection.writing = False
+            if connection.staging == "new":  # made in this write: kept only if it committed
+                connection.staging = "made" if committed else ""
 
     def checkpoint(self) -> bool:
         """Vacuum the log's tables, so the server drops the erased rows' old versions.
