@@ -157,18 +157,60 @@ def test_without_the_driver_the_error_says_which_extra_to_install(server, monkey
         InteractionLog(server)
 
 
-def test_a_connection_killed_by_the_server_is_a_storage_error_and_stores_nothing(server, schema):
+def test_a_connection_killed_by_the_server_mid_write_stores_nothing(server, schema):
     url = schema_url(server, schema)
     log = InteractionLog(url)
     log.append(_event("c1", "e1"))
-    pid = log._db.connection.raw.info.backend_pid
-    _sql(server, f"SELECT pg_terminate_backend({pid})")
+
+    def killed_mid_write() -> None:
+        with log._db.write() as connection:
+            connection.execute("INSERT INTO meta VALUES ('probe', ?)", ("1",))
+            _sql(server, f"SELECT pg_terminate_backend({connection.raw.info.backend_pid})")
+            connection.execute("INSERT INTO meta VALUES ('probe-2', ?)", ("2",))
+
     with pytest.raises(StorageError, match="nothing in this transaction was stored"):
-        log.append([_event("c2", "e2"), _event("c3", "e3")])
+        killed_mid_write()
     log.close()
     with InteractionLog(url) as again:  # the log itself is whole
         assert len(again) == 1
+        assert again._db.meta("probe") is None  # the half-done write is gone
         assert again.append([_event("c2", "e2"), _event("c3", "e3")]).stored == 2
+
+
+def _kill(server: str, log: InteractionLog) -> None:
+    pid = log._db.connection.raw.info.backend_pid
+    _sql(server, f"SELECT pg_terminate_backend({pid})")
+
+
+def test_a_read_after_the_server_dropped_the_connection_reconnects(server, schema):
+    with InteractionLog(schema_url(server, schema)) as log:
+        log.append(_event("c1", "e1"))
+        before = log._db.connection.raw.info.backend_pid
+        _kill(server, log)
+        assert len(log) == 1  # read again on a new connection: nothing to tell the caller
+        assert log.history("c1")["event_id"].tolist() == ["e1"]
+        assert log._db.connection.raw.info.backend_pid != before
+
+
+def test_a_write_after_the_server_dropped_the_connection_fails_once_then_reconnects(server, schema):
+    with InteractionLog(schema_url(server, schema)) as log:
+        log.append(_event("c1", "e1"))
+        _kill(server, log)
+        # The dead connection is only found out by using it: this batch fails whole ...
+        with pytest.raises(StorageError, match="nothing in this transaction was stored"):
+            log.append([_event("c2", "e2"), _event("c3", "e3")])
+        # ... and the next one runs on a new connection.
+        assert log.append([_event("c2", "e2"), _event("c3", "e3")]).stored == 2
+        assert len(log) == 3
+
+
+def test_a_closed_log_stays_closed(server, schema):
+    log = InteractionLog(schema_url(server, schema))
+    log.close()
+    with pytest.raises(StorageError):
+        len(log)
+    with pytest.raises(StorageError):
+        log.append(_event("c1", "e1"))
 
 
 def test_a_write_waiting_for_the_lock_sees_the_batch_committed_before_it(server, schema):

@@ -37,7 +37,7 @@ import hashlib
 import re
 import secrets
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -135,11 +135,17 @@ class _Cursor:
 class Connection:
     """The log's PostgreSQL connection, raising :class:`StorageError` for every failure."""
 
-    __slots__ = ("raw", "staging", "url", "writing")
+    __slots__ = ("raw", "revive", "staging", "url", "writing")
 
-    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
+    def __init__(
+        self,
+        raw: psycopg.Connection[Any],
+        url: str,
+        revive: Callable[[], bool] | None = None,
+    ) -> None:
         self.raw = raw
         self.url = url
+        self.revive = revive  # opens a new connection when this one was lost (see below)
         self.writing = False
         # The staging table: "" not made, "new" made in the open write, "made" committed.
         self.staging = ""
@@ -152,14 +158,30 @@ class Connection:
         return StorageError(msg, path=self.url)
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Cursor:
-        """Run one statement."""
+        """Run one statement.
+
+        A read outside a write whose connection the server dropped (a
+        restart, an idle timeout) runs again once on a new connection: a
+        read changes nothing, so trying it again is safe. A write is never
+        retried here (its transaction died with the connection).
+        """
         psycopg = _psycopg()
+        text = _dialect(sql) if parameters else sql  # nothing bound: the text goes as written
         try:
-            if not parameters:  # nothing bound: the text goes as written
-                return _Cursor(self.raw.execute(sql))
-            return _Cursor(self.raw.execute(_dialect(sql), parameters))
+            return _Cursor(self.raw.execute(text, parameters or None))
         except psycopg.Error as error:
+            if not self.writing and self._revived():
+                try:
+                    return _Cursor(self.raw.execute(text, parameters or None))
+                except psycopg.Error as again:
+                    raise self.fail(again) from again
             raise self.fail(error) from error
+
+    def _revived(self) -> bool:
+        """Replace a connection the server dropped; return whether there is a new one."""
+        if not (self.raw.closed or self.raw.broken) or self.revive is None:
+            return False
+        return self.revive()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
         """Run one statement for many rows (pipelined: one round trip for the batch).
@@ -222,14 +244,25 @@ class PostgresDatabase:
         except psycopg.Error as error:
             msg = f"cannot open the interaction log at {self.url}: {str(error).strip()}."
             raise StorageError(msg, path=self.url) from error
-        self.connection = Connection(raw, self.url)
+        self._target = url
+        self._timeout = max(1, int(timeout))
+        self._synchronous = synchronous
+        self._closed = False
+        me = weakref.ref(self)  # the connection must not keep its database alive
+
+        def revive() -> bool:
+            database = me()
+            return database is not None and database._reconnect()  # noqa: SLF001
+
+        self.connection = Connection(raw, self.url, revive)
         self._finalizer = weakref.finalize(self, _close, raw)
         try:
             if synchronous == "full":
                 self.connection.execute("SET synchronous_commit = on")
             self.schema = self._schema()
-            digest = hashlib.blake2b(f"one2one:{self.schema}".encode(), digest_size=8).digest()
-            self._lock_key = int.from_bytes(digest, "big", signed=True)
+            digest = hashlib.blake2b(f"one2one:{self.schema}".encode(), digest_size=8)
+            self._lock_key = int.from_bytes(digest.digest(), "big", signed=True)
+            self._channel = f"one2one_{digest.hexdigest()}"
             self._migrate()
         except BaseException:
             self.close()
@@ -287,16 +320,25 @@ class PostgresDatabase:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """Run the block in one transaction holding the log's write lock."""
+        """Run the block in one transaction holding the log's write lock.
+
+        The lock is taken, and followers are told (``NOTIFY``, delivered at
+        commit only), in the transaction's first statement. A connection the
+        server dropped since the last call is replaced before the write
+        begins, so a server restart between two batches costs nothing.
+        """
         psycopg = _psycopg()
         connection = self.connection
+        connection._revived()  # noqa: SLF001 (same module)
         connection.writing = True
         committed = False
         try:
             with connection.raw.transaction():
-                connection.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key,))
+                connection.execute(
+                    "SELECT pg_advisory_xact_lock(?), pg_notify(?, '')",
+                    (self._lock_key, self._channel),
+                )
                 yield connection
-                self._announce(connection)
             committed = True
         except psycopg.Error as error:  # BEGIN or COMMIT failed: the server rolled back
             raise connection.fail(error) from error
@@ -359,24 +401,38 @@ class PostgresDatabase:
                 (str(SCHEMA_VERSION),),
             )
 
+    def _reconnect(self) -> bool:
+        """Open a new connection in place of one the server dropped (never after close())."""
+        if self._closed:
+            return False
+        psycopg = _psycopg()
+        try:
+            raw = psycopg.connect(self._target, autocommit=True, connect_timeout=self._timeout)
+            if self._synchronous == "full":
+                raw.execute("SET synchronous_commit = on")
+        except psycopg.Error:
+            return False  # the caller reports the original failure
+        self._finalizer()  # the dead connection
+        self._finalizer = weakref.finalize(self, _close, raw)
+        self.connection.raw = raw
+        self.connection.staging = ""  # temporary tables died with the old session
+        return True
+
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        self._closed = True
         self._finalizer()
 
     # ------------------------------------------------------------- followers
     def channel(self) -> str:
-        """Return the ``NOTIFY`` channel of this log: one per schema (a short hash of its name)."""
-        digest = hashlib.blake2b(f"one2one:{self.schema}".encode(), digest_size=8).hexdigest()
-        return f"one2one_{digest}"
+        """Return the ``NOTIFY`` channel of this log: one per schema (a short hash of its name).
 
-    def _announce(self, connection: Connection) -> None:
-        """Tell followers of the write, at its commit (a rolled-back write tells no one).
-
-        Sent inside the transaction: the server delivers it only if the
-        transaction commits, after it is visible, so a follower woken by it
-        reads the write.
+        Every write notifies it inside its transaction: the server delivers
+        the notification only if the transaction commits, after it is
+        visible, so a follower woken by it reads the write (and a rolled-back
+        write wakes no one).
         """
-        connection.execute("SELECT pg_notify(?, '')", (self.channel(),))
+        return self._channel
 
     def _connect_again(self, *, autocommit: bool) -> psycopg.Connection[Any]:
         """Open another connection to the same database and schema (for a listener or a stream)."""
