@@ -54,7 +54,7 @@ from ._cipher import (
     wrap,
 )
 from ._rows import PAYLOAD, now_us
-from ._storage import in_chunks
+from ._storage import in_chunks, insert_rows
 
 if TYPE_CHECKING:
     from ._erasure import Keys
@@ -281,9 +281,7 @@ class KeyStore:
             key = self._cache[address, stored] = self._known[address] = from_record(record)
             made[customer] = key
             rows.append((address, stored, created))
-        connection.executemany(
-            "INSERT INTO customer_keys (customer_hash, key, created_at) VALUES (?, ?, ?)", rows
-        )
+        insert_rows(connection, "INSERT INTO customer_keys (customer_hash, key, created_at)", rows)
         return made
 
     def open_payloads(
