@@ -179,3 +179,16 @@ def test_to_pandas_of_one_customer_is_their_rows_of_the_whole_frame(events, merg
 def test_a_misspelt_filter_is_refused_not_ignored():
     with InteractionLog() as log, pytest.raises(TypeError, match="kind"):
         log.to_pandas(kind=["purchase"])
+
+
+def test_an_empty_table_has_the_column_types_of_a_full_one():
+    at = AT
+    with InteractionLog() as log:
+        empty_events, empty_money = log.to_pandas(), log.transactions()
+        log.append(
+            Interaction(customer_id="a", occurred_at=at, channel="web", kind="purchase", value=3.0)
+        )
+        full_events, full_money = log.to_pandas(), log.transactions()
+    for column in ("event_id", "customer_id", "channel", "kind", "direction"):
+        assert empty_events[column].dtype == full_events[column].dtype, column
+    assert empty_money["customer_id"].dtype == full_money["customer_id"].dtype

@@ -51,6 +51,7 @@ _STORED = (
 )
 _AT = 1 + COLUMNS.index("payload")  # in a row of SELECT
 Aliases = Callable[[], Mapping[str, str]]
+_TEXT = ("event_id", "customer_id", "channel", "kind", "direction")
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
@@ -74,6 +75,8 @@ def frame(
     if root is not None:
         data["customer_id"] = [root] * len(rows)
     result = pd.DataFrame(data, columns=names)
+    if result.empty:  # no rows to infer from: give the text columns the type rows give them
+        result = result.astype(dict.fromkeys(_TEXT, "str"))
     if aliases is not None and root is None and not result.empty:
         merged = aliases()
         if merged:
