@@ -239,3 +239,20 @@ def test_follow_returns_a_profile_store():
         assert isinstance(followed, FollowedProfileStore)
         assert isinstance(followed, ProfileStore)
         assert len(followed) == 0
+
+
+def test_a_refresh_takes_the_wake_ups_of_what_it_read(tmp_path):
+    # Unread wake-ups pile up on the server (PostgreSQL's notification queue); a
+    # follower that only ever refreshes must not leave them behind.
+    path = tmp_path / "log.db"
+    with (
+        InteractionLog(path) as writer,
+        InteractionLog(path) as reader,
+        ProfileStore.follow(reader, poll_interval=0.01, **OPTIONS) as followed,
+    ):
+        for n in range(3):
+            writer.append([_purchase("a", n)])
+        time.sleep(0.05)  # delivered to the listening connection
+        assert followed.refresh() == 3
+        assert followed._watch is not None
+        assert followed._watch.wait(0.0) is False  # nothing left unread

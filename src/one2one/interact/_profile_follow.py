@@ -127,6 +127,10 @@ class FollowedProfileStore(ProfileStore):
             change; rebuild with :meth:`ProfileStore.follow` to be sure).
         """
         log = self._log
+        if self._watch is not None:
+            # Take the wake-ups of what this refresh reads, BEFORE reading: a commit after
+            # this line wakes the next wait(); none left unread piles up on the server.
+            self._watch.wait(0.0)
         with log._db.snapshot() as connection:  # noqa: SLF001 (same room)
             changes = 0
             rebuilt: set[str] = set()
