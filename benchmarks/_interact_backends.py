@@ -47,19 +47,7 @@ INSERT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
 )
 SECONDARY = ("events_by_customer", "events_consent")  # one2one's secondary indexes
-COMPARED = (
-    "event_id",
-    "customer_id",
-    "occurred_at",
-    "channel",
-    "kind",
-    "direction",
-    "value",
-    "cost",
-    "offer_id",
-    "propensity",
-    "payload",
-)
+COMPARED = COLUMNS[:-1]  # every column but recorded_at, which differs by design
 
 
 class Raw(Protocol):

@@ -205,15 +205,7 @@ def replay_batches(
     connection: Connection, key_store: KeyStore, *, batch_size: int
 ) -> Iterator[list[StoredRow]]:
     """Yield stored rows in append order, in batches, as stored (payload as JSON text)."""
-    last = 0
-    while True:
-        rows = connection.execute(
-            f"{_STORED}FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch_size)
-        ).fetchall()
-        if not rows:
-            return
-        yield _stored(connection, key_store, rows)
-        last = int(rows[-1][0])
+    return rows_since(connection, key_store, 0, batch_size=batch_size)
 
 
 def rows_of(
