@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 import one2one.interact._key_store as key_store_module
-from one2one.errors import ContactPolicyError
+from one2one.errors import ContactPolicyError, EventConflictError
 from one2one.interact import ContactPolicy, FrequencyCap, Interaction, InteractionLog
 
 AT = dt.datetime(2026, 5, 4, 9, tzinfo=dt.UTC)
@@ -107,3 +107,27 @@ def test_a_batch_sealed_before_a_concurrent_forget_is_sealed_again_in_the_write(
         assert writer.append(_event("ann", 1, {"sku": "after"})).stored == 1
     with InteractionLog(path, master_key=KEY) as reopened:
         assert reopened.history("ann")["payload"].tolist() == [{"sku": "after"}]
+
+
+def test_a_batch_larger_than_a_lookup_chunk_is_checked_whole(backend, tmp_path, monkeypatch):
+    size = 1_201  # more ids than one IN list holds on SQLite
+    batch = [_event("ann", n, {"n": n}) for n in range(size)]
+    with InteractionLog(tmp_path / "log.db", master_key=KEY) as log:
+        assert log.append(batch).stored == size
+        lookups = []
+        kind = type(log._db.connection)
+        execute = kind.execute
+
+        def counted(self, sql, parameters=()):
+            if "FROM events WHERE event_id IN" in sql:
+                lookups.append(sql)
+            return execute(self, sql, parameters)
+
+        monkeypatch.setattr(kind, "execute", counted)
+        changed = [*batch[:-1], _event("ann", size - 1, {"n": "other"})]
+        with pytest.raises(EventConflictError) as raised:
+            log.append(changed)
+        assert [position for position, *_ in raised.value.conflicts] == [size - 1]
+        assert log.append(batch).duplicates == size
+        # PostgreSQL binds the ids as one array: one lookup per append, not one per chunk.
+        assert len(lookups) == (2 if backend.name == "postgres" else 2 * 3)

@@ -33,7 +33,7 @@ from ._interaction import Interaction, as_utc
 from ._policy import enforce, without_consent
 from ._quarantine import Bad
 from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, now_us, to_row
-from ._storage import Connection, Storage, in_chunks
+from ._storage import Connection, Storage, select_in
 from ._vocabulary import Names, check
 
 if TYPE_CHECKING:
@@ -307,7 +307,7 @@ def _stored_rows(
 ) -> dict[str, tuple[object, ...]]:
     """Return the stored rows (as :func:`to_row` gives them, payload opened) of ids in the log."""
     rows = list(
-        in_chunks(
+        select_in(
             connection,
             f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id IN ({{}})",  # noqa: S608 (fixed SQL, bound values)
             list(dict.fromkeys(ids)),

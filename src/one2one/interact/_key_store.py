@@ -64,7 +64,7 @@ from ._cipher import (
     wrap,
 )
 from ._rows import PAYLOAD, now_us
-from ._storage import in_chunks
+from ._storage import select_in
 
 if TYPE_CHECKING:
     from ._erasure import Keys
@@ -205,7 +205,7 @@ class KeyStore:
     def _stored(self, connection: Connection, addresses: Sequence[str]) -> dict[str, str]:
         return {
             str(address): str(key)
-            for address, key in in_chunks(
+            for address, key in select_in(
                 connection,
                 "SELECT customer_hash, key FROM customer_keys WHERE customer_hash IN ({})",
                 list(addresses),
