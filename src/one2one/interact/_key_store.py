@@ -547,7 +547,7 @@ def _meta_or_set(storage: Storage, key: str, value: str) -> str:
 
 def _sealed_or_plain(row: tuple[object, ...] | None) -> tuple[object, ...]:
     """Return a row sealed in the write (every customer there has a key by then)."""
-    if row is None:  # pragma: no cover (keys are created for every customer missing one)
+    if row is None:  # never: a key is created for every customer missing one
         msg = "a payload was left unsealed: a customer key is missing inside the write"
         raise StorageError(msg, path=None)
     return row
