@@ -46,6 +46,10 @@ from one2one.errors import (
     UnfairPriceError,
 )
 
+# No interaction log here: run once (the backend parametrisation of this folder is for
+# the log's tests; tests/backends.py deselects the PostgreSQL run).
+pytestmark = pytest.mark.sqlite_only
+
 # Published exact counts (uvl-models collection, verified by two BDD constructions).
 AXTLS = 826_244_333_568
 BERKELEYDB = 4_080_389_785

@@ -37,6 +37,10 @@ from one2one.identify import (
 )
 from tests.identify.schemas import FEBRL
 
+# No interaction log here: run once (the backend parametrisation of this folder is for
+# the log's tests; tests/backends.py deselects the PostgreSQL run).
+pytestmark = pytest.mark.sqlite_only
+
 FEBRL_RECORDS = load_febrl("dataset1").records.reset_index()
 BASE = FEBRL_RECORDS.iloc[:240]
 

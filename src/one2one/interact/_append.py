@@ -8,6 +8,13 @@ erased event back. Consent for outbound marketing, and the contact policy
 when one is given, are checked inside the same transaction as the write, so
 two workers cannot both send the last contact a cap allows. Bad events are
 refused with every problem listed, or kept in the quarantine.
+
+Writers queue for the log's lock, so what needs no state of the database is
+done before it is taken: checking, building the rows (payloads as JSON) and
+sealing the payloads of customers whose keys are known (see
+:meth:`KeyStore.seal_ahead`); inside the write remain the lookups of the
+batch's ids, consent and the contact policy, keys for new customers, and the
+insert.
 """
 
 from __future__ import annotations
@@ -26,12 +33,12 @@ from ._interaction import Interaction, as_utc
 from ._policy import enforce, without_consent
 from ._quarantine import Bad
 from ._rows import COLUMNS, FIELDS, INSERT, PAYLOAD, now_us, to_row
-from ._storage import Connection, Storage, in_chunks
+from ._storage import Connection, Storage, select_in
 from ._vocabulary import Names, check
 
 if TYPE_CHECKING:
     from ._erasure import Keys
-    from ._key_store import KeyStore
+    from ._key_store import KeyStore, Sealed
     from ._policy import ContactPolicy
 
 __all__ = ["AppendResult", "OnInvalid", "Settings", "Stored", "append", "replay_quarantine"]
@@ -59,6 +66,30 @@ class AppendResult:
     duplicates: int
     quarantined: int
     event_ids: tuple[str, ...] = attrs.field(repr=False)
+
+
+@attrs.frozen
+class Prepared:
+    """A checked batch made ready outside the write: its rows, and payloads sealed ahead."""
+
+    events: list[Interaction]
+    rows: list[tuple[object, ...]] = attrs.field(repr=False)
+    ahead: Sealed | None = attrs.field(repr=False)
+
+    @classmethod
+    def of(cls, storage: Storage, key_store: KeyStore, events: Sequence[Interaction]) -> Prepared:
+        """Build the rows and seal what can be sealed before the write (reads only)."""
+        rows = [to_row(event) for event in events]
+        ahead = key_store.seal_ahead(storage.connection, rows) if key_store.encrypt else None
+        return cls(list(events), rows, ahead)
+
+    def only(self, positions: Sequence[int]) -> Prepared:
+        """Return the part of the batch at ``positions``, in order."""
+        return Prepared(
+            [self.events[p] for p in positions],
+            [self.rows[p] for p in positions],
+            None if self.ahead is None else self.ahead.pick(positions),
+        )
 
 
 @attrs.frozen
@@ -108,9 +139,10 @@ def append(
             f"{len(problems)} of {len(items)} events are invalid, none was stored: {listing}{more}"
         )
         raise InvalidBatchError(msg, problems=problems)
+    prepared = Prepared.of(storage, key_store, good)
     with storage.write() as connection:
         return _store(
-            connection, log, (keys, key_store), good, bad, on_invalid=on_invalid, policy=policy
+            connection, log, (keys, key_store), prepared, bad, on_invalid=on_invalid, policy=policy
         )
 
 
@@ -141,15 +173,17 @@ def replay_quarantine(
             candidates.append((int(qid), check(log, candidate)))
         except DataContractError as error:
             failed.append((int(qid), str(error)))
+    prepared = Prepared.of(storage, key_store, [event for _, event in candidates])
     with storage.write() as connection:
         # Only entries still waiting now, under the lock: another replay may have won.
         still = _quarantine.waiting(connection, [qid for qid, _ in candidates])
-        chosen = [(qid, event) for qid, event in candidates if qid in still]
+        positions = [at for at, (qid, _) in enumerate(candidates) if qid in still]
+        chosen = [candidates[at] for at in positions]
         stored = _store(
             connection,
             log,
             (keys, key_store),
-            [event for _, event in chosen],
+            prepared.only(positions),
             (),
             on_invalid="quarantine",
             quarantine_conflicts=False,
@@ -184,7 +218,7 @@ def _store(
     connection: Connection,
     log: Settings,
     both: tuple[Keys, KeyStore],
-    good: Sequence[Interaction],
+    prepared: Prepared,
     bad: Sequence[Bad],
     *,
     on_invalid: OnInvalid,
@@ -196,16 +230,16 @@ def _store(
     An id already stored (or earlier in the batch) with the same content
     is a duplicate; with other content, a conflict. An id erased by
     ``forget`` is a duplicate too, so a late retry cannot bring an erased
-    event back. Payloads are compared as plaintext, and sealed just before
-    they are inserted.
+    event back. Payloads are compared as plaintext; those not sealed ahead
+    (or sealed under a generation of keys that has changed since) are sealed
+    just before they are inserted.
     """
     keys, key_store = both
-    rows = [to_row(event) for event in good]
+    good, rows = prepared.events, prepared.rows
     batch_ids = [event.event_id for event in good]
     known = _stored_rows(connection, key_store, batch_ids)
     erased = _erasure.erased_ids(connection, keys, batch_ids)
-    fresh: list[Interaction] = []
-    fresh_rows: list[tuple[object, ...]] = []
+    fresh_at: list[int] = []
     conflicts: list[tuple[int, str, tuple[str, ...]]] = []
     conflicted: list[Bad] = []
     for position, (event, row) in enumerate(zip(good, rows, strict=True)):
@@ -215,8 +249,7 @@ def _store(
             differing = () if erased[event_id] == keys.content(row) else ("content",)
         elif (earlier := known.get(event_id)) is None:
             known[event_id] = row
-            fresh.append(event)
-            fresh_rows.append(row)
+            fresh_at.append(position)
             continue
         else:
             differing = _differing(earlier, row)
@@ -235,9 +268,11 @@ def _store(
             "new id."
         )
         raise EventConflictError(msg, conflicts=conflicts)
+    new = prepared.only(fresh_at)
+    fresh = new.events
     if log.require_consent:  # only what will be stored counts, as consent or as contact
         check_contacts(connection, key_store, fresh, log.marketing_kinds)
-    _insert(connection, fresh, key_store.seal(connection, fresh_rows), policy)
+    _insert(connection, fresh, key_store.seal(connection, new.rows, new.ahead), policy)
     quarantined = [*bad, *conflicted] if quarantine_conflicts else list(bad)
     if quarantined:
         _quarantine.keep(connection, quarantined)
@@ -272,7 +307,7 @@ def _stored_rows(
 ) -> dict[str, tuple[object, ...]]:
     """Return the stored rows (as :func:`to_row` gives them, payload opened) of ids in the log."""
     rows = list(
-        in_chunks(
+        select_in(
             connection,
             f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id IN ({{}})",  # noqa: S608 (fixed SQL, bound values)
             list(dict.fromkeys(ids)),

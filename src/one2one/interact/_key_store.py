@@ -14,7 +14,15 @@ What this part promises:
   in another database: the log's write lock is taken first, then the key
   store's, so an erasure racing an append in another process never leaves
   events sealed under a key it destroyed.
-- *At most one key query per batch* (``IN`` over the batch's customers whose
+- *Sealing happens before the write* where it can: :meth:`seal_ahead`
+  seals a batch's payloads with the keys known (or read) outside the
+  log's lock, noting the generation they were known under; inside the
+  write, :meth:`seal` keeps those rows only if the generation read there
+  is still that one (no key was destroyed or rotated since), and seals the
+  others (and every row, if it changed) with the keys read in the write.
+  Writers queue for the lock, so the less they do holding it, the more
+  processes gain.
+- *At most one key query per batch* (in the write) (``IN`` over the batch's customers whose
   keys are not known yet), and keys unwrapped once. Known keys are trusted
   only while the key store's *generation* (a meta value every destruction
   and rotation replaces, in its own transaction) is the one they were read
@@ -35,6 +43,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
 
+import attrs
+
 from ..errors import DecryptionError, StorageError
 from ._cipher import (
     PREFIX,
@@ -54,13 +64,13 @@ from ._cipher import (
     wrap,
 )
 from ._rows import PAYLOAD, now_us
-from ._storage import in_chunks, insert_rows
+from ._storage import insert_rows, select_in
 
 if TYPE_CHECKING:
     from ._erasure import Keys
     from ._storage import Connection, Storage
 
-__all__ = ["KeyStore", "Payload"]
+__all__ = ["KeyStore", "Payload", "Sealed"]
 
 Payload = tuple[str, str, str | None]
 """A stored payload with the row it belongs to: ``(event_id, customer_id, payload)``."""
@@ -69,6 +79,28 @@ _CHECK = "master_key_check"
 _STORE_ID = "key_store_id"
 _LOG_STORE = "key_store"
 _GENERATION = "key_generation"
+
+
+@attrs.frozen
+class Sealed:
+    """Rows sealed before the write, and the key generation their keys were known under.
+
+    Attributes
+    ----------
+    generation
+        The key store's generation when the keys were read (``None``: none
+        was ever destroyed or rotated).
+    rows
+        Per row of the batch: the row with its payload sealed, or ``None``
+        when it was not sealed ahead (no payload, or no key known yet).
+    """
+
+    generation: str | None
+    rows: list[tuple[object, ...] | None] = attrs.field(repr=False)
+
+    def pick(self, positions: Sequence[int]) -> Sealed:
+        """Return the sealed rows at ``positions`` (those the write will insert), in order."""
+        return Sealed(self.generation, [self.rows[p] for p in positions])
 
 
 class KeyStore:
@@ -173,7 +205,7 @@ class KeyStore:
     def _stored(self, connection: Connection, addresses: Sequence[str]) -> dict[str, str]:
         return {
             str(address): str(key)
-            for address, key in in_chunks(
+            for address, key in select_in(
                 connection,
                 "SELECT customer_hash, key FROM customer_keys WHERE customer_hash IN ({})",
                 list(addresses),
@@ -214,6 +246,15 @@ class KeyStore:
         generation is unchanged (every destruction and rotation changes it,
         in the same transaction); the others are fetched in one ``IN`` query.
         """
+        self._state(connection)
+        return self._lookup(connection, customers)
+
+    def _state(self, connection: Connection) -> str | None:
+        """Read the generation (and master key check); forget known keys if it changed.
+
+        Read before any key, so a key destroyed (or created anew) after this
+        read is caught by the next read of the generation.
+        """
         state = dict(
             connection.execute(
                 "SELECT key, value FROM meta WHERE key IN (?, ?)", (_GENERATION, _CHECK)
@@ -224,6 +265,10 @@ class KeyStore:
         if generation != self._generation or len(self._known) >= _CACHE:
             self._known.clear()
             self._generation = generation
+        return generation
+
+    def _lookup(self, connection: Connection, customers: Sequence[str]) -> dict[str, CustomerKey]:
+        """Return the keys of these customers: known ones, the others in one query."""
         addresses = {self._address(c): c for c in customers}
         found: dict[str, CustomerKey] = {}
         missing = []
@@ -239,33 +284,79 @@ class KeyStore:
         return found
 
     # -------------------------------------------------------------- payloads
+    def seal_ahead(self, connection: Connection, rows: Sequence[tuple[object, ...]]) -> Sealed:
+        """Seal, before the write, the payloads whose customer already has a key.
+
+        ``connection`` reads (outside the log's lock); keys not known yet are
+        read in one query, after the generation. Customers without a key are
+        left to :meth:`seal`, which creates keys inside the write.
+        """
+        customers = self._customers(rows)
+        if not customers:
+            return Sealed(self._generation, [None] * len(rows))
+        found = self._keys_of(self._reader(connection), customers)
+        sealed = self._seal_rows(found, rows)
+        return Sealed(self._generation, sealed)
+
     def seal(
-        self, connection: Connection, rows: Sequence[tuple[object, ...]]
+        self,
+        connection: Connection,
+        rows: Sequence[tuple[object, ...]],
+        ahead: Sealed | None = None,
     ) -> list[tuple[object, ...]]:
         """Return event rows with their payloads sealed, creating missing keys (inside a write).
 
         ``connection`` is the log's write; the keys are read and created in
-        the key store's own write inside it (one query for the batch).
+        the key store's own write inside it (one query for the batch). Rows
+        of ``ahead`` (sealed by :meth:`seal_ahead`, one per row) are kept when
+        the generation read here is the one they were sealed under: then no
+        key has been destroyed or replaced since, so their keys are still the
+        stored ones. Otherwise every row is sealed again here.
         """
         if not self.encrypt:
             return list(rows)
-        customers = list(dict.fromkeys(str(r[1]) for r in rows if r[PAYLOAD] is not None))
-        if not customers:
+        if not self._customers(rows):
             return list(rows)
         with self.writing(connection) as keys:
-            found = self._keys_of(keys, customers)
+            generation = self._state(keys)
+            kept = ahead.rows if ahead is not None and ahead.generation == generation else None
+            todo = [row for at, row in enumerate(rows) if kept is None or kept[at] is None]
+            customers = self._customers(todo)
+            found = self._lookup(keys, customers) if customers else {}
             missing = [c for c in customers if c not in found]
             if missing:
                 found |= self._create(keys, missing)
+        sealed = iter(self._seal_rows(found, todo))
+        done: list[tuple[object, ...]] = []
+        for at in range(len(rows)):
+            ready = None if kept is None else kept[at]
+            done.append(ready if ready is not None else _sealed_or_plain(next(sealed)))
+        return done
+
+    @staticmethod
+    def _customers(rows: Sequence[tuple[object, ...]]) -> list[str]:
+        return list(dict.fromkeys(str(r[1]) for r in rows if r[PAYLOAD] is not None))
+
+    def _seal_rows(
+        self, found: dict[str, CustomerKey], rows: Sequence[tuple[object, ...]]
+    ) -> list[tuple[object, ...] | None]:
+        """Seal the payloads whose customer's key is in ``found``; ``None`` for the others.
+
+        A row without a payload is returned as it is.
+        """
         fresh = iter(nonces(len(rows)))
-        sealed: list[tuple[object, ...]] = []
+        sealed: list[tuple[object, ...] | None] = []
         for row in rows:
             payload = row[PAYLOAD]
             if payload is None:
                 sealed.append(row)
                 continue
             event_id, customer = str(row[0]), str(row[1])
-            text = seal(found[customer], str(payload), event_id, customer, next(fresh))
+            key = found.get(customer)
+            if key is None:
+                sealed.append(None)
+                continue
+            text = seal(key, str(payload), event_id, customer, next(fresh))
             sealed.append((*row[:PAYLOAD], text, *row[PAYLOAD + 1 :]))
         return sealed
 
@@ -278,7 +369,8 @@ class KeyStore:
         for customer in customers:
             address, record = self._address(customer), new_key()
             stored = wrap(self._master, record, address)
-            key = self._cache[address, stored] = self._known[address] = from_record(record)
+            # Not known (valid for the generation) until committed: the write may roll back.
+            key = self._cache[address, stored] = from_record(record)
             made[customer] = key
             rows.append((address, stored, created))
         insert_rows(connection, "INSERT INTO customer_keys (customer_hash, key, created_at)", rows)
@@ -449,3 +541,11 @@ def _meta_or_set(storage: Storage, key: str, value: str) -> str:
         )
         row = connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return str(row[0])
+
+
+def _sealed_or_plain(row: tuple[object, ...] | None) -> tuple[object, ...]:
+    """Return a row sealed in the write (every customer there has a key by then)."""
+    if row is None:  # never: a key is created for every customer missing one
+        msg = "a payload was left unsealed: a customer key is missing inside the write"
+        raise StorageError(msg, path=None)
+    return row

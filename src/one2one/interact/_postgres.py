@@ -200,6 +200,14 @@ class Connection:
             raise self.fail(error) from error
         return _Cursor(cursor)
 
+    def select_in(self, sql: str, keys: Sequence[str]) -> list[Any]:
+        """Run ``sql`` with ``{}`` bound to all the text ``keys`` as one array (one round trip).
+
+        ``IN (SELECT unnest(array))``, not ``= ANY(array)``: the planner then
+        looks each key up in the index, where ``ANY`` over many keys may scan.
+        """
+        return self.execute(sql.format("SELECT unnest(?::text[])"), (list(keys),)).fetchall()
+
     def _insert_staged(self, rows: list[Sequence[Any]]) -> _Cursor:
         """Insert events as :data:`INSERT` would, by COPY into the staging table and one move."""
         cursor = self.raw.cursor()

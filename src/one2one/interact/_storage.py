@@ -39,7 +39,17 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["CHUNK", "Connection", "Cursor", "Storage", "Watch", "in_chunks", "marks"]
+__all__ = [
+    "CHUNK",
+    "Connection",
+    "Cursor",
+    "Storage",
+    "Watch",
+    "in_chunks",
+    "insert_rows",
+    "marks",
+    "select_in",
+]
 
 CHUNK = 500
 """Keys per ``IN (...)`` query: under SQLite's old limit of 999 variables (PostgreSQL's: 65,535)."""
@@ -164,3 +174,19 @@ def insert_rows(connection: Connection, head: str, rows: Sequence[Sequence[objec
         sql = f"{head} VALUES {', '.join([row_marks] * len(chunk))}"
         stored += connection.execute(sql, values).rowcount
     return stored
+
+
+def select_in(connection: Connection, sql: str, keys: Sequence[str]) -> Iterator[Any]:
+    """Run ``sql`` (``IN ({})`` where the keys go) over text ``keys``, in one statement if it can.
+
+    A backend whose connection binds a list as one array parameter (PostgreSQL:
+    ``select_in``) looks all the keys up in one statement, one fixed text its
+    driver parses once; the others take :data:`CHUNK` keys at a time. Writers
+    queue for the log's lock, and the lookups of a batch's ids run holding it.
+    """
+    if not keys:
+        return iter(())
+    at_once = getattr(connection, "select_in", None)
+    if at_once is None:
+        return in_chunks(connection, sql, keys)
+    return iter(at_once(sql, keys))
