@@ -62,7 +62,10 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)  # consent decisions are read up to here
 _LONGEST = dt.timedelta(days=36_525)  # a rule's window: a century is already no limit
 _MICROSECOND = dt.timedelta(microseconds=1)
-_BULK_CHUNK = 500  # customers per query in check_many: one round trip serves them all
+# Customers per query in check_many. Measured on PostgreSQL (5,000 customers): 43 per
+# query (psycopg then caches the query's translation and prepares it) ran at ~1,450
+# decisions/s, 200 and 500 at ~3,300-3,700/s, check one at a time at ~900-1,900/s.
+_BULK_CHUNK = 500
 _BULK_PER_SECOND = 10_000.0  # check_many's decisions per second, roughly; for progress="auto"
 DECISION_COLUMNS = ("customer_id", "allowed", "reasons", "earliest_allowed_at", "deferred")
 
@@ -838,8 +841,8 @@ class ContactPolicy:
 
         For a campaign ("which of these 100,000 customers may I email
         now?"): one query fetches the consent and events of 500 customers
-        (merged ids followed), where :meth:`check` makes one round trip per
-        customer, so on a server the answer comes many times faster. Each
+        (merged ids followed), where :meth:`check` makes one round
+        trip per customer, so on a server the answers come faster. Each
         row is exactly the :class:`Decision` :meth:`check` gives for that id.
 
         Parameters
@@ -853,8 +856,8 @@ class ContactPolicy:
             When the contacts would be made (an aware datetime or ISO 8601
             text; ``None``: now, the same moment for every customer).
         progress
-            ``"auto"``, ``True`` or ``False``: a bar over the chunks of 500
-            customers (``"auto"``: when the call is expected to be long).
+            ``"auto"``, ``True`` or ``False``: a bar over the queries
+            (``"auto"``: when the call is expected to be long).
 
         Returns
         -------
@@ -891,7 +894,8 @@ class ContactPolicy:
         moment = as_utc("at", at) if at is not None else dt.datetime.now(dt.UTC)
         check_progress(progress)
         distinct = list(dict.fromkeys(asked))
-        chunks = [distinct[i : i + _BULK_CHUNK] for i in range(0, len(distinct), _BULK_CHUNK)]
+        size = _BULK_CHUNK
+        chunks = [distinct[i : i + size] for i in range(0, len(distinct), size)]
         decided: dict[str, Decision] = {}
         with progress_bar(
             progress=progress,
