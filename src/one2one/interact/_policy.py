@@ -616,7 +616,8 @@ class ContactPolicy:
         Each customer's IANA time zone (a mapping or a function), for quiet
         hours; customers without one use the rule's ``default_timezone``. A
         zone given under any id of a merged customer is theirs (the asked id
-        first, then the id the others were merged into).
+        first, then the id the others were merged into, then the others in
+        sorted order, so the answer never depends on the database's row order).
     purpose
         The consent purpose a contact needs (``None``: do not check consent).
 
