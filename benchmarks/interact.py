@@ -43,7 +43,11 @@ Cases (sizes are flags; ``--quick`` divides them by 10):
    and messages (email, sms, app) in the last 180 days, ignored offers, an occasional
    complaint and some inbound activity; 20,000 ``policy.check`` calls on random
    customers, channels and times in the last 90 days. Targets: 10,000 checks/s on
-   SQLite, 5,000 on PostgreSQL; the decisions must be the same on both.
+   SQLite, 5,000 on PostgreSQL; the decisions must be the same on both. Then a
+   campaign: the same 20,000 customers and channels at one of 20 campaign moments
+   (``--policy-campaigns``), decided by ``policy.check`` one at a time and by
+   ``policy.check_many`` once per (channel, moment), which fetches 500 customers per
+   query; its decisions must equal ``check``'s. Same targets for ``check_many``.
 4. ``profiles``: ``ProfileStore.from_log`` over case 2's log (built here if case 2 did
    not run), next to a bare SELECT of the same columns; every customer's event count,
    purchases and value are checked against SQL ``GROUP BY`` aggregates. Target: 10M
@@ -924,7 +928,9 @@ def case_policy(ctx: Context) -> None:
     when = rng.integers(end_us - 90 * DAY_US, end_us, checks).tolist()
     where_ = rng.choice(("email", "sms", "app"), checks, p=(0.6, 0.2, 0.2)).tolist()
     calls = [(names[c], ch, moment(t)) for c, ch, t in zip(who, where_, when, strict=True)]
-    answers = {b.name: policy_on(ctx, b, calls, timezones) for b in ctx.backends}
+    moments = [moment(t) for t in when[: args.policy_campaigns]]
+    campaign = [(c, ch, moments[i % len(moments)]) for i, (c, ch, _) in enumerate(calls)]
+    answers = {b.name: policy_on(ctx, b, calls, timezones, campaign) for b in ctx.backends}
     if len(answers) > 1:
         first, *others = answers.values()
         same = all(other == first for other in others)
@@ -936,7 +942,11 @@ def case_policy(ctx: Context) -> None:
 
 
 def policy_on(
-    ctx: Context, backend: Backend, calls: list[Any], timezones: dict[str, str]
+    ctx: Context,
+    backend: Backend,
+    calls: list[Any],
+    timezones: dict[str, str],
+    campaign: list[Any],
 ) -> list[Any]:
     """Time the checks and their bare query on one backend; return the decisions."""
     checks = len(calls)
@@ -984,7 +994,25 @@ def policy_on(
             f"{max(sql_latencies) * 1e3:.3f}",
         ),
     ]
+    bulk_rate, one_rate, groups, same = campaign_on(policy, campaign)
+    table += [
+        (
+            f"campaign: policy.check, {len(campaign):,} one at a time",
+            f"{one_rate:,.0f}",
+            "",
+            "",
+            "",
+        ),
+        (
+            f"campaign: policy.check_many, {groups} calls",
+            f"{bulk_rate:,.0f}",
+            "",
+            "",
+            "",
+        ),
+    ]
     print_rows(table, f"{backend.name}: {checks:,} checks in {total:.2f} s")
+    print(f"  -- check_many decisions equal check's: {'yes' if same else 'NO'}")
     limit = CHECKS_PER_S[backend.name]
     passed = rate >= limit
     ctx.target(
@@ -993,6 +1021,13 @@ def policy_on(
         f"{rate:,.0f} (bare query {checks / sql_total:,.0f})",
         f">= {limit:,.0f}",
         passed,
+    )
+    ctx.target(
+        backend,
+        "policy check_many decisions per second",
+        f"{bulk_rate:,.0f} (check {one_rate:,.0f}, same decisions: {'yes' if same else 'NO'})",
+        f">= {limit:,.0f}",
+        bulk_rate >= limit and same,
     )
     if ctx.should_profile(passed):
         sample = calls[: min(len(calls), 2_000)]
@@ -1003,6 +1038,37 @@ def policy_on(
     log.close()
     backend.remove("policy")
     return [(d.allowed, d.deferred, tuple(d.reasons)) for d in decisions]
+
+
+def campaign_on(policy: ContactPolicy, campaign: list[Any]) -> tuple[float, float, int, bool]:
+    """Decide the campaign by ``check`` and by ``check_many`` per (channel, moment).
+
+    Returns ``check_many``'s and ``check``'s decisions per second, the number
+    of ``check_many`` calls, and whether every decision is the same.
+    """
+    groups: dict[tuple[str, dt.datetime], list[int]] = {}
+    for i, (_, channel, at) in enumerate(campaign):
+        groups.setdefault((channel, at), []).append(i)
+    one: list[Any] = []
+    one_total = timed(lambda: one.extend(policy.check(*call) for call in campaign))
+    frames: list[tuple[list[int], Any]] = []
+
+    def run() -> None:
+        for (channel, at), rows in groups.items():
+            customers = [campaign[i][0] for i in rows]
+            frames.append((rows, policy.check_many(customers, channel, at, progress=False)))
+
+    bulk_total = timed(run)
+    bulk: list[Any] = [None] * len(campaign)
+    for rows, frame in frames:
+        earliest = frame["earliest_allowed_at"]
+        gaps = earliest.isna()
+        times = [None if gap else t.to_pydatetime() for t, gap in zip(earliest, gaps, strict=True)]
+        columns = zip(frame["allowed"], frame["reasons"], times, frame["deferred"], strict=True)
+        for i, (allowed, reasons, at, deferred) in zip(rows, columns, strict=True):
+            bulk[i] = (bool(allowed), tuple(reasons), at, bool(deferred))
+    same = bulk == [(d.allowed, d.reasons, d.earliest_allowed_at, d.deferred) for d in one]
+    return len(campaign) / bulk_total, len(campaign) / one_total, len(groups), same
 
 
 # --- case 4: profiles ----------------------------------------------------------------------
@@ -1298,6 +1364,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add("--policy-customers", type=int, default=100_000, help="customers in case 3's log")
     add("--policy-checks", type=int, default=20_000, help="policy.check calls timed")
+    add(
+        "--policy-campaigns",
+        type=int,
+        default=20,
+        help="campaign moments the policy checks are spread over for check_many",
+    )
     add("--policy-contacts", type=float, default=6.0, help="outbound contacts per customer")
     add("--policy-ignored", type=float, default=2.0, help="ignored offers per customer")
     add("--policy-complaints", type=float, default=0.1, help="complaints per customer")
