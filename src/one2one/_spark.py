@@ -1,0 +1,115 @@
+"""What every room's Spark path shares: recognising a Spark frame without importing pyspark.
+
+The rooms' public functions take a pandas or a Spark DataFrame and dispatch;
+their Spark code lives in a private module per room (``clv/_spark.py``, ...)
+that imports pyspark lazily. This module is the one place that knows what a
+Spark frame looks like from the outside, so ``import one2one`` never imports
+pyspark, and a user without the ``spark`` extra gets a typed error naming it
+only when a Spark frame actually arrives (which cannot happen without pyspark).
+
+A pandas frame carries facts about itself in ``attrs`` (a summary's period,
+currency and decimals). A Spark frame has no ``attrs``; the same facts travel
+as JSON in the column metadata of its key column (Spark keeps column metadata
+through selects, joins and writes to Parquet), read back by
+:func:`spark_attrs`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+import pandas as pd
+
+from ._validation import optional_import
+from .errors import DataContractError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from pyspark.sql import DataFrame as SparkFrame
+else:
+    SparkFrame = Any
+
+__all__ = [
+    "ATTRS_KEY",
+    "SparkFrame",
+    "is_spark_frame",
+    "map_pandas",
+    "pyspark_functions",
+    "require_columns",
+    "spark_attrs",
+    "with_spark_attrs",
+]
+
+ATTRS_KEY = "one2one.attrs"
+"""Key, in a column's Spark metadata, of the frame's ``attrs`` as JSON."""
+
+
+def is_spark_frame(obj: object) -> TypeGuard[SparkFrame]:
+    """Whether ``obj`` is a Spark DataFrame (classic or Spark Connect), without importing pyspark.
+
+    A Spark frame can only exist where pyspark is imported already, so the
+    test looks at the class's module rather than importing the class.
+    """
+    for cls in type(obj).__mro__:
+        if cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.sql"):
+            return True
+    return False
+
+
+def pyspark_functions(feature: str) -> ModuleType:
+    """``pyspark.sql.functions``, or a typed error naming the ``spark`` extra."""
+    return optional_import("pyspark.sql.functions", extra="spark", feature=feature)
+
+
+def require_columns(frame: SparkFrame, columns: list[str], *, name: str) -> None:
+    """Refuse a Spark frame missing any of ``columns``, naming the first one missing."""
+    present = set(frame.columns)
+    for column in columns:
+        if column not in present:
+            msg = (
+                f"{name} has no column {column!r} (it has: {', '.join(map(repr, frame.columns))})."
+            )
+            raise DataContractError(msg, column=column)
+
+
+def with_spark_attrs(frame: SparkFrame, column: str, attrs: Mapping[str, object]) -> SparkFrame:
+    """Attach ``attrs`` (JSON-able) to ``column``'s metadata, keeping any metadata it had."""
+    field = frame.schema[column]
+    metadata = dict(field.metadata)
+    metadata[ATTRS_KEY] = json.dumps(dict(attrs), sort_keys=True)
+    columns = [
+        frame[c].alias(c, metadata=metadata) if c == column else frame[c] for c in frame.columns
+    ]
+    return frame.select(*columns)
+
+
+def spark_attrs(frame: SparkFrame) -> dict[str, Any]:
+    """Return the ``attrs`` a one2one Spark frame carries (empty if none)."""
+    for field in frame.schema.fields:
+        text = field.metadata.get(ATTRS_KEY)
+        if text is not None:
+            value = json.loads(text)
+            if isinstance(value, dict):
+                return value
+    return {}
+
+
+def map_pandas(
+    frame: SparkFrame,
+    function: Callable[[pd.DataFrame], pd.DataFrame],
+    schema: str,
+) -> SparkFrame:
+    """Apply a pandas function to each Arrow batch of ``frame`` on the executors.
+
+    ``function`` maps a batch of rows to a frame whose columns are ``schema``'s
+    (a DDL string), row for row or not; it is pickled with what it closes over
+    (a fitted model's parameters, never data that grows with the frame).
+    """
+
+    def batches(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in parts:
+            yield function(part)
+
+    return frame.mapInPandas(batches, schema)
