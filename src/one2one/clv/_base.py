@@ -8,7 +8,7 @@ import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from scipy.special import ndtri
 from threadpoolctl import threadpool_limits
 
 from .._estimator import Estimator
+from .._spark import is_spark_frame
 from .._validation import (
     FrameContract,
     as_generator,
@@ -52,6 +53,9 @@ from ._persistence import (
     saved_params,
     saved_text,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .._spark import SparkFrame
 
 __all__ = ["Fitted", "LifetimeModel"]
 
@@ -149,7 +153,7 @@ class LifetimeModel(Estimator):
         return np.array([True] * len(self.param_names) + [False] * len(self._extra_names()))
 
     # --- fitting -------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame) -> Self:
+    def fit(self, data: pd.DataFrame | SparkFrame) -> Self:
         """Estimate the parameters by maximum likelihood.
 
         Parameters
@@ -157,7 +161,12 @@ class LifetimeModel(Estimator):
         data
             A summary with the model's columns (see the class docstring), one
             row per customer or, with a ``weight`` column, per group of
-            identical customers.
+            identical customers. A Spark DataFrame (such as
+            :func:`rfm_summary` of a Spark frame) is fitted exactly as the
+            same pandas summary: Spark counts its distinct rows of the
+            model's columns (and covariates), which alone are collected to
+            the driver and fitted through the ``weight`` route; the period
+            comes from the attrs the Spark summary carries.
 
         Returns
         -------
@@ -171,6 +180,7 @@ class LifetimeModel(Estimator):
         ConvergenceError
             If no optimum could be found.
         """
+        data = self._from_spark(data) if is_spark_frame(data) else cast("pd.DataFrame", data)
         penalizer = require_number(self.penalizer, name="penalizer", low=0)
         n_starts = int(require_number(self.n_starts, name="n_starts", low=1, integer=True))
         max_iter = int(require_number(self.max_iter, name="max_iter", low=1, integer=True))
@@ -200,6 +210,12 @@ class LifetimeModel(Estimator):
             occasion_period=data.attrs.get("occasion_period"),
         )
         return self
+
+    def _from_spark(self, data: SparkFrame) -> pd.DataFrame:
+        """Return the data a fit on a Spark frame uses: its distinct rows with their counts."""
+        from ._spark import compressed_summary  # noqa: PLC0415 - pyspark lazily
+
+        return compressed_summary(self, data)
 
     def _fit_grouped(
         self,

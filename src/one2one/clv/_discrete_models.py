@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,9 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import Column, FrameContract, require_no_missing, require_number
 from ..errors import DataContractError
 from ._base import LifetimeModel
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .._spark import SparkFrame
 from ._bgbb import (
     bgbb_conditional_purchases,
     bgbb_expected_purchases,
@@ -360,7 +363,7 @@ class ShiftedBetaGeometricModel(LifetimeModel):
     def _loglik(self) -> LogLikelihood:
         return self.maths.loglik
 
-    def fit(self, data: pd.DataFrame) -> Self:
+    def fit(self, data: pd.DataFrame | SparkFrame) -> Self:
         """Estimate ``alpha`` and ``beta`` by maximum likelihood from survivor counts.
 
         The table becomes the likelihood's rows: ``n_alive[t - 1] - n_alive[t]``
@@ -371,7 +374,9 @@ class ShiftedBetaGeometricModel(LifetimeModel):
         Parameters
         ----------
         data
-            Survivor table with ``period``, ``n_alive`` and optionally ``cohort``.
+            Survivor table with ``period``, ``n_alive`` and optionally ``cohort``;
+            a Spark DataFrame is collected (a survivor table has a row per
+            cohort and period, never per customer).
 
         Returns
         -------
@@ -388,6 +393,11 @@ class ShiftedBetaGeometricModel(LifetimeModel):
             If no optimum could be found.
         """
         return super().fit(data)
+
+    def _from_spark(self, data: SparkFrame) -> pd.DataFrame:
+        from ._spark import collected  # noqa: PLC0415 - pyspark lazily
+
+        return collected(data)
 
     def _check_data(self, frame: pd.DataFrame) -> pd.DataFrame:
         table = self._survivor_table(frame).reset_index(drop=True)

@@ -98,10 +98,14 @@ class FitDiagnostics:
 def compress(
     frame: pd.DataFrame, columns: Sequence[str], weights: pd.Series | None = None
 ) -> tuple[list[FloatArray], FloatArray, NDArray[np.intp]]:
-    """Reduce rows to distinct values of ``columns`` with summed weights.
+    """Reduce rows to distinct values of ``columns`` with summed weights, in sorted order.
 
     The likelihoods depend on a customer only through these columns, so a
-    million customers usually become a few thousand rows.
+    million customers usually become a few thousand rows. The distinct rows
+    come sorted (by the first column, then the next, ...), so the sums of a
+    fit are taken in one order whatever the order of the customers: the same
+    customers give the same parameters to the last bit, whether they came
+    one row each, already compressed with weights, or from Spark.
 
     Returns
     -------
@@ -116,6 +120,10 @@ def compress(
     unique = values[first]
     w = np.ones(len(frame)) if weights is None else weights.to_numpy(dtype=np.float64)
     summed = np.bincount(codes, weights=w, minlength=n_groups).astype(np.float64)
+    order = np.lexsort(unique.T[::-1]) if unique.shape[1] else np.arange(n_groups)
+    rank = np.empty(n_groups, dtype=np.intp)
+    rank[order] = np.arange(n_groups, dtype=np.intp)
+    unique, summed, codes = unique[order], summed[order], rank[codes]
     return [unique[:, j].copy() for j in range(unique.shape[1])], summed, codes
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._spark import is_spark_frame
 from .._validation import Column, FrameContract, require_one_of
 from ..errors import DataContractError, DataWarning
 from ._base import LifetimeModel
 from ._fitting import LogLikelihood, compress
 from ._gammagamma import gammagamma_conditional_spend, gammagamma_loglik, spend_terms
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .._spark import SparkFrame
 
 __all__ = ["GammaGammaModel"]
 
@@ -163,7 +167,13 @@ class GammaGammaModel(LifetimeModel):
             raise DataContractError(msg, column="q", value=q)
         return p * gamma / (q - 1)
 
-    def predict_spend(self, summary: pd.DataFrame) -> pd.Series:
+    @overload
+    def predict_spend(self, summary: pd.DataFrame) -> pd.Series: ...
+
+    @overload
+    def predict_spend(self, summary: SparkFrame) -> SparkFrame: ...
+
+    def predict_spend(self, summary: pd.DataFrame | SparkFrame) -> pd.Series | SparkFrame:
         """Predict each customer's expected spend per future purchase.
 
         A weighted average of the population mean and the customer's own
@@ -174,12 +184,16 @@ class GammaGammaModel(LifetimeModel):
         ----------
         summary
             Customers' ``frequency`` and ``monetary_value`` (mean spend of the
-            repeat purchases).
+            repeat purchases): a pandas or a Spark DataFrame.
 
         Returns
         -------
         pandas.Series
             ``expected_spend``, indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary: ``customer_id`` and ``expected_spend``,
+            scored on the executors (the fitted model travels pickled;
+            nothing is collected).
 
         Raises
         ------
@@ -190,6 +204,11 @@ class GammaGammaModel(LifetimeModel):
             breaks its contract, or (unless ``nonpositive_spend="ignore"``) a
             customer with repeat purchases has a mean spend <= 0.
         """
+        if is_spark_frame(summary):
+            from ._spark import score  # noqa: PLC0415 - pyspark lazily
+
+            return score(summary, self.predict_spend)
+        summary = cast("pd.DataFrame", summary)
         self.mean_spend()  # refuses q <= 1
         (x, zbar), inverse = self.validated_columns(summary)
         spend = gammagamma_conditional_spend(self._param_values(), x, zbar)

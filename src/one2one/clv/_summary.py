@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
 from attrs import frozen
 from numpy.typing import NDArray
 
+from .._spark import is_spark_frame
 from .._transactions import (
     Occasions,
     Transactions,
@@ -36,11 +37,15 @@ from ._periods import (
     timestamp_ordinal,
 )
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .._spark import SparkFrame
+
 __all__ = ["discrete_summary", "rfm_summary"]
 
 Returns = Literal["net", "ignore", "error"]
 
 
+@overload
 def rfm_summary(
     transactions: pd.DataFrame,
     *,
@@ -57,7 +62,46 @@ def rfm_summary(
     order_id: str | None = "order_id",
     currency: str | None = "currency",
     decimals: int | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame: ...
+
+
+@overload
+def rfm_summary(
+    transactions: SparkFrame,
+    *,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str | None = "value",
+    freq: Freq = "W",
+    observation_end: object = None,
+    calibration_end: object = None,
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    returns: Returns = "net",
+    time_unit: Freq | None = None,
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    decimals: int | None = None,
+) -> SparkFrame: ...
+
+
+def rfm_summary(
+    transactions: pd.DataFrame | SparkFrame,
+    *,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str | None = "value",
+    freq: Freq = "W",
+    observation_end: object = None,
+    calibration_end: object = None,
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    returns: Returns = "net",
+    time_unit: Freq | None = None,
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    decimals: int | None = None,
+) -> pd.DataFrame | SparkFrame:
     """Summarise a transaction log per customer: frequency, recency, T and spend.
 
     Time is counted in whole calendar periods of ``freq`` (days, Monday-start
@@ -73,7 +117,7 @@ def rfm_summary(
     Parameters
     ----------
     transactions
-        One row per transaction, in any order.
+        One row per transaction, in any order: a pandas or a Spark DataFrame.
     customer_id, datetime, monetary
         Column names. ``datetime`` must be time-zone aware (or pass
         ``assume_tz``); ``monetary=None`` summarises counts only.
@@ -145,6 +189,20 @@ def rfm_summary(
         ``occasion_period`` (``freq``), ``currency`` (or ``None``) and
         ``decimals``.
 
+    pyspark.sql.DataFrame
+        For a Spark frame: the same rows as a Spark frame, ``customer_id``
+        a column (of the input's type) beside the same columns, types and
+        numbers, in no particular order, and the ``attrs`` carried in the
+        ``customer_id`` column's metadata (:func:`one2one._spark.spark_attrs`).
+        Naive timestamps are Spark's ``TIMESTAMP_NTZ`` (read in ``assume_tz``);
+        ``TIMESTAMP`` values are instants, so the session time zone never
+        matters. Customers are summarised in groups (by a hash of the id) by
+        the pandas code, with the window and the currency fixed for all
+        beforehand; the summary is persisted on the executors, and the
+        driver collects only a row of global facts and a row of counts per
+        group. ``returns="error"`` names one negative amount, not the first
+        (a Spark frame has no row order).
+
     Raises
     ------
     DataContractError
@@ -167,8 +225,28 @@ def rfm_summary(
     >>> summary.attrs["period"], len(summary)
     ('W', 23570)
     """
+    if is_spark_frame(transactions):
+        from ._spark import rfm_summary as spark_rfm_summary  # noqa: PLC0415 - pyspark lazily
+
+        return spark_rfm_summary(
+            transactions,
+            customer_id=customer_id,
+            datetime=datetime,
+            monetary=monetary,
+            freq=freq,
+            observation_end=observation_end,
+            calibration_end=calibration_end,
+            tz=tz,
+            assume_tz=assume_tz,
+            returns=returns,
+            time_unit=time_unit,
+            order_id=order_id,
+            currency=currency,
+            decimals=decimals,
+            stacklevel=4,
+        )
     return summary_with_occasions(
-        transactions,
+        cast("pd.DataFrame", transactions),  # or any object, refused there
         customer_id=customer_id,
         datetime=datetime,
         monetary=monetary,
@@ -254,10 +332,18 @@ def summary_with_occasions(
             f"{value!r} at row {row!r}; pass returns='net' or returns='ignore'."
         )
         raise DataContractError(msg, column=monetary, value=value, row=row)
-    keep = in_window & ~refund if returns == "ignore" else in_window
-    occasions, netting = _Occasions.of(table, ordinal, keep)
-    calibration = occasions.period <= cutoff
-    if not calibration.any():
+    found, netting, counts = summarise_table(
+        table,
+        ordinal,
+        end=end,
+        cutoff=cutoff,
+        returns=returns,
+        monetary=monetary,
+        holdout=calibration_end is not None,
+        freq=freq,
+        unit=unit,
+    )
+    if counts.summarised == 0:
         when = "calibration_end" if calibration_end is not None else "observation_end"
         msg = (
             f"no purchases (sales that refunds left standing) on or before {when}; "
@@ -265,13 +351,57 @@ def summary_with_occasions(
         )
         raise DataContractError(msg, column=datetime, value=calibration_end or observation_end)
     warn_unnetted(table, netting, stacklevel=stacklevel - 1)
+    _warn_left_out(counts.known, counts.buyers, counts.summarised, stacklevel=stacklevel)
+    return found
+
+
+@frozen
+class SummaryCounts:
+    """What a summary's checks and warnings count; counts of disjoint customer groups add up.
+
+    ``in_window`` rows on or before the observation end; ``unnetted_refunds``
+    refunds (totalling ``unnetted`` internal units) that found nothing to net
+    against; ``known`` customers with a row in the window, ``buyers`` of them
+    with a purchase left, ``summarised`` of those with one by the calibration end.
+    """
+
+    in_window: int
+    unnetted_refunds: int
+    unnetted: int
+    known: int
+    buyers: int
+    summarised: int
+
+
+def summarise_table(
+    table: Transactions,
+    ordinal: NDArray[np.int64],
+    *,
+    end: int,
+    cutoff: int,
+    returns: Returns,
+    monetary: str | None,
+    holdout: bool,
+    freq: Freq,
+    unit: Freq,
+) -> tuple[SummaryOccasions, Occasions, SummaryCounts]:
+    """Summarise checked transactions for a given window, raising and warning nothing.
+
+    The window (``end``, ``cutoff``) is an argument, so a part of the
+    customers (Spark's groups of customers) is summarised exactly as in the
+    whole table; the caller refuses an empty window and reports the counts.
+    """
+    in_window = ordinal <= end
+    refund = table.units < 0
+    keep = in_window & ~refund if returns == "ignore" else in_window
+    occasions, netting = _Occasions.of(table, ordinal, keep)
+    calibration = occasions.period <= cutoff
     customer, result = _calibration_table(occasions, calibration, cutoff, monetary=monetary)
     buyers = occasions.customer  # sorted, so distinct customers are where it changes
     n_buyers = int(np.count_nonzero(np.diff(buyers))) + 1 if buyers.size else 0
     n_known = int(np.unique(table.customer[in_window]).size)
-    _warn_left_out(n_known, n_buyers, customer.size, stacklevel=stacklevel)
     result.index = pd.Index(table.ids[customer], name="customer_id")
-    if calibration_end is not None:
+    if holdout:
         _add_holdout(result, occasions, calibration, customer, len(table.ids), monetary=monetary)
         result["duration_holdout"] = float(end - cutoff)
     if unit != freq:
@@ -283,7 +413,7 @@ def summary_with_occasions(
     result.attrs["occasion_period"] = freq
     result.attrs["currency"] = table.currency
     result.attrs["decimals"] = table.decimals
-    return SummaryOccasions(
+    found = SummaryOccasions(
         summary=result,
         customer=customer,
         occasion_customer=occasions.customer,
@@ -293,6 +423,15 @@ def summary_with_occasions(
         freq=freq,
         unit=unit,
     )
+    counts = SummaryCounts(
+        in_window=int(np.count_nonzero(in_window)),
+        unnetted_refunds=netting.unnetted_refunds,
+        unnetted=netting.unnetted,
+        known=n_known,
+        buyers=n_buyers,
+        summarised=int(customer.size),
+    )
+    return found, netting, counts
 
 
 def validated_log(
@@ -423,8 +562,8 @@ def _calibration_table(
     cal_customer = occasions.customer[calibration]
     cal_period, cal_units = occasions.period[calibration], occasions.units[calibration]
     change = np.flatnonzero(np.diff(cal_customer)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change - 1, [cal_customer.size - 1]])
+    starts = np.concatenate([[0], change]) if cal_customer.size else change
+    ends = np.concatenate([change - 1, [cal_customer.size - 1]]) if cal_customer.size else change
     first, last = cal_period[starts], cal_period[ends]
     frequency = ends - starts
     table = pd.DataFrame(
@@ -482,6 +621,7 @@ def _warn_left_out(n_known: int, n_buyers: int, n_summarised: int, stacklevel: i
         warnings.warn(msg, DataWarning, stacklevel=stacklevel)
 
 
+@overload
 def discrete_summary(
     transactions: pd.DataFrame,
     *,
@@ -494,7 +634,38 @@ def discrete_summary(
     monetary: str | None = None,
     order_id: str | None = "order_id",
     currency: str | None = "currency",
-) -> pd.DataFrame:
+) -> pd.DataFrame: ...
+
+
+@overload
+def discrete_summary(
+    transactions: SparkFrame,
+    *,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    freq: Freq = "Y",
+    observation_end: object = None,
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    monetary: str | None = None,
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+) -> SparkFrame: ...
+
+
+def discrete_summary(
+    transactions: pd.DataFrame | SparkFrame,
+    *,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    freq: Freq = "Y",
+    observation_end: object = None,
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    monetary: str | None = None,
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+) -> pd.DataFrame | SparkFrame:
     """Summarise transactions as repeat opportunities, compressed for BG/BB.
 
     In a discrete-time setting a customer can buy at most once per
@@ -508,7 +679,8 @@ def discrete_summary(
     Parameters
     ----------
     transactions
-        One row per transaction (see :func:`rfm_summary`).
+        One row per transaction (see :func:`rfm_summary`): a pandas or a
+        Spark DataFrame.
     customer_id, datetime
         Column names.
     freq
@@ -529,6 +701,10 @@ def discrete_summary(
     pandas.DataFrame
         Columns ``frequency``, ``recency``, ``n_periods``, ``weight`` (int64),
         one row per distinct pattern, sorted; ``attrs["period"]`` is ``freq``.
+    pyspark.sql.DataFrame
+        For a Spark frame: the same patterns as a Spark frame (sorted), the
+        ``attrs`` in the ``frequency`` column's metadata; the per-customer
+        summary is computed as :func:`rfm_summary` does on Spark.
 
     Raises
     ------
@@ -558,8 +734,12 @@ def discrete_summary(
         order_id=order_id,
         currency=currency,
     )
+    if is_spark_frame(per_customer):
+        from ._spark import discrete_summary as spark_discrete_summary  # noqa: PLC0415
+
+        return spark_discrete_summary(per_customer, freq=freq)
     patterns = (
-        per_customer[["frequency", "recency", "T"]]
+        cast("pd.DataFrame", per_customer)[["frequency", "recency", "T"]]
         .astype({"recency": np.int64, "T": np.int64})
         .rename(columns={"T": "n_periods"})
         .groupby(["frequency", "recency", "n_periods"], as_index=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._deprecation import renamed_parameters
 from .._progress import Progress, check_progress
+from .._spark import is_spark_frame
 from .._validation import (
     Column,
     FrameContract,
@@ -49,6 +50,9 @@ from ._paretonbd import (
 from ._periods import Freq, Horizon, agreed_period, horizon_periods
 from ._persistence import saved_list, saved_number
 from ._simulate import CDNOW_SPEND_PARAMS, SimulatedTransactions, simulate_transactions
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .._spark import SparkFrame
 from ._uncertainty import (
     Interval,
     bootstrap_draws,
@@ -539,29 +543,56 @@ class TransactionModel(CovariateSettings):
         return pd.Series(values, index=summary.index, name=name)
 
     # --- predictions ---------------------------------------------------------------------
-    def predict_proba_alive(self, summary: pd.DataFrame) -> pd.Series:
+    @overload
+    def predict_proba_alive(self, summary: pd.DataFrame) -> pd.Series: ...
+
+    @overload
+    def predict_proba_alive(self, summary: SparkFrame) -> SparkFrame: ...
+
+    def predict_proba_alive(self, summary: pd.DataFrame | SparkFrame) -> pd.Series | SparkFrame:
         """Probability that each customer is still active at the end of observation.
 
         Parameters
         ----------
         summary
-            Customers' ``frequency``, ``recency`` and ``T``.
+            Customers' ``frequency``, ``recency`` and ``T``: a pandas or a
+            Spark DataFrame (with a ``customer_id`` column).
 
         Returns
         -------
         pandas.Series
             ``p_alive`` in [0, 1], indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary: ``customer_id`` and ``p_alive``, scored on
+            the executors by the pandas code (the fitted model travels
+            pickled; nothing is collected).
         """
+        if is_spark_frame(summary):
+            from ._spark import score  # noqa: PLC0415 - pyspark lazily
+
+            return score(summary, self.predict_proba_alive)
+        summary = cast("pd.DataFrame", summary)
         columns, inverse = self._columns(summary)
         return self._per_customer(summary, self.p_alive_on_columns(columns)[inverse], "p_alive")
 
-    def predict_purchases(self, summary: pd.DataFrame, t: Horizon) -> pd.Series:
+    @overload
+    def predict_purchases(self, summary: pd.DataFrame, t: Horizon) -> pd.Series: ...
+
+    @overload
+    def predict_purchases(self, summary: SparkFrame, t: Horizon) -> SparkFrame: ...
+
+    def predict_purchases(
+        self, summary: pd.DataFrame | SparkFrame, t: Horizon
+    ) -> pd.Series | SparkFrame:
         """Predict each customer's purchases in the next ``t`` periods, given their history.
 
         Parameters
         ----------
         summary
-            Customers' ``frequency``, ``recency`` and ``T``.
+            Customers' ``frequency``, ``recency`` and ``T``: a pandas or a
+            Spark DataFrame (then the result is a Spark frame of
+            ``customer_id`` and ``expected_purchases``, scored on the
+            executors as :meth:`predict_proba_alive` says).
         t
             Horizon: a number of the summary's periods, or a duration such as
             ``"39W"``, ``"90D"``, ``"1Y"`` or a :class:`pandas.Timedelta`
@@ -582,6 +613,11 @@ class TransactionModel(CovariateSettings):
         ConvergenceError
             If the prediction is not finite for some customer.
         """
+        if is_spark_frame(summary):
+            from ._spark import score  # noqa: PLC0415 - pyspark lazily
+
+            return score(summary, partial(self.predict_purchases, t=t))
+        summary = cast("pd.DataFrame", summary)
         self._require_fitted()
         horizon = self._horizon(summary, t)
         columns, inverse = self._columns(summary)
@@ -653,6 +689,7 @@ class TransactionModel(CovariateSettings):
             raise DataContractError(msg, column="n", value=n)
         return np.clip(self.maths.pmf(params, counts, horizon), 0.0, 1.0)
 
+    @overload
     def predict(
         self,
         summary: pd.DataFrame,
@@ -663,13 +700,43 @@ class TransactionModel(CovariateSettings):
         n_boot: int = 200,
         random_state: int | np.random.Generator | None = None,
         progress: Progress = "auto",
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def predict(
+        self,
+        summary: SparkFrame,
+        t: Horizon,
+        *,
+        interval: Interval | None = None,
+        level: float = 0.95,
+        n_boot: int = 200,
+        random_state: int | np.random.Generator | None = None,
+        progress: Progress = "auto",
+    ) -> SparkFrame: ...
+
+    def predict(
+        self,
+        summary: pd.DataFrame | SparkFrame,
+        t: Horizon,
+        *,
+        interval: Interval | None = None,
+        level: float = 0.95,
+        n_boot: int = 200,
+        random_state: int | np.random.Generator | None = None,
+        progress: Progress = "auto",
+    ) -> pd.DataFrame | SparkFrame:
         """Predict P(alive) and expected purchases in the next ``t`` periods, per customer.
 
         Parameters
         ----------
         summary
-            Customers' ``frequency``, ``recency`` and ``T``.
+            Customers' ``frequency``, ``recency`` and ``T``: a pandas or a
+            Spark DataFrame. A Spark summary gives a Spark frame of
+            ``customer_id`` and the same columns, scored on the executors
+            (the fitted model travels pickled, nothing is collected);
+            ``interval="bootstrap"`` is refused there (it refits on
+            simulated customer bases).
         t
             Horizon: a number of the summary's periods, or a duration such as
             ``"39W"`` (see :meth:`predict_purchases`).
@@ -711,6 +778,12 @@ class TransactionModel(CovariateSettings):
             If ``progress=True`` and tqdm (the ``progress`` extra) is not
             installed.
         """
+        if is_spark_frame(summary):
+            from ._spark import score  # noqa: PLC0415 - pyspark lazily
+
+            predict = partial(self.predict, t=t, interval=interval, level=level, progress=progress)
+            return score(summary, predict, interval=interval)
+        summary = cast("pd.DataFrame", summary)
         progress = check_progress(progress)
         result = pd.concat(
             [self.predict_proba_alive(summary), self.predict_purchases(summary, t)], axis=1

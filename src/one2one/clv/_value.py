@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from functools import partial
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ from numpy.typing import NDArray
 from scipy.linalg import block_diag
 
 from .._progress import Progress, check_progress
+from .._spark import is_spark_frame
 from .._validation import require_number, require_one_of
 from ..errors import DataContractError
 from ._dyncov_data import TimeVaryingSummary
@@ -26,6 +28,9 @@ from ._uncertainty import (
     delta_interval,
     percentile_interval,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .._spark import SparkFrame
 
 FloatArray = NDArray[np.float64]
 
@@ -73,6 +78,7 @@ def per_period_rate(rate: float, *, per: Literal["year", "period"], period: str 
     return float((1.0 + value) ** (1.0 / PERIODS_PER_YEAR[freq]) - 1.0)
 
 
+@overload
 def customer_lifetime_value(
     transaction_model: TransactionModel | TimeVaryingParetoNBDModel,
     spend_model: GammaGammaModel,
@@ -87,7 +93,42 @@ def customer_lifetime_value(
     n_boot: int = 200,
     random_state: int | np.random.Generator | None = None,
     progress: Progress = "auto",
-) -> pd.DataFrame:
+) -> pd.DataFrame: ...
+
+
+@overload
+def customer_lifetime_value(
+    transaction_model: TransactionModel | TimeVaryingParetoNBDModel,
+    spend_model: GammaGammaModel,
+    summary: SparkFrame,
+    *,
+    horizon: Horizon,
+    discount_rate: float = 0.1,
+    discount_per: Literal["year", "period"] = "year",
+    period: str | None = None,
+    interval: Interval | None = None,
+    level: float = 0.95,
+    n_boot: int = 200,
+    random_state: int | np.random.Generator | None = None,
+    progress: Progress = "auto",
+) -> SparkFrame: ...
+
+
+def customer_lifetime_value(
+    transaction_model: TransactionModel | TimeVaryingParetoNBDModel,
+    spend_model: GammaGammaModel,
+    summary: pd.DataFrame | TimeVaryingSummary | SparkFrame,
+    *,
+    horizon: Horizon,
+    discount_rate: float = 0.1,
+    discount_per: Literal["year", "period"] = "year",
+    period: str | None = None,
+    interval: Interval | None = None,
+    level: float = 0.95,
+    n_boot: int = 200,
+    random_state: int | np.random.Generator | None = None,
+    progress: Progress = "auto",
+) -> pd.DataFrame | SparkFrame:
     """Value each customer: discounted expected spend over the next ``horizon``.
 
     Cash flows are counted per period: the purchases expected in period k
@@ -107,6 +148,9 @@ def customer_lifetime_value(
     summary
         Customers' ``frequency``, ``recency``, ``T`` and ``monetary_value``;
         for a time-varying model, the :class:`TimeVaryingSummary` it scores.
+        A Spark DataFrame (with ``customer_id``) is valued on the executors
+        by the pandas code, the fitted models travelling pickled; nothing is
+        collected.
     horizon
         How far ahead to value: a duration such as ``"52W"``, ``"90D"``,
         ``"3M"``, ``"2Q"``, ``"1Y"`` or a :class:`pandas.Timedelta`, converted
@@ -149,6 +193,10 @@ def customer_lifetime_value(
         ``clv`` (discounted); with an interval also ``clv_lower`` and
         ``clv_upper``. ``attrs`` records ``period`` and ``horizon`` (in
         those periods), the horizon as valued.
+    pyspark.sql.DataFrame
+        For a Spark summary: ``customer_id`` and the same columns, the
+        ``attrs`` carried in ``customer_id``'s metadata. ``interval="bootstrap"``
+        is refused on Spark (it refits on simulated customer bases).
 
     Raises
     ------
@@ -175,6 +223,26 @@ def customer_lifetime_value(
     >>> list(value.columns), value.attrs
     (['p_alive', 'expected_purchases', 'expected_spend', 'clv'], {'period': 'W', 'horizon': 52.0})
     """
+    if is_spark_frame(summary):
+        from ._spark import score  # noqa: PLC0415 - pyspark lazily
+
+        if isinstance(transaction_model, TimeVaryingParetoNBDModel):
+            msg = "a TimeVaryingParetoNBDModel values a TimeVaryingSummary, not a Spark frame."
+            raise DataContractError(msg, column="summary")
+        valuer = partial(
+            customer_lifetime_value,
+            transaction_model,
+            spend_model,
+            horizon=horizon,
+            discount_rate=discount_rate,
+            discount_per=discount_per,
+            period=period,
+            interval=interval,
+            level=level,
+            progress=progress,
+        )
+        return score(summary, valuer, interval=interval)
+    summary = cast("pd.DataFrame | TimeVaryingSummary", summary)
     progress = check_progress(progress)
     if isinstance(transaction_model, TimeVaryingParetoNBDModel) or isinstance(
         summary, TimeVaryingSummary
