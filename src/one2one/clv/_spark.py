@@ -488,10 +488,11 @@ def compressed_summary(model: LifetimeModel, summary: SparkFrame) -> pd.DataFram
     """
     f = pyspark_functions(_FEATURE)
     columns = [*model.data_columns, *model._extra_columns()]  # noqa: SLF001 - the room's own
-    model.contract.validate(_empty(summary)[[c for c in summary.columns if c != "weight"]])
+    as_pandas = _empty(summary).drop(columns=["customer_id"], errors="ignore")  # the index
     for column in columns:
         if column not in summary.columns:
-            require_columns(_empty(summary), [column], name="summary", arguments=None)
+            model.contract.validate(as_pandas)  # the pandas error for a missing column
+            require_columns(as_pandas, [column], name="summary", arguments=None)
     weight = (
         f.sum(summary["weight"]).alias("weight")
         if "weight" in summary.columns
@@ -525,11 +526,11 @@ def score(
 ) -> SparkFrame:
     """Run a pandas prediction on each batch of a Spark summary: customer_id and its columns.
 
-    ``method`` is checked on the driver first on an empty summary with the
-    same columns and attrs (so a missing column, a period that disagrees or
-    a bad argument is the pandas error, raised here), which also gives the
-    output columns. Nothing is collected: the fitted model travels to the
-    executors pickled with ``method``.
+    ``method`` runs on the driver first on one customer of the summary
+    (the only row collected), so a missing column, a period that disagrees
+    or a bad argument is the pandas error, raised here, and the output
+    columns are known. The fitted model travels to the executors pickled
+    with ``method``.
     """
     if interval == "bootstrap":
         msg = (
@@ -540,7 +541,7 @@ def score(
         raise DataContractError(msg, column="interval", value=interval)
     types = _spark_types()
     attrs = spark_attrs(summary)
-    probe = summary.limit(0).toPandas()
+    probe = summary.limit(1).toPandas()
     if "customer_id" not in summary.columns:
         probe["customer_id"] = pd.Series(dtype=object)
     probe = probe.set_index("customer_id")
@@ -553,6 +554,8 @@ def score(
     result_attrs = {str(k): v for k, v in shape.attrs.items()}
 
     def run(part: pd.DataFrame) -> pd.DataFrame:
+        if part.empty:
+            return pd.DataFrame({field.name: [] for field in fields})
         frame = _as_frame(method(_batch(part, attrs))).astype(np.float64)
         return frame.reset_index()
 
