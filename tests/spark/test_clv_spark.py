@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from one2one._spark import is_spark_frame, spark_attrs
 from one2one.clv import (
+    BetaGeoBetaBinomModel,
     BetaGeoModel,
     GammaGammaModel,
     ModifiedBetaGeoModel,
@@ -135,19 +137,20 @@ def pandas_error(tx: pd.DataFrame, kwargs: dict[str, Any]) -> str | None:
     return None
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=transaction_logs())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=transaction_logs(), per_group=st.sampled_from([4, 1_000]))
 def test_random_logs_summarise_as_pandas(
-    spark: Any, case: tuple[pd.DataFrame, dict[str, Any]]
+    spark: Any, case: tuple[pd.DataFrame, dict[str, Any]], per_group: int
 ) -> None:
     tx, kwargs = case
     refused = pandas_error(tx, kwargs)
-    if refused is not None:
-        with pytest.raises(DataContractError) as raised:
-            run_both(spark, tx, **kwargs)
-        assert str(raised.value) == refused
-        return
-    expected, result, said_pandas, said_spark = run_both(spark, tx, **kwargs)
+    with patch.object(clv_spark, "_ROWS_PER_GROUP", per_group):  # several groups, or one
+        if refused is not None:
+            with pytest.raises(DataContractError) as raised:
+                run_both(spark, tx, **kwargs)
+            assert str(raised.value) == refused
+            return
+        expected, result, said_pandas, said_spark = run_both(spark, tx, **kwargs)
     assert said_spark == said_pandas
     pd.testing.assert_frame_equal(collect(result), pandas_view(expected), check_index_type=False)
     assert spark_attrs(result) == expected.attrs
@@ -199,18 +202,29 @@ def test_errors_name_the_column_and_value(spark: Any) -> None:
     with pytest.raises(DataContractError) as currencies_spark:
         rfm_summary(spark.createDataFrame(two))
     assert str(currencies_spark.value) == str(currencies_pandas.value)
+    text_times = tx.fillna(2.0).assign(occurred_at=["2024-01-01", "x", "2024-01-03"])
+    for bad in (tx.fillna(np.inf), text_times):
+        with pytest.raises(DataContractError) as bad_pandas:
+            rfm_summary(bad)
+        with pytest.raises(DataContractError) as bad_spark:
+            rfm_summary(spark.createDataFrame(bad))
+        assert bad_spark.value.column == bad_pandas.value.column
+        assert bad_spark.value.value == bad_pandas.value.value
     refunds = tx.fillna(-2.0)
     with pytest.raises(DataContractError, match=r"-2\.0") as refused:
         rfm_summary(spark.createDataFrame(refunds), returns="error")
     assert refused.value.column == "value"
 
 
-def test_discrete_summary_is_the_pandas_one(spark: Any, cdnow: pd.DataFrame) -> None:
+def test_discrete_summary_and_its_fit_are_the_pandas_ones(spark: Any, cdnow: pd.DataFrame) -> None:
     expected = discrete_summary(cdnow, freq="M")
     result = discrete_summary(spark.createDataFrame(cdnow), freq="M")
     got = result.toPandas()
     pd.testing.assert_frame_equal(got, pandas_view(expected))
     assert spark_attrs(result) == expected.attrs
+    fitted = BetaGeoBetaBinomModel().fit(result)
+    close(fitted.params_, BetaGeoBetaBinomModel().fit(expected).params_)
+    assert fitted.period_ == "M"
 
 
 @pytest.fixture(scope="module")
