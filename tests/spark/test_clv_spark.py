@@ -152,6 +152,10 @@ def test_random_logs_summarise_as_pandas(
             return
         expected, result, said_pandas, said_spark = run_both(spark, tx, **kwargs)
     assert said_spark == said_pandas
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        rfm_summary(to_spark(spark, tx), **kwargs)
+    assert {w.filename for w in seen if w.category is DataWarning} <= {__file__}
     pd.testing.assert_frame_equal(collect(result), pandas_view(expected), check_index_type=False)
     assert spark_attrs(result) == expected.attrs
 
