@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 from attrs import frozen
 
-from .._transactions import local_days, purchase_occasions, read_transactions, warn_unnetted
+from .._spark import SparkFrame, is_spark_frame
+from .._transactions import (
+    Occasions,
+    Transactions,
+    local_days,
+    purchase_occasions,
+    read_transactions,
+    warn_unnetted,
+)
 from .._validation import (
     require_columns,
     require_frame,
@@ -30,6 +39,21 @@ from ..errors import DataContractError, DataWarning
 __all__ = ["DEFAULT_SEGMENTS", "RFMSegment", "rfm_scores", "rfm_segments", "rfm_table"]
 
 
+@overload
+def rfm_table(
+    transactions: SparkFrame,
+    *,
+    as_of: object = None,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str = "value",
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    decimals: int | None = None,
+) -> SparkFrame: ...
+@overload
 def rfm_table(
     transactions: pd.DataFrame,
     *,
@@ -42,7 +66,20 @@ def rfm_table(
     tz: str = "UTC",
     assume_tz: str | None = None,
     decimals: int | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame: ...
+def rfm_table(
+    transactions: pd.DataFrame | SparkFrame,
+    *,
+    as_of: object = None,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str = "value",
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    decimals: int | None = None,
+) -> pd.DataFrame | SparkFrame:
     """Summarise a transaction log per customer: days since the last purchase, purchases, spend.
 
     Purchases are *purchase occasions*, as in ``one2one.clv.rfm_summary``: a
@@ -109,6 +146,21 @@ def rfm_table(
     >>> rfm_table(tx).to_dict("index")
     {1: {'recency_days': 0.0, 'purchases': 2, 'monetary': 15.0}, 2: {'recency_days': 5.0, 'purchases': 1, 'monetary': 7.0}}
     """  # noqa: E501
+    if is_spark_frame(transactions):
+        from ._spark import rfm_table as spark_rfm_table  # noqa: PLC0415 - pyspark only here
+
+        return spark_rfm_table(
+            transactions,
+            as_of=as_of,
+            customer_id=customer_id,
+            datetime=datetime,
+            monetary=monetary,
+            order_id=order_id,
+            currency=currency,
+            tz=tz,
+            assume_tz=assume_tz,
+            decimals=decimals,
+        )
     table = read_transactions(
         transactions,
         customer_id=customer_id,
@@ -127,6 +179,33 @@ def rfm_table(
         row = table.rows[np.flatnonzero(late)[0]]
         msg = f"transactions after as_of={end} (first at row {row!r}); cut the log or move as_of."
         raise DataContractError(msg, column=datetime, value=str(end), row=row)
+    result, occasions, n_known = _rfm_rows(table, end, tz)
+    if result.empty:
+        msg = (
+            "transactions hold no purchase (only refunds, or every sale refunded); nobody to score."
+        )
+        raise DataContractError(msg, column=monetary)
+    warn_unnetted(table, occasions, stacklevel=2)
+    if n_known > len(result):
+        msg = (
+            f"{n_known - len(result)} customer(s) have no purchase left (only returns, or every "
+            "purchase refunded); they are not in the RFM table."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=2)
+    result.attrs["currency"] = table.currency
+    result.attrs["decimals"] = table.decimals
+    return result
+
+
+def _rfm_rows(
+    table: Transactions, end: pd.Timestamp, tz: str
+) -> tuple[pd.DataFrame, Occasions, int]:
+    """Return the RFM rows of ``table`` (maybe none), its occasions and its number of customers.
+
+    The whole computation of :func:`rfm_table` after the checks, shared with
+    the Spark path, which runs it on each bucket of customers (a customer's
+    rows never straddle two buckets, and ``end`` is the whole log's).
+    """
     days = local_days(table.utc, tz)
     occasions = purchase_occasions(table.customer, table.time, days, table.units, table.order)
     customer = occasions.customer
@@ -134,19 +213,17 @@ def rfm_table(
         np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if customer.size else customer
     )
     lasts = np.r_[starts[1:], customer.size] - 1
+    n_known = int(np.unique(table.customer).size)
     if starts.size == 0:
-        msg = (
-            "transactions hold no purchase (only refunds, or every sale refunded); nobody to score."
+        empty = pd.DataFrame(
+            {
+                "recency_days": np.zeros(0, dtype=np.float64),
+                "purchases": np.zeros(0, dtype=np.int64),
+                "monetary": np.zeros(0, dtype=np.float64),
+            },
+            index=pd.Index(table.ids[:0], name="customer_id"),
         )
-        raise DataContractError(msg, column=monetary)
-    warn_unnetted(table, occasions, stacklevel=2)
-    n_known = np.unique(table.customer).size
-    if n_known > starts.size:
-        msg = (
-            f"{n_known - starts.size} customer(s) have no purchase left (only returns, or every "
-            "purchase refunded); they are not in the RFM table."
-        )
-        warnings.warn(msg, DataWarning, stacklevel=2)
+        return empty, occasions, n_known
     last = pd.to_datetime(occasions.last_time[lasts], utc=True)
     result = pd.DataFrame(
         {
@@ -156,9 +233,7 @@ def rfm_table(
         },
         index=pd.Index(table.ids[customer[starts]], name="customer_id"),
     )
-    result.attrs["currency"] = table.currency
-    result.attrs["decimals"] = table.decimals
-    return result
+    return result, occasions, n_known
 
 
 def _moment(value: object, tz: str) -> pd.Timestamp:
@@ -179,7 +254,11 @@ def _score(values: pd.Series, bins: int, *, higher_is_better: bool) -> pd.Series
     return pd.Series(np.ceil(share * bins), index=values.index).clip(1, bins).astype("int64")
 
 
-def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
+@overload
+def rfm_scores(table: SparkFrame, *, bins: int = 5) -> SparkFrame: ...
+@overload
+def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame: ...
+def rfm_scores(table: pd.DataFrame | SparkFrame, *, bins: int = 5) -> pd.DataFrame | SparkFrame:
     """Score recency, frequency and monetary value from 1 (worst) to ``bins`` (best).
 
     Tie policy: customers with equal values get the same score (that of their
@@ -217,6 +296,10 @@ def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     >>> rfm_scores(table, bins=3)["rfm"].tolist()
     ['333', '222', '111']
     """
+    if is_spark_frame(table):
+        from ._spark import rfm_scores as spark_rfm_scores  # noqa: PLC0415 - pyspark only here
+
+        return spark_rfm_scores(table, bins=bins)
     frame = require_frame(table, name="table")
     count = "purchases"
     if "purchases" not in frame.columns and "frequency" in frame.columns:
@@ -311,9 +394,17 @@ DEFAULT_SEGMENTS: tuple[RFMSegment, ...] = (
 """The usual named segments on 1..5 recency and frequency scores; the first rule that fits wins."""
 
 
+@overload
+def rfm_segments(
+    scores: SparkFrame, segments: Sequence[RFMSegment] = DEFAULT_SEGMENTS
+) -> SparkFrame: ...
+@overload
 def rfm_segments(
     scores: pd.DataFrame, segments: Sequence[RFMSegment] = DEFAULT_SEGMENTS
-) -> pd.Series:
+) -> pd.Series: ...
+def rfm_segments(
+    scores: pd.DataFrame | SparkFrame, segments: Sequence[RFMSegment] = DEFAULT_SEGMENTS
+) -> pd.Series | SparkFrame:
     """Name each customer's segment from their recency and frequency scores.
 
     The first rule that covers a customer names them; customers no rule
@@ -346,6 +437,10 @@ def rfm_segments(
     >>> rfm_segments(scores).tolist()
     ['champions', 'cannot lose them', 'about to sleep']
     """
+    if is_spark_frame(scores):
+        from ._spark import rfm_segments as spark_rfm_segments  # noqa: PLC0415 - pyspark only
+
+        return spark_rfm_segments(scores, segments)
     frame = require_frame(scores, name="scores")
     require_columns(frame, ["r_score", "f_score"], name="scores")
     require_no_missing(frame, ["r_score", "f_score"], name="scores")
