@@ -529,7 +529,9 @@ def _kth_largest(frame: SparkFrame, column: str, k: int) -> float:
     return float(value)
 
 
-def _check_tier_values(values: SparkFrame, *, value: str, optional: list[str], places: int) -> None:
+def _check_tier_values(
+    values: SparkFrame, *, value: str, optional: Sequence[str], places: int
+) -> None:
     """Refuse what the pandas path refuses in a values table, in one job (and one for twins)."""
     columns = [value, *optional]
     checks = []
