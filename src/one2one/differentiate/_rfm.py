@@ -93,7 +93,14 @@ def rfm_table(
     ----------
     transactions
         One row per sale (positive ``value``) or refund (negative), the
-        :data:`one2one.contracts.TRANSACTIONS` table.
+        :data:`one2one.contracts.TRANSACTIONS` table; a pandas or a Spark
+        DataFrame. In a Spark frame a ``TIMESTAMP`` column holds instants
+        (time-zone aware, whatever the session's zone) and a
+        ``TIMESTAMP_NTZ`` column naive wall times (read in ``assume_tz``).
+        Customers are split into buckets (``hash(customer_id) mod k``) that
+        run this function's pandas code on the executors, after the log's
+        last moment and its currency are found in Spark, so the numbers are
+        the pandas path's.
     as_of
         The moment recency is measured at (naive: in ``tz``); the last
         transaction's time if ``None``.
@@ -123,6 +130,14 @@ def rfm_table(
         standing), ``purchases`` (int, purchase occasions) and ``monetary``
         (net spend, exact, rounded to the minor unit). ``attrs`` records
         ``currency`` and ``decimals``.
+
+        With a Spark DataFrame: a Spark DataFrame, one row per customer, in
+        no particular order, with the key as a column ``customer_id`` (of the
+        input column's type) and the same three columns and values; the
+        ``attrs`` travel in the metadata of ``customer_id``
+        (``one2one._spark.spark_attrs`` reads them). It is computed when the
+        function is called (the warnings need its counts) and held with
+        ``localCheckpoint``, so using it does not compute it again.
 
     Raises
     ------
@@ -272,7 +287,10 @@ def rfm_scores(table: pd.DataFrame | SparkFrame, *, bins: int = 5) -> pd.DataFra
         Columns ``recency_days``, ``purchases`` and ``monetary``, one row per
         customer (e.g. from :func:`rfm_table`). A table whose purchase count
         is still called ``frequency`` (as rfm_table named it before it was
-        ``purchases``) is read with a ``DeprecationWarning``.
+        ``purchases``) is read with a ``DeprecationWarning``. A pandas or a
+        Spark DataFrame (with Spark, ranks are exact, not approximate: each
+        column's distinct values are counted and ranked in one task, so the
+        work grows with the number of distinct values, not of customers).
     bins
         Number of score levels (5 gives the classic 1..5 scores).
 
@@ -281,6 +299,11 @@ def rfm_scores(table: pd.DataFrame | SparkFrame, *, bins: int = 5) -> pd.DataFra
     pandas.DataFrame
         ``table`` plus ``r_score``, ``f_score`` (from ``purchases``),
         ``m_score`` and ``rfm`` (e.g. ``"545"``).
+
+        With a Spark DataFrame: a Spark DataFrame of the table's columns
+        (``customer_id`` among them when it came from :func:`rfm_table`)
+        plus the same four, with the scores the pandas path gives (ties
+        included), rows in no particular order.
 
     Raises
     ------
@@ -414,7 +437,7 @@ def rfm_segments(
     ----------
     scores
         The output of :func:`rfm_scores` (or any frame with ``r_score`` and
-        ``f_score``), indexed by customer.
+        ``f_score``), indexed by customer; or a Spark DataFrame.
     segments
         The rules, in priority order; the usual ten by default.
 
@@ -422,7 +445,9 @@ def rfm_segments(
     -------
     pandas.Series
         Each customer's segment name (pandas ``string``), named ``segment``,
-        on the index of ``scores``.
+        on the index of ``scores``. With a Spark DataFrame: ``scores`` with a
+        ``segment`` column added (a Spark DataFrame has no index to carry a
+        Series; its ``customer_id`` column is the key).
 
     Raises
     ------

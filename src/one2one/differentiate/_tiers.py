@@ -84,7 +84,10 @@ def value_tiers(
         gap to the actual value makes MGC) and ``cost_to_serve`` (e.g. the
         interaction log's costs, >= 0). ``one2one.clv.customer_lifetime_value``
         output goes straight in with ``value="clv"``, checked against the
-        :data:`one2one.contracts.CUSTOMER_VALUES` contract.
+        :data:`one2one.contracts.CUSTOMER_VALUES` contract. A Spark
+        DataFrame holds the key as a column ``customer_id``; its cuts are
+        exact (the k-th largest value, ties counted, from counts of distinct
+        values), so the tiers are the pandas path's.
     value
         Column of the actual value: ``"actual_value"`` (historic margin, or
         any value you computed) or ``"clv"``.
@@ -106,6 +109,10 @@ def value_tiers(
         without potential) and ``tier`` (one of :data:`TIERS`). Customers
         tied at a cut are all placed in the higher tier, so tiers never
         depend on row order.
+
+        With a Spark DataFrame: a Spark DataFrame with ``customer_id``,
+        ``net_value``, ``growth_gap`` and ``tier`` (a string), the same
+        values as pandas, rows in no particular order.
 
     Raises
     ------
@@ -188,7 +195,7 @@ def tier_report(tiers: pd.DataFrame | SparkFrame) -> pd.DataFrame:
     ----------
     tiers
         The output of :func:`value_tiers`: ``tier``, ``net_value`` and
-        ``growth_gap`` per customer.
+        ``growth_gap`` per customer: a pandas or a Spark DataFrame.
 
     Returns
     -------
@@ -196,7 +203,10 @@ def tier_report(tiers: pd.DataFrame | SparkFrame) -> pd.DataFrame:
         Indexed by tier (all of :data:`TIERS`): ``customers``,
         ``customer_share``, ``net_value``, ``value_share`` (of the total net
         value; below-zero customers have a negative share) and
-        ``growth_gap``.
+        ``growth_gap``. A pandas DataFrame for a Spark DataFrame too (four
+        rows, aggregated in Spark): the report is tiny and read by people.
+        Spark sums in another order than pandas, so its sums may differ
+        from pandas' in the last bits (about 1e-15 relative).
 
     Raises
     ------
