@@ -120,6 +120,9 @@ def test_refunds_orders_and_warnings_match_pandas(spark: Any) -> None:
     table, table_warnings = _run(
         rfm_table, _spark_of(spark, log), tz="Europe/Paris", as_of="2024-03-10 12:00"
     )
+    with pytest.warns(DataWarning) as caught:  # pointed at the caller, as pandas' are
+        rfm_table(_spark_of(spark, log), tz="Europe/Paris", as_of="2024-03-10 12:00")
+    assert {w.filename for w in caught if w.category is DataWarning} == {__file__}
     assert table_warnings == expected_warnings
     assert len(expected_warnings) == 2
     _same(_keyed(table), expected)
@@ -143,6 +146,14 @@ def test_naive_spark_timestamps_need_assume_tz_and_then_match(spark: Any) -> Non
     with pytest.raises(DataContractError, match="naive") as error:
         rfm_table(naive)
     assert error.value.column == "occurred_at"
+    # 02:30 on 10 March 2024 never happened in New York: an executor finds it, the driver says it
+    gap = spark.createDataFrame(
+        [(1, "2024-03-10 02:30:00", 3.0), (2, "2024-03-11 00:00:00", 5.0)],
+        "customer_id long, occurred_at string, value double",
+    ).selectExpr("customer_id", "CAST(occurred_at AS TIMESTAMP_NTZ) AS occurred_at", "value")
+    with pytest.raises(DataContractError, match="cannot be read") as error:
+        rfm_table(gap, assume_tz="America/New_York")
+    assert (error.value.column, error.value.value) == ("occurred_at", "America/New_York")
     expected = rfm_table(log, assume_tz="Asia/Tokyo", tz="Asia/Tokyo")
     _same(_keyed(rfm_table(naive, assume_tz="Asia/Tokyo", tz="Asia/Tokyo")), expected)
 

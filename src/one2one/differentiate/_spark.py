@@ -22,6 +22,7 @@ function is called, with the column and the value, not later on an executor.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import warnings
@@ -175,11 +176,45 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _translated(error: PythonException) -> DataContractError:
-    """Return the one2one error an executor raised, to raise again on the driver."""
-    found = re.search(r"DataContractError: (.+)", str(error))
-    text = found.group(1).strip() if found else str(error).strip().splitlines()[-1]
-    return DataContractError(text)
+_CARRIED = "one2one.DataContractError="
+
+
+def _wall_micros(column: Column) -> Column:
+    """Microseconds from 1970-01-01 00:00 to a TIMESTAMP_NTZ's wall time, in no time zone.
+
+    Spark's own differences and casts go through the session's zone, which
+    moves wall times that zone skips (02:30 on a spring-forward night); the
+    calendar fields of a TIMESTAMP_NTZ do not.
+    """
+    day = F.unix_date(F.to_date(column)).cast("long")
+    clock = F.hour(column).cast("long") * 3600 + F.minute(column).cast("long") * 60
+    seconds = (F.extract(F.lit("SECOND"), column) * 1_000_000).cast("long")
+    return (day * 86_400 + clock) * 1_000_000 + seconds
+
+
+def _carrying(
+    function: Callable[[pd.DataFrame], pd.DataFrame],
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Wrap an executor function so a DataContractError reaches the driver whole (as JSON)."""
+
+    def run(part: pd.DataFrame) -> pd.DataFrame:
+        try:
+            return function(part)
+        except DataContractError as error:
+            value = None if error.value is None else str(error.value)
+            carried = {"message": str(error), "column": error.column, "value": value}
+            raise RuntimeError(_CARRIED + json.dumps(carried)) from None
+
+    return run
+
+
+def _translated(error: PythonException) -> DataContractError | None:
+    """Return the one2one error an executor raised, to raise again on the driver (or None)."""
+    found = re.search(re.escape(_CARRIED) + r"(\{.*\})", str(error))
+    if found is None:
+        return None
+    carried = json.loads(found.group(1))
+    return DataContractError(carried["message"], column=carried["column"], value=carried["value"])
 
 
 # ---------------------------------------------------------------------- RFM table
@@ -223,9 +258,7 @@ def _read_log(
     probe = pd.Series(pd.to_datetime(["2000-01-01"]))
     if isinstance(kind, T.TimestampNTZType):  # naive wall-clock times: pandas' rule applies
         as_utc(probe, name=datetime, assume_tz=assume_tz)
-        micros = F.timestamp_diff(
-            "MICROSECOND", F.expr("TIMESTAMP_NTZ'1970-01-01 00:00:00'"), F.col(datetime)
-        )
+        micros = _wall_micros(F.col(datetime))
     elif isinstance(kind, T.TimestampType):  # instants: aware, whatever the session's zone
         micros = F.unix_micros(F.col(datetime))
     else:
@@ -384,9 +417,13 @@ def rfm_table(
         ]
     )
     try:
-        done = prepared.groupBy("_bucket").applyInPandas(bucket, schema).localCheckpoint(eager=True)
+        rows = prepared.groupBy("_bucket").applyInPandas(_carrying(bucket), schema)
+        done = rows.localCheckpoint(eager=True)
     except PythonException as error:
-        raise _translated(error) from error
+        carried = _translated(error)
+        if carried is None:
+            raise
+        raise carried from error
     totals = done.agg(
         _count_when(~F.col("_stats")).alias("customers"),
         F.sum("_refunds").alias("refunds"),
