@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 from attrs import frozen
 
-from .._transactions import local_days, purchase_occasions, read_transactions, warn_unnetted
+from .._spark import SparkFrame, is_spark_frame
+from .._transactions import (
+    Occasions,
+    Transactions,
+    local_days,
+    purchase_occasions,
+    read_transactions,
+    warn_unnetted,
+)
 from .._validation import (
     require_columns,
     require_frame,
@@ -30,6 +39,21 @@ from ..errors import DataContractError, DataWarning
 __all__ = ["DEFAULT_SEGMENTS", "RFMSegment", "rfm_scores", "rfm_segments", "rfm_table"]
 
 
+@overload
+def rfm_table(
+    transactions: SparkFrame,
+    *,
+    as_of: object = None,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str = "value",
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    decimals: int | None = None,
+) -> SparkFrame: ...
+@overload
 def rfm_table(
     transactions: pd.DataFrame,
     *,
@@ -42,7 +66,20 @@ def rfm_table(
     tz: str = "UTC",
     assume_tz: str | None = None,
     decimals: int | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame: ...
+def rfm_table(
+    transactions: pd.DataFrame | SparkFrame,
+    *,
+    as_of: object = None,
+    customer_id: str = "customer_id",
+    datetime: str = "occurred_at",
+    monetary: str = "value",
+    order_id: str | None = "order_id",
+    currency: str | None = "currency",
+    tz: str = "UTC",
+    assume_tz: str | None = None,
+    decimals: int | None = None,
+) -> pd.DataFrame | SparkFrame:
     """Summarise a transaction log per customer: days since the last purchase, purchases, spend.
 
     Purchases are *purchase occasions*, as in ``one2one.clv.rfm_summary``: a
@@ -56,7 +93,14 @@ def rfm_table(
     ----------
     transactions
         One row per sale (positive ``value``) or refund (negative), the
-        :data:`one2one.contracts.TRANSACTIONS` table.
+        :data:`one2one.contracts.TRANSACTIONS` table; a pandas or a Spark
+        DataFrame. In a Spark frame a ``TIMESTAMP`` column holds instants
+        (time-zone aware, whatever the session's zone) and a
+        ``TIMESTAMP_NTZ`` column naive wall times (read in ``assume_tz``).
+        Customers are split into buckets (``hash(customer_id) mod k``) that
+        run this function's pandas code on the executors, after the log's
+        last moment and its currency are found in Spark, so the numbers are
+        the pandas path's.
     as_of
         The moment recency is measured at (naive: in ``tz``); the last
         transaction's time if ``None``.
@@ -87,6 +131,14 @@ def rfm_table(
         (net spend, exact, rounded to the minor unit). ``attrs`` records
         ``currency`` and ``decimals``.
 
+        With a Spark DataFrame: a Spark DataFrame, one row per customer, in
+        no particular order, with the key as a column ``customer_id`` (of the
+        input column's type) and the same three columns and values; the
+        ``attrs`` travel in the metadata of ``customer_id``
+        (``one2one._spark.spark_attrs`` reads them). It is computed when the
+        function is called (the warnings need its counts) and held with
+        ``localCheckpoint``, so using it does not compute it again.
+
     Raises
     ------
     DataContractError
@@ -109,6 +161,21 @@ def rfm_table(
     >>> rfm_table(tx).to_dict("index")
     {1: {'recency_days': 0.0, 'purchases': 2, 'monetary': 15.0}, 2: {'recency_days': 5.0, 'purchases': 1, 'monetary': 7.0}}
     """  # noqa: E501
+    if is_spark_frame(transactions):
+        from ._spark import rfm_table as spark_rfm_table  # noqa: PLC0415 - pyspark only here
+
+        return spark_rfm_table(
+            transactions,
+            as_of=as_of,
+            customer_id=customer_id,
+            datetime=datetime,
+            monetary=monetary,
+            order_id=order_id,
+            currency=currency,
+            tz=tz,
+            assume_tz=assume_tz,
+            decimals=decimals,
+        )
     table = read_transactions(
         transactions,
         customer_id=customer_id,
@@ -127,6 +194,33 @@ def rfm_table(
         row = table.rows[np.flatnonzero(late)[0]]
         msg = f"transactions after as_of={end} (first at row {row!r}); cut the log or move as_of."
         raise DataContractError(msg, column=datetime, value=str(end), row=row)
+    result, occasions, n_known = _rfm_rows(table, end, tz)
+    if result.empty:
+        msg = (
+            "transactions hold no purchase (only refunds, or every sale refunded); nobody to score."
+        )
+        raise DataContractError(msg, column=monetary)
+    warn_unnetted(table, occasions, stacklevel=2)
+    if n_known > len(result):
+        msg = (
+            f"{n_known - len(result)} customer(s) have no purchase left (only returns, or every "
+            "purchase refunded); they are not in the RFM table."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=2)
+    result.attrs["currency"] = table.currency
+    result.attrs["decimals"] = table.decimals
+    return result
+
+
+def _rfm_rows(
+    table: Transactions, end: pd.Timestamp, tz: str
+) -> tuple[pd.DataFrame, Occasions, int]:
+    """Return the RFM rows of ``table`` (maybe none), its occasions and its number of customers.
+
+    The whole computation of :func:`rfm_table` after the checks, shared with
+    the Spark path, which runs it on each bucket of customers (a customer's
+    rows never straddle two buckets, and ``end`` is the whole log's).
+    """
     days = local_days(table.utc, tz)
     occasions = purchase_occasions(table.customer, table.time, days, table.units, table.order)
     customer = occasions.customer
@@ -134,19 +228,17 @@ def rfm_table(
         np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if customer.size else customer
     )
     lasts = np.r_[starts[1:], customer.size] - 1
+    n_known = int(np.unique(table.customer).size)
     if starts.size == 0:
-        msg = (
-            "transactions hold no purchase (only refunds, or every sale refunded); nobody to score."
+        empty = pd.DataFrame(
+            {
+                "recency_days": np.zeros(0, dtype=np.float64),
+                "purchases": np.zeros(0, dtype=np.int64),
+                "monetary": np.zeros(0, dtype=np.float64),
+            },
+            index=pd.Index(table.ids[:0], name="customer_id"),
         )
-        raise DataContractError(msg, column=monetary)
-    warn_unnetted(table, occasions, stacklevel=2)
-    n_known = np.unique(table.customer).size
-    if n_known > starts.size:
-        msg = (
-            f"{n_known - starts.size} customer(s) have no purchase left (only returns, or every "
-            "purchase refunded); they are not in the RFM table."
-        )
-        warnings.warn(msg, DataWarning, stacklevel=2)
+        return empty, occasions, n_known
     last = pd.to_datetime(occasions.last_time[lasts], utc=True)
     result = pd.DataFrame(
         {
@@ -156,9 +248,7 @@ def rfm_table(
         },
         index=pd.Index(table.ids[customer[starts]], name="customer_id"),
     )
-    result.attrs["currency"] = table.currency
-    result.attrs["decimals"] = table.decimals
-    return result
+    return result, occasions, n_known
 
 
 def _moment(value: object, tz: str) -> pd.Timestamp:
@@ -179,7 +269,11 @@ def _score(values: pd.Series, bins: int, *, higher_is_better: bool) -> pd.Series
     return pd.Series(np.ceil(share * bins), index=values.index).clip(1, bins).astype("int64")
 
 
-def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
+@overload
+def rfm_scores(table: SparkFrame, *, bins: int = 5) -> SparkFrame: ...
+@overload
+def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame: ...
+def rfm_scores(table: pd.DataFrame | SparkFrame, *, bins: int = 5) -> pd.DataFrame | SparkFrame:
     """Score recency, frequency and monetary value from 1 (worst) to ``bins`` (best).
 
     Tie policy: customers with equal values get the same score (that of their
@@ -193,7 +287,10 @@ def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
         Columns ``recency_days``, ``purchases`` and ``monetary``, one row per
         customer (e.g. from :func:`rfm_table`). A table whose purchase count
         is still called ``frequency`` (as rfm_table named it before it was
-        ``purchases``) is read with a ``DeprecationWarning``.
+        ``purchases``) is read with a ``DeprecationWarning``. A pandas or a
+        Spark DataFrame (with Spark, ranks are exact, not approximate: each
+        column's distinct values are counted and ranked in one task, so the
+        work grows with the number of distinct values, not of customers).
     bins
         Number of score levels (5 gives the classic 1..5 scores).
 
@@ -202,6 +299,11 @@ def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     pandas.DataFrame
         ``table`` plus ``r_score``, ``f_score`` (from ``purchases``),
         ``m_score`` and ``rfm`` (e.g. ``"545"``).
+
+        With a Spark DataFrame: a Spark DataFrame of the table's columns
+        (``customer_id`` among them when it came from :func:`rfm_table`)
+        plus the same four, with the scores the pandas path gives (ties
+        included), rows in no particular order.
 
     Raises
     ------
@@ -217,6 +319,10 @@ def rfm_scores(table: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     >>> rfm_scores(table, bins=3)["rfm"].tolist()
     ['333', '222', '111']
     """
+    if is_spark_frame(table):
+        from ._spark import rfm_scores as spark_rfm_scores  # noqa: PLC0415 - pyspark only here
+
+        return spark_rfm_scores(table, bins=bins)
     frame = require_frame(table, name="table")
     count = "purchases"
     if "purchases" not in frame.columns and "frequency" in frame.columns:
@@ -311,9 +417,17 @@ DEFAULT_SEGMENTS: tuple[RFMSegment, ...] = (
 """The usual named segments on 1..5 recency and frequency scores; the first rule that fits wins."""
 
 
+@overload
+def rfm_segments(
+    scores: SparkFrame, segments: Sequence[RFMSegment] = DEFAULT_SEGMENTS
+) -> SparkFrame: ...
+@overload
 def rfm_segments(
     scores: pd.DataFrame, segments: Sequence[RFMSegment] = DEFAULT_SEGMENTS
-) -> pd.Series:
+) -> pd.Series: ...
+def rfm_segments(
+    scores: pd.DataFrame | SparkFrame, segments: Sequence[RFMSegment] = DEFAULT_SEGMENTS
+) -> pd.Series | SparkFrame:
     """Name each customer's segment from their recency and frequency scores.
 
     The first rule that covers a customer names them; customers no rule
@@ -323,7 +437,7 @@ def rfm_segments(
     ----------
     scores
         The output of :func:`rfm_scores` (or any frame with ``r_score`` and
-        ``f_score``), indexed by customer.
+        ``f_score``), indexed by customer; or a Spark DataFrame.
     segments
         The rules, in priority order; the usual ten by default.
 
@@ -331,7 +445,9 @@ def rfm_segments(
     -------
     pandas.Series
         Each customer's segment name (pandas ``string``), named ``segment``,
-        on the index of ``scores``.
+        on the index of ``scores``. With a Spark DataFrame: ``scores`` with a
+        ``segment`` column added (a Spark DataFrame has no index to carry a
+        Series; its ``customer_id`` column is the key).
 
     Raises
     ------
@@ -346,6 +462,10 @@ def rfm_segments(
     >>> rfm_segments(scores).tolist()
     ['champions', 'cannot lose them', 'about to sleep']
     """
+    if is_spark_frame(scores):
+        from ._spark import rfm_segments as spark_rfm_segments  # noqa: PLC0415 - pyspark only
+
+        return spark_rfm_segments(scores, segments)
     frame = require_frame(scores, name="scores")
     require_columns(frame, ["r_score", "f_score"], name="scores")
     require_no_missing(frame, ["r_score", "f_score"], name="scores")

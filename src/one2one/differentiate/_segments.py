@@ -12,7 +12,7 @@ words by the features that set it apart.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import attrs
 import numpy as np
@@ -27,6 +27,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
 from .._progress import Progress, check_progress, progress_bar
+from .._spark import SparkFrame, is_spark_frame
 from .._validation import as_generator, require_number, require_one_of
 from ..errors import DataContractError, NotFittedError
 
@@ -319,7 +320,11 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return profiles
 
     # ----------------------------------------------------------------- applying
-    def predict(self, X: Any) -> NDArray[np.intp]:
+    @overload
+    def predict(self, X: SparkFrame) -> SparkFrame: ...
+    @overload
+    def predict(self, X: Any) -> NDArray[np.intp]: ...
+    def predict(self, X: Any) -> NDArray[np.intp] | SparkFrame:
         """Assign customers (new or not) to the fitted segments.
 
         New customers get the segment of the needs they resemble, so a
@@ -330,12 +335,19 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         X
             Customer features, array-like of shape (n_customers, n_features)
             or a DataFrame (its column names are kept): numeric, no gaps,
-            finite, with the columns of ``fit``.
+            finite, with the columns of ``fit``. A Spark DataFrame is scored
+            on the executors (the fitted segmenter is shipped to them): fit
+            on a pandas sample, score every customer.
 
         Returns
         -------
         numpy.ndarray of shape (n_customers,)
-            Each customer's segment, 0 the largest in training.
+            Each customer's segment, 0 the largest in training. With a Spark
+            DataFrame: a Spark DataFrame of its other columns (its keys, e.g.
+            ``customer_id``) and ``segment`` (long), the same segments as
+            pandas gives for the same rows; a segmenter fitted on an array
+            without column names cannot score one (columns are matched by
+            name).
 
         Raises
         ------
@@ -346,6 +358,19 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             from those of ``fit``.
         """
         self._check_fitted()
+        if is_spark_frame(X):
+            from ._spark import score_frame  # noqa: PLC0415 - pyspark only here
+
+            def segments(features: pd.DataFrame) -> dict[str, Any]:
+                return {"segment": self.predict(features).astype(np.int64)}
+
+            return score_frame(
+                X,
+                features=getattr(self, "feature_names_in_", None),
+                model=type(self).__name__,
+                outputs=[("segment", "long")],
+                score=segments,
+            )
         values = self._check_input(X, reset=False)
         scaled = self._scaler.transform(values) if self._scaler is not None else values
         return np.asarray(self._relabel[self._model_.predict(scaled)], dtype=np.intp)

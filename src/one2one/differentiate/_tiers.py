@@ -8,10 +8,13 @@ than they cost to serve); the rest are migrators, moving between tiers.
 
 from __future__ import annotations
 
+from typing import overload
+
 import attrs
 import numpy as np
 import pandas as pd
 
+from .._spark import SparkFrame, is_spark_frame
 from .._transactions import money_decimals, round_money
 from .._validation import (
     require_columns,
@@ -45,6 +48,16 @@ def _count(share: float, total: int) -> int:
     return 0 if share <= 0 or total == 0 else max(1, int(np.ceil(round(share * total, 9))))
 
 
+@overload
+def value_tiers(
+    values: SparkFrame,
+    *,
+    value: str = "actual_value",
+    most_valuable_share: float = 0.2,
+    most_growable_share: float = 0.2,
+    decimals: int = 2,
+) -> SparkFrame: ...
+@overload
 def value_tiers(
     values: pd.DataFrame,
     *,
@@ -52,7 +65,15 @@ def value_tiers(
     most_valuable_share: float = 0.2,
     most_growable_share: float = 0.2,
     decimals: int = 2,
-) -> pd.DataFrame:
+) -> pd.DataFrame: ...
+def value_tiers(
+    values: pd.DataFrame | SparkFrame,
+    *,
+    value: str = "actual_value",
+    most_valuable_share: float = 0.2,
+    most_growable_share: float = 0.2,
+    decimals: int = 2,
+) -> pd.DataFrame | SparkFrame:
     """Place every customer in one tier by actual value, growth potential and cost to serve.
 
     Parameters
@@ -63,7 +84,10 @@ def value_tiers(
         gap to the actual value makes MGC) and ``cost_to_serve`` (e.g. the
         interaction log's costs, >= 0). ``one2one.clv.customer_lifetime_value``
         output goes straight in with ``value="clv"``, checked against the
-        :data:`one2one.contracts.CUSTOMER_VALUES` contract.
+        :data:`one2one.contracts.CUSTOMER_VALUES` contract. A Spark
+        DataFrame holds the key as a column ``customer_id``; its cuts are
+        exact (the k-th largest value, ties counted, from counts of distinct
+        values), so the tiers are the pandas path's.
     value
         Column of the actual value: ``"actual_value"`` (historic margin, or
         any value you computed) or ``"clv"``.
@@ -86,6 +110,10 @@ def value_tiers(
         tied at a cut are all placed in the higher tier, so tiers never
         depend on row order.
 
+        With a Spark DataFrame: a Spark DataFrame with ``customer_id``,
+        ``net_value``, ``growth_gap`` and ``tier`` (a string), the same
+        values as pandas, rows in no particular order.
+
     Raises
     ------
     DataContractError
@@ -103,6 +131,16 @@ def value_tiers(
     >>> value_tiers(values)["tier"].tolist()
     ['most valuable', 'migrators', 'most growable', 'migrators', 'below zero']
     """
+    if is_spark_frame(values):
+        from ._spark import value_tiers as spark_value_tiers  # noqa: PLC0415 - pyspark only here
+
+        return spark_value_tiers(
+            values,
+            value=value,
+            most_valuable_share=most_valuable_share,
+            most_growable_share=most_growable_share,
+            decimals=decimals,
+        )
     frame = require_frame(values, name="values")
     require_columns(frame, [value], name="values", arguments="value=")
     if frame.empty:
@@ -147,7 +185,7 @@ def value_tiers(
     )
 
 
-def tier_report(tiers: pd.DataFrame) -> pd.DataFrame:
+def tier_report(tiers: pd.DataFrame | SparkFrame) -> pd.DataFrame:
     """Count customers and net value per tier, with each tier's share of both.
 
     The report that makes the tiers a decision: how few customers hold how
@@ -157,7 +195,7 @@ def tier_report(tiers: pd.DataFrame) -> pd.DataFrame:
     ----------
     tiers
         The output of :func:`value_tiers`: ``tier``, ``net_value`` and
-        ``growth_gap`` per customer.
+        ``growth_gap`` per customer: a pandas or a Spark DataFrame.
 
     Returns
     -------
@@ -165,7 +203,10 @@ def tier_report(tiers: pd.DataFrame) -> pd.DataFrame:
         Indexed by tier (all of :data:`TIERS`): ``customers``,
         ``customer_share``, ``net_value``, ``value_share`` (of the total net
         value; below-zero customers have a negative share) and
-        ``growth_gap``.
+        ``growth_gap``. A pandas DataFrame for a Spark DataFrame too (four
+        rows, aggregated in Spark): the report is tiny and read by people.
+        Spark sums in another order than pandas, so its sums may differ
+        from pandas' in the last bits (about 1e-15 relative).
 
     Raises
     ------
@@ -173,15 +214,20 @@ def tier_report(tiers: pd.DataFrame) -> pd.DataFrame:
         If ``tiers`` is not a DataFrame or lacks ``tier``, ``net_value`` or
         ``growth_gap``.
     """
+    if is_spark_frame(tiers):
+        from ._spark import tier_report as spark_tier_report  # noqa: PLC0415 - pyspark only here
+
+        return spark_tier_report(tiers)
     frame = require_frame(tiers, name="tiers")
     require_columns(frame, ["tier", "net_value", "growth_gap"], name="tiers")
     grouped = frame.groupby("tier", observed=False)
+    return _report(grouped.size(), grouped["net_value"].sum(), grouped["growth_gap"].sum())
+
+
+def _report(customers: pd.Series, net_value: pd.Series, growth_gap: pd.Series) -> pd.DataFrame:
+    """Build the report from each tier's customers and sums (shared with the Spark path)."""
     report = pd.DataFrame(
-        {
-            "customers": grouped.size(),
-            "net_value": grouped["net_value"].sum(),
-            "growth_gap": grouped["growth_gap"].sum(),
-        }
+        {"customers": customers, "net_value": net_value, "growth_gap": growth_gap}
     ).reindex(list(TIERS), fill_value=0)
     report["customer_share"] = report["customers"] / report["customers"].sum()
     total = report["net_value"].sum()

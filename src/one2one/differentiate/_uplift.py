@@ -16,7 +16,7 @@ Both check first that assignment looks random (see :func:`check_assignment`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.validation import validate_data
 
+from .._spark import SparkFrame, is_spark_frame
 from .._validation import require_number, require_one_of
 from ..errors import DataContractError, NotFittedError
 from ._assignment import Action, _as_frame, as_treatment, check_assignment
@@ -100,6 +101,24 @@ class _UpliftBase(BaseEstimator):  # type: ignore[misc]
             _as_frame(X)
         values: NDArray[np.float64] = validate_data(self, X, reset=False, dtype=np.float64)
         return values
+
+    def _predict_spark(self, X: SparkFrame) -> SparkFrame:
+        """Score a Spark frame on the executors with this fitted model (see ``predict``)."""
+        if not hasattr(self, "n_features_in_"):
+            msg = f"This {type(self).__name__} is not fitted yet; call fit first."
+            raise NotFittedError(msg)
+        from ._spark import score_frame  # noqa: PLC0415 - pyspark only here
+
+        def uplift(features: pd.DataFrame) -> dict[str, Any]:
+            return {"uplift": np.asarray(self.predict(features), dtype=np.float64)}
+
+        return score_frame(
+            X,
+            features=getattr(self, "feature_names_in_", None),
+            model=type(self).__name__,
+            outputs=[("uplift", "double")],
+            score=uplift,
+        )
 
 
 class TwoModelUplift(_UpliftBase):
@@ -185,7 +204,11 @@ class TwoModelUplift(_UpliftBase):
         self.control_model_ = clone(base).fit(values[~flags], outcome[~flags])
         return self
 
-    def predict(self, X: Any) -> NDArray[np.float64]:
+    @overload
+    def predict(self, X: SparkFrame) -> SparkFrame: ...
+    @overload
+    def predict(self, X: Any) -> NDArray[np.float64]: ...
+    def predict(self, X: Any) -> NDArray[np.float64] | SparkFrame:
         """Predict the uplift: expected outcome if contacted minus if not.
 
         Parameters
@@ -193,13 +216,19 @@ class TwoModelUplift(_UpliftBase):
         X
             Customer features at the time of the campaign: numeric and finite,
             array-like of shape (n_customers, n_features) or a DataFrame.
-            The same columns as in ``fit``.
+            The same columns as in ``fit``. A Spark DataFrame is scored on
+            the executors (the fitted model is shipped to them): fit on a
+            pandas sample, score every customer.
 
         Returns
         -------
         numpy.ndarray of shape (n_customers,)
             The uplift, in probability for a 0/1 outcome, in the outcome's
-            unit for an amount; negative where the contact does harm.
+            unit for an amount; negative where the contact does harm. With a
+            Spark DataFrame: a Spark DataFrame of its other columns (its
+            keys, e.g. ``customer_id``) and ``uplift`` (double), the pandas
+            predictions for the same rows (the model must have been fitted
+            on a DataFrame: columns are matched by name).
 
         Raises
         ------
@@ -208,6 +237,8 @@ class TwoModelUplift(_UpliftBase):
         DataContractError
             If the features are not numeric and finite.
         """
+        if is_spark_frame(X):
+            return self._predict_spark(X)
         values = self._features(X)
         return _score(self.treated_model_, values) - _score(self.control_model_, values)
 
@@ -293,7 +324,11 @@ class ClassTransformationUplift(_UpliftBase):
             raise DataContractError(msg, column="estimator", value=type(base).__name__) from error
         return self
 
-    def predict(self, X: Any) -> NDArray[np.float64]:
+    @overload
+    def predict(self, X: SparkFrame) -> SparkFrame: ...
+    @overload
+    def predict(self, X: Any) -> NDArray[np.float64]: ...
+    def predict(self, X: Any) -> NDArray[np.float64] | SparkFrame:
         """Uplift in response probability, ``2 P(z=1|x) - 1``.
 
         Parameters
@@ -301,12 +336,18 @@ class ClassTransformationUplift(_UpliftBase):
         X
             Customer features at the time of the campaign: numeric and finite,
             array-like of shape (n_customers, n_features) or a DataFrame.
-            The same columns as in ``fit``.
+            The same columns as in ``fit``. A Spark DataFrame is scored on
+            the executors (the fitted model is shipped to them): fit on a
+            pandas sample, score every customer.
 
         Returns
         -------
         numpy.ndarray of shape (n_customers,)
-            The uplift in response probability, in [-1, 1].
+            The uplift in response probability, in [-1, 1]. With a Spark
+            DataFrame: a Spark DataFrame of its other columns (its keys, e.g.
+            ``customer_id``) and ``uplift`` (double), the pandas predictions
+            for the same rows (the model must have been fitted on a
+            DataFrame: columns are matched by name).
 
         Raises
         ------
@@ -315,6 +356,8 @@ class ClassTransformationUplift(_UpliftBase):
         DataContractError
             If the features are not numeric and finite.
         """
+        if is_spark_frame(X):
+            return self._predict_spark(X)
         values = self._features(X)
         return 2.0 * _score(self.model_, values) - 1.0
 
