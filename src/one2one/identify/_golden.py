@@ -382,8 +382,11 @@ def _is_missing(value: object) -> bool:
 def _present(values: pd.Series) -> NDArray[np.bool_]:
     """Whether each value is there: not missing, and not blank text."""
     missing = values.isna().to_numpy(dtype=bool)
-    blank = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
-    return ~missing & ~blank.fillna(value=False).astype(bool).to_numpy()
+    # On plain objects: an Arrow-backed text column (pandas 3 with pyarrow) cannot take
+    # the booleans a Series.map would put in it.
+    raw = values.to_numpy(dtype=object)
+    blank = np.fromiter((isinstance(v, str) and not v.strip() for v in raw), bool, len(raw))
+    return ~missing & ~blank
 
 
 def _id_rank(record_ids: Sequence[str | int]) -> NDArray[np.int64]:
