@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import Progress, check_progress, progress_bar
+from .._spark import is_spark_frame, pyspark_functions
 from .._validation import as_generator, require_frame, require_number
 from ..errors import DataContractError, NotFittedError
 from . import _persist as persist
@@ -366,6 +367,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             If ``progress=True`` and tqdm (the ``progress`` extra) is not
             installed.
         """
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, labels)
+            spark.fit(self, spark.prepare(self, records, fitting=True))
+            return self
         self._fit_prepared(self._prepare(records, other, fitting=True), labels)
         return self
 
@@ -685,6 +690,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             records the matcher was fitted on.
         """
         self._check_fitted()
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, None)
+            scored = spark.score(self, spark.prepare(self, records, fitting=False))
+            return scored.drop("i", "j")
         return self._score(self._prepare(records, other))
 
     def _score(self, prepared: _Prepared) -> pd.DataFrame:
@@ -1117,6 +1126,10 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             all records (chains of weak links).
         """
         self._check_fitted()
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, None)
+            prepared = spark.prepare(self, records, fitting=False)
+            return spark.customers(self, prepared, spark.score(self, prepared))
         return self._customers(self._prepare(records, other))
 
     def fit_predict(
@@ -1156,6 +1169,11 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             If ``progress=True`` and tqdm (the ``progress`` extra) is not
             installed.
         """
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, labels)
+            ready = spark.prepare(self, records, fitting=True)
+            spark.fit(self, ready)
+            return spark.customers(self, ready, spark.score(self, ready))
         prepared = self._prepare(records, other, fitting=True)
         self._fit_prepared(prepared, labels)
         return self._customers(prepared)
@@ -1261,6 +1279,23 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         if shares is None:
             return None
         return float(shares.get(value, 0.0))
+
+
+def _spark_module(other: object, labels: object) -> Any:
+    """The Spark path (imported only when a Spark frame arrives); refuse what it lacks."""
+    if other is not None:
+        msg = (
+            "linking two files is not built on Spark yet: deduplicate one Spark DataFrame "
+            "(union the files with a source column), or link pandas frames."
+        )
+        raise DataContractError(msg, column="other")
+    if labels is not None:
+        msg = "a supervised fit (labels) is not built on Spark yet: fit on pandas, then predict."
+        raise DataContractError(msg, column="labels")
+    pyspark_functions("RecordMatcher on a Spark DataFrame")
+    from . import _spark  # noqa: PLC0415 - pyspark only when a Spark frame arrives
+
+    return _spark
 
 
 def _unswap_names(
