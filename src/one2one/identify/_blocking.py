@@ -1055,7 +1055,7 @@ def plan_with_counts(
     n_records: int,
     n_right: int,
 ) -> BlockingPlan:
-    """The decisions of :func:`plan_blocking`, from whatever counts ``keys.plan`` gives.
+    """Make the decisions of :func:`plan_blocking` from whatever counts ``keys.plan`` gives.
 
     The Spark path passes an object whose ``plan`` returns counts made in
     Spark, so both paths keep, share out and drop rules by the same code.

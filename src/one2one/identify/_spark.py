@@ -79,7 +79,8 @@ def _on_executors(
             except DataContractError as error:
                 payload = {"message": str(error), "column": error.column, "value": error.value}
                 text = json.dumps(payload, default=str)
-                raise RuntimeError(f"{_MARK}{text}{_MARK}") from None
+                marked = f"{_MARK}{text}{_MARK}"
+                raise RuntimeError(marked) from None
             yield out
 
     return run
@@ -118,13 +119,42 @@ def _keep(frame: SparkFrame) -> Any:
 _INTEGRAL = ("tinyint", "smallint", "int", "bigint")
 
 
-def _standardise(matcher: RecordMatcher, records: SparkFrame) -> tuple[Any, list[str], str]:
-    """Checked, normalised records: ``_pos``, ``_id`` and one string column per field.
+def _standardise(matcher: RecordMatcher, records: SparkFrame) -> tuple[Any, list[str], str, int]:
+    """Check and normalise the records: ``_pos``, ``_id`` and one string column per field.
 
-    Returns the frame, the standard fields and the id's Spark type.
+    Returns the frame, the standard fields, the id's Spark type and the number of records.
     """
     F = _functions()
     schema = matcher.schema
+    fields = schema.fields()
+    rid = schema.record_id
+    n = _check_records(records, schema)
+    types = dict(records.dtypes)
+    id_type = "bigint" if types[rid] in _INTEGRAL else "string"
+    integral = [c for c in fields.values() if types[c] in _INTEGRAL]
+    names = list(fields)
+    columns = list(dict.fromkeys([rid, *fields.values()]))
+
+    def normalise(batch: pd.DataFrame) -> pd.DataFrame:
+        for column in integral:  # Arrow gives floats for integers with nulls
+            batch[column] = batch[column].astype("Int64")
+        with warnings.catch_warnings():  # unreadable dates: no driver to tell on the executors
+            warnings.simplefilter("ignore")
+            result, _ = schema._normalise_columns(batch, check=True)  # noqa: SLF001
+        out = {"_id": batch[rid].to_numpy()}
+        for name in names:
+            out[name] = result[name].astype(object).where(result[name].notna(), None).to_numpy()
+        return pd.DataFrame(out)
+
+    ddl = ", ".join([f"_id {id_type}", *(f"`{n}` string" for n in names)])
+    source = records.select(*(F.col(c).cast(id_type) if c == rid else F.col(c) for c in columns))
+    standard = _map(source, normalise, ddl)
+    return _numbered(standard, ["_id"]), names, id_type, n
+
+
+def _check_records(records: SparkFrame, schema: Any) -> int:
+    """Make :meth:`RecordSchema.validate`'s whole-frame checks in one Spark job; return the rows."""
+    F = _functions()
     fields = schema.fields()
     if not fields:
         msg = "the schema declares no identity field; name at least one column to compare."
@@ -134,6 +164,7 @@ def _standardise(matcher: RecordMatcher, records: SparkFrame) -> tuple[Any, list
     aggregates = [
         F.count(F.lit(1)).alias("rows"),
         F.count(F.when(F.col(rid).isNull(), 1)).alias("missing"),
+        F.countDistinct(F.col(rid)).alias("distinct"),
         *(
             F.count(F.when(F.trim(F.col(c).cast("string")) != "", 1)).alias(f"present_{k}")
             for k, c in enumerate(fields.values())
@@ -157,36 +188,18 @@ def _standardise(matcher: RecordMatcher, records: SparkFrame) -> tuple[Any, list
                 "drop it from the schema."
             )
             raise DataContractError(msg, column=column)
-    repeated = records.groupBy(rid).count().where(F.col("count") > 1).limit(1).collect()
+    repeated = []
+    if stats["distinct"] < stats["rows"]:
+        repeated = records.groupBy(rid).count().where(F.col("count") > 1).limit(1).collect()
     if repeated:
         key = repeated[0][rid]
         msg = f"records must have one row per {rid!r} (got a repeated record id, {key!r})."
         raise DataContractError(msg, column=rid, value=key)
-    types = dict(records.dtypes)
-    id_type = "bigint" if types[rid] in _INTEGRAL else "string"
-    integral = [c for c in fields.values() if types[c] in _INTEGRAL]
-    names = list(fields)
-    columns = list(dict.fromkeys([rid, *fields.values()]))
-
-    def normalise(batch: pd.DataFrame) -> pd.DataFrame:
-        for column in integral:  # Arrow gives floats for integers with nulls
-            batch[column] = batch[column].astype("Int64")
-        with warnings.catch_warnings():  # unreadable dates: no driver to tell on the executors
-            warnings.simplefilter("ignore")
-            result, _ = schema._normalise_columns(batch, check=True)  # noqa: SLF001
-        out = {"_id": batch[rid].to_numpy()}
-        for name in names:
-            out[name] = result[name].astype(object).where(result[name].notna(), None).to_numpy()
-        return pd.DataFrame(out)
-
-    ddl = ", ".join([f"_id {id_type}", *(f"`{n}` string" for n in names)])
-    source = records.select(*(F.col(c).cast(id_type) if c == rid else F.col(c) for c in columns))
-    standard = _map(source, normalise, ddl)
-    return _numbered(standard, ["_id"]), names, id_type
+    return int(stats["rows"])
 
 
 def _numbered(frame: SparkFrame, order: Sequence[str]) -> Any:
-    """``frame`` sorted by ``order`` with ``_pos`` = 0, 1, ... in that order (no single partition)."""
+    """Sort ``frame`` by ``order``, numbering its rows ``_pos`` = 0, 1, ... (in parallel)."""
     F = _functions()
     ordered = _keep(
         frame.orderBy(*order)
@@ -261,26 +274,24 @@ def _check_rule(rule: object, fields: Sequence[str]) -> None:
                 msg = f"records has no column {name!r} (it has: {', '.join(map(repr, fields))})."
                 raise DataContractError(msg, column=name)
     else:
-        msg = f"blocking rule {rule!r} cannot run on Spark (a BlockingRule or SortedNeighbourhood)."
+        msg = f"blocking rule {rule!r} cannot run on Spark: a BlockingRule or SortedNeighbourhood."
         raise DataContractError(msg, column="blocking", value=repr(rule))
 
 
-def _block(
-    matcher: RecordMatcher, standard: SparkFrame, fields: Sequence[str], n: int
-) -> tuple[Any, BlockingPlan]:
-    """Plan the blocking from counts made in Spark, then build the distinct pairs ``(i, j)``."""
-    F = _functions()
-    from ._matcher import default_blocking  # noqa: PLC0415 - the matcher imports this module
+@attrs.define
+class _Keyed:
+    """Each record's key under every rule (``_k*`` exact, ``_s*`` sort keys), kept in Spark."""
 
-    if matcher.max_pairs is None:
-        budget = default_pair_budget(n)
-    else:
-        budget = int(matcher.max_pairs)
-    rules = list(default_blocking(fields) if matcher.blocking is None else matcher.blocking)
-    fixed = [BlockingRule(rule.fields) for rule in matcher.match_rules]
+    frame: Any
+    key_of: dict[str, str]  # an exact rule's name -> its column
+    sort_of: dict[str, str]  # a sorted neighbourhood's fields -> its column
+
+
+def _keys(standard: SparkFrame, fields: Sequence[str], rules: Sequence[object]) -> _Keyed:
+    """Compute the keys of every rule with the rules' own code, batch by batch."""
     exact: dict[str, BlockingRule] = {}
     ordered: dict[str, SortedNeighbourhood] = {}
-    for rule in [*rules, *fixed]:
+    for rule in rules:
         _check_rule(rule, fields)
         if isinstance(rule, BlockingRule):
             exact.setdefault(rule.name, rule)
@@ -288,44 +299,60 @@ def _block(
             ordered.setdefault(_sorted_id(rule), rule)
     key_of = {name: f"_k{k}" for k, name in enumerate(exact)}
     sort_of = {name: f"_s{k}" for k, name in enumerate(ordered)}
-    exact_rules = list(exact.values())
-    sorted_rules = list(ordered.values())
+    makers: list[tuple[str, Callable[[pd.DataFrame], pd.Series]]] = [
+        *((key_of[name], rule.keys) for name, rule in exact.items()),
+        *((sort_of[name], rule.sort_keys) for name, rule in ordered.items()),
+    ]
 
     def keys(batch: pd.DataFrame) -> pd.DataFrame:
         records = batch[list(fields)].astype("string")
         out: dict[str, Any] = {"_pos": batch["_pos"].to_numpy()}
-        for rule in exact_rules:
-            values = rule.keys(records)
-            out[key_of[rule.name]] = values.astype(object).where(values.notna(), None).to_numpy()
-        for rule in sorted_rules:
-            values = rule.sort_keys(records)
-            out[sort_of[_sorted_id(rule)]] = (
-                values.astype(object).where(values.notna(), None).to_numpy()
-            )
+        for column, make in makers:
+            values = make(records)
+            out[column] = values.astype(object).where(values.notna(), None).to_numpy()
         return pd.DataFrame(out)
 
-    ddl = ", ".join(
-        ["_pos bigint", *(f"{c} string" for c in [*key_of.values(), *sort_of.values()])]
-    )
-    keyed = _keep(_map(standard, keys, ddl))
-    counts: dict[str, tuple[int, int]] = {}
-    if exact:
-        names = list(exact)
-        long = keyed.select(
-            F.posexplode(F.array(*(F.col(key_of[name]) for name in names))).alias("rule", "key")
+    ddl = ", ".join(["_pos bigint", *(f"{column} string" for column, _ in makers)])
+    return _Keyed(_keep(_map(standard, keys, ddl)), key_of, sort_of)
+
+
+def _counts(keyed: _Keyed) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """Pairs and largest block's pairs per exact rule; keys present per sort key (two jobs)."""
+    F = _functions()
+    counts: dict[str, tuple[int, int]] = dict.fromkeys(keyed.key_of, (0, 0))
+    if keyed.key_of:
+        names = list(keyed.key_of)
+        long = keyed.frame.select(
+            F.posexplode(F.array(*(F.col(keyed.key_of[n]) for n in names))).alias("rule", "key")
         ).where(F.col("key").isNotNull())
-        sizes = long.groupBy("rule", "key").count()
         pairs = (F.col("count") * (F.col("count") - 1) / 2).cast("long")
-        for row in (
-            sizes.groupBy("rule").agg(F.sum(pairs).alias("p"), F.max(pairs).alias("m")).collect()
-        ):
+        per_rule = (
+            long.groupBy("rule", "key")
+            .count()
+            .groupBy("rule")
+            .agg(F.sum(pairs).alias("p"), F.max(pairs).alias("m"))
+        )
+        for row in per_rule.collect():
             counts[names[int(row["rule"])]] = (int(row["p"]), int(row["m"]))
-        for name in names:
-            counts.setdefault(name, (0, 0))
     sorted_n: dict[str, int] = {}
-    if ordered:
-        row = keyed.agg(*(F.count(F.col(c)).alias(c) for c in sort_of.values())).first()
-        sorted_n = {name: int(row[column]) for name, column in sort_of.items()}
+    if keyed.sort_of:
+        row = keyed.frame.agg(*(F.count(F.col(c)).alias(c) for c in keyed.sort_of.values()))
+        first = row.first()
+        sorted_n = {name: int(first[column]) for name, column in keyed.sort_of.items()}
+    return counts, sorted_n
+
+
+def _block(
+    matcher: RecordMatcher, standard: SparkFrame, fields: Sequence[str], n: int
+) -> tuple[Any, BlockingPlan]:
+    """Plan the blocking from counts made in Spark, then build the distinct pairs ``(i, j)``."""
+    from ._matcher import default_blocking  # noqa: PLC0415 - the matcher imports this module
+
+    budget = default_pair_budget(n) if matcher.max_pairs is None else int(matcher.max_pairs)
+    rules = list(default_blocking(fields) if matcher.blocking is None else matcher.blocking)
+    fixed = [BlockingRule(rule.fields) for rule in matcher.match_rules]
+    keyed = _keys(standard, fields, [*rules, *fixed])
+    counts, sorted_n = _counts(keyed)
     try:
         plan = plan_with_counts(
             _CountedKeys(counts, sorted_n),  # type: ignore[arg-type]
@@ -336,21 +363,27 @@ def _block(
             n_right=n,
         )
     except _Refinement:
-        over = [f"{name!r} ({pairs:,} pairs)" for name, (pairs, _) in counts.items()]
+        listed = ", ".join(f"{name!r} ({pairs:,} pairs)" for name, (pairs, _) in counts.items())
         msg = (
             f"blocking within the pair budget of {budget:,} pairs would refine a rule, which the "
-            f"Spark path does not do yet (rules: {', '.join(over)}): pass a larger max_pairs or "
+            f"Spark path does not do yet (rules: {listed}): pass a larger max_pairs or "
             "stricter blocking rules (plan them with blocking_report on a pandas sample)."
         )
         raise DataContractError(msg, column="max_pairs", value=budget) from None
+    return _build(keyed, plan), plan
+
+
+def _build(keyed: _Keyed, plan: BlockingPlan) -> Any:
+    """Build the union of the planned rules' pairs, each once: ``i < j`` positions."""
+    F = _functions()
     parts = []
     for step in plan.steps:
         rule = step.planned
         if step.plan is None or rule is None:
             continue
         if isinstance(rule, BlockingRule):
-            column = key_of[rule.name]
-            side = keyed.select("_pos", column).where(F.col(column).isNotNull())
+            column = keyed.key_of[rule.name]
+            side = keyed.frame.select("_pos", column).where(F.col(column).isNotNull())
             a, b = side.alias("a"), side.alias("b")
             parts.append(
                 a.join(b, F.col(f"a.{column}") == F.col(f"b.{column}"))
@@ -358,14 +391,14 @@ def _block(
                 .select(F.col("a._pos").alias("i"), F.col("b._pos").alias("j"))
             )
         elif isinstance(rule, SortedNeighbourhood):
-            parts.append(_sorted_pairs(keyed, sort_of[_sorted_id(rule)], rule.window))
-    session = standard.sparkSession
+            column = keyed.sort_of[_sorted_id(rule)]
+            parts.append(_sorted_pairs(keyed.frame, column, rule.window))
     if not parts:
-        return session.createDataFrame([], "i bigint, j bigint"), plan
+        return keyed.frame.sparkSession.createDataFrame([], "i bigint, j bigint")
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)
-    return _keep(union.distinct()), plan
+    return _keep(union.distinct())
 
 
 def _sorted_pairs(keyed: SparkFrame, column: str, window: int) -> Any:
@@ -386,7 +419,7 @@ def _sorted_pairs(keyed: SparkFrame, column: str, window: int) -> Any:
 def _comparer(
     matcher: RecordMatcher, standard_fields: Sequence[str], *, full: bool
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """A batch function from pair rows (both records' fields) to levels, as the pandas path."""
+    """Make the batch function from pair rows (both records' fields) to levels, as pandas."""
     from ._matcher import _unswap_names  # noqa: PLC0415
 
     comparisons = list(matcher.comparisons_)
@@ -499,7 +532,7 @@ def prepare(matcher: RecordMatcher, records: SparkFrame, *, fitting: bool) -> Sp
     """Standardise, block and compare on Spark, setting what a fit sets when ``fitting``."""
     from ._compare import default_comparisons  # noqa: PLC0415
 
-    standard, fields, id_type = _standardise(matcher, records)
+    standard, fields, id_type, n = _standardise(matcher, records)
     matcher._check_match_rules(fields)  # noqa: SLF001
     if fitting:
         matcher.fields_ = fields
@@ -508,7 +541,6 @@ def prepare(matcher: RecordMatcher, records: SparkFrame, *, fitting: bool) -> Sp
         )
     else:
         matcher._check_same_fields(fields)  # noqa: SLF001
-    n = int(standard.count())
     pairs, plan = _block(matcher, standard, fields, n)
     plan.warn(stacklevel=5)
     if fitting:
@@ -520,15 +552,19 @@ def prepare(matcher: RecordMatcher, records: SparkFrame, *, fitting: bool) -> Sp
 
 
 def _pattern_counts(
-    matcher: RecordMatcher, levels: SparkFrame
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    matcher: RecordMatcher, levels: SparkFrame, flag: Any = None
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Distinct level patterns and their counts (one row each: tiny), split by ``flag``."""
+    F = _functions()
     columns = [f"lv_{c.field}" for c in matcher.comparisons_]
-    rows = levels.groupBy(*columns).count().collect()
+    flag = F.lit(False).alias("_ruled")  # noqa: FBT003 if flag is None else flag
+    rows = levels.groupBy(*columns, flag).count().collect()
     values = np.array([[int(r[c]) for c in columns] for r in rows], dtype=np.int64).reshape(
         len(rows), len(columns)
     )
     counts = np.array([int(r["count"]) for r in rows], dtype=np.int64)
-    return values, counts
+    flags = np.array([bool(r["_ruled"]) for r in rows], dtype=bool)
+    return values, counts, flags
 
 
 def fit(matcher: RecordMatcher, prepared: SparkPrepared) -> None:
@@ -542,14 +578,24 @@ def fit(matcher: RecordMatcher, prepared: SparkPrepared) -> None:
         msg = "a classifier needs labels, which the Spark path does not take yet."
         raise DataContractError(msg, column="classifier")
     tf_fields = matcher._tf_fields(pd.DataFrame(columns=prepared.fields))  # noqa: SLF001
-    shares: dict[str, dict[str, float]] = {}
+    shares: dict[str, dict[str, float]] = {name: {} for name in tf_fields}
     floors: dict[str, float] = {}
-    for name in tf_fields:
-        column = F.col(f"`{name}`")
-        rows = prepared.standard.where(column.isNotNull()).groupBy(column).count().collect()
-        total = sum(int(r["count"]) for r in rows)
-        shares[name] = {str(r[0]): float(int(r["count"])) / max(total, 1) for r in rows}
-        floors[name] = 1.0 / max(total, 1)
+    if tf_fields:  # one job: (field, value) counts of every tracked field
+        values = F.array(*(F.col(f"`{name}`") for name in tf_fields))
+        rows = (
+            prepared.standard.select(F.posexplode(values).alias("field", "value"))
+            .where(F.col("value").isNotNull())
+            .groupBy("field", "value")
+            .count()
+            .collect()
+        )
+        totals = dict.fromkeys(tf_fields, 0)
+        for row in rows:
+            totals[tf_fields[int(row["field"])]] += int(row["count"])
+        for row in rows:
+            name = tf_fields[int(row["field"])]
+            shares[name][str(row["value"])] = float(int(row["count"])) / max(totals[name], 1)
+        floors = {name: 1.0 / max(totals[name], 1) for name in tf_fields}
     matcher.term_frequencies_ = shares
     matcher.tf_floor_ = floors
     model = FellegiSunter(
@@ -559,18 +605,20 @@ def fit(matcher: RecordMatcher, prepared: SparkPrepared) -> None:
         person_fields=_PERSON,
         conditional=matcher.conditional,
     )
-    values, counts = _pattern_counts(matcher, prepared.levels)
+    ruled = (F.col("matched_by") != "model").alias("_ruled")
+    values, counts, by_rule = _pattern_counts(matcher, prepared.levels, ruled)
     candidates = model._counted_patterns(values, counts, "levels")  # noqa: SLF001
-    known_values, known_counts = _pattern_counts(
-        matcher, prepared.levels.where(F.col("matched_by") != "model")
-    )
     known = (
-        model._counted_patterns(known_values, known_counts, "levels")  # noqa: SLF001
-        if len(known_counts)
+        model._counted_patterns(values[by_rule], counts[by_rule], "levels")  # noqa: SLF001
+        if by_rule.any()
         else None
     )
-    outside = _random_patterns(matcher, prepared)
-    drawn = model._counted_patterns(*outside, "random_levels") if len(outside[1]) else None  # noqa: SLF001
+    outside, weights = _random_patterns(matcher, prepared)
+    drawn = (
+        model._counted_patterns(outside, weights, "random_levels")  # noqa: SLF001
+        if len(weights)
+        else None
+    )
     n = prepared.n
     model._fit_counted(candidates, drawn, known, n * (n - 1) // 2)  # noqa: SLF001
     matcher.model_ = model
@@ -602,7 +650,8 @@ def _random_patterns(
     compared = _compare(
         matcher, prepared.standard, outside, prepared.fields, prepared.id_type, full=False
     )
-    return _pattern_counts(matcher, compared)
+    values, counts, _ = _pattern_counts(matcher, compared)
+    return values, counts
 
 
 # -- 5. score ---------------------------------------------------------------------
@@ -743,7 +792,7 @@ def customers(matcher: RecordMatcher, prepared: SparkPrepared, scored: SparkFram
 def _grouped(
     function: Callable[[pd.DataFrame], pd.DataFrame],
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """``function`` for ``applyInPandas``, a DataContractError travelling back marked."""
+    """Wrap ``function`` for ``applyInPandas``, a DataContractError travelling back marked."""
     run = _on_executors(function)
 
     def apply(group: pd.DataFrame) -> pd.DataFrame:
