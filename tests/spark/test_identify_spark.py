@@ -21,6 +21,7 @@ from one2one.datasets import load_febrl
 from one2one.errors import DataContractError, DataWarning
 from one2one.identify import (
     BlockingRule,
+    IdentityResolver,
     MatchRule,
     RecordMatcher,
     RecordSchema,
@@ -207,6 +208,19 @@ def test_random_records_give_the_same_pairs_levels_and_customers(
     labels = got.set_index("id")["customer_id"]
     assert _same_partition(labels, expected)
     assert labels.sort_index().tolist() == expected.sort_index().astype(str).tolist()
+
+
+def test_a_resolver_built_from_spark_records_is_the_pandas_one(spark: Any) -> None:
+    people = _people(np.random.default_rng(5), 8)
+    expected = IdentityResolver.from_records(people, SMALL, matcher=RecordMatcher(SMALL))
+    got = IdentityResolver.from_records(
+        _spark_frame(spark, people), SMALL, matcher=RecordMatcher(SMALL)
+    )
+    assert got.n_customers == expected.n_customers
+    ids = people["id"].tolist()
+    assert [got.customer_of(k) for k in ids] == [expected.customer_of(k) for k in ids]
+    new = {"first": "anna", "last": "smith", "dob": "19700101", "zip": "2001"}
+    assert got.resolve(new).customer_id == expected.resolve(new).customer_id
 
 
 def test_spark_errors_name_the_column_and_value(spark: Any) -> None:
