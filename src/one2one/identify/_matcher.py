@@ -349,7 +349,9 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         in record id order, so the fit equals the pandas fit on the records
         sorted by id (the same random pairs for ``u``). Not on Spark yet:
         linking (``other``), ``labels`` and a rule over its share of the pair
-        budget (refused with the rules' counts: raise ``max_pairs``).
+        budget (refused with the rules' counts: raise ``max_pairs``). The
+        default budget there is 50 pairs a record without this machine's
+        memory cap, as the pairs live in Spark.
 
         Parameters
         ----------

@@ -348,7 +348,14 @@ def _block(
     """Plan the blocking from counts made in Spark, then build the distinct pairs ``(i, j)``."""
     from ._matcher import default_blocking  # noqa: PLC0415 - the matcher imports this module
 
-    budget = default_pair_budget(n) if matcher.max_pairs is None else int(matcher.max_pairs)
+    # the pairs live in Spark, not in this process: the budget's memory cap is the pandas
+    # path's, not Spark's (50 pairs a record; the same budget whenever pandas could run)
+    no_cap = 2**62
+    budget = (
+        default_pair_budget(n, memory=no_cap)
+        if matcher.max_pairs is None
+        else int(matcher.max_pairs)
+    )
     rules = list(default_blocking(fields) if matcher.blocking is None else matcher.blocking)
     fixed = [BlockingRule(rule.fields) for rule in matcher.match_rules]
     keyed = _keys(standard, fields, [*rules, *fixed])
