@@ -25,6 +25,7 @@ from one2one.identify import (
     MatchRule,
     RecordMatcher,
     RecordSchema,
+    SortedNeighbourhood,
     evaluate_links,
 )
 from one2one.identify import _spark as identify_spark
@@ -159,7 +160,7 @@ def _people(rng: np.random.Generator, n_people: int) -> pd.DataFrame:
 
 
 @settings(
-    max_examples=4,
+    max_examples=6,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: Spark jobs are slow
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -168,14 +169,24 @@ def _people(rng: np.random.Generator, n_people: int) -> pd.DataFrame:
     seed=st.integers(0, 2**16),
     n_people=st.integers(4, 9),
     threshold=st.sampled_from([0.5, 0.9]),
+    group_link=st.sampled_from([0.5, None]),
 )
 def test_random_records_give_the_same_pairs_levels_and_customers(
-    spark: Any, seed: int, n_people: int, threshold: float
+    spark: Any, seed: int, n_people: int, threshold: float, group_link: float | None
 ) -> None:
     people = _people(np.random.default_rng(seed), n_people)
     people["id"] = "r" + people["id"].astype(str).str.zfill(3)  # text ids this time
-    blocking = [BlockingRule("surname", prefix=1), BlockingRule("date_of_birth")]
-    options: dict[str, Any] = {"blocking": blocking, "threshold": threshold, "progress": False}
+    blocking = [
+        BlockingRule("surname", prefix=1),
+        BlockingRule("date_of_birth"),
+        SortedNeighbourhood(["postcode", "given_name"], window=3),  # ties: by record id
+    ]
+    options: dict[str, Any] = {
+        "blocking": blocking,
+        "threshold": threshold,
+        "group_link": group_link,
+        "progress": False,
+    }
     pandas_matcher = RecordMatcher(SMALL, **options)
     spark_matcher = RecordMatcher(SMALL, **options)
     with warnings.catch_warnings(record=True) as pandas_warned:
