@@ -515,14 +515,7 @@ class SortedNeighbourhood:
             msg = f"{self.name}: window must be >= 2 (got {self.window})."
             raise DataContractError(msg, column=self.fields[0], value=self.window)
         frames = [left] if right is None else [left, right]
-        keys = []
-        for frame in frames:
-            require_columns(frame, self.fields, name="records")
-            key = frame[self.fields[0]].astype("string")
-            for name in self.fields[1:]:
-                key = key.str.cat(frame[name].astype("string"), sep=" ", na_rep="")
-            key = key.str.strip()
-            keys.append(key.mask(key == ""))
+        keys = [self.sort_keys(frame) for frame in frames]
         joined = pd.concat(keys, ignore_index=True)
         side = np.repeat(np.arange(len(frames)), [len(f) for f in frames]).astype(bool)
         position = np.concatenate([np.arange(len(f)) for f in frames]).astype(np.int64)
@@ -530,6 +523,18 @@ class SortedNeighbourhood:
         values = joined[present].to_numpy(dtype=object)
         order = np.argsort(values, kind="stable")
         return position[present][order], side[present][order]
+
+    def sort_keys(self, records: pd.DataFrame) -> pd.Series:
+        """Each record's sort key: its fields joined by a space (NA when all are missing).
+
+        Per record, so the Spark path computes the same keys batch by batch.
+        """
+        require_columns(records, self.fields, name="records")
+        key = records[self.fields[0]].astype("string")
+        for name in self.fields[1:]:
+            key = key.str.cat(records[name].astype("string"), sep=" ", na_rep="")
+        key = key.str.strip()
+        return key.mask(key == "")
 
     def plan(self, left: pd.DataFrame, right: pd.DataFrame | None) -> Plan:
         """Count the pairs (exact for deduplication, a bound for linking); say how to build them.
@@ -1028,6 +1033,33 @@ def plan_blocking(
     left = require_frame(records, name="records")
     right = None if other is None else require_frame(other, name="other")
     keys = _Keys(left, right)
+    blocking = plan_with_counts(
+        keys,
+        rules,
+        budget=budget,
+        fixed=fixed,
+        n_records=len(keys.both),
+        n_right=len(left if right is None else right),
+    )
+    if warn:
+        blocking.warn(stacklevel=2)
+    return blocking
+
+
+def plan_with_counts(
+    keys: _Keys,
+    rules: Sequence[Blocker],
+    *,
+    budget: int,
+    fixed: Sequence[BlockingRule],
+    n_records: int,
+    n_right: int,
+) -> BlockingPlan:
+    """Make the decisions of :func:`plan_blocking` from whatever counts ``keys.plan`` gives.
+
+    The Spark path passes an object whose ``plan`` returns counts made in
+    Spark, so both paths keep, share out and drop rules by the same code.
+    """
     steps: list[_Step] = []
     seen: dict[str, _Step] = {}
     for rule, given in [*((r, True) for r in rules), *((r, False) for r in fixed)]:
@@ -1039,10 +1071,7 @@ def plan_blocking(
         steps.append(seen[rule.name])
     remaining = _reserve_fixed(steps, budget)
     _share_out(keys, steps, remaining)
-    blocking = BlockingPlan(steps, budget, len(keys.both), len(left if right is None else right))
-    if warn:
-        blocking.warn(stacklevel=2)
-    return blocking
+    return BlockingPlan(steps, budget, n_records, n_right)
 
 
 def _reserve_fixed(steps: Sequence[_Step], budget: int) -> int:

@@ -143,11 +143,17 @@ def warn_giant_clusters(labels: pd.Series, *, hint: str = "", stacklevel: int = 
     if n <= GIANT_SIZE:
         return
     sizes = labels.value_counts(sort=True)
-    largest = int(sizes.iloc[0])
-    if largest > GIANT_SIZE and largest > GIANT_SHARE * n:
+    warn_giant_size(int(sizes.iloc[0]), n, sizes.index[0], hint=hint, stacklevel=stacklevel + 1)
+
+
+def warn_giant_size(
+    largest: int, n: int, label: object, *, hint: str = "", stacklevel: int = 2
+) -> None:
+    """:func:`warn_giant_clusters` from the largest customer's size and label alone."""
+    if n > GIANT_SIZE and largest > GIANT_SIZE and largest > GIANT_SHARE * n:
         msg = (
             f"the largest customer holds {largest:,} of {n:,} records ({largest / n:.1%}; "
-            f"customer id {sizes.index[0]!r}), more than {GIANT_SIZE} records and "
+            f"customer id {label!r}), more than {GIANT_SIZE} records and "
             f"{GIANT_SHARE:.0%} of all: usually chains of weak links, not one person. Look "
             "at its pairs (predict_pairs) and raise the threshold or declare more fields." + hint
         )

@@ -231,15 +231,8 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             not a level of its comparison, or ``pairs_total`` is below the
             number of candidate pairs, or above it without ``random_levels``.
         """
-        patterns, counts = self._patterns(levels, "levels")
-        if random_levels is not None and len(random_levels) == 0:
-            random_levels = None  # blocking kept every pair: none outside to draw
-        near = 1.0  # share of the pairs EM sees that are candidates
-        if pairs_total is not None and labels is None:
-            n_candidates = counts.sum()
-            patterns, counts = self._with_outside(patterns, counts, random_levels, pairs_total)
-            near = float(n_candidates / counts.sum())
         if labels is not None:
+            self._patterns(levels, "levels")  # the same checks as an unsupervised fit
             truth = np.asarray(labels, dtype=bool)
             if truth.shape != (len(levels),) or not truth.any() or truth.all():
                 msg = "labels must mark each pair, with both matches and non-matches."
@@ -256,11 +249,41 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
             self.n_iter_ = 0
             self._split()
             return self
-        self.conditional_ = self._conditional(levels if random_levels is None else random_levels)
-        self.u_ = self._frequencies(levels if random_levels is None else random_levels)
+        candidates = self._patterns(levels, "levels")
+        outside = None
+        if random_levels is not None and len(random_levels) > 0:
+            outside = self._patterns(random_levels, "random_levels")
+        known = None
+        if known_matches is not None:
+            chosen = np.asarray(known_matches, dtype=bool)
+            known = self._patterns(levels[chosen], "levels") if chosen.any() else None
+        return self._fit_counted(candidates, outside, known, pairs_total)
+
+    def _fit_counted(
+        self,
+        candidates: tuple[NDArray[np.int8], FloatArray],
+        outside: tuple[NDArray[np.int8], FloatArray] | None,
+        known: tuple[NDArray[np.int8], FloatArray] | None,
+        pairs_total: float | None,
+    ) -> FellegiSunter:
+        """Fit, unsupervised, from distinct level patterns and their counts.
+
+        What :meth:`fit` does once it has compressed its frames with
+        :meth:`_patterns`; the Spark path counts the patterns in Spark (one
+        row per distinct pattern) and gives them here, so both fits run the
+        same arithmetic on the same arrays.
+        """
+        patterns, counts = candidates
+        near = 1.0  # share of the pairs EM sees that are candidates
+        if pairs_total is not None:
+            n_candidates = counts.sum()
+            patterns, counts = self._with_outside(patterns, counts, outside, pairs_total)
+            near = float(n_candidates / counts.sum())
+        self.conditional_ = self._conditional_counted(candidates if outside is None else outside)
+        self.u_ = self._counted_frequencies(candidates if outside is None else outside)
         self.random_u_ = dict(self.u_)
-        if known_matches is not None and np.asarray(known_matches).sum() >= 10:  # noqa: PLR2004
-            m = self._frequencies(levels[np.asarray(known_matches, dtype=bool)])
+        if known is not None and known[1].sum() >= 10:  # noqa: PLR2004
+            m = self._counted_frequencies(known)
         else:
             m = {
                 c.field: self._given_rows(c.field, _default_m(len(c.levels)))
@@ -308,9 +331,20 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 raise DataContractError(msg, column="conditional", value=parent)
         return asked
 
+    def _conditional_counted(self, counted: tuple[NDArray[np.int8], FloatArray]) -> dict[str, str]:
+        """:meth:`_conditional` from distinct level patterns and their counts."""
+        if self.conditional is None:
+            return {}
+        if self.conditional != "auto":
+            return self._asked(self.conditional)
+        return self._detected_counted(*counted)
+
     def _detected(self, levels: pd.DataFrame) -> dict[str, str]:
         """Fields that agree whenever another does, and seldom at random: ``{field: parent}``."""
-        patterns, counts = self._patterns(levels, "levels")
+        return self._detected_counted(*self._patterns(levels, "levels"))
+
+    def _detected_counted(self, patterns: NDArray[np.int8], counts: FloatArray) -> dict[str, str]:
+        """:meth:`_detected` from distinct level patterns and their counts."""
         found: list[tuple[float, str, str]] = []
         person = set(self.person_fields)
         for c, child in enumerate(self.fields):
@@ -373,7 +407,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         self,
         patterns: NDArray[np.int8],
         counts: FloatArray,
-        random_levels: pd.DataFrame | None,
+        outside: tuple[NDArray[np.int8], FloatArray] | None,
         pairs_total: float,
     ) -> tuple[NDArray[np.int8], FloatArray]:
         """Candidate patterns plus the random ones, weighted to the pairs outside the candidates."""
@@ -384,7 +418,7 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 f"{inside:,.0f} (got {pairs_total!r})."
             )
             raise DataContractError(msg, column="pairs_total", value=pairs_total)
-        if random_levels is None:
+        if outside is None:
             if total > inside:
                 msg = (
                     f"pairs_total ({pairs_total!r}) is more than the {inside:,.0f} candidate "
@@ -392,9 +426,9 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 )
                 raise DataContractError(msg, column="pairs_total", value=pairs_total)
             return patterns, counts
-        outside, weights = self._patterns(random_levels, "random_levels")
+        drawn, weights = outside[0], outside[1].copy()
         weights *= (total - inside) / weights.sum()
-        return np.concatenate([patterns, outside]), np.concatenate([counts, weights])
+        return np.concatenate([patterns, drawn]), np.concatenate([counts, weights])
 
     def _alike(self, dist: Mapping[str, FloatArray]) -> bool:
         """Whether a related class agrees on person fields about as often as matches do.
@@ -418,7 +452,19 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
         if frame.empty:
             msg = f"{name} is empty: there are no pairs to learn from."
             raise DataContractError(msg, column=self.fields[0] if self.fields else None)
-        values = frame[self.fields].to_numpy(dtype=np.int64)
+        return self._counted_patterns(frame[self.fields].to_numpy(dtype=np.int64), None, name)
+
+    def _counted_patterns(
+        self, values: NDArray[np.int64], weights: NDArray[np.int64] | None, name: str
+    ) -> tuple[NDArray[np.int8], FloatArray]:
+        """Distinct level rows (one column per field) and their summed ``weights`` (1 each).
+
+        Sorted as :meth:`_patterns` sorts them, so counts made elsewhere (in
+        Spark, one row per distinct pattern) give the same arrays.
+        """
+        if len(values) == 0:
+            msg = f"{name} is empty: there are no pairs to learn from."
+            raise DataContractError(msg, column=self.fields[0] if self.fields else None)
         key = np.zeros(len(values), dtype=np.int64)
         for column, comparison in enumerate(self.comparisons):
             size = len(comparison.levels) + 1
@@ -429,12 +475,22 @@ class FellegiSunter(BaseEstimator):  # type: ignore[misc]
                 msg = f"{name} column {comparison.field!r} holds level {value}, not a level of it."
                 raise DataContractError(msg, column=comparison.field, value=value, row=row)
             key = key * size + values[:, column] + 1
-        _, first, counts = np.unique(key, return_index=True, return_counts=True)
-        return values[first].astype(np.int8), counts.astype(float)
+        if weights is None:
+            _, first, counts = np.unique(key, return_index=True, return_counts=True)
+            return values[first].astype(np.int8), counts.astype(float)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        summed = np.bincount(inverse.ravel(), weights=np.asarray(weights, dtype=float))
+        return values[first].astype(np.int8), summed.astype(float)
 
     def _frequencies(self, levels: pd.DataFrame) -> dict[str, FloatArray]:
         """Share of each level among non-missing pairs, floored so none is zero."""
-        patterns, counts = self._patterns(levels, "levels")
+        return self._counted_frequencies(self._patterns(levels, "levels"))
+
+    def _counted_frequencies(
+        self, counted: tuple[NDArray[np.int8], FloatArray]
+    ) -> dict[str, FloatArray]:
+        """:meth:`_frequencies` from distinct level patterns and their counts."""
+        patterns, counts = counted
         return {name: self._share_of(patterns, counts, name) for name in self.fields}
 
     def _share_of(self, patterns: NDArray[np.int8], weights: FloatArray, name: str) -> FloatArray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, cast, get_args, overload
 
 import attrs
 import numpy as np
@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import Progress, check_progress, progress_bar
+from .._spark import SparkFrame, is_spark_frame, pyspark_functions
 from .._validation import as_generator, require_frame, require_number
 from ..errors import DataContractError, NotFittedError
 from . import _persist as persist
@@ -334,12 +335,23 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     # -- fitting ------------------------------------------------------------
     def fit(
         self,
-        records: pd.DataFrame,
+        records: pd.DataFrame | SparkFrame,
         other: pd.DataFrame | None = None,
         *,
         labels: pd.DataFrame | None = None,
     ) -> RecordMatcher:
         """Learn how much each field's agreement says about a match.
+
+        ``records`` may be a Spark DataFrame (the ``spark`` extra): each step
+        then runs in Spark, calling this path's own code on batches of rows,
+        and only one row per distinct level pattern (and the term
+        frequencies the model keeps) reaches the driver. Records are numbered
+        in record id order, so the fit equals the pandas fit on the records
+        sorted by id (the same random pairs for ``u``). Not on Spark yet:
+        linking (``other``), ``labels`` and a rule over its share of the pair
+        budget (refused with the rules' counts: raise ``max_pairs``). The
+        default budget there is 50 pairs a record without this machine's
+        memory cap, as the pairs live in Spark.
 
         Parameters
         ----------
@@ -366,7 +378,11 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             If ``progress=True`` and tqdm (the ``progress`` extra) is not
             installed.
         """
-        self._fit_prepared(self._prepare(records, other, fitting=True), labels)
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, labels)
+            spark.fit(self, spark.prepare(self, records, fitting=True))
+            return self
+        self._fit_prepared(self._prepare(_pandas(records), other, fitting=True), labels)
         return self
 
     def _fit_prepared(self, prepared: _Prepared, labels: pd.DataFrame | None) -> None:
@@ -653,13 +669,25 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         return np.isin(prepared.i * len(right) + prepared.j, known[(a >= 0) & (b >= 0)])
 
     # -- scoring ------------------------------------------------------------
+    @overload
     def predict_pairs(
         self, records: pd.DataFrame, other: pd.DataFrame | None = None
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def predict_pairs(
+        self, records: SparkFrame, other: pd.DataFrame | None = None
+    ) -> SparkFrame: ...
+
+    def predict_pairs(
+        self, records: pd.DataFrame | SparkFrame, other: pd.DataFrame | None = None
+    ) -> pd.DataFrame | SparkFrame:
         """Score every candidate pair.
 
         The pairs, not the customers: what to read when choosing a threshold
-        (:func:`threshold_curve`) or reviewing borderline cases.
+        (:func:`threshold_curve`) or reviewing borderline cases. Given a
+        Spark DataFrame (deduplication), returns a Spark DataFrame with the
+        same columns, in no particular order (see :meth:`fit`).
 
         Parameters
         ----------
@@ -685,7 +713,11 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             records the matcher was fitted on.
         """
         self._check_fitted()
-        return self._score(self._prepare(records, other))
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, None)
+            scored: SparkFrame = spark.score(self, spark.prepare(self, records, fitting=False))
+            return scored.drop("i", "j")
+        return self._score(self._prepare(_pandas(records), other))
 
     def _score(self, prepared: _Prepared) -> pd.DataFrame:
         weight, probability = self._probabilities(prepared)
@@ -1081,12 +1113,25 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     def _standard_fields(self) -> list[str]:
         return sorted({*self.fields_, *(f for r in self.match_rules for f in r.fields)})
 
-    def predict(self, records: pd.DataFrame, other: pd.DataFrame | None = None) -> pd.Series:
+    @overload
+    def predict(self, records: pd.DataFrame, other: pd.DataFrame | None = None) -> pd.Series: ...
+
+    @overload
+    def predict(self, records: SparkFrame, other: pd.DataFrame | None = None) -> SparkFrame: ...
+
+    def predict(
+        self, records: pd.DataFrame | SparkFrame, other: pd.DataFrame | None = None
+    ) -> pd.Series | SparkFrame:
         """Return a ``customer_id`` for every record.
 
         For deduplication the result is indexed by record id. When linking, it
         is indexed by ``(source, record_id)`` with ``source`` ``"left"`` or
-        ``"right"``.
+        ``"right"``. Given a Spark DataFrame (deduplication), returns a Spark
+        DataFrame with the record id column (the schema's name) and
+        ``customer_id``, the same customers and labels as the pandas path;
+        the clustering runs per connected component of the pairs over the
+        threshold (label propagation), so a component must fit one
+        executor's memory (see :meth:`fit`).
 
         Parameters
         ----------
@@ -1117,16 +1162,41 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             all records (chains of weak links).
         """
         self._check_fitted()
-        return self._customers(self._prepare(records, other))
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, None)
+            prepared = spark.prepare(self, records, fitting=False)
+            result: SparkFrame = spark.customers(self, prepared, spark.score(self, prepared))
+            return result
+        return self._customers(self._prepare(_pandas(records), other))
 
+    @overload
     def fit_predict(
         self,
         records: pd.DataFrame,
         other: pd.DataFrame | None = None,
         *,
         labels: pd.DataFrame | None = None,
-    ) -> pd.Series:
+    ) -> pd.Series: ...
+
+    @overload
+    def fit_predict(
+        self,
+        records: SparkFrame,
+        other: pd.DataFrame | None = None,
+        *,
+        labels: pd.DataFrame | None = None,
+    ) -> SparkFrame: ...
+
+    def fit_predict(
+        self,
+        records: pd.DataFrame | SparkFrame,
+        other: pd.DataFrame | None = None,
+        *,
+        labels: pd.DataFrame | None = None,
+    ) -> pd.Series | SparkFrame:
         """Fit on the records and return their ``customer_id`` (see :meth:`predict`).
+
+        A Spark DataFrame gives a Spark DataFrame (see :meth:`fit` and :meth:`predict`).
 
         One pass: the pairs the fit compared are scored as they are, not
         standardised, blocked and compared a second time.
@@ -1156,7 +1226,13 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             If ``progress=True`` and tqdm (the ``progress`` extra) is not
             installed.
         """
-        prepared = self._prepare(records, other, fitting=True)
+        if is_spark_frame(records) or is_spark_frame(other):
+            spark = _spark_module(other, labels)
+            ready = spark.prepare(self, records, fitting=True)
+            spark.fit(self, ready)
+            result: SparkFrame = spark.customers(self, ready, spark.score(self, ready))
+            return result
+        prepared = self._prepare(_pandas(records), other, fitting=True)
         self._fit_prepared(prepared, labels)
         return self._customers(prepared)
 
@@ -1261,6 +1337,28 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         if shares is None:
             return None
         return float(shares.get(value, 0.0))
+
+
+def _pandas(records: pd.DataFrame | SparkFrame) -> pd.DataFrame:
+    """Type ``records`` as pandas once known not to be Spark (``_prepare`` checks the frame)."""
+    return cast("pd.DataFrame", records)
+
+
+def _spark_module(other: object, labels: object) -> Any:
+    """Import the Spark path (only when a Spark frame arrives); refuse what it lacks."""
+    if other is not None:
+        msg = (
+            "linking two files is not built on Spark yet: deduplicate one Spark DataFrame "
+            "(union the files with a source column), or link pandas frames."
+        )
+        raise DataContractError(msg, column="other")
+    if labels is not None:
+        msg = "a supervised fit (labels) is not built on Spark yet: fit on pandas, then predict."
+        raise DataContractError(msg, column="labels")
+    pyspark_functions("RecordMatcher on a Spark DataFrame")
+    from . import _spark  # noqa: PLC0415 - pyspark only when a Spark frame arrives
+
+    return _spark
 
 
 def _unswap_names(

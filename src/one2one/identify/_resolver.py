@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._spark import SparkFrame, is_spark_frame
 from .._validation import (
     require_columns,
     require_frame,
@@ -233,7 +234,7 @@ class IdentityResolver:
     @classmethod
     def from_records(
         cls,
-        records: pd.DataFrame,
+        records: pd.DataFrame | SparkFrame,
         schema: Any,
         *,
         matcher: RecordMatcher | None = None,
@@ -245,7 +246,12 @@ class IdentityResolver:
         Parameters
         ----------
         records
-            The records, in the schema's columns.
+            The records, in the schema's columns: a pandas or a Spark
+            DataFrame. A Spark frame is matched in Spark (see
+            :meth:`RecordMatcher.fit`); then the records and their customers
+            are collected, since the resolver keeps every known record in
+            memory to serve live traffic in-process: the same resolver as
+            from the pandas frame of the same records.
         schema
             A :class:`RecordSchema` (ignored if ``matcher`` is given).
         matcher
@@ -265,11 +271,22 @@ class IdentityResolver:
             If the records break the schema, or a parameter is out of range.
         """
         chosen = RecordMatcher(schema) if matcher is None else matcher
-        labels = chosen.fit_predict(records)
+        if is_spark_frame(records):  # matched in Spark; the resolver holds the records anyway
+            result = chosen.fit_predict(records).toPandas()
+            rid = chosen.schema.record_id
+            columns = list(dict.fromkeys([rid, *chosen.schema.fields().values()]))
+            frame: pd.DataFrame = records.select(*columns).toPandas()
+            found = pd.Series(
+                result["customer_id"].to_numpy(), index=result[rid].to_numpy(), dtype="string"
+            )
+            labels = found.reindex(frame[rid].to_numpy())
+        else:
+            frame = cast("pd.DataFrame", records)
+            labels = chosen.fit_predict(frame)
         resolver = cls(chosen, threshold=threshold, id_prefix=id_prefix)
         with warnings.catch_warnings():  # fit_predict has just warned about these records
             warnings.simplefilter("ignore", DataWarning)
-            standard = chosen.schema.standardise(records)
+            standard = chosen.schema.standardise(frame)
         # customers numbered in order of their smallest record id: the same data, the same ids
         order = pd.Index(sorted(labels.unique()))
         number = pd.Series(np.arange(1, len(order) + 1), index=order)

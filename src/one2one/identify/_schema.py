@@ -231,18 +231,37 @@ class RecordSchema:
             typos, as in Febrl (0.2-0.3%), and pass quietly.
         """
         frame = self.validate(records)
+        result, readings = self._normalise_columns(frame)
+        for column, reading in readings.items():
+            _warn_unreadable(reading, column)
+        return result
+
+    def _normalise_columns(
+        self, frame: pd.DataFrame, *, check: bool = False
+    ) -> tuple[pd.DataFrame, dict[str, DateReading]]:
+        """Normalise each declared column of validated records: the per-value part of standardising.
+
+        Every value is read on its own, so this runs on any batch of the
+        records (the Spark path calls it on each Arrow batch); ``check``
+        makes the per-value checks of :meth:`validate` on the batch. Returns
+        the fields (indexed by record id) and the date column's reading.
+        """
         normalisers = self._normalisers()
         out = {}
+        readings = {}
         for name, column in self.fields().items():
+            if check:
+                _check_values(frame[column], name, column)
             with _naming(column, name):
                 if name == "date_of_birth":
-                    out[name], reading = read_dates(frame[column], day_first=self.day_first)
-                    _warn_unreadable(reading, column)
+                    out[name], readings[column] = read_dates(
+                        frame[column], day_first=self.day_first
+                    )
                 else:
                     out[name] = per_value(frame[column], normalisers.get(name, name_value))
         result = pd.DataFrame(out)
         result.index = _record_ids(frame[self.record_id])
-        return result
+        return result, readings
 
     def _normalisers(self) -> dict[str, Callable[[object], str | None]]:
         """Return the one-value normaliser of each built-in field (custom fields: names)."""

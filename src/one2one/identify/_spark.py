@@ -1,0 +1,830 @@
+"""The matcher on Spark: the pandas pipeline's steps, run over a Spark DataFrame of records.
+
+Every step calls the pandas path's own code on batches of rows, so keys,
+levels and scores are the same by construction; only what is tiny comes to
+the driver (block sizes per rule, one row per distinct level pattern, the
+term frequencies the fitted model keeps, the random pairs' positions):
+
+1. standardise: :meth:`RecordSchema._normalise_columns` on each Arrow batch;
+   the whole-frame checks (ids present and unique, no empty column) are
+   Spark aggregates. Records are numbered in record id order (``_pos``),
+   which is what the pandas path's positions are for records sorted by id.
+2. block: each rule's keys by :meth:`BlockingRule.keys` per batch; block
+   sizes counted in Spark and fed to :func:`plan_with_counts`, the pandas
+   planner's own decisions; pairs by a self-join per key (``i < j``), sorted
+   neighbourhoods by ranks in key order, the union made distinct.
+3. compare: both records' fields on each pair row, compared per batch by the
+   comparisons' ``compare_codes`` (and the crosswise names, the match rules).
+4. fit: level patterns counted in Spark, EM on the driver
+   (:meth:`FellegiSunter._fit_counted`); the random pairs for ``u`` drawn on
+   the driver with the same generator, compared on the executors.
+5. score: :meth:`RecordMatcher._weigh` per batch, the model shipped along.
+6. cluster: connected components of the pairs over the threshold by label
+   propagation (checkpointed), then the pandas clustering (its
+   group-to-group rule) per component with ``applyInPandas``: components
+   are independent, and within one the edges keep their pandas order.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from .._spark import SparkFrame, pyspark_functions, require_columns
+from .._validation import as_generator
+from ..errors import DataContractError
+from ._blocking import (
+    BlockingPlan,
+    BlockingRule,
+    Plan,
+    SortedNeighbourhood,
+    default_pair_budget,
+    plan_with_counts,
+)
+from ._cluster import _join, warn_giant_size
+from ._compare import EncodedField
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from ._matcher import RecordMatcher
+
+__all__ = ["SparkPrepared", "customers", "fit", "prepare", "score"]
+
+_FEATURE = "RecordMatcher on a Spark DataFrame"
+_MARK = "<<one2one-error>>"
+_CHECKPOINT_EVERY = 4  # label propagation rounds between cuts of the lineage
+_MAX_ROUNDS = 1000
+
+
+def _functions() -> Any:
+    return pyspark_functions(_FEATURE)
+
+
+# -- errors raised on the executors -------------------------------------------------
+def _on_executors(
+    function: Callable[[pd.DataFrame], pd.DataFrame],
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """Run ``function`` per batch; a DataContractError travels back as marked JSON."""
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            try:
+                out = function(batch)
+            except DataContractError as error:
+                payload = {"message": str(error), "column": error.column, "value": error.value}
+                text = json.dumps(payload, default=str)
+                marked = f"{_MARK}{text}{_MARK}"
+                raise RuntimeError(marked) from None
+            yield out
+
+    return run
+
+
+@contextmanager
+def _driver_errors() -> Iterator[None]:
+    """Re-raise an executor's DataContractError on the driver, as the pandas path raises it."""
+    try:
+        yield
+    except DataContractError:
+        raise
+    except Exception as error:
+        text = str(error)
+        start = text.find(_MARK)
+        stop = text.find(_MARK, start + len(_MARK))
+        if start < 0 or stop < 0:
+            raise
+        payload = json.loads(text[start + len(_MARK) : stop])
+        raise DataContractError(
+            payload["message"], column=payload["column"], value=payload["value"]
+        ) from None
+
+
+def _map(frame: SparkFrame, function: Callable[[pd.DataFrame], pd.DataFrame], ddl: str) -> Any:
+    return frame.mapInPandas(_on_executors(function), ddl)
+
+
+def _keep(frame: SparkFrame) -> Any:
+    """Evaluate ``frame`` once and cut its lineage (later steps read it many times)."""
+    with _driver_errors():
+        return frame.localCheckpoint(eager=True)
+
+
+# -- 1. standardise ---------------------------------------------------------------
+_INTEGRAL = ("tinyint", "smallint", "int", "bigint")
+
+
+def _standardise(matcher: RecordMatcher, records: SparkFrame) -> tuple[Any, list[str], str, int]:
+    """Check and normalise the records: ``_pos``, ``_id`` and one string column per field.
+
+    Returns the frame, the standard fields, the id's Spark type and the number of records.
+    """
+    F = _functions()
+    schema = matcher.schema
+    fields = schema.fields()
+    rid = schema.record_id
+    n = _check_records(records, schema)
+    types = dict(records.dtypes)
+    id_type = "bigint" if types[rid] in _INTEGRAL else "string"
+    integral = [c for c in fields.values() if types[c] in _INTEGRAL]
+    names = list(fields)
+    columns = list(dict.fromkeys([rid, *fields.values()]))
+
+    def normalise(batch: pd.DataFrame) -> pd.DataFrame:
+        for column in integral:  # Arrow gives floats for integers with nulls
+            batch[column] = batch[column].astype("Int64")
+        with warnings.catch_warnings():  # unreadable dates: no driver to tell on the executors
+            warnings.simplefilter("ignore")
+            result, _ = schema._normalise_columns(batch, check=True)  # noqa: SLF001
+        out = {"_id": batch[rid].to_numpy()}
+        for name in names:
+            out[name] = result[name].astype(object).where(result[name].notna(), None).to_numpy()
+        return pd.DataFrame(out)
+
+    ddl = ", ".join([f"_id {id_type}", *(f"`{n}` string" for n in names)])
+    source = records.select(*(F.col(c).cast(id_type) if c == rid else F.col(c) for c in columns))
+    standard = _map(source, normalise, ddl)
+    return _numbered(standard, ["_id"]), names, id_type, n
+
+
+def _check_records(records: SparkFrame, schema: Any) -> int:
+    """Make :meth:`RecordSchema.validate`'s whole-frame checks in one Spark job; return the rows."""
+    F = _functions()
+    fields = schema.fields()
+    if not fields:
+        msg = "the schema declares no identity field; name at least one column to compare."
+        raise DataContractError(msg, column=schema.record_id)
+    require_columns(records, [schema.record_id, *fields.values()], name="records")
+    rid = schema.record_id
+    aggregates = [
+        F.count(F.lit(1)).alias("rows"),
+        F.count(F.when(F.col(rid).isNull(), 1)).alias("missing"),
+        F.countDistinct(F.col(rid)).alias("distinct"),
+        *(
+            F.count(F.when(F.trim(F.col(c).cast("string")) != "", 1)).alias(f"present_{k}")
+            for k, c in enumerate(fields.values())
+        ),
+    ]
+    with _driver_errors():
+        stats = records.agg(*aggregates).first()
+    if stats is None or stats["rows"] == 0:
+        msg = "records is empty; there is nobody to identify."
+        raise DataContractError(msg, column=rid)
+    if stats["missing"]:
+        msg = (
+            f"records column {rid!r} has {int(stats['missing'])} missing value(s); "
+            "fill or drop them before calling."
+        )
+        raise DataContractError(msg, column=rid, value=None)
+    for k, (name, column) in enumerate(fields.items()):
+        if not stats[f"present_{k}"]:
+            msg = (
+                f"records column {column!r} (field {name!r}) is empty in every record; "
+                "drop it from the schema."
+            )
+            raise DataContractError(msg, column=column)
+    repeated = []
+    if stats["distinct"] < stats["rows"]:
+        repeated = records.groupBy(rid).count().where(F.col("count") > 1).limit(1).collect()
+    if repeated:
+        key = repeated[0][rid]
+        msg = f"records must have one row per {rid!r} (got a repeated record id, {key!r})."
+        raise DataContractError(msg, column=rid, value=key)
+    return int(stats["rows"])
+
+
+def _numbered(frame: SparkFrame, order: Sequence[str]) -> Any:
+    """Sort ``frame`` by ``order``, numbering its rows ``_pos`` = 0, 1, ... (in parallel)."""
+    F = _functions()
+    ordered = _keep(
+        frame.orderBy(*order)
+        .withColumn("_part", F.spark_partition_id())
+        .withColumn("_mono", F.monotonically_increasing_id())
+    )
+    parts = sorted(
+        (r["_part"], r["n"], r["first"])
+        for r in ordered.groupBy("_part")
+        .agg(F.count(F.lit(1)).alias("n"), F.min("_mono").alias("first"))
+        .collect()
+    )
+    offsets, start = [], 0
+    for part, n, first in parts:
+        offsets.append((int(part), start - int(first)))
+        start += int(n)
+    session = frame.sparkSession
+    shift = session.createDataFrame(offsets, "_part int, _shift bigint")
+    numbered = ordered.join(F.broadcast(shift), "_part").select(
+        (F.col("_mono") + F.col("_shift")).alias("_pos"),
+        *(c for c in frame.columns),
+    )
+    return _keep(numbered)
+
+
+# -- 2. block ---------------------------------------------------------------------
+class _CountedKeys:
+    """What :func:`plan_with_counts` asks of its keys, answered from Spark's counts."""
+
+    def __init__(self, counts: dict[str, tuple[int, int]], sorted_n: dict[str, int]) -> None:
+        self.counts = counts
+        self.sorted_n = sorted_n
+
+    def plan(self, rule: object) -> Plan:
+        if isinstance(rule, SortedNeighbourhood):
+            n = self.sorted_n[_sorted_id(rule)]
+            w = min(rule.window, n)
+            pairs = max(n * (w - 1) - (w - 1) * w // 2, 0)
+            return Plan(pairs, w * (w - 1) // 2, _unbuilt)
+        if isinstance(rule, BlockingRule) and rule.name in self.counts:
+            pairs, largest = self.counts[rule.name]
+            return Plan(pairs, largest, _unbuilt)
+        raise _Refinement
+
+    @property
+    def both(self) -> pd.DataFrame:
+        raise _Refinement
+
+
+class _Refinement(Exception):  # noqa: N818 - a signal, caught below
+    """A rule over its share would be refined: the Spark path does not refine yet."""
+
+
+def _unbuilt() -> tuple[Any, Any]:
+    msg = "on Spark the pairs are built by joins, not by the plan."
+    raise DataContractError(msg)
+
+
+def _sorted_id(rule: SortedNeighbourhood) -> str:
+    return "+".join(rule.fields)
+
+
+def _check_rule(rule: object, fields: Sequence[str]) -> None:
+    if isinstance(rule, BlockingRule):
+        rule._check(pd.DataFrame(columns=list(fields), dtype="string"))  # noqa: SLF001
+    elif isinstance(rule, SortedNeighbourhood):
+        if rule.window < 2:  # noqa: PLR2004 - a window of one pairs nothing
+            msg = f"{rule.name}: window must be >= 2 (got {rule.window})."
+            raise DataContractError(msg, column=rule.fields[0], value=rule.window)
+        for name in rule.fields:
+            if name not in fields:
+                msg = f"records has no column {name!r} (it has: {', '.join(map(repr, fields))})."
+                raise DataContractError(msg, column=name)
+    else:
+        msg = f"blocking rule {rule!r} cannot run on Spark: a BlockingRule or SortedNeighbourhood."
+        raise DataContractError(msg, column="blocking", value=repr(rule))
+
+
+@attrs.define
+class _Keyed:
+    """Each record's key under every rule (``_k*`` exact, ``_s*`` sort keys), kept in Spark."""
+
+    frame: Any
+    key_of: dict[str, str]  # an exact rule's name -> its column
+    sort_of: dict[str, str]  # a sorted neighbourhood's fields -> its column
+
+
+def _keys(standard: SparkFrame, fields: Sequence[str], rules: Sequence[object]) -> _Keyed:
+    """Compute the keys of every rule with the rules' own code, batch by batch."""
+    exact: dict[str, BlockingRule] = {}
+    ordered: dict[str, SortedNeighbourhood] = {}
+    for rule in rules:
+        _check_rule(rule, fields)
+        if isinstance(rule, BlockingRule):
+            exact.setdefault(rule.name, rule)
+        elif isinstance(rule, SortedNeighbourhood):
+            ordered.setdefault(_sorted_id(rule), rule)
+    key_of = {name: f"_k{k}" for k, name in enumerate(exact)}
+    sort_of = {name: f"_s{k}" for k, name in enumerate(ordered)}
+    makers: list[tuple[str, Callable[[pd.DataFrame], pd.Series]]] = [
+        *((key_of[name], rule.keys) for name, rule in exact.items()),
+        *((sort_of[name], rule.sort_keys) for name, rule in ordered.items()),
+    ]
+
+    def keys(batch: pd.DataFrame) -> pd.DataFrame:
+        records = batch[list(fields)].astype("string")
+        out: dict[str, Any] = {"_pos": batch["_pos"].to_numpy()}
+        for column, make in makers:
+            values = make(records)
+            out[column] = values.astype(object).where(values.notna(), None).to_numpy()
+        return pd.DataFrame(out)
+
+    ddl = ", ".join(["_pos bigint", *(f"{column} string" for column, _ in makers)])
+    return _Keyed(_keep(_map(standard, keys, ddl)), key_of, sort_of)
+
+
+def _counts(keyed: _Keyed) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """Pairs and largest block's pairs per exact rule; keys present per sort key (two jobs)."""
+    F = _functions()
+    counts: dict[str, tuple[int, int]] = dict.fromkeys(keyed.key_of, (0, 0))
+    if keyed.key_of:
+        names = list(keyed.key_of)
+        long = keyed.frame.select(
+            F.posexplode(F.array(*(F.col(keyed.key_of[n]) for n in names))).alias("rule", "key")
+        ).where(F.col("key").isNotNull())
+        pairs = (F.col("count") * (F.col("count") - 1) / 2).cast("long")
+        per_rule = (
+            long.groupBy("rule", "key")
+            .count()
+            .groupBy("rule")
+            .agg(F.sum(pairs).alias("p"), F.max(pairs).alias("m"))
+        )
+        for row in per_rule.collect():
+            counts[names[int(row["rule"])]] = (int(row["p"]), int(row["m"]))
+    sorted_n: dict[str, int] = {}
+    if keyed.sort_of:
+        row = keyed.frame.agg(*(F.count(F.col(c)).alias(c) for c in keyed.sort_of.values()))
+        first = row.first()
+        sorted_n = {name: int(first[column]) for name, column in keyed.sort_of.items()}
+    return counts, sorted_n
+
+
+def _block(
+    matcher: RecordMatcher, standard: SparkFrame, fields: Sequence[str], n: int
+) -> tuple[Any, BlockingPlan]:
+    """Plan the blocking from counts made in Spark, then build the distinct pairs ``(i, j)``."""
+    from ._matcher import default_blocking  # noqa: PLC0415 - the matcher imports this module
+
+    # the pairs live in Spark, not in this process: the budget's memory cap is the pandas
+    # path's, not Spark's (50 pairs a record; the same budget whenever pandas could run)
+    no_cap = 2**62
+    budget = (
+        default_pair_budget(n, memory=no_cap)
+        if matcher.max_pairs is None
+        else int(matcher.max_pairs)
+    )
+    rules = list(default_blocking(fields) if matcher.blocking is None else matcher.blocking)
+    fixed = [BlockingRule(rule.fields) for rule in matcher.match_rules]
+    keyed = _keys(standard, fields, [*rules, *fixed])
+    counts, sorted_n = _counts(keyed)
+    try:
+        plan = plan_with_counts(
+            _CountedKeys(counts, sorted_n),  # type: ignore[arg-type]
+            rules,
+            budget=budget,
+            fixed=fixed,
+            n_records=n,
+            n_right=n,
+        )
+    except _Refinement:
+        listed = ", ".join(f"{name!r} ({pairs:,} pairs)" for name, (pairs, _) in counts.items())
+        msg = (
+            f"blocking within the pair budget of {budget:,} pairs would refine a rule, which the "
+            f"Spark path does not do yet (rules: {listed}): pass a larger max_pairs or "
+            "stricter blocking rules (plan them with blocking_report on a pandas sample)."
+        )
+        raise DataContractError(msg, column="max_pairs", value=budget) from None
+    return _build(keyed, plan), plan
+
+
+def _build(keyed: _Keyed, plan: BlockingPlan) -> Any:
+    """Build the union of the planned rules' pairs, each once: ``i < j`` positions."""
+    F = _functions()
+    parts = []
+    for step in plan.steps:
+        rule = step.planned
+        if step.plan is None or rule is None:
+            continue
+        if isinstance(rule, BlockingRule):
+            column = keyed.key_of[rule.name]
+            side = keyed.frame.select("_pos", column).where(F.col(column).isNotNull())
+            a, b = side.alias("a"), side.alias("b")
+            parts.append(
+                a.join(b, F.col(f"a.{column}") == F.col(f"b.{column}"))
+                .where(F.col("a._pos") < F.col("b._pos"))
+                .select(F.col("a._pos").alias("i"), F.col("b._pos").alias("j"))
+            )
+        elif isinstance(rule, SortedNeighbourhood):
+            column = keyed.sort_of[_sorted_id(rule)]
+            parts.append(_sorted_pairs(keyed.frame, column, rule.window))
+    if not parts:
+        return keyed.frame.sparkSession.createDataFrame([], "i bigint, j bigint")
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part)
+    return _keep(union.distinct())
+
+
+def _sorted_pairs(keyed: SparkFrame, column: str, window: int) -> Any:
+    """Each record with the next ``window - 1`` in key order (ties by position), as pandas sorts."""
+    F = _functions()
+    present = keyed.select(F.col("_pos").alias("_p"), F.col(column).alias("_key")).where(
+        F.col("_key").isNotNull()
+    )
+    ranked = _numbered(present, ["_key", "_p"]).select(F.col("_pos").alias("rank"), "_p")
+    ahead = ranked.select(
+        F.explode(F.sequence(F.lit(1), F.lit(window - 1))).alias("step"), "rank", "_p"
+    ).select((F.col("rank") + F.col("step")).alias("rank"), F.col("_p").alias("_q"))
+    joined = ahead.join(ranked, "rank")
+    return joined.select(F.least("_p", "_q").alias("i"), F.greatest("_p", "_q").alias("j"))
+
+
+# -- 3. compare -------------------------------------------------------------------
+def _comparer(
+    matcher: RecordMatcher, standard_fields: Sequence[str], *, full: bool
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Make the batch function from pair rows (both records' fields) to levels, as pandas."""
+    from ._matcher import _unswap_names  # noqa: PLC0415
+
+    comparisons = list(matcher.comparisons_)
+    rules = list(matcher.match_rules)
+    swap = matcher.swapped_names
+    tf_fields = [f for f in _tf_candidates(matcher) if f in standard_fields]
+
+    def compare(batch: pd.DataFrame) -> pd.DataFrame:
+        n = len(batch)
+        encoded = {}
+        for name in standard_fields:
+            values = pd.concat([batch[f"l_{name}"], batch[f"r_{name}"]], ignore_index=True).astype(
+                "string"
+            )
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            codes = np.asarray(codes, dtype=np.int64)
+            encoded[name] = EncodedField(codes[:n], codes[n:], np.asarray(uniques, dtype=object))
+        levels = pd.DataFrame(
+            {
+                c.field: c.compare_codes(
+                    encoded[c.field].left, encoded[c.field].right, encoded[c.field].uniques
+                )
+                for c in comparisons
+            }
+        )
+        out: dict[str, Any] = {"i": batch["i"].to_numpy(), "j": batch["j"].to_numpy()}
+        if full:
+            at = np.arange(n)
+            swapped = np.zeros(n, dtype=bool)
+            if swap:
+                swapped = _unswap_names(levels, encoded, at, at, comparisons)
+            matched_by = np.full(n, "model", dtype=object)
+            for rule in reversed(rules):
+                hit = np.ones(n, dtype=bool)
+                for name in rule.fields:
+                    a, b = encoded[name].left, encoded[name].right
+                    hit &= (a == b) & (a >= 0)
+                matched_by[hit] = rule.name
+            out["left"] = batch["l_id"].to_numpy()
+            out["right"] = batch["r_id"].to_numpy()
+            out["swapped"] = swapped
+            out["matched_by"] = matched_by
+            for name in tf_fields:
+                out[f"tf_{name}"] = batch[f"l_{name}"].to_numpy()
+        for c in comparisons:
+            out[f"lv_{c.field}"] = levels[c.field].to_numpy(dtype=np.int64)
+        return pd.DataFrame(out)
+
+    return compare
+
+
+def _tf_candidates(matcher: RecordMatcher) -> list[str]:
+    from ._matcher import _TF_FIELDS  # noqa: PLC0415
+
+    wanted = _TF_FIELDS if matcher.term_frequency is None else tuple(matcher.term_frequency)
+    compared = {c.field for c in matcher.comparisons_}
+    return [f for f in wanted if f in compared]
+
+
+def _compare(
+    matcher: RecordMatcher,
+    standard: SparkFrame,
+    pairs: SparkFrame,
+    fields: Sequence[str],
+    id_type: str,
+    *,
+    full: bool,
+) -> Any:
+    """Levels of each pair (and, with ``full``, crosswise names, rules, the left values for tf)."""
+    F = _functions()
+    left = standard.select(
+        F.col("_pos").alias("i"),
+        F.col("_id").alias("l_id"),
+        *(F.col(f"`{f}`").alias(f"l_{f}") for f in fields),
+    )
+    right = standard.select(
+        F.col("_pos").alias("j"),
+        F.col("_id").alias("r_id"),
+        *(F.col(f"`{f}`").alias(f"r_{f}") for f in fields),
+    )
+    rows = pairs.join(left, "i").join(right, "j")
+    compare = _comparer(matcher, fields, full=full)
+    tf_fields = [f for f in _tf_candidates(matcher) if f in fields]
+    columns = ["i bigint", "j bigint"]
+    if full:
+        columns += [
+            f"left {id_type}",
+            f"right {id_type}",
+            "swapped boolean",
+            "matched_by string",
+            *(f"tf_{f} string" for f in tf_fields),
+        ]
+    columns += [f"lv_{c.field} bigint" for c in matcher.comparisons_]
+    return _map(rows, compare, ", ".join(columns))
+
+
+# -- 4. fit -----------------------------------------------------------------------
+@attrs.define
+class SparkPrepared:
+    """Standardised records and their compared candidate pairs, kept in Spark."""
+
+    standard: Any
+    levels: Any
+    fields: list[str]
+    n: int
+    id_type: str
+
+
+def prepare(matcher: RecordMatcher, records: SparkFrame, *, fitting: bool) -> SparkPrepared:
+    """Standardise, block and compare on Spark, setting what a fit sets when ``fitting``."""
+    from ._compare import default_comparisons  # noqa: PLC0415
+
+    standard, fields, id_type, n = _standardise(matcher, records)
+    matcher._check_match_rules(fields)  # noqa: SLF001
+    if fitting:
+        matcher.fields_ = fields
+        matcher.comparisons_ = list(
+            default_comparisons(fields) if matcher.comparisons is None else matcher.comparisons
+        )
+    else:
+        matcher._check_same_fields(fields)  # noqa: SLF001
+    pairs, plan = _block(matcher, standard, fields, n)
+    plan.warn(stacklevel=5)
+    if fitting:
+        matcher.blocking_ = plan.rules
+        matcher.blocking_plan_ = plan.report()
+    standard_fields = sorted({*fields, *(f for r in matcher.match_rules for f in r.fields)})
+    levels = _keep(_compare(matcher, standard, pairs, standard_fields, id_type, full=True))
+    return SparkPrepared(standard, levels, standard_fields, n, id_type)
+
+
+def _pattern_counts(
+    matcher: RecordMatcher, levels: SparkFrame, flag: Any = None
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Distinct level patterns and their counts (one row each: tiny), split by ``flag``."""
+    F = _functions()
+    columns = [f"lv_{c.field}" for c in matcher.comparisons_]
+    flag = F.lit(False).alias("_ruled")  # noqa: FBT003 if flag is None else flag
+    rows = levels.groupBy(*columns, flag).count().collect()
+    values = np.array([[int(r[c]) for c in columns] for r in rows], dtype=np.int64).reshape(
+        len(rows), len(columns)
+    )
+    counts = np.array([int(r["count"]) for r in rows], dtype=np.int64)
+    flags = np.array([bool(r["_ruled"]) for r in rows], dtype=bool)
+    return values, counts, flags
+
+
+def fit(matcher: RecordMatcher, prepared: SparkPrepared) -> None:
+    """Fit the matcher's model from pattern counts made in Spark (no pair on the driver)."""
+    from ._fellegi_sunter import FellegiSunter  # noqa: PLC0415
+    from ._matcher import _PERSON, _RELATED  # noqa: PLC0415
+
+    F = _functions()
+    matcher._validate_config()  # noqa: SLF001
+    if matcher.classifier is not None:
+        msg = "a classifier needs labels, which the Spark path does not take yet."
+        raise DataContractError(msg, column="classifier")
+    tf_fields = matcher._tf_fields(pd.DataFrame(columns=prepared.fields))  # noqa: SLF001
+    shares: dict[str, dict[str, float]] = {name: {} for name in tf_fields}
+    floors: dict[str, float] = {}
+    if tf_fields:  # one job: (field, value) counts of every tracked field
+        values = F.array(*(F.col(f"`{name}`") for name in tf_fields))
+        rows = (
+            prepared.standard.select(F.posexplode(values).alias("field", "value"))
+            .where(F.col("value").isNotNull())
+            .groupBy("field", "value")
+            .count()
+            .collect()
+        )
+        totals = dict.fromkeys(tf_fields, 0)
+        for row in rows:
+            totals[tf_fields[int(row["field"])]] += int(row["count"])
+        for row in rows:
+            name = tf_fields[int(row["field"])]
+            shares[name][str(row["value"])] = float(int(row["count"])) / max(totals[name], 1)
+        floors = {name: 1.0 / max(totals[name], 1) for name in tf_fields}
+    matcher.term_frequencies_ = shares
+    matcher.tf_floor_ = floors
+    model = FellegiSunter(
+        matcher.comparisons_,
+        estimate_u=matcher.estimate_u,
+        related_groups=_RELATED if matcher.related_classes else (),
+        person_fields=_PERSON,
+        conditional=matcher.conditional,
+    )
+    ruled = (F.col("matched_by") != "model").alias("_ruled")
+    values, counts, by_rule = _pattern_counts(matcher, prepared.levels, ruled)
+    candidates = model._counted_patterns(values, counts, "levels")  # noqa: SLF001
+    known = (
+        model._counted_patterns(values[by_rule], counts[by_rule], "levels")  # noqa: SLF001
+        if by_rule.any()
+        else None
+    )
+    outside, weights = _random_patterns(matcher, prepared)
+    drawn = (
+        model._counted_patterns(outside, weights, "random_levels")  # noqa: SLF001
+        if len(weights)
+        else None
+    )
+    n = prepared.n
+    model._fit_counted(candidates, drawn, known, n * (n - 1) // 2)  # noqa: SLF001
+    matcher.model_ = model
+
+
+def _random_patterns(
+    matcher: RecordMatcher, prepared: SparkPrepared
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Level patterns of the pandas path's random pairs outside the candidates, counted."""
+    rng = as_generator(matcher.random_state)
+    n = prepared.n
+    total = n * (n - 1) // 2
+    wanted = (
+        min(1_000_000, max(200_000, 2 * n))
+        if matcher.random_pairs is None
+        else matcher.random_pairs
+    )
+    draws = int(min(wanted, max(total, 1)))
+    a = rng.integers(0, n, size=draws)
+    b = rng.integers(0, n, size=draws)
+    keep = a != b
+    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    session = prepared.standard.sparkSession
+    drawn = session.createDataFrame(
+        pd.DataFrame({"i": a.astype(np.int64), "j": b.astype(np.int64)})
+    )
+    candidates = prepared.levels.select("i", "j")
+    outside = drawn.join(candidates, ["i", "j"], "left_anti")
+    compared = _compare(
+        matcher, prepared.standard, outside, prepared.fields, prepared.id_type, full=False
+    )
+    values, counts, _ = _pattern_counts(matcher, compared)
+    return values, counts
+
+
+# -- 5. score ---------------------------------------------------------------------
+def score(matcher: RecordMatcher, prepared: SparkPrepared) -> Any:
+    """``left``, ``right``, ``match_weight``, ``match_probability``, ``matched_by`` per pair."""
+    from ._matcher import _NAMES  # noqa: PLC0415
+
+    if hasattr(matcher, "classifier_"):
+        msg = "a matcher with a scikit-learn classifier cannot score on Spark yet."
+        raise DataContractError(msg, column="classifier")
+    fields = [c.field for c in matcher.comparisons_]
+    tf_names = list(matcher.term_frequencies_)
+
+    def weigh(batch: pd.DataFrame) -> pd.DataFrame:
+        levels = batch[[f"lv_{f}" for f in fields]].to_numpy(dtype=np.int64)
+        swapped = batch["swapped"].to_numpy(dtype=bool)
+        boost = {}
+        for name in tf_names:
+            values = batch[f"tf_{name}"]
+            exact = (levels[:, fields.index(name)] == 0) & values.notna().to_numpy()
+            if name in _NAMES:
+                exact &= ~swapped
+            adjustment = np.zeros(len(batch))
+            if exact.any():
+                chosen = values.to_numpy(dtype=object)[exact]
+                adjustment[exact] = matcher._tf_weights(name, chosen)  # noqa: SLF001
+            boost[name] = adjustment
+        ruled = (batch["matched_by"] != "model").to_numpy(dtype=bool)
+        weight, probability = matcher._weigh(levels, boost, ruled)  # noqa: SLF001
+        return pd.DataFrame(
+            {
+                "i": batch["i"].to_numpy(),
+                "j": batch["j"].to_numpy(),
+                "left": batch["left"].to_numpy(),
+                "right": batch["right"].to_numpy(),
+                "match_weight": np.asarray(weight, dtype=float),
+                "match_probability": np.asarray(probability, dtype=float),
+                "matched_by": batch["matched_by"].to_numpy(),
+            }
+        )
+
+    ddl = (
+        f"i bigint, j bigint, left {prepared.id_type}, right {prepared.id_type}, "
+        "match_weight double, match_probability double, matched_by string"
+    )
+    return _map(prepared.levels, weigh, ddl)
+
+
+# -- 6. cluster -------------------------------------------------------------------
+def _components(edges: SparkFrame) -> Any:
+    """``(_pos, comp)``: the smallest position connected to each record by ``edges``."""
+    F = _functions()
+    both = _keep(
+        edges.select(F.col("i").alias("a"), F.col("j").alias("b")).unionByName(
+            edges.select(F.col("j").alias("a"), F.col("i").alias("b"))
+        )
+    )
+    labels = _keep(
+        both.groupBy("a")
+        .agg(F.min("b").alias("m"))
+        .select(F.col("a").alias("v"), F.least("a", "m").alias("label"))
+    )
+    for round_ in range(1, _MAX_ROUNDS + 1):
+        reach = (
+            both.join(labels.select(F.col("v").alias("b"), "label"), "b")
+            .groupBy("a")
+            .agg(F.min("label").alias("m"))
+        )
+        new = labels.join(reach, labels["v"] == reach["a"]).select(
+            "v", F.least("label", "m").alias("label")
+        )
+        new = _keep(new) if round_ % _CHECKPOINT_EVERY == 0 else new.cache()
+        changed = (
+            new.alias("n")
+            .join(labels.alias("o"), "v")
+            .where(F.col("n.label") != F.col("o.label"))
+            .limit(1)
+            .count()
+        )
+        labels = new
+        if not changed:
+            break
+    return labels.select(F.col("v").alias("_pos"), F.col("label").alias("comp"))
+
+
+def customers(matcher: RecordMatcher, prepared: SparkPrepared, scored: SparkFrame) -> Any:
+    """``record_id`` column (the schema's name) and ``customer_id``, as the pandas clustering."""
+    F = _functions()
+    threshold = float(matcher.threshold)
+    group_link = matcher.group_link
+    scored = _keep(scored.select("i", "j", "match_probability"))
+    strong = scored.where(F.col("match_probability") >= threshold).select("i", "j")
+    comp = _keep(_components(strong))
+    if group_link is None:
+        groups = comp.select("_pos", F.col("comp").alias("group"))
+    else:
+        link = float(group_link)
+        inside = (
+            scored.join(comp.select(F.col("_pos").alias("i"), F.col("comp").alias("ci")), "i")
+            .join(comp.select(F.col("_pos").alias("j"), F.col("comp").alias("cj")), "j")
+            .where(F.col("ci") == F.col("cj"))
+            .select(F.col("ci").alias("comp"), "i", "j", "match_probability")
+        )
+
+        def join_component(pairs: pd.DataFrame) -> pd.DataFrame:
+            pairs = pairs.sort_values(["i", "j"], kind="stable")
+            i = pairs["i"].to_numpy(dtype=np.int64)
+            j = pairs["j"].to_numpy(dtype=np.int64)
+            positions = np.unique(np.concatenate([i, j]))
+            root = _join(
+                len(positions),
+                np.searchsorted(positions, i),
+                np.searchsorted(positions, j),
+                pairs["match_probability"].to_numpy(dtype=float),
+                threshold=threshold,
+                group_link=link,
+            )
+            return pd.DataFrame({"_pos": positions, "group": positions[root]})
+
+        groups = inside.groupBy("comp").applyInPandas(
+            _grouped(join_component),
+            "_pos bigint, group bigint",
+        )
+    records = prepared.standard.select("_pos", F.col("_id").cast("string").alias("_sid"), "_id")
+    labelled = records.join(groups, "_pos", "left").select(
+        "_id", "_sid", F.coalesce(F.col("group"), F.col("_pos")).alias("group")
+    )
+    names = labelled.groupBy("group").agg(F.min("_sid").alias("customer_id"))
+    result = _keep(
+        labelled.join(names, "group").select(
+            F.col("_id").alias(matcher.schema.record_id), "customer_id"
+        )
+    )
+    _warn_giant(result, prepared.n, matcher)
+    return result
+
+
+def _grouped(
+    function: Callable[[pd.DataFrame], pd.DataFrame],
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Wrap ``function`` for ``applyInPandas``, a DataContractError travelling back marked."""
+    run = _on_executors(function)
+
+    def apply(group: pd.DataFrame) -> pd.DataFrame:
+        return next(run(iter([group])))
+
+    return apply
+
+
+def _warn_giant(result: SparkFrame, n: int, matcher: RecordMatcher) -> None:
+    F = _functions()
+    top = (
+        result.groupBy("customer_id")
+        .count()
+        .orderBy(F.col("count").desc(), F.col("customer_id"))
+        .first()
+    )
+    if top is None:
+        return
+    hint = (
+        ""
+        if matcher.related_classes
+        else (
+            " With related_classes=False the model has no class for different people "
+            "who look alike (a household, neighbours, namesakes), so what they share "
+            "counts as evidence of one person: try related_classes=True."
+        )
+    )
+    warn_giant_size(int(top["count"]), n, top["customer_id"], hint=hint, stacklevel=6)
