@@ -386,7 +386,8 @@ def _present(values: pd.Series) -> NDArray[np.bool_]:
     # the booleans a Series.map would put in it.
     raw = values.to_numpy(dtype=object)
     blank = np.fromiter((isinstance(v, str) and not v.strip() for v in raw), bool, len(raw))
-    return ~missing & ~blank
+    present: NDArray[np.bool_] = ~missing & ~blank
+    return present
 
 
 def _id_rank(record_ids: Sequence[str | int]) -> NDArray[np.int64]:
