@@ -257,14 +257,95 @@ def case_clv(args: argparse.Namespace, spark: Any) -> None:
             )
 
 
-def case_dedupe(args: argparse.Namespace, spark: Any) -> None:
-    import pandas as pd  # noqa: PLC0415
+DEDUPE_CHILD = r"""
+import json, resource, sys, time, warnings
+import pandas as pd
+from one2one.datasets import IDENTITY_FIELDS
+from one2one.identify import RecordMatcher, RecordSchema, evaluate_links
+records = pd.read_parquet(sys.argv[1])
+truth = pd.read_parquet(sys.argv[2])
+schema = RecordSchema(record_id="record_id", **{f: f for f in IDENTITY_FIELDS},
+                      phone_country_code="61", email_provider_rules=True)
+if sys.argv[3] == "pandas":
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        labels = RecordMatcher(schema, progress=False).fit_predict(records.sort_values("record_id"))
+    seconds = time.perf_counter() - started
+else:  # score a Spark result written as Parquet
+    seconds = None
+    found = pd.read_parquet(sys.argv[4])
+    labels = found.set_index("record_id")["customer_id"]
+print(json.dumps({"seconds": seconds, "scores": evaluate_links(labels, truth),
+                  "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
+
+def dedupe_child(*argv: str) -> dict[str, Any]:
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", DEDUPE_CHILD, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src")),
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def identity_files(n: int) -> tuple[Path, Path]:
+    """``simulate_identities(n)`` records and true links as Parquet (written once)."""
     from one2one.datasets import simulate_identities  # noqa: PLC0415
-    from one2one.identify import RecordMatcher, evaluate_links  # noqa: PLC0415
 
-    del pd, evaluate_links, RecordMatcher, simulate_identities, spark, args
-    print("  dedupe: see benchmarks/spark.py once the identify path lands")
+    records, truth = DATA / f"identities-{n}.parquet", DATA / f"identities-{n}-truth.parquet"
+    if not records.exists():
+        started = time.perf_counter()
+        sim = simulate_identities(n, random_state=18)
+        sim.records.to_parquet(records, index=False)
+        sim.true_links.to_parquet(truth, index=False)
+        print(f"  simulated {n:,} records in {time.perf_counter() - started:.0f} s")
+    return records, truth
+
+
+def case_dedupe(args: argparse.Namespace, spark: Any) -> None:
+    from one2one.datasets import IDENTITY_FIELDS  # noqa: PLC0415
+    from one2one.identify import RecordMatcher, RecordSchema  # noqa: PLC0415
+
+    schema = RecordSchema(
+        record_id="record_id",
+        **{field: field for field in IDENTITY_FIELDS},
+        phone_country_code="61",
+        email_provider_rules=True,
+    )
+    rows = []
+    for engine, n in (("pandas", int(args.dedupe_pandas)), ("spark", int(args.dedupe_spark))):
+        records, truth = identity_files(n)
+        print(f"\n  -- dedupe {n:,} records on {engine} ({load_note()})", flush=True)
+        if engine == "pandas":
+            result = dedupe_child(str(records), str(truth), "pandas")
+        else:
+            out = DATA / f"identities-{n}-spark-labels"
+            started = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                frame = spark.read.parquet(str(records))
+                labels = RecordMatcher(schema, progress=False).fit_predict(frame)
+                labels.write.mode("overwrite").parquet(str(out))
+            seconds = time.perf_counter() - started
+            result = dedupe_child(str(records), str(truth), "score", str(out))
+            result["seconds"] = seconds
+        print(
+            f"      {result['seconds']:.0f} s, F1 {result['scores']['f1']:.4f} "
+            f"(precision {result['scores']['precision']:.4f}, "
+            f"recall {result['scores']['recall']:.4f})",
+            flush=True,
+        )
+        rows.append((engine, n, result))
+    print("\n  == dedupe ==")
+    for engine, n, result in rows:
+        print(
+            f"  {engine:<7} {n:>10,} records  {result['seconds']:>7.0f} s  "
+            f"{n / result['seconds']:>8,.0f} records/s  F1 {result['scores']['f1']:.4f}"
+        )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -528,6 +528,22 @@ class SortedNeighbourhood:
         """Each record's sort key: its fields joined by a space (NA when all are missing).
 
         Per record, so the Spark path computes the same keys batch by batch.
+
+        Parameters
+        ----------
+        records
+            Records holding the rule's fields.
+
+        Returns
+        -------
+        pandas.Series
+            The sort key of each record (text), indexed like ``records``; missing
+            where every field is.
+
+        Raises
+        ------
+        DataContractError
+            If a field of the rule is not a column of ``records``.
         """
         require_columns(records, self.fields, name="records")
         key = records[self.fields[0]].astype("string")
