@@ -317,7 +317,8 @@ def case_dedupe(args: argparse.Namespace, spark: Any) -> None:
         email_provider_rules=True,
     )
     rows = []
-    for engine, n in (("pandas", int(args.dedupe_pandas)), ("spark", int(args.dedupe_spark))):
+    runs = [("pandas", int(args.dedupe_pandas)), ("spark", int(args.dedupe_spark))]
+    for engine, n in [(e, n) for e, n in runs if n > 0]:
         records, truth = identity_files(n)
         print(f"\n  -- dedupe {n:,} records on {engine} ({load_note()})", flush=True)
         if engine == "pandas":
@@ -353,7 +354,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", default="clv,dedupe")
     parser.add_argument("--sizes", default="12.5e6,25e6,50e6")
     parser.add_argument("--pandas-max", type=float, default=25e6)
-    parser.add_argument("--dedupe-pandas", type=float, default=1e6)
+    parser.add_argument("--dedupe-pandas", type=float, default=1e6, help="0: not run")
     parser.add_argument("--dedupe-spark", type=float, default=5e6)
     parser.add_argument("--master", default=None, help="default: a standalone cluster here")
     return parser.parse_args(argv)
