@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -34,11 +35,14 @@ else:
 __all__ = [
     "ATTRS_KEY",
     "SparkFrame",
+    "carry_errors",
+    "executor_errors",
     "is_spark_frame",
     "map_pandas",
     "pyspark_functions",
     "require_columns",
     "spark_attrs",
+    "wall_micros",
     "with_spark_attrs",
 ]
 
@@ -94,6 +98,65 @@ def spark_attrs(frame: SparkFrame) -> dict[str, Any]:
             if isinstance(value, dict):
                 return value
     return {}
+
+
+_MARK = "<<one2one-error>>"
+
+
+def carry_errors(
+    function: Callable[[pd.DataFrame], pd.DataFrame],
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Wrap a function run on the executors so its DataContractError reaches the driver whole.
+
+    Spark re-raises an executor's exception on the driver as its own
+    ``PythonException`` holding only the text; the error's column and value
+    travel in that text as marked JSON, for :func:`executor_errors` to
+    rebuild the same typed error the pandas path raises.
+    """
+
+    def run(part: pd.DataFrame) -> pd.DataFrame:
+        try:
+            return function(part)
+        except DataContractError as error:
+            payload = {"message": str(error), "column": error.column, "value": error.value}
+            marked = f"{_MARK}{json.dumps(payload, default=str)}{_MARK}"
+            raise RuntimeError(marked) from None
+
+    return run
+
+
+@contextmanager
+def executor_errors() -> Iterator[None]:
+    """Raise on the driver the DataContractError a :func:`carry_errors` function raised."""
+    try:
+        yield
+    except DataContractError:
+        raise
+    except Exception as error:
+        text = str(error)
+        start = text.find(_MARK)
+        stop = text.find(_MARK, start + len(_MARK))
+        if start < 0 or stop < 0:
+            raise
+        payload = json.loads(text[start + len(_MARK) : stop])
+        raise DataContractError(
+            payload["message"], column=payload["column"], value=payload["value"]
+        ) from None
+
+
+def wall_micros(column: Any) -> Any:
+    """Microseconds from 1970-01-01 00:00 to a TIMESTAMP_NTZ's wall time, in no time zone.
+
+    Spark's own differences and casts of naive times go through the session's
+    zone, which moves wall times that zone skips (02:30 on a spring-forward
+    night becomes 03:30, silently); the calendar fields of a TIMESTAMP_NTZ do
+    not, so the pandas checks see the wall time the user stored.
+    """
+    f = pyspark_functions("naive Spark timestamps")
+    day = f.unix_date(f.to_date(column)).cast("long")
+    clock = f.hour(column).cast("long") * 3600 + f.minute(column).cast("long") * 60
+    seconds = (f.extract(f.lit("SECOND"), column) * 1_000_000).cast("long")
+    return (day * 86_400 + clock) * 1_000_000 + seconds
 
 
 def map_pandas(

@@ -182,6 +182,29 @@ def test_naive_times_need_assume_tz_as_in_pandas(spark: Any) -> None:
     pd.testing.assert_frame_equal(collect(result), pandas_view(expected), check_index_type=False)
 
 
+def test_a_naive_time_in_a_dst_gap_is_the_pandas_error(spark: Any) -> None:
+    # 2024-03-10 02:30 does not exist in New York: pandas refuses it; the Spark path
+    # finds it on an executor and must raise the same typed error on the driver.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "occurred_at": pd.to_datetime(
+                ["2024-03-01 10:00", "2024-03-10 02:30", "2024-03-02 09:00"]
+            ),
+            "value": [10.0, 20.0, 5.0],
+        }
+    )
+    frame = spark.createDataFrame(
+        tx, schema="customer_id long, occurred_at timestamp_ntz, value double"
+    )
+    with pytest.raises(DataContractError) as expected:
+        rfm_summary(tx, assume_tz="America/New_York")
+    with pytest.raises(DataContractError) as raised:
+        rfm_summary(frame, assume_tz="America/New_York")
+    assert raised.value.column == expected.value.column == "occurred_at"
+    assert str(raised.value) == str(expected.value)
+
+
 def test_errors_name_the_column_and_value(spark: Any) -> None:
     tx = pd.DataFrame(
         {

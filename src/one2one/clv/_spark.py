@@ -35,7 +35,15 @@ import numpy as np
 import pandas as pd
 from attrs import frozen
 
-from .._spark import SparkFrame, pyspark_functions, spark_attrs, with_spark_attrs
+from .._spark import (
+    SparkFrame,
+    carry_errors,
+    executor_errors,
+    pyspark_functions,
+    spark_attrs,
+    wall_micros,
+    with_spark_attrs,
+)
 from .._transactions import (
     Occasions,
     Transactions,
@@ -87,9 +95,8 @@ def _micros(frame: SparkFrame, column: str, *, naive: bool) -> Column:
     integers never are, so the session's zone never changes a summary.
     """
     f = pyspark_functions(_FEATURE)
-    if naive:
-        epoch = f.to_timestamp_ntz(f.lit("1970-01-01 00:00:00"))
-        micros: Column = f.timestamp_diff("MICROSECOND", epoch, frame[column])
+    if naive:  # from the calendar fields: a difference would go through the session's zone
+        micros: Column = wall_micros(frame[column])
         return micros
     aware: Column = f.unix_micros(frame[column])
     return aware
@@ -338,7 +345,8 @@ def rfm_summary(
         customer_id=customer_id,
         n_rows=int(found["n"]),
     )
-    count = _counts(rows)
+    with executor_errors():  # a naive time in a DST gap, found per group, as pandas raises it
+        count = _counts(rows)
     try:
         _refuse_empty(count, datetime, observation_end, calibration_end)
     except DataContractError:
@@ -378,7 +386,7 @@ def _summarise_groups(
 
     n_groups = max(1, math.ceil(n_rows / _ROWS_PER_GROUP))
     keyed = log.withColumn(_GROUP, f.pmod(f.xxhash64(log[customer_id]), f.lit(n_groups)))
-    rows: SparkFrame = keyed.groupBy(_GROUP).applyInPandas(summarise, schema)
+    rows: SparkFrame = keyed.groupBy(_GROUP).applyInPandas(carry_errors(summarise), schema)
     return rows.persist(StorageLevel.MEMORY_AND_DISK)
 
 
@@ -559,9 +567,11 @@ def score(
         frame = _as_frame(method(_batch(part, attrs))).astype(np.float64)
         return frame.reset_index()
 
+    carried = carry_errors(run)
+
     def batches(parts: Any) -> Any:
         for part in parts:
-            yield run(part)
+            yield carried(part)
 
     scored = summary.mapInPandas(batches, schema)
     return with_spark_attrs(scored, "customer_id", result_attrs) if result_attrs else scored

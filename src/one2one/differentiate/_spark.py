@@ -22,21 +22,25 @@ function is called, with the column and the value, not later on an executor.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from pyspark.errors import PythonException
 from pyspark.sql import Column, Window
 from pyspark.sql import functions as F  # noqa: N812 - pyspark's own convention
 from pyspark.sql import types as T  # noqa: N812
 
-from .._spark import SparkFrame, map_pandas, with_spark_attrs
+from .._spark import (
+    SparkFrame,
+    carry_errors,
+    executor_errors,
+    map_pandas,
+    wall_micros,
+    with_spark_attrs,
+)
 from .._transactions import (
     Occasions,
     Transactions,
@@ -176,47 +180,6 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_CARRIED = "one2one.DataContractError="
-
-
-def _wall_micros(column: Column) -> Column:
-    """Microseconds from 1970-01-01 00:00 to a TIMESTAMP_NTZ's wall time, in no time zone.
-
-    Spark's own differences and casts go through the session's zone, which
-    moves wall times that zone skips (02:30 on a spring-forward night); the
-    calendar fields of a TIMESTAMP_NTZ do not.
-    """
-    day = F.unix_date(F.to_date(column)).cast("long")
-    clock = F.hour(column).cast("long") * 3600 + F.minute(column).cast("long") * 60
-    seconds = (F.extract(F.lit("SECOND"), column) * 1_000_000).cast("long")
-    return (day * 86_400 + clock) * 1_000_000 + seconds
-
-
-def _carrying(
-    function: Callable[[pd.DataFrame], pd.DataFrame],
-) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """Wrap an executor function so a DataContractError reaches the driver whole (as JSON)."""
-
-    def run(part: pd.DataFrame) -> pd.DataFrame:
-        try:
-            return function(part)
-        except DataContractError as error:
-            value = None if error.value is None else str(error.value)
-            carried = {"message": str(error), "column": error.column, "value": value}
-            raise RuntimeError(_CARRIED + json.dumps(carried)) from None
-
-    return run
-
-
-def _translated(error: PythonException) -> DataContractError | None:
-    """Return the one2one error an executor raised, to raise again on the driver (or None)."""
-    found = re.search(re.escape(_CARRIED) + r"(\{.*\})", str(error))
-    if found is None:
-        return None
-    carried = json.loads(found.group(1))
-    return DataContractError(carried["message"], column=carried["column"], value=carried["value"])
-
-
 # ---------------------------------------------------------------------- RFM table
 class _Log(NamedTuple):
     """What :func:`rfm_table` knows of the whole log before it splits it into buckets."""
@@ -258,7 +221,7 @@ def _read_log(
     probe = pd.Series(pd.to_datetime(["2000-01-01"]))
     if isinstance(kind, T.TimestampNTZType):  # naive wall-clock times: pandas' rule applies
         as_utc(probe, name=datetime, assume_tz=assume_tz)
-        micros = _wall_micros(F.col(datetime))
+        micros = wall_micros(F.col(datetime))
     elif isinstance(kind, T.TimestampType):  # instants: aware, whatever the session's zone
         micros = F.unix_micros(F.col(datetime))
     else:
@@ -416,14 +379,9 @@ def rfm_table(
             T.StructField("_lost", T.LongType(), nullable=False),
         ]
     )
-    try:
-        rows = prepared.groupBy("_bucket").applyInPandas(_carrying(bucket), schema)
+    with executor_errors():
+        rows = prepared.groupBy("_bucket").applyInPandas(carry_errors(bucket), schema)
         done = rows.localCheckpoint(eager=True)
-    except PythonException as error:
-        carried = _translated(error)
-        if carried is None:
-            raise
-        raise carried from error
     totals = done.agg(
         _count_when(~F.col("_stats")).alias("customers"),
         F.sum("_refunds").alias("refunds"),

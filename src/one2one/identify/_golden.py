@@ -425,12 +425,19 @@ def _rule_key(
     if isinstance(rule, MostRecent):
         return _time_key(frame, rule.time_column)
     if isinstance(rule, MostTrusted):
+        # On plain objects, as in _present: Arrow-backed text cannot take the numbers.
         position = {source: k for k, source in enumerate(rule.ranking)}
-        ranks = frame[rule.source_column].map(position, na_action="ignore")
-        return np.asarray(ranks.fillna(len(rule.ranking)), dtype=np.int64)
+        last = len(rule.ranking)
+        sources = frame[rule.source_column].to_numpy(dtype=object)
+        return np.fromiter(
+            (last if _is_missing(v) else position.get(v, last) for v in sources),
+            np.int64,
+            len(sources),
+        )
     if isinstance(rule, Longest):
-        lengths = values.map(lambda v: len(str(v)), na_action="ignore")
-        return -lengths.fillna(0).to_numpy(dtype=np.int64)
+        raw = values.to_numpy(dtype=object)
+        lengths = (0 if _is_missing(v) else len(str(v)) for v in raw)
+        return -np.fromiter(lengths, np.int64, len(raw))
     key = np.zeros(size, dtype=np.int64)  # MostFrequent
     rows = np.flatnonzero(present)
     if len(rows):

@@ -27,17 +27,21 @@ term frequencies the fitted model keeps, the random pairs' positions):
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 import pandas as pd
 
-from .._spark import SparkFrame, pyspark_functions, require_columns
+from .._spark import (
+    SparkFrame,
+    carry_errors,
+    executor_errors,
+    pyspark_functions,
+    require_columns,
+)
 from .._validation import as_generator
 from ..errors import DataContractError
 from ._blocking import (
@@ -57,7 +61,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["SparkPrepared", "customers", "fit", "prepare", "score"]
 
 _FEATURE = "RecordMatcher on a Spark DataFrame"
-_MARK = "<<one2one-error>>"
 _CHECKPOINT_EVERY = 4  # label propagation rounds between cuts of the lineage
 _MAX_ROUNDS = 1000
 
@@ -70,39 +73,17 @@ def _functions() -> Any:
 def _on_executors(
     function: Callable[[pd.DataFrame], pd.DataFrame],
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """Run ``function`` per batch; a DataContractError travels back as marked JSON."""
+    """Run ``function`` per batch; a DataContractError travels back (``carry_errors``)."""
+    carried = carry_errors(function)
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
-            try:
-                out = function(batch)
-            except DataContractError as error:
-                payload = {"message": str(error), "column": error.column, "value": error.value}
-                text = json.dumps(payload, default=str)
-                marked = f"{_MARK}{text}{_MARK}"
-                raise RuntimeError(marked) from None
-            yield out
+            yield carried(batch)
 
     return run
 
 
-@contextmanager
-def _driver_errors() -> Iterator[None]:
-    """Re-raise an executor's DataContractError on the driver, as the pandas path raises it."""
-    try:
-        yield
-    except DataContractError:
-        raise
-    except Exception as error:
-        text = str(error)
-        start = text.find(_MARK)
-        stop = text.find(_MARK, start + len(_MARK))
-        if start < 0 or stop < 0:
-            raise
-        payload = json.loads(text[start + len(_MARK) : stop])
-        raise DataContractError(
-            payload["message"], column=payload["column"], value=payload["value"]
-        ) from None
+_driver_errors = executor_errors
 
 
 def _map(frame: SparkFrame, function: Callable[[pd.DataFrame], pd.DataFrame], ddl: str) -> Any:
