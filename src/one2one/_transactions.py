@@ -51,6 +51,7 @@ __all__ = [
     "to_money",
     "to_units",
     "warn_unnetted",
+    "warn_unnetted_totals",
 ]
 
 IntArray = NDArray[np.int64]
@@ -171,11 +172,6 @@ class Transactions:
     def money(self, units: IntArray) -> NDArray[np.float64]:
         """Return internal units as amounts in this table's currency, rounded to its minor unit."""
         return to_money(units, self.decimals)
-
-    def format(self, units: int) -> str:
-        """One total for a message, e.g. ``"12.50 EUR"``."""
-        text = f"{to_money(np.array([units]), self.decimals)[0]:,.{self.decimals}f}"
-        return f"{text} {self.currency}" if self.currency else text
 
 
 def _contract_for(
@@ -435,10 +431,29 @@ def _net(
 
 def warn_unnetted(table: Transactions, occasions: Occasions, *, stacklevel: int) -> None:
     """Report refunds that found no purchase to undo: their number and amount."""
-    if occasions.unnetted_refunds == 0:
+    warn_unnetted_totals(
+        occasions.unnetted_refunds,
+        occasions.unnetted,
+        currency=table.currency,
+        decimals=table.decimals,
+        stacklevel=stacklevel + 1,  # one frame deeper
+    )
+
+
+def warn_unnetted_totals(
+    refunds: int, units: int, *, currency: str | None, decimals: int, stacklevel: int
+) -> None:
+    """Report ``refunds`` refunds of ``units`` internal units that found nothing to net.
+
+    From totals alone, so the Spark paths give the pandas warning from the
+    counts their groups of customers summed.
+    """
+    if refunds == 0:
         return
+    amount = f"{to_money(np.array([units]), decimals)[0]:,.{decimals}f}"  # e.g. "12.50 EUR"
+    total = f"{amount} {currency}" if currency else amount
     msg = (
-        f"{occasions.unnetted_refunds} refund(s) totalling {table.format(occasions.unnetted)} "
+        f"{refunds} refund(s) totalling {total} "
         "found no earlier purchase to net against (none of the customer's, or none left in "
         "their order); they are left out of every amount."
     )

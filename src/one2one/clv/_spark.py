@@ -45,13 +45,12 @@ from .._spark import (
     with_spark_attrs,
 )
 from .._transactions import (
-    Occasions,
     Transactions,
     _one_currency,
     money_decimals,
     read_transactions,
     to_units,
-    warn_unnetted,
+    warn_unnetted_totals,
 )
 from .._validation import as_utc, require_columns, require_one_of
 from ..errors import DataContractError
@@ -352,9 +351,11 @@ def rfm_summary(
     except DataContractError:
         rows.unpersist()
         raise
-    warn_unnetted(
-        _no_rows(code, places),
-        _netting(count["unnetted"], count["unnetted_refunds"]),
+    warn_unnetted_totals(
+        count["unnetted_refunds"],
+        count["unnetted"],
+        currency=code,
+        decimals=places,
         stacklevel=stacklevel - 1,
     )
     _warn_left_out(count["known"], count["buyers"], count["summarised"], stacklevel=stacklevel)
@@ -437,38 +438,6 @@ def _summary_schema(customer_type: Any, *, monetary: str | None, holdout: bool) 
     fields.append(types.StructField(_COUNTS, types.ArrayType(long), nullable=True))
     schema: StructType = types.StructType(fields)
     return schema
-
-
-def _no_rows(currency: str | None, decimals: int) -> Transactions:
-    """Return a table with no rows in ``currency``: what the refund warning formats money with."""
-    empty = np.zeros(0, dtype=np.int64)
-    return Transactions(
-        ids=np.zeros(0, dtype=object),
-        customer=empty,
-        utc=pd.Series(dtype="datetime64[ns, UTC]"),
-        time=empty,
-        units=empty,
-        order=None,
-        currency=currency,
-        decimals=decimals,
-        rows=pd.RangeIndex(0),
-    )
-
-
-def _netting(unnetted: int, refunds: int) -> Occasions:
-    """Return the netting totals the refund warning reports, summed over the groups."""
-    empty = np.zeros(0, dtype=np.int64)
-    return Occasions(
-        customer=empty,
-        period=empty,
-        units=empty,
-        last_time=empty,
-        sold=0,
-        refunded=0,
-        unnetted=unnetted,
-        unnetted_refunds=refunds,
-        dropped=0,
-    )
 
 
 def discrete_summary(summary: SparkFrame, *, freq: Freq) -> SparkFrame:

@@ -42,14 +42,12 @@ from .._spark import (
     with_spark_attrs,
 )
 from .._transactions import (
-    Occasions,
-    Transactions,
     local_days,
     money_decimals,
     read_transactions,
     round_money,
     to_units,
-    warn_unnetted,
+    warn_unnetted_totals,
 )
 from .._validation import as_utc, require_columns, require_number
 from ..errors import DataContractError, DataWarning
@@ -393,7 +391,13 @@ def rfm_table(
             "transactions hold no purchase (only refunds, or every sale refunded); nobody to score."
         )
         raise DataContractError(msg, column=monetary)
-    _warn_unnetted(int(totals["refunds"]), int(totals["unnetted"]), log.currency, places)
+    warn_unnetted_totals(
+        int(totals["refunds"]),
+        int(totals["unnetted"]),
+        currency=log.currency,
+        decimals=places,
+        stacklevel=3,
+    )
     if totals["lost"]:
         msg = (
             f"{totals['lost']} customer(s) have no purchase left (only returns, or every "
@@ -402,34 +406,6 @@ def rfm_table(
         warnings.warn(msg, DataWarning, stacklevel=3)
     result = done.filter(~F.col("_stats")).select(_KEY, "recency_days", "purchases", "monetary")
     return with_spark_attrs(result, _KEY, {"currency": log.currency, "decimals": places})
-
-
-def _warn_unnetted(refunds: int, units: int, currency: str | None, places: int) -> None:
-    """Give the pandas path's warning on refunds with nothing to net, from Spark's totals."""
-    none = np.zeros(0, dtype=np.int64)
-    table = Transactions(
-        ids=np.zeros(0, dtype=object),
-        customer=none,
-        utc=pd.Series([], dtype="datetime64[ns, UTC]"),
-        time=none,
-        units=none,
-        order=None,
-        currency=currency,
-        decimals=places,
-        rows=pd.RangeIndex(0),
-    )
-    occasions = Occasions(
-        customer=none,
-        period=none,
-        units=none,
-        last_time=none,
-        sold=0,
-        refunded=0,
-        unnetted=units,
-        unnetted_refunds=refunds,
-        dropped=0,
-    )
-    warn_unnetted(table, occasions, stacklevel=4)
 
 
 # -------------------------------------------------------------------- RFM scores
