@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import pandas as pd
 
 from ._validation import optional_import
+from ._validation import require_columns as pandas_require_columns
 from .errors import DataContractError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -67,15 +68,17 @@ def pyspark_functions(feature: str) -> ModuleType:
     return optional_import("pyspark.sql.functions", extra="spark", feature=feature)
 
 
-def require_columns(frame: SparkFrame, columns: list[str], *, name: str) -> None:
-    """Refuse a Spark frame missing any of ``columns``, naming the first one missing."""
-    present = set(frame.columns)
-    for column in columns:
-        if column not in present:
-            msg = (
-                f"{name} has no column {column!r} (it has: {', '.join(map(repr, frame.columns))})."
-            )
-            raise DataContractError(msg, column=column)
+def require_columns(
+    frame: SparkFrame, columns: list[str], *, name: str, arguments: str | None = None
+) -> None:
+    """Refuse a Spark frame missing any of ``columns`` with the pandas path's error.
+
+    The check is :func:`one2one._validation.require_columns` on the frame's
+    column names (an empty pandas frame), so both paths say the same thing.
+    """
+    pandas_require_columns(
+        pd.DataFrame(columns=list(frame.columns)), columns, name=name, arguments=arguments
+    )
 
 
 def with_spark_attrs(frame: SparkFrame, column: str, attrs: Mapping[str, object]) -> SparkFrame:

@@ -38,6 +38,7 @@ from .._spark import (
     carry_errors,
     executor_errors,
     map_pandas,
+    require_columns,
     wall_micros,
     with_spark_attrs,
 )
@@ -49,7 +50,7 @@ from .._transactions import (
     to_units,
     warn_unnetted_totals,
 )
-from .._validation import as_utc, require_columns, require_number
+from .._validation import as_utc, require_number
 from ..errors import DataContractError, DataWarning
 from ._rfm import RFMSegment, _moment, _rfm_rows
 from ._tiers import TIERS, _count, _report
@@ -70,11 +71,6 @@ _KEY = "customer_id"
 
 
 # ---------------------------------------------------------------- shared checks
-def _require(frame: SparkFrame, columns: list[str], *, name: str, arguments: str | None) -> None:
-    """Refuse missing columns with the pandas path's message (it lists every one missing)."""
-    require_columns(pd.DataFrame(columns=frame.columns), columns, name=name, arguments=arguments)
-
-
 def _numeric(frame: SparkFrame, column: str, *, name: str) -> None:
     """Refuse a column that is not numeric (booleans are not amounts)."""
     kind = frame.schema[column].dataType
@@ -207,7 +203,7 @@ def _read_log(
 ) -> _Log:
     """Check a transaction log as the pandas path does, and find its global facts (one job)."""
     named = [c for c, d in ((order_id, "order_id"), (currency, "currency")) if c and c != d]
-    _require(
+    require_columns(
         frame,
         [customer_id, datetime, monetary, *named],
         name="transactions",
@@ -451,7 +447,7 @@ def rfm_scores(table: SparkFrame, *, bins: int) -> SparkFrame:
         warnings.warn(msg, DeprecationWarning, stacklevel=3)
         count = "frequency"
     columns = ["recency_days", count, "monetary"]
-    _require(table, columns, name="table", arguments=None)
+    require_columns(table, columns, name="table", arguments=None)
     require_number(bins, name="bins", low=2, integer=True)
     for column in columns:
         _numeric(table, column, name="table")
@@ -477,7 +473,7 @@ def rfm_scores(table: SparkFrame, *, bins: int) -> SparkFrame:
 
 def rfm_segments(scores: SparkFrame, segments: Sequence[RFMSegment]) -> SparkFrame:
     """Spark path of :func:`one2one.differentiate.rfm_segments` (see there)."""
-    _require(scores, ["r_score", "f_score"], name="scores", arguments=None)
+    require_columns(scores, ["r_score", "f_score"], name="scores", arguments=None)
     if not segments:
         msg = "no segments given; pass at least one RFMSegment."
         raise DataContractError(msg, column="segments")
@@ -554,8 +550,8 @@ def value_tiers(
     decimals: int,
 ) -> SparkFrame:
     """Spark path of :func:`one2one.differentiate.value_tiers` (see there)."""
-    _require(values, [_KEY], name="values", arguments=None)
-    _require(values, [value], name="values", arguments="value=")
+    require_columns(values, [_KEY], name="values", arguments=None)
+    require_columns(values, [value], name="values", arguments="value=")
     optional = [c for c in ("potential_value", "cost_to_serve") if c in values.columns]
     columns = [value, *optional]
     for column in columns:
@@ -609,7 +605,7 @@ def value_tiers(
 
 def tier_report(tiers: SparkFrame) -> pd.DataFrame:
     """Spark path of :func:`one2one.differentiate.tier_report`: sums in Spark, a pandas report."""
-    _require(tiers, ["tier", "net_value", "growth_gap"], name="tiers", arguments=None)
+    require_columns(tiers, ["tier", "net_value", "growth_gap"], name="tiers", arguments=None)
     rows = (
         tiers.filter(F.col("tier").isin(*TIERS))
         .groupBy("tier")
@@ -653,7 +649,7 @@ def score_frame(
         )
         raise DataContractError(msg, column="X")
     names = [str(f) for f in features]
-    _require(frame, names, name="X", arguments=None)
+    require_columns(frame, names, name="X", arguments=None)
     for column in names:
         if not isinstance(frame.schema[column].dataType, T.NumericType | T.BooleanType):
             kind = frame.schema[column].dataType.simpleString()
