@@ -109,6 +109,26 @@ def test_febrl_dedupe_on_spark_is_the_pandas_dedupe(spark: Any) -> None:
     )
 
 
+def test_a_tight_budget_refines_and_drops_the_rules_as_pandas_does(spark: Any) -> None:
+    # 1,500 pairs for 5,732: three rules refined (one by the anchor account_id), five dropped
+    records = _febrl()
+    pandas_matcher = RecordMatcher(FEBRL, progress=False, max_pairs=1500)
+    spark_matcher = RecordMatcher(FEBRL, progress=False, max_pairs=1500)
+    with warnings.catch_warnings(record=True) as pandas_warned:
+        warnings.simplefilter("always", DataWarning)
+        expected = pandas_matcher.fit_predict(records)
+    with warnings.catch_warnings(record=True) as spark_warned:
+        warnings.simplefilter("always", DataWarning)
+        got = spark_matcher.fit_predict(_spark_frame(spark, records)).toPandas()
+    assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
+    report = pandas_matcher.blocking_plan_
+    assert (report["action"] == "refined").sum() == 3
+    pd.testing.assert_frame_equal(spark_matcher.blocking_plan_, report)
+    _assert_same_model(pandas_matcher, spark_matcher)
+    labels = got.set_index("rec_id")["customer_id"].sort_index()
+    assert labels.astype(str).tolist() == expected.sort_index().astype(str).tolist()
+
+
 def test_a_pandas_fitted_matcher_predicts_spark_records(spark: Any) -> None:
     rng = np.random.default_rng(3)
     people = _people(rng, 12)
@@ -170,9 +190,16 @@ def _people(rng: np.random.Generator, n_people: int) -> pd.DataFrame:
     n_people=st.integers(4, 9),
     threshold=st.sampled_from([0.5, 0.9]),
     group_link=st.sampled_from([0.5, None]),
+    max_pairs=st.sampled_from([None, 12]),  # 12: rules refined or dropped
 )
 def test_random_records_give_the_same_pairs_levels_and_customers(
-    spark: Any, seed: int, n_people: int, threshold: float, group_link: float | None
+    spark: Any,
+    *,
+    seed: int,
+    n_people: int,
+    threshold: float,
+    group_link: float | None,
+    max_pairs: int | None,
 ) -> None:
     people = _people(np.random.default_rng(seed), n_people)
     people["id"] = "r" + people["id"].astype(str).str.zfill(3)  # text ids this time
@@ -185,6 +212,7 @@ def test_random_records_give_the_same_pairs_levels_and_customers(
         "blocking": blocking,
         "threshold": threshold,
         "group_link": group_link,
+        "max_pairs": max_pairs,
         "progress": False,
     }
     pandas_matcher = RecordMatcher(SMALL, **options)
@@ -198,7 +226,9 @@ def test_random_records_give_the_same_pairs_levels_and_customers(
     # the same blocking plan, and the same warnings about it
     assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
     try:
-        pandas_matcher._fit_prepared(prepared, None)
+        with warnings.catch_warnings(record=True) as pandas_warned:
+            warnings.simplefilter("always", DataWarning)
+            pandas_matcher._fit_prepared(prepared, None)
     except DataContractError as error:  # e.g. no pair at all: Spark refuses alike
         with pytest.raises(DataContractError, match=re.escape(str(error))):
             identify_spark.fit(spark_matcher, ready)
@@ -211,7 +241,11 @@ def test_random_records_give_the_same_pairs_levels_and_customers(
     for field in prepared.levels.columns:
         assert levels[f"lv_{field}"].tolist() == prepared.levels[field].astype(int).tolist()
     assert levels["swapped"].tolist() == prepared.swapped.tolist()
-    identify_spark.fit(spark_matcher, ready)
+    with warnings.catch_warnings(record=True) as spark_warned:
+        warnings.simplefilter("always", DataWarning)
+        identify_spark.fit(spark_matcher, ready)
+    # few pairs may teach a related class the match class: both say so alike
+    assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
     _assert_same_model(pandas_matcher, spark_matcher)
     got = identify_spark.customers(
         spark_matcher, ready, identify_spark.score(spark_matcher, ready)

@@ -9,6 +9,7 @@ another (same date of birth).
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -359,6 +360,41 @@ def _block_pairs(a: IntArray, b: IntArray, *, dedupe: bool) -> tuple[IntArray, I
     return first, second.astype(np.int64)
 
 
+@frozen
+class KeyCount:
+    """A key a refinement is judged by: a rule's, also sharing an anchor, or among holders.
+
+    Naming the key instead of computing it lets a planner ask for counts
+    from records it does not hold (the Spark path counts them all in one job).
+    """
+
+    rule: BlockingRule
+    anchor: str | None = None  # also share this field's exact value
+    holding: str | None = None  # count only the records that hold this field
+
+
+class KeyCounter(Protocol):
+    """What :func:`plan_with_counts` asks of the records: counts, never the records."""
+
+    scores: dict[tuple[BlockingRule, BlockingRule], tuple[int, float]]
+
+    def plan(self, rule: Blocker) -> Plan:
+        """Return the pairs and largest block of any rule (and how to build them)."""
+        ...
+
+    def held_fields(self) -> list[str]:
+        """Return the fields some record holds, in the records' column order."""
+        ...
+
+    def prefetch(self, keys: Sequence[KeyCount]) -> None:
+        """Be ready to answer :meth:`key_pairs` for ``keys`` (a batch, where batches pay)."""
+        ...
+
+    def key_pairs(self, key: KeyCount) -> int:
+        """Pairs of records sharing ``key``."""
+        ...
+
+
 class _Keys:
     """Blocking keys of the records of one file or two, each field factorised once.
 
@@ -374,7 +410,31 @@ class _Keys:
         self._factorised: dict[str, tuple[IntArray, NDArray[np.object_]]] = {}
         self._fields: dict[tuple[str, int | None, str | None], tuple[IntArray, list[str]]] = {}
         self._rules: dict[BlockingRule, IntArray] = {}
+        self._candidate: tuple[BlockingRule, IntArray] | None = None
         self.scores: dict[tuple[BlockingRule, BlockingRule], tuple[int, float]] = {}
+
+    def held_fields(self) -> list[str]:
+        """Return the fields some record holds, in column order (what a rule may add)."""
+        return [str(f) for f in self.both.columns if self.present(str(f)).any()]
+
+    def prefetch(self, keys: Sequence[KeyCount]) -> None:
+        """Nothing to do in memory: each count is made when asked (Spark makes them at once)."""
+
+    def key_pairs(self, key: KeyCount) -> int:
+        """Pairs sharing ``key``: the keys of a rule, an anchor too, or only records holding one."""
+        rule = key.rule
+        if rule in self._rules:
+            codes = self._rules[rule]
+        elif self._candidate is not None and self._candidate[0] == rule:
+            codes = self._candidate[1]
+        else:  # a candidate refinement: kept only while its anchors are counted
+            codes = self.codes(rule, keep=False)
+            self._candidate = (rule, codes)
+        if key.anchor is not None:
+            codes = _combine([codes, self.field(key.anchor, None, None)[0]])
+        if key.holding is not None:
+            codes = np.where(self.present(key.holding), codes, -1)
+        return self.count(codes)[0]
 
     def present(self, name: str) -> NDArray[np.bool_]:
         """Whether each record holds a value in ``name``."""
@@ -888,27 +948,35 @@ class BlockingPlan:
         Counts, rule by rule in the given order, the pairs that no rule above
         found; a refined rule that adds none is dropped.
         """
-        steps = [s for s in self.steps if s.plan is not None]
-        found = [s.plan.build() for s in steps if s.plan is not None]
+        found = [s.plan.build() for s in self.steps if s.plan is not None]
         n_right = max(self.n_right, 1)
-        self.built = True
-        for step in self.steps:
-            step.new_pairs = 0
         if not found:
+            self.count_new([])
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         codes = np.concatenate([i * n_right + j for i, j in found])
         owner = np.repeat(np.arange(len(found)), [len(i) for i, _ in found])
         first = ~pd.Series(codes).duplicated(keep="first").to_numpy()
-        new = np.bincount(owner[first], minlength=len(found))
-        for step, count in zip(steps, new.tolist(), strict=True):
+        self.count_new(np.bincount(owner[first], minlength=len(found)).tolist())
+        unique = codes[first]
+        unique.sort()
+        return unique // n_right, unique % n_right
+
+    def count_new(self, new: Sequence[int]) -> None:
+        """Record the pairs each built rule adds to the rules above it, in the plan's order.
+
+        A refined rule that adds none is dropped: its refinement bought
+        nothing. The Spark path counts them in Spark and records them here.
+        """
+        self.built = True
+        for step in self.steps:
+            step.new_pairs = 0
+        built = [s for s in self.steps if s.plan is not None]
+        for step, count in zip(built, new, strict=True):
             step.new_pairs = int(count)
             if step.action == "refined" and count == 0:
                 step.action = "dropped"
                 step.reason = "its refinement adds no pair to the rules above"
-        unique = codes[first]
-        unique.sort()
-        return unique // n_right, unique % n_right
 
     def report(self) -> pd.DataFrame:
         """Return the plan as a table: one row per rule as given, and a ``total`` row.
@@ -1063,7 +1131,7 @@ def plan_blocking(
 
 
 def plan_with_counts(
-    keys: _Keys,
+    keys: KeyCounter,
     rules: Sequence[Blocker],
     *,
     budget: int,
@@ -1110,7 +1178,7 @@ def _reserve_fixed(steps: Sequence[_Step], budget: int) -> int:
     return remaining
 
 
-def _share_out(keys: _Keys, steps: Sequence[_Step], remaining: int) -> None:
+def _share_out(keys: KeyCounter, steps: Sequence[_Step], remaining: int) -> None:
     """Give each rule an equal share of what is left, smallest first, refining the rest."""
     rules = [s.rule for s in steps]
     pending = sorted((s for s in steps if not s.fixed), key=lambda s: s.pairs)
@@ -1134,7 +1202,7 @@ def _share_out(keys: _Keys, steps: Sequence[_Step], remaining: int) -> None:
             remaining -= (0 if step.plan is None else step.plan.pairs) - used
 
 
-def _refine(keys: _Keys, step: _Step, others: Sequence[Blocker]) -> None:
+def _refine(keys: KeyCounter, step: _Step, others: Sequence[Blocker]) -> None:
     """Replace ``step``'s rule by the best refinement within its share, or drop it."""
     rule, share = step.rule, step.share
     best: tuple[Blocker, Plan] | None = None
@@ -1205,32 +1273,44 @@ def _implies(finer: BlockingRule, coarser: Blocker) -> bool:
 
 
 def _best_refinement(
-    keys: _Keys, rule: BlockingRule, share: int, others: Sequence[Blocker]
+    keys: KeyCounter, rule: BlockingRule, share: int, others: Sequence[Blocker]
 ) -> tuple[Blocker, Plan] | None:
     """Return the refinement within ``share`` expected to keep most true pairs, and its plan."""
-    fields = [f for f in keys.both.columns if keys.present(str(f)).any()]
+    fields = keys.held_fields()
     anchors = [a for a in _ANCHORS if a in fields]
-    base = keys.codes(rule)
-    base_pairs = keys.count(base)[0]
-    anchored = {a: keys.count(_combine([base, keys.field(a, None, None)[0]]))[0] for a in anchors}
+    series = [
+        (
+            list(itertools.takewhile(lambda c: not any(_implies(c, o) for o in others), cuts)),
+            added,
+        )
+        for cuts, added in _refinements(rule, fields)
+    ]  # a candidate whose pairs are all another rule's adds nothing, nor do the finer ones
+    keys.prefetch(
+        [
+            KeyCount(rule),
+            *(KeyCount(rule, anchor=a) for a in anchors),
+            *(KeyCount(rule, holding=added) for _, added in series if added),
+            *(
+                KeyCount(candidate, anchor=a)
+                for cuts, added in series
+                for candidate in cuts
+                for a in (None, *(a for a in anchors if a != added))
+            ),
+        ]
+    )
+    base_pairs = keys.key_pairs(KeyCount(rule))
+    anchored = {a: keys.key_pairs(KeyCount(rule, anchor=a)) for a in anchors}
     scored: list[tuple[float, int, int, BlockingRule]] = []
-    for order, (series, added) in enumerate(_refinements(rule, [str(f) for f in fields])):
-        for candidate in series:
-            if any(_implies(candidate, other) for other in others):
-                break  # its pairs (and the finer ones') are all another rule's: adds nothing
+    for order, (cuts, added) in enumerate(series):
+        for candidate in cuts:
             if (rule, candidate) not in keys.scores:
-                codes = keys.codes(candidate, keep=False)
-                pairs = keys.count(codes)[0]
+                pairs = keys.key_pairs(KeyCount(candidate))
                 usable = [a for a in anchors if a != added and anchored[a] > 0]
                 if usable:
-                    kept = sum(
-                        keys.count(_combine([codes, keys.field(a, None, None)[0]]))[0]
-                        for a in usable
-                    )
+                    kept = sum(keys.key_pairs(KeyCount(candidate, anchor=a)) for a in usable)
                     recall = kept / sum(anchored[a] for a in usable)
                 elif added:  # no anchor: only records without the new field are surely lost
-                    present = keys.present(added)
-                    recall = keys.count(np.where(present, base, -1))[0] / max(base_pairs, 1)
+                    recall = keys.key_pairs(KeyCount(rule, holding=added)) / max(base_pairs, 1)
                 else:
                     recall = 1.0
                 keys.scores[rule, candidate] = (pairs, recall)

@@ -45,8 +45,10 @@ from .._spark import (
 from .._validation import as_generator
 from ..errors import DataContractError
 from ._blocking import (
+    Blocker,
     BlockingPlan,
     BlockingRule,
+    KeyCount,
     Plan,
     SortedNeighbourhood,
     default_pair_budget,
@@ -208,30 +210,114 @@ def _numbered(frame: SparkFrame, order: Sequence[str]) -> Any:
 
 # -- 2. block ---------------------------------------------------------------------
 class _CountedKeys:
-    """What :func:`plan_with_counts` asks of its keys, answered from Spark's counts."""
+    """What :func:`plan_with_counts` asks of the records, answered by Spark jobs.
 
-    def __init__(self, counts: dict[str, tuple[int, int]], sorted_n: dict[str, int]) -> None:
+    The given rules' counts come from their keys (already computed); a
+    refinement's candidates are counted in one job per decision (every
+    candidate key of the rule, with and without each anchor), and a count
+    once made is kept: a second pass over the same rule costs nothing.
+    """
+
+    def __init__(
+        self,
+        standard: SparkFrame,
+        fields: Sequence[str],
+        counts: dict[str, tuple[int, int]],
+        sorted_n: dict[str, int],
+    ) -> None:
+        self.standard = standard
+        self.fields = list(fields)
         self.counts = counts
         self.sorted_n = sorted_n
+        self.made: dict[KeyCount, tuple[int, int]] = {}
+        self.scores: dict[tuple[BlockingRule, BlockingRule], tuple[int, float]] = {}
+        self._held: list[str] | None = None
 
-    def plan(self, rule: object) -> Plan:
+    def plan(self, rule: Blocker) -> Plan:
         if isinstance(rule, SortedNeighbourhood):
             n = self.sorted_n[_sorted_id(rule)]
             w = min(rule.window, n)
             pairs = max(n * (w - 1) - (w - 1) * w // 2, 0)
             return Plan(pairs, w * (w - 1) // 2, _unbuilt)
-        if isinstance(rule, BlockingRule) and rule.name in self.counts:
+        if not isinstance(rule, BlockingRule):  # pragma: no cover - checked before planning
+            msg = f"blocking rule {rule!r} cannot run on Spark."
+            raise DataContractError(msg, column="blocking", value=repr(rule))
+        if rule.name in self.counts:
             pairs, largest = self.counts[rule.name]
-            return Plan(pairs, largest, _unbuilt)
-        raise _Refinement
+        else:
+            self.prefetch([KeyCount(rule)])
+            pairs, largest = self.made[KeyCount(rule)]
+        return Plan(pairs, largest, _unbuilt)
 
-    @property
-    def both(self) -> pd.DataFrame:
-        raise _Refinement
+    def held_fields(self) -> list[str]:
+        if self._held is None:
+            F = _functions()
+            row = self.standard.agg(
+                *(F.count(F.col(f"`{name}`")).alias(f"_n{k}") for k, name in enumerate(self.fields))
+            ).first()
+            self._held = [name for k, name in enumerate(self.fields) if row and row[f"_n{k}"]]
+        return self._held
+
+    def _known(self, key: KeyCount) -> bool:
+        plain = key.anchor is None and key.holding is None
+        return key in self.made or (plain and key.rule.name in self.counts)
+
+    def prefetch(self, keys: Sequence[KeyCount]) -> None:
+        wanted = list(dict.fromkeys(k for k in keys if not self._known(k)))
+        if wanted:
+            self.made.update(_count_keys(self.standard, self.fields, wanted))
+
+    def key_pairs(self, key: KeyCount) -> int:
+        if key.anchor is None and key.holding is None and key.rule.name in self.counts:
+            return self.counts[key.rule.name][0]
+        self.prefetch([key])
+        return self.made[key][0]
 
 
-class _Refinement(Exception):  # noqa: N818 - a signal, caught below
-    """A rule over its share would be refined: the Spark path does not refine yet."""
+def _count_keys(
+    standard: SparkFrame, fields: Sequence[str], wanted: Sequence[KeyCount]
+) -> dict[KeyCount, tuple[int, int]]:
+    """Pairs and largest block's pairs of each key, all in one Spark job.
+
+    Keys are made per batch by the rules' own :meth:`BlockingRule.keys` (an
+    anchor's value appended to the key, records without the held field
+    left out); only one row per key (and per wanted count) comes back.
+    """
+    F = _functions()
+    rules = list(dict.fromkeys(k.rule for k in wanted))
+    names = list(fields)
+
+    def keys(batch: pd.DataFrame) -> pd.DataFrame:
+        records = batch[names].astype("string")
+        made = {rule: rule.keys(records) for rule in rules}
+        numbers, found = [], []
+        for number, key in enumerate(wanted):
+            values = made[key.rule]
+            if key.anchor is not None:
+                values = values + "\x1f" + records[key.anchor]
+            if key.holding is not None:
+                values = values.where(records[key.holding].notna())
+            values = values.dropna()
+            numbers.append(np.full(len(values), number, dtype=np.int32))
+            found.append(values.to_numpy(dtype=object))
+        return pd.DataFrame(  # plain objects: pyspark cannot write Arrow-backed text out
+            {
+                "k": np.concatenate(numbers),
+                "key": pd.Series(np.concatenate(found), dtype=object),
+            }
+        )
+
+    pairs = (F.col("count") * (F.col("count") - 1) / 2).cast("long")
+    rows = (
+        _map(standard, keys, "k int, key string")
+        .groupBy("k", "key")
+        .count()
+        .groupBy("k")
+        .agg(F.sum(pairs).alias("p"), F.max(pairs).alias("m"))
+    )
+    with _driver_errors():
+        found = {int(r["k"]): (int(r["p"]), int(r["m"])) for r in rows.collect()}
+    return {key: found.get(number, (0, 0)) for number, key in enumerate(wanted)}
 
 
 def _unbuilt() -> tuple[Any, Any]:
@@ -341,52 +427,64 @@ def _block(
     fixed = [BlockingRule(rule.fields) for rule in matcher.match_rules]
     keyed = _keys(standard, fields, [*rules, *fixed])
     counts, sorted_n = _counts(keyed)
-    try:
-        plan = plan_with_counts(
-            _CountedKeys(counts, sorted_n),  # type: ignore[arg-type]
-            rules,
-            budget=budget,
-            fixed=fixed,
-            n_records=n,
-            n_right=n,
-        )
-    except _Refinement:
-        listed = ", ".join(f"{name!r} ({pairs:,} pairs)" for name, (pairs, _) in counts.items())
-        msg = (
-            f"blocking within the pair budget of {budget:,} pairs would refine a rule, which the "
-            f"Spark path does not do yet (rules: {listed}): pass a larger max_pairs or "
-            "stricter blocking rules (plan them with blocking_report on a pandas sample)."
-        )
-        raise DataContractError(msg, column="max_pairs", value=budget) from None
-    return _build(keyed, plan), plan
+    plan = plan_with_counts(
+        _CountedKeys(standard, fields, counts, sorted_n),
+        rules,
+        budget=budget,
+        fixed=fixed,
+        n_records=n,
+        n_right=n,
+    )
+    refined = [
+        step.planned
+        for step in plan.steps
+        if isinstance(step.planned, BlockingRule)
+        and step.plan is not None
+        and step.planned.name not in keyed.key_of
+    ]
+    keyeds = [keyed, _keys(standard, fields, refined)] if refined else [keyed]
+    return _build(keyeds, plan), plan
 
 
-def _build(keyed: _Keyed, plan: BlockingPlan) -> Any:
-    """Build the union of the planned rules' pairs, each once: ``i < j`` positions."""
+def _build(keyeds: Sequence[_Keyed], plan: BlockingPlan) -> Any:
+    """Build the union of the planned rules' pairs, each once: ``i < j`` positions.
+
+    Each pair is owned by the first rule that finds it, so the plan's
+    ``new_pairs`` are the pandas path's (counted here, one row per rule).
+    """
     F = _functions()
+    keyed = keyeds[0]
     parts = []
-    for step in plan.steps:
+    built = [s for s in plan.steps if s.plan is not None and s.planned is not None]
+    for owner, step in enumerate(built):
         rule = step.planned
-        if step.plan is None or rule is None:
-            continue
         if isinstance(rule, BlockingRule):
-            column = keyed.key_of[rule.name]
-            side = keyed.frame.select("_pos", column).where(F.col(column).isNotNull())
+            holder = next(k for k in keyeds if rule.name in k.key_of)
+            column = holder.key_of[rule.name]
+            side = holder.frame.select("_pos", column).where(F.col(column).isNotNull())
             a, b = side.alias("a"), side.alias("b")
-            parts.append(
+            part = (
                 a.join(b, F.col(f"a.{column}") == F.col(f"b.{column}"))
                 .where(F.col("a._pos") < F.col("b._pos"))
                 .select(F.col("a._pos").alias("i"), F.col("b._pos").alias("j"))
             )
         elif isinstance(rule, SortedNeighbourhood):
-            column = keyed.sort_of[_sorted_id(rule)]
-            parts.append(_sorted_pairs(keyed.frame, column, rule.window))
+            part = _sorted_pairs(keyed.frame, keyed.sort_of[_sorted_id(rule)], rule.window)
+        else:  # pragma: no cover - checked before planning
+            continue
+        parts.append(part.withColumn("_owner", F.lit(owner)))
     if not parts:
+        plan.count_new([])
         return keyed.frame.sparkSession.createDataFrame([], "i bigint, j bigint")
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)
-    return _keep(union.distinct())
+    owned = _keep(union.groupBy("i", "j").agg(F.min("_owner").alias("_owner")))
+    new = dict.fromkeys(range(len(built)), 0)
+    for row in owned.groupBy("_owner").count().collect():
+        new[int(row["_owner"])] = int(row["count"])
+    plan.count_new([new[k] for k in range(len(built))])
+    return owned.select("i", "j")
 
 
 def _sorted_pairs(keyed: SparkFrame, column: str, window: int) -> Any:
@@ -652,8 +750,12 @@ def score(matcher: RecordMatcher, prepared: SparkPrepared) -> Any:
         raise DataContractError(msg, column="classifier")
     fields = [c.field for c in matcher.comparisons_]
     tf_names = list(matcher.term_frequencies_)
+    # the term-frequency tables grow with the distinct names: sent once per executor as a
+    # broadcast, not inside every task's closure
+    shipped = prepared.standard.sparkSession.sparkContext.broadcast(matcher)
 
     def weigh(batch: pd.DataFrame) -> pd.DataFrame:
+        model: RecordMatcher = shipped.value
         levels = batch[[f"lv_{f}" for f in fields]].to_numpy(dtype=np.int64)
         swapped = batch["swapped"].to_numpy(dtype=bool)
         boost = {}
@@ -665,10 +767,10 @@ def score(matcher: RecordMatcher, prepared: SparkPrepared) -> Any:
             adjustment = np.zeros(len(batch))
             if exact.any():
                 chosen = values.to_numpy(dtype=object)[exact]
-                adjustment[exact] = matcher._tf_weights(name, chosen)  # noqa: SLF001
+                adjustment[exact] = model._tf_weights(name, chosen)  # noqa: SLF001
             boost[name] = adjustment
         ruled = (batch["matched_by"] != "model").to_numpy(dtype=bool)
-        weight, probability = matcher._weigh(levels, boost, ruled)  # noqa: SLF001
+        weight, probability = model._weigh(levels, boost, ruled)  # noqa: SLF001
         return pd.DataFrame(
             {
                 "i": batch["i"].to_numpy(),
