@@ -290,10 +290,108 @@ def test_spark_errors_name_the_column_and_value(spark: Any) -> None:
     assert str(inexact.value) == str(oracle.value)
 
 
-def test_linking_on_spark_is_refused_plainly(spark: Any) -> None:
-    people = _spark_frame(spark, _people(np.random.default_rng(1), 3))
-    with pytest.raises(DataContractError, match="linking two files is not built on Spark"):
-        RecordMatcher(SMALL, progress=False).fit(people, people)
+def _febrl_link(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first ``n`` originals of Febrl's link task and the copies of most of them."""
+    data = load_febrl("dataset4")
+    columns = [FEBRL.record_id, *FEBRL.fields().values()]
+    left = data.left.reset_index()[columns].sort_values("rec_id", ignore_index=True).head(n)
+    wanted = set(left["rec_id"].str.replace("-org", "-dup-0"))
+    right = data.right.reset_index()[columns]
+    right = right[right["rec_id"].isin(wanted)].sort_values("rec_id", ignore_index=True)
+    return left, right.iloc[: int(0.9 * len(right))]
+
+
+def _link_labels(labels: pd.Series) -> list[tuple[str, str, str]]:
+    return sorted(
+        (str(source), str(record), str(customer)) for (source, record), customer in labels.items()
+    )
+
+
+@pytest.mark.parametrize("one_to_one", [False, True])
+def test_febrl_linking_on_spark_is_the_pandas_linking(spark: Any, *, one_to_one: bool) -> None:
+    left, right = _febrl_link(400)
+    pandas_matcher = RecordMatcher(FEBRL, progress=False, one_to_one=one_to_one)
+    expected = pandas_matcher.fit_predict(left, right)
+    spark_matcher = RecordMatcher(FEBRL, progress=False, one_to_one=one_to_one)
+    result = spark_matcher.fit_predict(_spark_frame(spark, left), _spark_frame(spark, right))
+    assert result.columns == ["source", "rec_id", "customer_id"]
+    got = result.toPandas().set_index(["source", "rec_id"])["customer_id"]
+    _assert_same_model(pandas_matcher, spark_matcher)
+    pd.testing.assert_frame_equal(spark_matcher.blocking_plan_, pandas_matcher.blocking_plan_)
+    assert _link_labels(got) == _link_labels(expected)
+    # a pandas reference file beside Spark records: sent to the session, the same pairs
+    pd.testing.assert_frame_equal(
+        _sorted_pairs(spark_matcher.predict_pairs(_spark_frame(spark, left), right).toPandas()),
+        _sorted_pairs(pandas_matcher.predict_pairs(left, right)),
+        rtol=1e-12,
+    )
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 2**16),
+    n_people=st.integers(4, 9),
+    group_link=st.sampled_from([0.5, None]),
+    one_to_one=st.booleans(),
+    max_pairs=st.sampled_from([None, 10]),
+)
+def test_random_files_link_as_pandas_links_them(
+    spark: Any,
+    *,
+    seed: int,
+    n_people: int,
+    group_link: float | None,
+    one_to_one: bool,
+    max_pairs: int | None,
+) -> None:
+    rng = np.random.default_rng(seed)
+    people = _people(rng, n_people)
+    on_left = rng.random(len(people)) < 0.5
+    left, right = people[on_left], people[~on_left].assign(id=lambda f: f["id"] + 1000)
+    if left.empty or right.empty:
+        return
+    options: dict[str, Any] = {
+        "blocking": [
+            BlockingRule("surname", prefix=1),
+            BlockingRule("date_of_birth"),
+            SortedNeighbourhood(["postcode", "given_name"], window=3),
+        ],
+        "match_rules": [MatchRule(["date_of_birth", "postcode"])],
+        "group_link": group_link,
+        "one_to_one": one_to_one,
+        "max_pairs": max_pairs,
+        "progress": False,
+    }
+    pandas_matcher = RecordMatcher(SMALL, **options)
+    spark_matcher = RecordMatcher(SMALL, **options)
+    with warnings.catch_warnings(record=True) as pandas_warned:
+        warnings.simplefilter("always", DataWarning)
+        try:
+            expected = pandas_matcher.fit_predict(left, right)
+        except DataContractError as error:
+            with pytest.raises(DataContractError, match=re.escape(str(error))):
+                spark_matcher.fit_predict(_spark_frame(spark, left), _spark_frame(spark, right))
+            return
+    with warnings.catch_warnings(record=True) as spark_warned:
+        warnings.simplefilter("always", DataWarning)
+        got = spark_matcher.fit_predict(_spark_frame(spark, left), _spark_frame(spark, right))
+        labels = got.toPandas().set_index(["source", "id"])["customer_id"]
+    assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
+    pd.testing.assert_frame_equal(spark_matcher.blocking_plan_, pandas_matcher.blocking_plan_)
+    _assert_same_model(pandas_matcher, spark_matcher)
+    assert _link_labels(labels) == _link_labels(expected)
+
+
+def test_spark_other_with_pandas_records_is_refused_plainly(spark: Any) -> None:
+    people = _people(np.random.default_rng(1), 3)
+    with pytest.raises(DataContractError, match="pass the Spark DataFrame as records") as error:
+        RecordMatcher(SMALL, progress=False).fit(people, _spark_frame(spark, people))
+    assert error.value.column == "records"
 
 
 def test_dedupe_on_the_cluster_is_the_pandas_dedupe(cluster: Any) -> None:

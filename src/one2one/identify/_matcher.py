@@ -336,7 +336,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     def fit(
         self,
         records: pd.DataFrame | SparkFrame,
-        other: pd.DataFrame | None = None,
+        other: pd.DataFrame | SparkFrame | None = None,
         *,
         labels: pd.DataFrame | None = None,
     ) -> RecordMatcher:
@@ -347,11 +347,13 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         and only one row per distinct level pattern (and the term
         frequencies the model keeps) reaches the driver. Records are numbered
         in record id order, so the fit equals the pandas fit on the records
-        sorted by id (the same random pairs for ``u``). Not on Spark yet:
-        linking (``other``), ``labels`` and a rule over its share of the pair
-        budget (refused with the rules' counts: raise ``max_pairs``). The
-        default budget there is 50 pairs a record without this machine's
-        memory cap, as the pairs live in Spark.
+        sorted by id (the same random pairs for ``u``); rules over their
+        share of the pair budget are refined as here, from counts made in
+        Spark. Linking takes a Spark ``other`` (or a pandas one, sent to
+        the records' session), each file numbered in its own id order. Not
+        on Spark yet: ``labels`` and a ``classifier``. The default budget
+        there is 50 pairs a record without this machine's memory cap, as the
+        pairs live in Spark.
 
         Parameters
         ----------
@@ -379,10 +381,12 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             installed.
         """
         if is_spark_frame(records) or is_spark_frame(other):
-            spark = _spark_module(other, labels)
-            spark.fit(self, spark.prepare(self, records, fitting=True))
+            spark = _spark_module(records, labels)
+            spark.fit(self, spark.prepare(self, records, other, fitting=True))
             return self
-        self._fit_prepared(self._prepare(_pandas(records), other, fitting=True), labels)
+        self._fit_prepared(
+            self._prepare(_pandas(records), _pandas_other(other), fitting=True), labels
+        )
         return self
 
     def _fit_prepared(self, prepared: _Prepared, labels: pd.DataFrame | None) -> None:
@@ -676,18 +680,18 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
 
     @overload
     def predict_pairs(
-        self, records: SparkFrame, other: pd.DataFrame | None = None
+        self, records: SparkFrame, other: pd.DataFrame | SparkFrame | None = None
     ) -> SparkFrame: ...
 
     def predict_pairs(
-        self, records: pd.DataFrame | SparkFrame, other: pd.DataFrame | None = None
+        self, records: pd.DataFrame | SparkFrame, other: pd.DataFrame | SparkFrame | None = None
     ) -> pd.DataFrame | SparkFrame:
         """Score every candidate pair.
 
         The pairs, not the customers: what to read when choosing a threshold
         (:func:`threshold_curve`) or reviewing borderline cases. Given a
-        Spark DataFrame (deduplication), returns a Spark DataFrame with the
-        same columns, in no particular order (see :meth:`fit`).
+        Spark DataFrame, returns a Spark DataFrame with the same columns, in
+        no particular order (see :meth:`fit`).
 
         Parameters
         ----------
@@ -714,10 +718,11 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         """
         self._check_fitted()
         if is_spark_frame(records) or is_spark_frame(other):
-            spark = _spark_module(other, None)
-            scored: SparkFrame = spark.score(self, spark.prepare(self, records, fitting=False))
+            spark = _spark_module(records, None)
+            prepared = spark.prepare(self, records, other, fitting=False)
+            scored: SparkFrame = spark.score(self, prepared)
             return scored.drop("i", "j")
-        return self._score(self._prepare(_pandas(records), other))
+        return self._score(self._prepare(_pandas(records), _pandas_other(other)))
 
     def _score(self, prepared: _Prepared) -> pd.DataFrame:
         weight, probability = self._probabilities(prepared)
@@ -1117,18 +1122,21 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     def predict(self, records: pd.DataFrame, other: pd.DataFrame | None = None) -> pd.Series: ...
 
     @overload
-    def predict(self, records: SparkFrame, other: pd.DataFrame | None = None) -> SparkFrame: ...
+    def predict(
+        self, records: SparkFrame, other: pd.DataFrame | SparkFrame | None = None
+    ) -> SparkFrame: ...
 
     def predict(
-        self, records: pd.DataFrame | SparkFrame, other: pd.DataFrame | None = None
+        self, records: pd.DataFrame | SparkFrame, other: pd.DataFrame | SparkFrame | None = None
     ) -> pd.Series | SparkFrame:
         """Return a ``customer_id`` for every record.
 
         For deduplication the result is indexed by record id. When linking, it
         is indexed by ``(source, record_id)`` with ``source`` ``"left"`` or
-        ``"right"``. Given a Spark DataFrame (deduplication), returns a Spark
-        DataFrame with the record id column (the schema's name) and
-        ``customer_id``, the same customers and labels as the pandas path;
+        ``"right"``. Given a Spark DataFrame, returns a Spark DataFrame with
+        the record id column (the schema's name) and ``customer_id`` (and,
+        when linking, ``source`` first), the same customers and labels as
+        the pandas path;
         the clustering runs per connected component of the pairs over the
         threshold (label propagation), so a component must fit one
         executor's memory (see :meth:`fit`).
@@ -1163,11 +1171,11 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
         """
         self._check_fitted()
         if is_spark_frame(records) or is_spark_frame(other):
-            spark = _spark_module(other, None)
-            prepared = spark.prepare(self, records, fitting=False)
+            spark = _spark_module(records, None)
+            prepared = spark.prepare(self, records, other, fitting=False)
             result: SparkFrame = spark.customers(self, prepared, spark.score(self, prepared))
             return result
-        return self._customers(self._prepare(_pandas(records), other))
+        return self._customers(self._prepare(_pandas(records), _pandas_other(other)))
 
     @overload
     def fit_predict(
@@ -1182,7 +1190,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     def fit_predict(
         self,
         records: SparkFrame,
-        other: pd.DataFrame | None = None,
+        other: pd.DataFrame | SparkFrame | None = None,
         *,
         labels: pd.DataFrame | None = None,
     ) -> SparkFrame: ...
@@ -1190,7 +1198,7 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
     def fit_predict(
         self,
         records: pd.DataFrame | SparkFrame,
-        other: pd.DataFrame | None = None,
+        other: pd.DataFrame | SparkFrame | None = None,
         *,
         labels: pd.DataFrame | None = None,
     ) -> pd.Series | SparkFrame:
@@ -1227,12 +1235,12 @@ class RecordMatcher(BaseEstimator):  # type: ignore[misc]
             installed.
         """
         if is_spark_frame(records) or is_spark_frame(other):
-            spark = _spark_module(other, labels)
-            ready = spark.prepare(self, records, fitting=True)
+            spark = _spark_module(records, labels)
+            ready = spark.prepare(self, records, other, fitting=True)
             spark.fit(self, ready)
             result: SparkFrame = spark.customers(self, ready, spark.score(self, ready))
             return result
-        prepared = self._prepare(_pandas(records), other, fitting=True)
+        prepared = self._prepare(_pandas(records), _pandas_other(other), fitting=True)
         self._fit_prepared(prepared, labels)
         return self._customers(prepared)
 
@@ -1344,14 +1352,19 @@ def _pandas(records: pd.DataFrame | SparkFrame) -> pd.DataFrame:
     return cast("pd.DataFrame", records)
 
 
-def _spark_module(other: object, labels: object) -> Any:
+def _pandas_other(other: pd.DataFrame | SparkFrame | None) -> pd.DataFrame | None:
+    """Type ``other`` as pandas once neither file is Spark."""
+    return cast("pd.DataFrame | None", other)
+
+
+def _spark_module(records: object, labels: object) -> Any:
     """Import the Spark path (only when a Spark frame arrives); refuse what it lacks."""
-    if other is not None:
+    if not is_spark_frame(records):
         msg = (
-            "linking two files is not built on Spark yet: deduplicate one Spark DataFrame "
-            "(union the files with a source column), or link pandas frames."
+            "records is a pandas DataFrame and other a Spark one: pass the Spark DataFrame "
+            "as records (the left file) to link on Spark, or both as pandas."
         )
-        raise DataContractError(msg, column="other")
+        raise DataContractError(msg, column="records")
     if labels is not None:
         msg = "a supervised fit (labels) is not built on Spark yet: fit on pandas, then predict."
         raise DataContractError(msg, column="labels")

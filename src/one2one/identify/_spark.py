@@ -1,9 +1,11 @@
-"""The matcher on Spark: the pandas pipeline's steps, run over a Spark DataFrame of records.
+"""The matcher on Spark: the pandas pipeline's steps, run over Spark DataFrames of records.
 
 Every step calls the pandas path's own code on batches of rows, so keys,
 levels and scores are the same by construction; only what is tiny comes to
 the driver (block sizes per rule, one row per distinct level pattern, the
-term frequencies the fitted model keeps, the random pairs' positions):
+term frequencies the fitted model keeps, the random pairs' positions).
+One file is deduplicated (pairs ``i < j``) or two are linked (``i`` in the
+first, ``j`` in the second, each file numbered on its own):
 
 1. standardise: :meth:`RecordSchema._normalise_columns` on each Arrow batch;
    the whole-frame checks (ids present and unique, no empty column) are
@@ -11,25 +13,28 @@ term frequencies the fitted model keeps, the random pairs' positions):
    which is what the pandas path's positions are for records sorted by id.
 2. block: each rule's keys by :meth:`BlockingRule.keys` per batch; block
    sizes counted in Spark and fed to :func:`plan_with_counts`, the pandas
-   planner's own decisions; pairs by a self-join per key (``i < j``), sorted
-   neighbourhoods by ranks in key order, the union made distinct.
+   planner's own decisions, refinements included (a decision's candidate
+   keys counted in one job); pairs by a join per key, sorted
+   neighbourhoods by ranks in key order, each pair owned by the first rule
+   that finds it (the plan's ``new_pairs``).
 3. compare: both records' fields on each pair row, compared per batch by the
    comparisons' ``compare_codes`` (and the crosswise names, the match rules).
 4. fit: level patterns counted in Spark, EM on the driver
    (:meth:`FellegiSunter._fit_counted`); the random pairs for ``u`` drawn on
    the driver with the same generator, compared on the executors.
-5. score: :meth:`RecordMatcher._weigh` per batch, the model shipped along.
+5. score: :meth:`RecordMatcher._weigh` per batch, the model broadcast.
 6. cluster: connected components of the pairs over the threshold by label
    propagation (checkpointed), then the pandas clustering (its
-   group-to-group rule) per component with ``applyInPandas``: components
-   are independent, and within one the edges keep their pandas order.
+   group-to-group rule, or the one-to-one choice when linking) per
+   component with ``applyInPandas``: components are independent, and
+   within one the edges keep their pandas order.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import numpy as np
@@ -39,6 +44,7 @@ from .._spark import (
     SparkFrame,
     carry_errors,
     executor_errors,
+    is_spark_frame,
     pyspark_functions,
     require_columns,
 )
@@ -54,7 +60,7 @@ from ._blocking import (
     default_pair_budget,
     plan_with_counts,
 )
-from ._cluster import _join, warn_giant_size
+from ._cluster import _join, link_one_to_one, warn_giant_size
 from ._compare import EncodedField
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -209,6 +215,28 @@ def _numbered(frame: SparkFrame, order: Sequence[str]) -> Any:
 
 
 # -- 2. block ---------------------------------------------------------------------
+def _block_pairs(count: Any, other: Any | None) -> Any:
+    """Pairs a block makes: within one file ``n (n - 1) / 2``, across two ``n m``."""
+    if other is None:
+        return (count * (count - 1) / 2).cast("long")
+    return (count * other).cast("long")
+
+
+def _per_key(long: SparkFrame, by: str, *, link: bool) -> Any:
+    """Pairs and largest block's pairs per ``by`` from ``(by, key, _side)`` rows (one shuffle)."""
+    F = _functions()
+    if link:
+        sizes = long.groupBy(by, "key").agg(
+            F.count(F.when(F.col("_side") == 0, 1)).alias("a"),
+            F.count(F.when(F.col("_side") == 1, 1)).alias("b"),
+        )
+        pairs = _block_pairs(F.col("a"), F.col("b"))
+    else:
+        sizes = long.groupBy(by, "key").agg(F.count(F.lit(1)).alias("a"))
+        pairs = _block_pairs(F.col("a"), None)
+    return sizes.groupBy(by).agg(F.sum(pairs).alias("p"), F.max(pairs).alias("m"))
+
+
 class _CountedKeys:
     """What :func:`plan_with_counts` asks of the records, answered by Spark jobs.
 
@@ -220,12 +248,12 @@ class _CountedKeys:
 
     def __init__(
         self,
-        standard: SparkFrame,
+        sides: Sequence[SparkFrame],
         fields: Sequence[str],
         counts: dict[str, tuple[int, int]],
         sorted_n: dict[str, int],
     ) -> None:
-        self.standard = standard
+        self.sides = list(sides)
         self.fields = list(fields)
         self.counts = counts
         self.sorted_n = sorted_n
@@ -252,10 +280,13 @@ class _CountedKeys:
     def held_fields(self) -> list[str]:
         if self._held is None:
             F = _functions()
-            row = self.standard.agg(
-                *(F.count(F.col(f"`{name}`")).alias(f"_n{k}") for k, name in enumerate(self.fields))
-            ).first()
-            self._held = [name for k, name in enumerate(self.fields) if row and row[f"_n{k}"]]
+            held = [0] * len(self.fields)
+            for side in self.sides:
+                row = side.agg(
+                    *(F.count(F.col(f"`{f}`")).alias(f"_n{k}") for k, f in enumerate(self.fields))
+                ).first()
+                held = [h + (int(row[f"_n{k}"]) if row else 0) for k, h in enumerate(held)]
+            self._held = [name for name, count in zip(self.fields, held, strict=True) if count]
         return self._held
 
     def _known(self, key: KeyCount) -> bool:
@@ -265,7 +296,7 @@ class _CountedKeys:
     def prefetch(self, keys: Sequence[KeyCount]) -> None:
         wanted = list(dict.fromkeys(k for k in keys if not self._known(k)))
         if wanted:
-            self.made.update(_count_keys(self.standard, self.fields, wanted))
+            self.made.update(_count_keys(self.sides, self.fields, wanted))
 
     def key_pairs(self, key: KeyCount) -> int:
         if key.anchor is None and key.holding is None and key.rule.name in self.counts:
@@ -275,7 +306,7 @@ class _CountedKeys:
 
 
 def _count_keys(
-    standard: SparkFrame, fields: Sequence[str], wanted: Sequence[KeyCount]
+    sides: Sequence[SparkFrame], fields: Sequence[str], wanted: Sequence[KeyCount]
 ) -> dict[KeyCount, tuple[int, int]]:
     """Pairs and largest block's pairs of each key, all in one Spark job.
 
@@ -307,17 +338,23 @@ def _count_keys(
             }
         )
 
-    pairs = (F.col("count") * (F.col("count") - 1) / 2).cast("long")
-    rows = (
-        _map(standard, keys, "k int, key string")
-        .groupBy("k", "key")
-        .count()
-        .groupBy("k")
-        .agg(F.sum(pairs).alias("p"), F.max(pairs).alias("m"))
+    long = _union(
+        [
+            _map(side, keys, "k int, key string").withColumn("_side", F.lit(number))
+            for number, side in enumerate(sides)
+        ]
     )
+    rows = _per_key(long, "k", link=len(sides) > 1)
     with _driver_errors():
         found = {int(r["k"]): (int(r["p"]), int(r["m"])) for r in rows.collect()}
     return {key: found.get(number, (0, 0)) for number, key in enumerate(wanted)}
+
+
+def _union(frames: Sequence[SparkFrame]) -> Any:
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    return union
 
 
 def _unbuilt() -> tuple[Any, Any]:
@@ -347,7 +384,11 @@ def _check_rule(rule: object, fields: Sequence[str]) -> None:
 
 @attrs.define
 class _Keyed:
-    """Each record's key under every rule (``_k*`` exact, ``_s*`` sort keys), kept in Spark."""
+    """Each record's key under every rule (``_k*`` exact, ``_s*`` sort keys), kept in Spark.
+
+    One per file: linking keys both files by the same rules, so the
+    columns are named alike.
+    """
 
     frame: Any
     key_of: dict[str, str]  # an exact rule's name -> its column
@@ -383,74 +424,82 @@ def _keys(standard: SparkFrame, fields: Sequence[str], rules: Sequence[object]) 
     return _Keyed(_keep(_map(standard, keys, ddl)), key_of, sort_of)
 
 
-def _counts(keyed: _Keyed) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-    """Pairs and largest block's pairs per exact rule; keys present per sort key (two jobs)."""
+def _counts(keyed: Sequence[_Keyed]) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """Pairs and largest block's pairs per exact rule; keys present per sort key."""
     F = _functions()
-    counts: dict[str, tuple[int, int]] = dict.fromkeys(keyed.key_of, (0, 0))
-    if keyed.key_of:
-        names = list(keyed.key_of)
-        long = keyed.frame.select(
-            F.posexplode(F.array(*(F.col(keyed.key_of[n]) for n in names))).alias("rule", "key")
-        ).where(F.col("key").isNotNull())
-        pairs = (F.col("count") * (F.col("count") - 1) / 2).cast("long")
-        per_rule = (
-            long.groupBy("rule", "key")
-            .count()
-            .groupBy("rule")
-            .agg(F.sum(pairs).alias("p"), F.max(pairs).alias("m"))
+    key_of, sort_of = keyed[0].key_of, keyed[0].sort_of
+    counts: dict[str, tuple[int, int]] = dict.fromkeys(key_of, (0, 0))
+    if key_of:
+        names = list(key_of)
+        long = _union(
+            [
+                side.frame.select(
+                    F.posexplode(F.array(*(F.col(key_of[n]) for n in names))).alias("rule", "key")
+                )
+                .where(F.col("key").isNotNull())
+                .withColumn("_side", F.lit(number))
+                for number, side in enumerate(keyed)
+            ]
         )
-        for row in per_rule.collect():
+        for row in _per_key(long, "rule", link=len(keyed) > 1).collect():
             counts[names[int(row["rule"])]] = (int(row["p"]), int(row["m"]))
-    sorted_n: dict[str, int] = {}
-    if keyed.sort_of:
-        row = keyed.frame.agg(*(F.count(F.col(c)).alias(c) for c in keyed.sort_of.values()))
-        first = row.first()
-        sorted_n = {name: int(first[column]) for name, column in keyed.sort_of.items()}
+    sorted_n: dict[str, int] = dict.fromkeys(sort_of, 0)
+    for side in keyed if sort_of else []:
+        first = side.frame.agg(*(F.count(F.col(c)).alias(c) for c in sort_of.values())).first()
+        for name, column in sort_of.items():
+            sorted_n[name] += int(first[column]) if first else 0
     return counts, sorted_n
 
 
 def _block(
-    matcher: RecordMatcher, standard: SparkFrame, fields: Sequence[str], n: int
+    matcher: RecordMatcher, sides: Sequence[SparkFrame], fields: Sequence[str], sizes: Sequence[int]
 ) -> tuple[Any, BlockingPlan]:
-    """Plan the blocking from counts made in Spark, then build the distinct pairs ``(i, j)``."""
+    """Plan the blocking from counts made in Spark, then build the distinct pairs ``(i, j)``.
+
+    ``sides`` holds one standardised file (deduplication: ``i < j``) or two
+    (linking: ``i`` in the first, ``j`` in the second).
+    """
     from ._matcher import default_blocking  # noqa: PLC0415 - the matcher imports this module
 
     # the pairs live in Spark, not in this process: the budget's memory cap is the pandas
     # path's, not Spark's (50 pairs a record; the same budget whenever pandas could run)
     no_cap = 2**62
     budget = (
-        default_pair_budget(n, memory=no_cap)
+        default_pair_budget(sum(sizes), memory=no_cap)
         if matcher.max_pairs is None
         else int(matcher.max_pairs)
     )
     rules = list(default_blocking(fields) if matcher.blocking is None else matcher.blocking)
     fixed = [BlockingRule(rule.fields) for rule in matcher.match_rules]
-    keyed = _keys(standard, fields, [*rules, *fixed])
+    keyed = [_keys(side, fields, [*rules, *fixed]) for side in sides]
     counts, sorted_n = _counts(keyed)
     plan = plan_with_counts(
-        _CountedKeys(standard, fields, counts, sorted_n),
+        _CountedKeys(sides, fields, counts, sorted_n),
         rules,
         budget=budget,
         fixed=fixed,
-        n_records=n,
-        n_right=n,
+        n_records=sum(sizes),
+        n_right=sizes[-1],
     )
     refined = [
         step.planned
         for step in plan.steps
         if isinstance(step.planned, BlockingRule)
         and step.plan is not None
-        and step.planned.name not in keyed.key_of
+        and step.planned.name not in keyed[0].key_of
     ]
-    keyeds = [keyed, _keys(standard, fields, refined)] if refined else [keyed]
+    keyeds = [keyed]
+    if refined:
+        keyeds.append([_keys(side, fields, refined) for side in sides])
     return _build(keyeds, plan), plan
 
 
-def _build(keyeds: Sequence[_Keyed], plan: BlockingPlan) -> Any:
-    """Build the union of the planned rules' pairs, each once: ``i < j`` positions.
+def _build(keyeds: Sequence[Sequence[_Keyed]], plan: BlockingPlan) -> Any:
+    """Build the union of the planned rules' pairs, each once.
 
     Each pair is owned by the first rule that finds it, so the plan's
     ``new_pairs`` are the pandas path's (counted here, one row per rule).
+    ``keyeds`` holds, per set of rules keyed, the keys of each file.
     """
     F = _functions()
     keyed = keyeds[0]
@@ -459,27 +508,27 @@ def _build(keyeds: Sequence[_Keyed], plan: BlockingPlan) -> Any:
     for owner, step in enumerate(built):
         rule = step.planned
         if isinstance(rule, BlockingRule):
-            holder = next(k for k in keyeds if rule.name in k.key_of)
-            column = holder.key_of[rule.name]
-            side = holder.frame.select("_pos", column).where(F.col(column).isNotNull())
-            a, b = side.alias("a"), side.alias("b")
-            part = (
-                a.join(b, F.col(f"a.{column}") == F.col(f"b.{column}"))
-                .where(F.col("a._pos") < F.col("b._pos"))
-                .select(F.col("a._pos").alias("i"), F.col("b._pos").alias("j"))
+            holder = next(k for k in keyeds if rule.name in k[0].key_of)
+            column = holder[0].key_of[rule.name]
+            a, b = (
+                side.frame.select("_pos", column).where(F.col(column).isNotNull())
+                for side in (holder[0], holder[-1])
             )
+            a, b = a.alias("a"), b.alias("b")
+            joined = a.join(b, F.col(f"a.{column}") == F.col(f"b.{column}"))
+            if len(keyed) == 1:
+                joined = joined.where(F.col("a._pos") < F.col("b._pos"))
+            part = joined.select(F.col("a._pos").alias("i"), F.col("b._pos").alias("j"))
         elif isinstance(rule, SortedNeighbourhood):
-            part = _sorted_pairs(keyed.frame, keyed.sort_of[_sorted_id(rule)], rule.window)
+            column = keyed[0].sort_of[_sorted_id(rule)]
+            part = _sorted_pairs([side.frame for side in keyed], column, rule.window)
         else:  # pragma: no cover - checked before planning
             continue
         parts.append(part.withColumn("_owner", F.lit(owner)))
     if not parts:
         plan.count_new([])
-        return keyed.frame.sparkSession.createDataFrame([], "i bigint, j bigint")
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.unionByName(part)
-    owned = _keep(union.groupBy("i", "j").agg(F.min("_owner").alias("_owner")))
+        return keyed[0].frame.sparkSession.createDataFrame([], "i bigint, j bigint")
+    owned = _keep(_union(parts).groupBy("i", "j").agg(F.min("_owner").alias("_owner")))
     new = dict.fromkeys(range(len(built)), 0)
     for row in owned.groupBy("_owner").count().collect():
         new[int(row["_owner"])] = int(row["count"])
@@ -487,18 +536,41 @@ def _build(keyeds: Sequence[_Keyed], plan: BlockingPlan) -> Any:
     return owned.select("i", "j")
 
 
-def _sorted_pairs(keyed: SparkFrame, column: str, window: int) -> Any:
-    """Each record with the next ``window - 1`` in key order (ties by position), as pandas sorts."""
+def _sorted_pairs(sides: Sequence[SparkFrame], column: str, window: int) -> Any:
+    """Each record with the next ``window - 1`` in key order, as pandas sorts.
+
+    Ties go by file, then position (pandas sorts the first file's keys
+    before the second's, stably); when linking only pairs across the files
+    count, the first file's record first.
+    """
     F = _functions()
-    present = keyed.select(F.col("_pos").alias("_p"), F.col(column).alias("_key")).where(
-        F.col("_key").isNotNull()
+    present = _union(
+        [
+            side.select(
+                F.col("_pos").alias("_p"), F.col(column).alias("_key"), F.lit(number).alias("_f")
+            ).where(F.col("_key").isNotNull())
+            for number, side in enumerate(sides)
+        ]
     )
-    ranked = _numbered(present, ["_key", "_p"]).select(F.col("_pos").alias("rank"), "_p")
+    ranked = _numbered(present, ["_key", "_f", "_p"]).select(
+        F.col("_pos").alias("rank"), "_p", "_f"
+    )
     ahead = ranked.select(
-        F.explode(F.sequence(F.lit(1), F.lit(window - 1))).alias("step"), "rank", "_p"
-    ).select((F.col("rank") + F.col("step")).alias("rank"), F.col("_p").alias("_q"))
+        F.explode(F.sequence(F.lit(1), F.lit(window - 1))).alias("step"), "rank", "_p", "_f"
+    ).select(
+        (F.col("rank") + F.col("step")).alias("rank"),
+        F.col("_p").alias("_q"),
+        F.col("_f").alias("_g"),
+    )
     joined = ahead.join(ranked, "rank")
-    return joined.select(F.least("_p", "_q").alias("i"), F.greatest("_p", "_q").alias("j"))
+    if len(sides) == 1:
+        return joined.select(F.least("_p", "_q").alias("i"), F.greatest("_p", "_q").alias("j"))
+    across = joined.where(F.col("_f") != F.col("_g"))
+    first = F.col("_f") == 0
+    return across.select(
+        F.when(first, F.col("_p")).otherwise(F.col("_q")).alias("i"),
+        F.when(first, F.col("_q")).otherwise(F.col("_p")).alias("j"),
+    )
 
 
 # -- 3. compare -------------------------------------------------------------------
@@ -567,21 +639,20 @@ def _tf_candidates(matcher: RecordMatcher) -> list[str]:
 
 def _compare(
     matcher: RecordMatcher,
-    standard: SparkFrame,
+    prepared: SparkPrepared,
     pairs: SparkFrame,
-    fields: Sequence[str],
-    id_type: str,
     *,
     full: bool,
 ) -> Any:
     """Levels of each pair (and, with ``full``, crosswise names, rules, the left values for tf)."""
     F = _functions()
-    left = standard.select(
+    fields = prepared.fields
+    left = prepared.sides[0].select(
         F.col("_pos").alias("i"),
         F.col("_id").alias("l_id"),
         *(F.col(f"`{f}`").alias(f"l_{f}") for f in fields),
     )
-    right = standard.select(
+    right = prepared.sides[-1].select(
         F.col("_pos").alias("j"),
         F.col("_id").alias("r_id"),
         *(F.col(f"`{f}`").alias(f"r_{f}") for f in fields),
@@ -592,8 +663,8 @@ def _compare(
     columns = ["i bigint", "j bigint"]
     if full:
         columns += [
-            f"left {id_type}",
-            f"right {id_type}",
+            f"left {prepared.id_types[0]}",
+            f"right {prepared.id_types[-1]}",
             "swapped boolean",
             "matched_by string",
             *(f"tf_{f} string" for f in tf_fields),
@@ -605,20 +676,59 @@ def _compare(
 # -- 4. fit -----------------------------------------------------------------------
 @attrs.define
 class SparkPrepared:
-    """Standardised records and their compared candidate pairs, kept in Spark."""
+    """Standardised records and their compared candidate pairs, kept in Spark.
 
-    standard: Any
-    levels: Any
+    ``sides`` holds one file (deduplication) or two (linking), each with its
+    record count and id type; ``levels`` is filled in once pairs are compared.
+    """
+
+    sides: list[Any]
     fields: list[str]
-    n: int
-    id_type: str
+    sizes: list[int]
+    id_types: list[str]
+    levels: Any = None
+
+    @property
+    def linking(self) -> bool:
+        """Whether two files are linked (pairs across them) rather than one deduplicated."""
+        return len(self.sides) > 1
+
+    @property
+    def pairs_total(self) -> int:
+        """Every pair the records make: ``n (n - 1) / 2`` or, linking, ``n m``."""
+        n = self.sizes[0]
+        return n * self.sizes[-1] if self.linking else n * (n - 1) // 2
 
 
-def prepare(matcher: RecordMatcher, records: SparkFrame, *, fitting: bool) -> SparkPrepared:
-    """Standardise, block and compare on Spark, setting what a fit sets when ``fitting``."""
+def prepare(
+    matcher: RecordMatcher,
+    records: SparkFrame,
+    other: SparkFrame | pd.DataFrame | None = None,
+    *,
+    fitting: bool,
+) -> SparkPrepared:
+    """Standardise, block and compare on Spark, setting what a fit sets when ``fitting``.
+
+    With ``other`` the two files are linked: each is standardised and
+    numbered on its own, and the pairs join one file's keys to the other's.
+    A pandas ``other`` (a small reference file) is sent to the records' session.
+    """
     from ._compare import default_comparisons  # noqa: PLC0415
 
     standard, fields, id_type, n = _standardise(matcher, records)
+    sides, sizes, id_types = [standard], [n], [id_type]
+    if other is not None:
+        if not is_spark_frame(other):  # a small reference file: sent to the session
+            small = cast("pd.DataFrame", other)
+            other = records.sparkSession.createDataFrame(
+                small.astype(object).where(small.notna(), None)
+            )
+        right, _, right_type, m = _standardise(matcher, other)
+        if right_type != id_type:  # one id column for both files' records
+            standard = standard.withColumn("_id", standard["_id"].cast("string"))
+            right = right.withColumn("_id", right["_id"].cast("string"))
+            id_types = ["string"]
+        sides, sizes, id_types = [standard, right], [n, m], [*id_types, id_types[0]]
     matcher._check_match_rules(fields)  # noqa: SLF001
     if fitting:
         matcher.fields_ = fields
@@ -627,14 +737,15 @@ def prepare(matcher: RecordMatcher, records: SparkFrame, *, fitting: bool) -> Sp
         )
     else:
         matcher._check_same_fields(fields)  # noqa: SLF001
-    pairs, plan = _block(matcher, standard, fields, n)
+    pairs, plan = _block(matcher, sides, fields, sizes)
     plan.warn(stacklevel=5)
     if fitting:
         matcher.blocking_ = plan.rules
         matcher.blocking_plan_ = plan.report()
     standard_fields = sorted({*fields, *(f for r in matcher.match_rules for f in r.fields)})
-    levels = _keep(_compare(matcher, standard, pairs, standard_fields, id_type, full=True))
-    return SparkPrepared(standard, levels, standard_fields, n, id_type)
+    prepared = SparkPrepared(sides, standard_fields, sizes, id_types)
+    prepared.levels = _keep(_compare(matcher, prepared, pairs, full=True))
+    return prepared
 
 
 def _pattern_counts(
@@ -643,7 +754,8 @@ def _pattern_counts(
     """Distinct level patterns and their counts (one row each: tiny), split by ``flag``."""
     F = _functions()
     columns = [f"lv_{c.field}" for c in matcher.comparisons_]
-    flag = F.lit(False).alias("_ruled")  # noqa: FBT003 if flag is None else flag
+    if flag is None:
+        flag = F.lit(False).alias("_ruled")  # noqa: FBT003 - no pair a rule fired for
     rows = levels.groupBy(*columns, flag).count().collect()
     values = np.array([[int(r[c]) for c in columns] for r in rows], dtype=np.int64).reshape(
         len(rows), len(columns)
@@ -668,8 +780,9 @@ def fit(matcher: RecordMatcher, prepared: SparkPrepared) -> None:
     floors: dict[str, float] = {}
     if tf_fields:  # one job: (field, value) counts of every tracked field
         values = F.array(*(F.col(f"`{name}`") for name in tf_fields))
+        sides = prepared.sides
         rows = (
-            prepared.standard.select(F.posexplode(values).alias("field", "value"))
+            _union([side.select(F.posexplode(values).alias("field", "value")) for side in sides])
             .where(F.col("value").isNotNull())
             .groupBy("field", "value")
             .count()
@@ -705,8 +818,7 @@ def fit(matcher: RecordMatcher, prepared: SparkPrepared) -> None:
         if len(weights)
         else None
     )
-    n = prepared.n
-    model._fit_counted(candidates, drawn, known, n * (n - 1) // 2)  # noqa: SLF001
+    model._fit_counted(candidates, drawn, known, prepared.pairs_total)  # noqa: SLF001
     matcher.model_ = model
 
 
@@ -715,27 +827,25 @@ def _random_patterns(
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Level patterns of the pandas path's random pairs outside the candidates, counted."""
     rng = as_generator(matcher.random_state)
-    n = prepared.n
-    total = n * (n - 1) // 2
+    n, m = prepared.sizes[0], prepared.sizes[-1]
     wanted = (
-        min(1_000_000, max(200_000, 2 * n))
+        min(1_000_000, max(200_000, 2 * max(n, m)))
         if matcher.random_pairs is None
         else matcher.random_pairs
     )
-    draws = int(min(wanted, max(total, 1)))
+    draws = int(min(wanted, max(prepared.pairs_total, 1)))
     a = rng.integers(0, n, size=draws)
-    b = rng.integers(0, n, size=draws)
-    keep = a != b
-    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    session = prepared.standard.sparkSession
+    b = rng.integers(0, m, size=draws)
+    if not prepared.linking:
+        keep = a != b
+        a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    session = prepared.sides[0].sparkSession
     drawn = session.createDataFrame(
         pd.DataFrame({"i": a.astype(np.int64), "j": b.astype(np.int64)})
     )
     candidates = prepared.levels.select("i", "j")
     outside = drawn.join(candidates, ["i", "j"], "left_anti")
-    compared = _compare(
-        matcher, prepared.standard, outside, prepared.fields, prepared.id_type, full=False
-    )
+    compared = _compare(matcher, prepared, outside, full=False)
     values, counts, _ = _pattern_counts(matcher, compared)
     return values, counts
 
@@ -752,7 +862,7 @@ def score(matcher: RecordMatcher, prepared: SparkPrepared) -> Any:
     tf_names = list(matcher.term_frequencies_)
     # the term-frequency tables grow with the distinct names: sent once per executor as a
     # broadcast, not inside every task's closure
-    shipped = prepared.standard.sparkSession.sparkContext.broadcast(matcher)
+    shipped = prepared.sides[0].sparkSession.sparkContext.broadcast(matcher)
 
     def weigh(batch: pd.DataFrame) -> pd.DataFrame:
         model: RecordMatcher = shipped.value
@@ -784,7 +894,7 @@ def score(matcher: RecordMatcher, prepared: SparkPrepared) -> Any:
         )
 
     ddl = (
-        f"i bigint, j bigint, left {prepared.id_type}, right {prepared.id_type}, "
+        f"i bigint, j bigint, left {prepared.id_types[0]}, right {prepared.id_types[-1]}, "
         "match_weight double, match_probability double, matched_by string"
     )
     return _map(prepared.levels, weigh, ddl)
@@ -828,55 +938,95 @@ def _components(edges: SparkFrame) -> Any:
 
 
 def customers(matcher: RecordMatcher, prepared: SparkPrepared, scored: SparkFrame) -> Any:
-    """``record_id`` column (the schema's name) and ``customer_id``, as the pandas clustering."""
+    """``record_id`` column (the schema's name) and ``customer_id``, as the pandas clustering.
+
+    Linking adds ``source`` (``"left"`` or ``"right"``) and labels customers
+    by the tagged ids (``"left:<id>"``) as the pandas path does; records
+    are numbered across both files (the second file's after the first's).
+    """
     F = _functions()
     threshold = float(matcher.threshold)
-    group_link = matcher.group_link
-    scored = _keep(scored.select("i", "j", "match_probability"))
+    offset = prepared.sizes[0] if prepared.linking else 0
+
+    def tagged(source: str) -> Any:
+        sid = F.col("_id").cast("string")
+        return (F.concat(F.lit(f"{source}:"), sid) if prepared.linking else sid).alias("_sid")
+
+    records = _union(
+        [
+            side.select(
+                (F.col("_pos") + F.lit(number * offset)).alias("_pos"),
+                F.lit(source).alias("source"),
+                tagged(source),
+                "_id",
+            )
+            for number, (side, source) in enumerate(
+                zip(prepared.sides, ("left", "right"), strict=False)
+            )
+        ]
+    )
+    scored = _keep(scored.select("i", (F.col("j") + F.lit(offset)).alias("j"), "match_probability"))
     strong = scored.where(F.col("match_probability") >= threshold).select("i", "j")
     comp = _keep(_components(strong))
-    if group_link is None:
+    one_to_one = prepared.linking and matcher.one_to_one
+    if matcher.group_link is None and not one_to_one:
         groups = comp.select("_pos", F.col("comp").alias("group"))
     else:
-        link = float(group_link)
         inside = (
             scored.join(comp.select(F.col("_pos").alias("i"), F.col("comp").alias("ci")), "i")
             .join(comp.select(F.col("_pos").alias("j"), F.col("comp").alias("cj")), "j")
             .where(F.col("ci") == F.col("cj"))
             .select(F.col("ci").alias("comp"), "i", "j", "match_probability")
         )
-
-        def join_component(pairs: pd.DataFrame) -> pd.DataFrame:
-            pairs = pairs.sort_values(["i", "j"], kind="stable")
-            i = pairs["i"].to_numpy(dtype=np.int64)
-            j = pairs["j"].to_numpy(dtype=np.int64)
-            positions = np.unique(np.concatenate([i, j]))
-            root = _join(
-                len(positions),
-                np.searchsorted(positions, i),
-                np.searchsorted(positions, j),
-                pairs["match_probability"].to_numpy(dtype=float),
-                threshold=threshold,
-                group_link=link,
-            )
-            return pd.DataFrame({"_pos": positions, "group": positions[root]})
-
+        if one_to_one:
+            names = records.select("_pos", "_sid")
+            inside = inside.join(
+                names.select(F.col("_pos").alias("i"), F.col("_sid").alias("left")), "i"
+            ).join(names.select(F.col("_pos").alias("j"), F.col("_sid").alias("right")), "j")
         groups = inside.groupBy("comp").applyInPandas(
-            _grouped(join_component),
+            _grouped(_component_joiner(threshold, matcher.group_link, one_to_one=one_to_one)),
             "_pos bigint, group bigint",
         )
-    records = prepared.standard.select("_pos", F.col("_id").cast("string").alias("_sid"), "_id")
     labelled = records.join(groups, "_pos", "left").select(
-        "_id", "_sid", F.coalesce(F.col("group"), F.col("_pos")).alias("group")
+        "source", "_id", "_sid", F.coalesce(F.col("group"), F.col("_pos")).alias("group")
     )
     names = labelled.groupBy("group").agg(F.min("_sid").alias("customer_id"))
-    result = _keep(
-        labelled.join(names, "group").select(
-            F.col("_id").alias(matcher.schema.record_id), "customer_id"
-        )
-    )
-    _warn_giant(result, prepared.n, matcher)
+    columns = [F.col("_id").alias(matcher.schema.record_id), "customer_id"]
+    if prepared.linking:
+        columns.insert(0, "source")
+    result = _keep(labelled.join(names, "group").select(*columns))
+    _warn_giant(result, sum(prepared.sizes), matcher)
     return result
+
+
+def _component_joiner(
+    threshold: float, group_link: float | None, *, one_to_one: bool
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Make the pandas clustering of one component's pairs: ``_pos`` and its ``group``.
+
+    Components are independent (no edge over the threshold joins two), so
+    the strongest-first union with its group-to-group check, and the
+    greedy one-to-one choice, give per component what they give on all.
+    """
+
+    def join_component(pairs: pd.DataFrame) -> pd.DataFrame:
+        pairs = pairs.sort_values(["i", "j"], kind="stable")
+        if one_to_one:
+            pairs = link_one_to_one(pairs, threshold=threshold)
+        i = pairs["i"].to_numpy(dtype=np.int64)
+        j = pairs["j"].to_numpy(dtype=np.int64)
+        positions = np.unique(np.concatenate([i, j]))
+        root = _join(
+            len(positions),
+            np.searchsorted(positions, i),
+            np.searchsorted(positions, j),
+            pairs["match_probability"].to_numpy(dtype=float),
+            threshold=threshold,
+            group_link=None if one_to_one else group_link,
+        )
+        return pd.DataFrame({"_pos": positions, "group": positions[root]})
+
+    return join_component
 
 
 def _grouped(
