@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Self
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast, overload
 
 import numpy as np
 import pandas as pd
 from attrs import frozen
 from numpy.typing import ArrayLike, NDArray
 
+from .._spark import is_spark_frame
 from .._validation import Column, FrameContract, require_no_missing, require_number
 from ..errors import DataContractError
 from ._base import LifetimeModel
@@ -66,8 +68,48 @@ def _refuse(frame: pd.DataFrame, bad: pd.Series, column: str, rule: str) -> None
         return
     position = np.flatnonzero(bad.to_numpy())[0]
     row = frame.index[position]
-    msg = f"{rule} (got {int(bad.sum())} row(s) that break it, first at row {row!r})."
+    msg = broken_rule_message(rule, int(bad.sum()), row)
     raise DataContractError(msg, column=column, value=frame[column].iloc[position], row=row)
+
+
+def broken_rule_message(rule: str, count: int, row: object) -> str:
+    """Say that ``count`` rows break ``rule``, the first at ``row`` (pandas and Spark alike)."""
+    return f"{rule} (got {count} row(s) that break it, first at row {row!r})."
+
+
+Rule = tuple[str, str, Callable[[Any], Any]]
+"""A row rule: the column to blame, the rule in words, and a test of the rows that break it.
+
+The test takes the frame and indexes it by column name, so the same rule
+reads a pandas frame (a boolean Series) and a Spark frame (a boolean Column).
+"""
+
+DISCRETE_RULES: tuple[Rule, ...] = (
+    (
+        "n_periods",
+        "summary column 'n_periods' must be >= 0 (opportunities observed after the first)",
+        lambda rows: rows["n_periods"] < 0,
+    ),
+    (
+        "recency",
+        "summary column 'recency' must be <= 'n_periods'; check the observation end",
+        lambda rows: rows["recency"] > rows["n_periods"],
+    ),
+    (
+        "frequency",
+        (
+            "summary column 'frequency' must be <= 'recency': at most one transaction per "
+            "opportunity, the last at opportunity 'recency'"
+        ),
+        lambda rows: rows["frequency"] > rows["recency"],
+    ),
+    (
+        "recency",
+        "summary column 'recency' must be 0 when 'frequency' is 0 (no last transaction)",
+        lambda rows: (rows["frequency"] == 0) & (rows["recency"] > 0),
+    ),
+)
+"""BG/BB's rules on a summary's rows, in the order they are checked."""
 
 
 def _whole_numbers(values: ArrayLike, *, name: str, low: float) -> FloatArray:
@@ -154,17 +196,8 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         if len(frame) == 0:
             msg = "summary is empty; fitting and predicting need at least one customer."
             raise DataContractError(msg, column="frequency")
-        rule = "summary column 'n_periods' must be >= 0 (opportunities observed after the first)"
-        _refuse(frame, frame["n_periods"] < 0, "n_periods", rule)
-        rule = "summary column 'recency' must be <= 'n_periods'; check the observation end"
-        _refuse(frame, frame["recency"] > frame["n_periods"], "recency", rule)
-        rule = (
-            "summary column 'frequency' must be <= 'recency': at most one transaction per "
-            "opportunity, the last at opportunity 'recency'"
-        )
-        _refuse(frame, frame["frequency"] > frame["recency"], "frequency", rule)
-        rule = "summary column 'recency' must be 0 when 'frequency' is 0 (no last transaction)"
-        _refuse(frame, (frame["frequency"] == 0) & (frame["recency"] > 0), "recency", rule)
+        for column, rule, breaks in DISCRETE_RULES:
+            _refuse(frame, breaks(frame), column, rule)
         return frame
 
     def _columns(self, summary: pd.DataFrame) -> tuple[Columns, NDArray[np.intp]]:
@@ -174,19 +207,37 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         return (x, tx, n), inverse
 
     # --- predictions ---------------------------------------------------------------------
-    def predict_proba_alive(self, summary: pd.DataFrame) -> pd.Series:
+    @overload
+    def predict_proba_alive(self, summary: pd.DataFrame) -> pd.Series: ...
+
+    @overload
+    def predict_proba_alive(self, summary: SparkFrame) -> SparkFrame: ...
+
+    def predict_proba_alive(self, summary: pd.DataFrame | SparkFrame) -> pd.Series | SparkFrame:
         """Return the probability that each customer is alive at the next opportunity.
 
         Parameters
         ----------
         summary
-            Customers' ``frequency``, ``recency`` and ``n_periods``.
+            Customers' ``frequency``, ``recency`` and ``n_periods``: a pandas
+            or a Spark DataFrame (see Returns).
 
         Returns
         -------
         pandas.Series
             ``p_alive`` in [0, 1] (P(alive at opportunity ``n_periods + 1``),
             FHS 2010 eq. 11), indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary, scored on the executors by the pandas code
+            (the fitted model travels pickled; nothing is collected but one
+            row, checked on the driver first): ``customer_id`` and
+            ``p_alive`` when it has a ``customer_id`` column, otherwise all
+            its columns (a Spark :func:`~one2one.clv.discrete_summary`'s
+            patterns and weights) and ``p_alive``. The rows are checked
+            first, in one Spark job: a row that breaks the contract raises
+            the pandas error (the message, column, value and row, the
+            first offender in ``customer_id`` order, or pattern order
+            without one, and the count of the whole frame).
 
         Raises
         ------
@@ -195,18 +246,30 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         DataContractError
             If ``summary`` breaks the model's contract.
         """
+        if is_spark_frame(summary):
+            return self._score_spark(summary, self.predict_proba_alive)
+        summary = cast("pd.DataFrame", summary)
         params = self._param_values()
         (x, tx, n), inverse = self._columns(summary)
         p = np.clip(self.maths.p_alive(params, x, tx, n), 0.0, 1.0)
         return pd.Series(p[inverse], index=summary.index, name="p_alive")
 
-    def predict_purchases(self, summary: pd.DataFrame, t: int) -> pd.Series:
+    @overload
+    def predict_purchases(self, summary: pd.DataFrame, t: int) -> pd.Series: ...
+
+    @overload
+    def predict_purchases(self, summary: SparkFrame, t: int) -> SparkFrame: ...
+
+    def predict_purchases(
+        self, summary: pd.DataFrame | SparkFrame, t: int
+    ) -> pd.Series | SparkFrame:
         """Predict each customer's transactions over the next ``t`` opportunities.
 
         Parameters
         ----------
         summary
-            Customers' ``frequency``, ``recency`` and ``n_periods``.
+            Customers' ``frequency``, ``recency`` and ``n_periods``: a pandas
+            or a Spark DataFrame.
         t
             Number of future opportunities (a whole number >= 0).
 
@@ -214,6 +277,9 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         -------
         pandas.Series
             ``expected_purchases`` (FHS 2010 eq. 13), indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary: its keys (as :meth:`predict_proba_alive`
+            says) and ``expected_purchases``, scored on the executors.
 
         Raises
         ------
@@ -223,6 +289,9 @@ class BetaGeoBetaBinomModel(LifetimeModel):
             If ``summary`` breaks the model's contract or ``t`` is not a
             whole number >= 0.
         """
+        if is_spark_frame(summary):
+            return self._score_spark(summary, partial(self.predict_purchases, t=t))
+        summary = cast("pd.DataFrame", summary)
         params = self._param_values()
         horizon = require_number(t, name="t", low=0, integer=True)
         (x, tx, n), inverse = self._columns(summary)
@@ -255,14 +324,21 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         params = self._param_values()
         return self.maths.expected(params, _whole_numbers(n, name="n", low=0))
 
-    def predict(self, summary: pd.DataFrame, t: int) -> pd.DataFrame:
+    @overload
+    def predict(self, summary: pd.DataFrame, t: int) -> pd.DataFrame: ...
+
+    @overload
+    def predict(self, summary: SparkFrame, t: int) -> SparkFrame: ...
+
+    def predict(self, summary: pd.DataFrame | SparkFrame, t: int) -> pd.DataFrame | SparkFrame:
         """Return P(alive) and the expected transactions in the next ``t`` opportunities.
 
         Parameters
         ----------
         summary
             ``frequency``, ``recency`` and ``n_periods`` per customer, as
-            :func:`~one2one.clv.discrete_summary` builds it.
+            :func:`~one2one.clv.discrete_summary` builds it: a pandas or a
+            Spark DataFrame.
         t
             Future transaction opportunities (whole number >= 0).
 
@@ -270,6 +346,10 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         -------
         pandas.DataFrame
             Columns ``p_alive`` and ``expected_purchases``, indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary: its keys (as :meth:`predict_proba_alive`
+            says), ``p_alive`` and ``expected_purchases``, scored in one pass
+            on the executors.
 
         Raises
         ------
@@ -278,9 +358,29 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         DataContractError
             If ``summary`` or ``t`` breaks the contract.
         """
+        if is_spark_frame(summary):
+            return self._score_spark(summary, partial(self.predict, t=t))
+        summary = cast("pd.DataFrame", summary)
         return pd.concat(
             [self.predict_proba_alive(summary), self.predict_purchases(summary, t)], axis=1
         )
+
+    def _score_spark(
+        self, summary: SparkFrame, method: Callable[[pd.DataFrame], pd.DataFrame | pd.Series]
+    ) -> SparkFrame:
+        """Score a Spark summary per batch; keyed by ``customer_id``, or by all its columns."""
+        from ._spark import refuse_rows, score  # noqa: PLC0415 - pyspark lazily
+
+        self._param_values()  # NotFittedError before any Spark job
+        by_id = "customer_id" in summary.columns
+        refuse_rows(
+            summary,
+            contract=self.contract,
+            check=self._check_data,
+            rules=DISCRETE_RULES,
+            key="customer_id" if by_id else None,
+        )
+        return score(summary, method, keys=None if by_id else list(summary.columns))
 
 
 @frozen
