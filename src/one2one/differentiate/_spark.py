@@ -53,9 +53,10 @@ from .._transactions import (
 from .._validation import as_utc, require_number
 from ..errors import DataContractError, DataWarning
 from ._rfm import RFMSegment, _moment, _rfm_rows
-from ._tiers import TIERS, _count, _report
+from ._tiers import TIERS, _count, _report, curve_positions
 
 __all__ = [
+    "lorenz_curve",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",
@@ -624,6 +625,64 @@ def tier_report(tiers: SparkFrame) -> pd.DataFrame:
         found["net_value"].astype(np.float64),
         found["growth_gap"].astype(np.float64),
     )
+
+
+def lorenz_curve(value: SparkFrame, *, points: int) -> pd.DataFrame:
+    """Spark path of :func:`one2one.differentiate.lorenz_curve`: ``points`` points, as pandas.
+
+    The values are counted per distinct value (``value -> customers``), and
+    a window over the distinct values, largest first, gives the customers
+    and the value above each; the top ``k`` customers then hold the value
+    above the distinct value where ``k`` falls, plus ``k`` minus the
+    customers above it times that value. Only the requested ``k`` (at most
+    ``points``) are joined (a broadcast of those few) and collected.
+    """
+    if len(value.columns) != 1:
+        msg = (
+            f"a Spark value for lorenz_curve must have one column (got {list(value.columns)}); "
+            "select the value first, e.g. frame.select('net_value')."
+        )
+        raise DataContractError(msg, column="value", value=list(value.columns))
+    column = value.columns[0]
+    _numeric(value, column, name="value")
+    kind = value.schema[column].dataType
+    amount = F.col(column).cast("double")
+    stats = value.agg(
+        F.count(F.lit(1)).alias("n"),
+        _count_when(_missing(column, kind)).alias("missing"),
+        F.max(F.when(_infinite(column, kind), amount)).alias("infinite"),
+        F.sum(amount).alias("total"),
+    ).collect()[0]
+    n = int(stats["n"])
+    if n == 0 or stats["missing"]:
+        msg = "value must be a non-empty series without missing values."
+        raise DataContractError(msg, column="value")
+    if stats["infinite"] is not None:
+        first = float(stats["infinite"])
+        msg = f"value must be finite (got {first!r}); a share of an infinite total is undefined."
+        raise DataContractError(msg, column="value", value=first)
+    total = float(stats["total"])
+    if total <= 0:
+        msg = f"the values sum to {total}; a share of value needs a positive total."
+        raise DataContractError(msg, column="value", value=total)
+    counts = value.groupBy(amount.alias("_v")).agg(F.count(F.lit(1)).alias("_d"))
+    above = Window.orderBy(F.col("_v").desc()).rowsBetween(Window.unboundedPreceding, -1)
+    ranked = counts.select(
+        "_v",
+        "_d",
+        F.coalesce(F.sum("_d").over(above), F.lit(0)).alias("_above"),
+        F.coalesce(F.sum(F.col("_v") * F.col("_d")).over(above), F.lit(0.0)).alias("_held"),
+    )
+    wanted = [int(k) for k in curve_positions(n, points) if k > 0]
+    ks = value.sparkSession.createDataFrame([(k,) for k in wanted], "_k long")
+    k = F.col("_k")
+    inside = (k > F.col("_above")) & (k <= F.col("_above") + F.col("_d"))
+    held = F.col("_held") + (k - F.col("_above")).cast("double") * F.col("_v")
+    rows = ranked.join(F.broadcast(ks), inside).select(k, held.alias("held")).collect()
+    top = {int(row["_k"]): float(row["held"]) for row in rows}
+    shares = np.array([0.0] + [top[k] for k in wanted]) / total
+    positions = np.array([0, *wanted], dtype=np.int64)
+    return pd.DataFrame({"customer_share": positions / n, "value_share": shares})
 
 
 # ------------------------------------------------------------------- fitted models
