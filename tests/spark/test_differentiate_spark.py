@@ -446,3 +446,19 @@ def test_probabilities_and_value_curve_on_the_cluster(cluster: Any) -> None:
     curve = lorenz_curve(_spark_of(cluster, values).select("value"), points=11)
     expected = lorenz_curve(values["value"], points=11)
     pd.testing.assert_frame_equal(curve, expected, check_exact=False, rtol=1e-12)
+
+
+def test_lorenz_curve_sums_across_sorted_partitions(spark: Any) -> None:
+    # Many distinct values, partitions not coalesced: the running sums cross partitions.
+    rng = np.random.default_rng(7)
+    values = pd.Series(np.r_[rng.integers(0, 40, 300), rng.normal(50, 20, 300)], dtype=float)
+    frame = spark.createDataFrame(pd.DataFrame({"clv": values})).repartition(5)
+    previous = spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled")
+    spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    try:
+        for points in (None, 2, 601, 1000):
+            got = lorenz_curve(frame, points=points)
+            expected = lorenz_curve(values, points=points or 101)
+            pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    finally:
+        spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", previous)

@@ -627,12 +627,54 @@ def tier_report(tiers: SparkFrame) -> pd.DataFrame:
     )
 
 
+def _held_above(counts: SparkFrame) -> SparkFrame:
+    """Add, to each distinct value ``_v`` with ``_d`` rows, the rows and value above it.
+
+    A running sum over all distinct values in one window would put them in
+    one task; instead they are sorted across partitions (largest first,
+    partition 0 the largest range), each partition's rows and value (one
+    row per partition) are collected, and their running totals, added to a
+    running sum within each partition, give every value's ``_above`` (rows
+    of larger values) and ``_held`` (their value). The sorted values are
+    checkpointed on the executors, so both jobs see the same partitions.
+    """
+    part = F.col("_part")
+    spread = (
+        counts.orderBy(F.col("_v").desc())
+        .withColumn("_part", F.spark_partition_id())
+        .localCheckpoint(eager=True)
+    )
+    amount = F.col("_v") * F.col("_d")
+    totals = sorted(
+        spread.groupBy(part).agg(F.sum("_d").alias("d"), F.sum(amount).alias("s")).collect(),
+        key=lambda row: int(row["_part"]),
+    )
+    offsets, rows_before, value_before = [], 0, 0.0
+    for row in totals:
+        offsets.append((int(row["_part"]), rows_before, value_before))
+        rows_before += int(row["d"])
+        value_before += float(row["s"])
+    starts = spread.sparkSession.createDataFrame(offsets, "_part int, _rows long, _value double")
+    within = (
+        Window.partitionBy(part)
+        .orderBy(F.col("_v").desc())
+        .rowsBetween(Window.unboundedPreceding, -1)
+    )
+    return spread.join(F.broadcast(starts), "_part").select(
+        "_v",
+        "_d",
+        (F.col("_rows") + F.coalesce(F.sum("_d").over(within), F.lit(0))).alias("_above"),
+        (F.col("_value") + F.coalesce(F.sum(amount).over(within), F.lit(0.0))).alias("_held"),
+    )
+
+
 def lorenz_curve(value: SparkFrame, *, points: int) -> pd.DataFrame:
     """Spark path of :func:`one2one.differentiate.lorenz_curve`: ``points`` points, as pandas.
 
     The values are counted per distinct value (``value -> customers``), and
-    a window over the distinct values, largest first, gives the customers
-    and the value above each; the top ``k`` customers then hold the value
+    running sums over the distinct values, largest first (see
+    :func:`_held_above`), give the customers and the value above each; the
+    top ``k`` customers then hold the value
     above the distinct value where ``k`` falls, plus ``k`` minus the
     customers above it times that value. Only the requested ``k`` (at most
     ``points``) are joined (a broadcast of those few) and collected.
@@ -666,13 +708,7 @@ def lorenz_curve(value: SparkFrame, *, points: int) -> pd.DataFrame:
         msg = f"the values sum to {total}; a share of value needs a positive total."
         raise DataContractError(msg, column="value", value=total)
     counts = value.groupBy(amount.alias("_v")).agg(F.count(F.lit(1)).alias("_d"))
-    above = Window.orderBy(F.col("_v").desc()).rowsBetween(Window.unboundedPreceding, -1)
-    ranked = counts.select(
-        "_v",
-        "_d",
-        F.coalesce(F.sum("_d").over(above), F.lit(0)).alias("_above"),
-        F.coalesce(F.sum(F.col("_v") * F.col("_d")).over(above), F.lit(0.0)).alias("_held"),
-    )
+    ranked = _held_above(counts)
     wanted = [int(k) for k in curve_positions(n, points) if k > 0]
     ks = value.sparkSession.createDataFrame([(k,) for k in wanted], "_k long")
     k = F.col("_k")
