@@ -456,6 +456,21 @@ def test_bgbb_on_spark_refuses_as_pandas_before_any_job(
     with pytest.raises(DataContractError) as bad_t:
         bgbb.predict_purchases(frame, -1)
     assert bad_t.value.column == "t"
+    customers = patterns.drop(columns="weight").astype(float)
+    customers.index = pd.Index([f"c{i:02d}" for i in range(len(customers))], name="customer_id")
+    for column, value in (("frequency", 0.5), ("recency", np.nan), ("n_periods", -1.0)):
+        broken = customers.copy()
+        broken.loc[["c03", "c07"], column] = value
+        with pytest.raises(DataContractError) as from_pandas:
+            bgbb.predict(broken, 3)
+        with pytest.raises(DataContractError) as from_spark:
+            bgbb.predict(spark.createDataFrame(broken.reset_index()), 3)
+        assert from_spark.value.column == from_pandas.value.column == column
+        assert from_spark.value.row == from_pandas.value.row == "c03"
+    text = customers.reset_index().astype({"n_periods": str})
+    with pytest.raises(DataContractError, match="numeric") as not_numbers:
+        bgbb.predict(spark.createDataFrame(text), 3)
+    assert not_numbers.value.column == "n_periods"
 
 
 def test_sbg_fits_a_spark_survivor_table_as_pandas(spark: Any) -> None:

@@ -496,6 +496,45 @@ def collected(frame: SparkFrame) -> pd.DataFrame:
     return result
 
 
+def _contract_breaks(
+    summary: SparkFrame,
+    contract: FrameContract,
+    columns: list[str],
+    *,
+    refuse: Callable[[], object],
+) -> Column:
+    """Return whether a row breaks the contract's numeric columns (as the pandas checks do).
+
+    A column whose Spark type is not numeric is refused at once, by
+    ``refuse`` (the pandas checks on one row) or with its Spark type.
+    """
+    f = pyspark_functions(_FEATURE)
+    types = _spark_types()
+    broken: Column = f.lit(False)  # noqa: FBT003 - a Spark literal
+    for spec in contract.columns:
+        if spec.name not in columns or spec.kind not in ("number", "integer"):
+            continue
+        values, kind = summary[spec.name], summary.schema[spec.name].dataType
+        if not isinstance(kind, types.NumericType):
+            refuse()
+            name = kind.simpleString()
+            msg = f"summary column {spec.name!r} has Spark type {name}; it must be numeric."
+            raise DataContractError(msg, column=spec.name, value=name)
+        bad = f.lit(False) if spec.nullable else values.isNull()  # noqa: FBT003
+        if isinstance(kind, types.FloatType | types.DoubleType):
+            bad = bad | f.isnan(values) | (f.abs(values) == math.inf)
+        if spec.non_negative:
+            bad = bad | (values < 0)
+        if spec.kind == "integer" and not isinstance(kind, types.IntegralType):
+            bad = bad | (values != f.floor(values))
+        if spec.low is not None:
+            bad = bad | (values < spec.low)
+        if spec.high is not None:
+            bad = bad | (values > spec.high)
+        broken = broken | bad
+    return broken
+
+
 def refuse_rows(
     summary: SparkFrame,
     *,
@@ -506,8 +545,9 @@ def refuse_rows(
 ) -> None:
     """Refuse a Spark summary the pandas checks would refuse, in one Spark job, before scoring.
 
-    One aggregation counts the rows that break the column contract (missing,
-    negative, non-whole or non-numeric values) and each of ``rules``, with
+    One aggregation counts the rows that break the column contract (values
+    missing, not finite, negative, not whole or out of range, as each
+    numeric column's kind says; non-numeric columns) and each of ``rules``, with
     the first offender of each rule in ``key`` order (in the order of the
     contract's columns without a key). A broken rule is raised with the
     pandas message and the whole frame's count; a broken contract by the
@@ -516,7 +556,6 @@ def refuse_rows(
     when they are used.
     """
     f = pyspark_functions(_FEATURE)
-    types = _spark_types()
     columns = list(contract.required)
     require_columns(_empty(summary), columns, name=contract.name, arguments=None)
     order = [key] if key is not None else columns
@@ -525,19 +564,12 @@ def refuse_rows(
         frame = rows.toPandas()
         return frame.set_index(key) if key is not None else frame
 
-    broken = f.lit(False)  # noqa: FBT003 - a Spark literal
-    for name in columns:
-        values, kind = summary[name], summary.schema[name].dataType
-        if not isinstance(kind, types.NumericType):
-            check(contract.validate(as_pandas(summary.select(*summary.columns).limit(1))))
-            msg = (
-                f"summary column {name!r} has Spark type {kind.simpleString()}; it must be numeric."
-            )
-            raise DataContractError(msg, column=name, value=kind.simpleString())
-        bad = values.isNull() | (values < 0)
-        if not isinstance(kind, types.IntegralType):
-            bad = bad | f.isnan(values) | (values != f.floor(values))
-        broken = broken | bad
+    broken = _contract_breaks(
+        summary,
+        contract,
+        columns,
+        refuse=lambda: check(contract.validate(as_pandas(summary.limit(1)))),
+    )
     keys = [summary[c].alias(f"_key{j}") for j, c in enumerate(order)]
     first = [f.struct(*keys, summary[column].alias("_value")) for column, _, _ in rules]
     facts = summary.agg(
