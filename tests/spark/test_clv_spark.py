@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from typing import Any
 from unittest.mock import patch
 
@@ -507,3 +508,31 @@ def test_bgbb_scores_on_the_cluster(cluster: Any, bgbb: BetaGeoBetaBinomModel) -
     with pytest.raises(DataContractError) as from_spark:
         bgbb.predict(cluster.createDataFrame(broken.reset_index()), 5)
     assert str(from_spark.value) == str(from_pandas.value)
+
+
+@pytest.mark.parametrize("breach", ["late", "recency_without_repeat"])
+def test_a_bad_row_is_the_pandas_error_when_scores_are_asked_for(
+    summaries: tuple[pd.DataFrame, Any], breach: str
+) -> None:
+    # Scores are lazy, but the rows are checked first: the pandas error, typed, at
+    # the call (before, it surfaced where the scores were used, as Spark's error).
+    expected, frame = summaries
+    fitted = BetaGeoModel().fit(expected)
+    broken = expected.sort_index().head(60).copy()
+    column = broken.columns.get_loc("recency")
+    if breach == "late":
+        broken.iloc[[5, 40], column] = broken["T"].iloc[[5, 40]] + 1.0
+    else:
+        rows = np.flatnonzero(broken["frequency"].to_numpy() == 0)[:2]
+        broken.iloc[rows, column] = 3.0
+    with pytest.raises(DataContractError) as from_pandas:
+        fitted.predict(broken, 10)
+    spark_frame = frame.sparkSession.createDataFrame(broken.reset_index()).repartition(3)
+    for method in (fitted.predict_proba_alive, partial(fitted.predict, t=10)):
+        with pytest.raises(DataContractError) as from_spark:
+            method(spark_frame)
+        assert str(from_spark.value) == str(from_pandas.value)
+        assert (from_spark.value.row, from_spark.value.value) == (
+            from_pandas.value.row,
+            from_pandas.value.value,
+        )

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._spark import is_spark_frame
 from .._validation import Column, FrameContract, require_no_missing, require_number
 from ..errors import DataContractError
-from ._base import LifetimeModel
+from ._base import LifetimeModel, RowRule
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .._spark import SparkFrame
@@ -77,33 +77,33 @@ def broken_rule_message(rule: str, count: int, row: object) -> str:
     return f"{rule} (got {count} row(s) that break it, first at row {row!r})."
 
 
-Rule = tuple[str, str, Callable[[Any], Any]]
-"""A row rule: the column to blame, the rule in words, and a test of the rows that break it.
+def _rule(column: str, rule: str, breaks: Callable[[Any], Any]) -> RowRule:
+    """Return a BG/BB row rule, worded as ``rule`` with the count and the first row."""
+    return RowRule(
+        column=column,
+        breaks=breaks,
+        message=lambda count, row, _value: broken_rule_message(rule, count, row),
+    )
 
-The test takes the frame and indexes it by column name, so the same rule
-reads a pandas frame (a boolean Series) and a Spark frame (a boolean Column).
-"""
 
-DISCRETE_RULES: tuple[Rule, ...] = (
-    (
+DISCRETE_RULES: tuple[RowRule, ...] = (
+    _rule(
         "n_periods",
         "summary column 'n_periods' must be >= 0 (opportunities observed after the first)",
         lambda rows: rows["n_periods"] < 0,
     ),
-    (
+    _rule(
         "recency",
         "summary column 'recency' must be <= 'n_periods'; check the observation end",
         lambda rows: rows["recency"] > rows["n_periods"],
     ),
-    (
+    _rule(
         "frequency",
-        (
-            "summary column 'frequency' must be <= 'recency': at most one transaction per "
-            "opportunity, the last at opportunity 'recency'"
-        ),
+        "summary column 'frequency' must be <= 'recency': at most one transaction per "
+        "opportunity, the last at opportunity 'recency'",
         lambda rows: rows["frequency"] > rows["recency"],
     ),
-    (
+    _rule(
         "recency",
         "summary column 'recency' must be 0 when 'frequency' is 0 (no last transaction)",
         lambda rows: (rows["frequency"] == 0) & (rows["recency"] > 0),
@@ -182,6 +182,7 @@ class BetaGeoBetaBinomModel(LifetimeModel):
     param_names = ("alpha", "beta", "gamma", "delta")
     data_columns = ("frequency", "recency", "n_periods")
     contract = DISCRETE_CONTRACT
+    row_rules = DISCRETE_RULES
     maths: ClassVar[DiscreteMaths] = DiscreteMaths(
         loglik=bgbb_loglik,
         p_alive=bgbb_p_alive,
@@ -196,8 +197,8 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         if len(frame) == 0:
             msg = "summary is empty; fitting and predicting need at least one customer."
             raise DataContractError(msg, column="frequency")
-        for column, rule, breaks in DISCRETE_RULES:
-            _refuse(frame, breaks(frame), column, rule)
+        for rule in self.row_rules:
+            rule.refuse(frame)
         return frame
 
     def _columns(self, summary: pd.DataFrame) -> tuple[Columns, NDArray[np.intp]]:
@@ -247,7 +248,7 @@ class BetaGeoBetaBinomModel(LifetimeModel):
             If ``summary`` breaks the model's contract.
         """
         if is_spark_frame(summary):
-            return self._score_spark(summary, self.predict_proba_alive)
+            return self._score_spark(summary, self.predict_proba_alive, keyed_by_columns=True)
         summary = cast("pd.DataFrame", summary)
         params = self._param_values()
         (x, tx, n), inverse = self._columns(summary)
@@ -290,7 +291,9 @@ class BetaGeoBetaBinomModel(LifetimeModel):
             whole number >= 0.
         """
         if is_spark_frame(summary):
-            return self._score_spark(summary, partial(self.predict_purchases, t=t))
+            return self._score_spark(
+                summary, partial(self.predict_purchases, t=t), keyed_by_columns=True
+            )
         summary = cast("pd.DataFrame", summary)
         params = self._param_values()
         horizon = require_number(t, name="t", low=0, integer=True)
@@ -359,28 +362,11 @@ class BetaGeoBetaBinomModel(LifetimeModel):
             If ``summary`` or ``t`` breaks the contract.
         """
         if is_spark_frame(summary):
-            return self._score_spark(summary, partial(self.predict, t=t))
+            return self._score_spark(summary, partial(self.predict, t=t), keyed_by_columns=True)
         summary = cast("pd.DataFrame", summary)
         return pd.concat(
             [self.predict_proba_alive(summary), self.predict_purchases(summary, t)], axis=1
         )
-
-    def _score_spark(
-        self, summary: SparkFrame, method: Callable[[pd.DataFrame], pd.DataFrame | pd.Series]
-    ) -> SparkFrame:
-        """Score a Spark summary per batch; keyed by ``customer_id``, or by all its columns."""
-        from ._spark import refuse_rows, score  # noqa: PLC0415 - pyspark lazily
-
-        self._param_values()  # NotFittedError before any Spark job
-        by_id = "customer_id" in summary.columns
-        refuse_rows(
-            summary,
-            contract=self.contract,
-            check=self._check_data,
-            rules=DISCRETE_RULES,
-            key="customer_id" if by_id else None,
-        )
-        return score(summary, method, keys=None if by_id else list(summary.columns))
 
 
 @frozen

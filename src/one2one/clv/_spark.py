@@ -52,9 +52,9 @@ from .._transactions import (
     to_units,
     warn_unnetted_totals,
 )
+from .._validation import Column as ColumnSpec
 from .._validation import FrameContract, as_utc, require_columns, require_one_of
 from ..errors import DataContractError
-from ._discrete_models import Rule, broken_rule_message
 from ._periods import Freq, period_ordinals, require_freq
 from ._summary import Returns, SummaryCounts, _warn_left_out, _window, summarise_table
 
@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import Column
     from pyspark.sql.types import StructType
 
-    from ._base import LifetimeModel
+    from ._base import LifetimeModel, RowRule
 
 __all__ = [
     "collected",
@@ -497,13 +497,9 @@ def collected(frame: SparkFrame) -> pd.DataFrame:
 
 
 def _contract_breaks(
-    summary: SparkFrame,
-    contract: FrameContract,
-    columns: list[str],
-    *,
-    refuse: Callable[[], object],
+    summary: SparkFrame, specs: Sequence[ColumnSpec], *, refuse: Callable[[], object]
 ) -> Column:
-    """Return whether a row breaks the contract's numeric columns (as the pandas checks do).
+    """Return whether a row breaks the numeric columns' contract (as the pandas checks do).
 
     A column whose Spark type is not numeric is refused at once, by
     ``refuse`` (the pandas checks on one row) or with its Spark type.
@@ -511,9 +507,7 @@ def _contract_breaks(
     f = pyspark_functions(_FEATURE)
     types = _spark_types()
     broken: Column = f.lit(False)  # noqa: FBT003 - a Spark literal
-    for spec in contract.columns:
-        if spec.name not in columns or spec.kind not in ("number", "integer"):
-            continue
+    for spec in specs:
         values, kind = summary[spec.name], summary.schema[spec.name].dataType
         if not isinstance(kind, types.NumericType):
             refuse()
@@ -540,45 +534,46 @@ def refuse_rows(
     *,
     contract: FrameContract,
     check: Callable[[pd.DataFrame], pd.DataFrame],
-    rules: Sequence[Rule],
+    rules: Sequence[RowRule],
     key: str | None,
+    numeric: Sequence[str] = (),
 ) -> None:
-    """Refuse a Spark summary the pandas checks would refuse, in one Spark job, before scoring.
+    """Refuse a Spark summary the pandas checks would refuse, in one Spark job.
 
     One aggregation counts the rows that break the column contract (values
     missing, not finite, negative, not whole or out of range, as each
-    numeric column's kind says; non-numeric columns) and each of ``rules``, with
-    the first offender of each rule in ``key`` order (in the order of the
+    numeric column's kind says, and the ``numeric`` columns, such as
+    covariates, missing or not finite) and each of ``rules``, with the
+    first offender of each rule in ``key`` order (in the order of the
     contract's columns without a key). A broken rule is raised with the
-    pandas message and the whole frame's count; a broken contract by the
-    pandas checks on the first offending row (collected alone). So a bad
-    row is found when the scores are asked for, not later on an executor
-    when they are used.
+    pandas message and the whole frame's count, the first offender's row
+    collected alone for its label and value; a broken contract by the
+    pandas checks on the first offending row. So a bad row is found when
+    the scores are asked for, not on an executor where they are used.
     """
     f = pyspark_functions(_FEATURE)
     columns = list(contract.required)
     require_columns(_empty(summary), columns, name=contract.name, arguments=None)
+    require_columns(_empty(summary), list(numeric), name=contract.name, arguments=None)
     order = [key] if key is not None else columns
 
     def as_pandas(rows: SparkFrame) -> pd.DataFrame:
         frame = rows.toPandas()
         return frame.set_index(key) if key is not None else frame
 
+    specs = [s for s in contract.columns if s.name in columns and s.kind in ("number", "integer")]
+    specs += [ColumnSpec(name, "number") for name in numeric if name not in columns]
     broken = _contract_breaks(
-        summary,
-        contract,
-        columns,
-        refuse=lambda: check(contract.validate(as_pandas(summary.limit(1)))),
+        summary, specs, refuse=lambda: check(contract.validate(as_pandas(summary.limit(1))))
     )
-    keys = [summary[c].alias(f"_key{j}") for j, c in enumerate(order)]
-    first = [f.struct(*keys, summary[column].alias("_value")) for column, _, _ in rules]
+    first = f.struct(*[summary[c].alias(f"_key{j}") for j, c in enumerate(order)])
     facts = summary.agg(
         f.count(f.lit(1)).alias("n"),
         f.count(f.when(broken, 1)).alias("broken"),
-        *[f.count(f.when(test(summary), 1)).alias(f"r{i}") for i, (_, _, test) in enumerate(rules)],
+        *[f.count(f.when(rule.breaks(summary), 1)).alias(f"r{i}") for i, rule in enumerate(rules)],
         *[
-            f.min(f.when(test(summary), row)).alias(f"first{i}")
-            for i, ((_, _, test), row) in enumerate(zip(rules, first, strict=True))
+            f.min(f.when(rule.breaks(summary), first)).alias(f"k{i}")
+            for i, rule in enumerate(rules)
         ],
     ).first()
     if facts is None or facts["n"] == 0 or facts["broken"]:
@@ -586,12 +581,18 @@ def refuse_rows(
         check(contract.validate(as_pandas(rows)))  # raises: empty, or the contract's error
         msg = f"summary has {facts['broken'] if facts else 0} row(s) that break its contract."
         raise DataContractError(msg, column=columns[0])
-    for i, (column, rule, _) in enumerate(rules):
+    for i, rule in enumerate(rules):
         if facts[f"r{i}"]:
-            found = facts[f"first{i}"]
-            row = found[0] if key is not None else tuple(found[: len(order)])
-            msg = broken_rule_message(rule, int(facts[f"r{i}"]), row)
-            raise DataContractError(msg, column=column, value=found[-1], row=row)
+            found = tuple(facts[f"k{i}"])
+            same = f.lit(True)  # noqa: FBT003 - a Spark literal
+            for column, value in zip(order, found, strict=True):
+                same = same & summary[column].eqNullSafe(value)
+            offender = as_pandas(summary.filter(same).limit(1))
+            row = offender.index[0] if key is not None else found
+            row = row.item() if isinstance(row, np.generic) else row  # the id as Spark holds it
+            value = offender[rule.column].iloc[0]
+            msg = rule.message(int(facts[f"r{i}"]), row, value)
+            raise DataContractError(msg, column=rule.column, value=value, row=row)
 
 
 def _batch(part: pd.DataFrame, attrs: dict[str, Any]) -> pd.DataFrame:
