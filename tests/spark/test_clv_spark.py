@@ -528,7 +528,9 @@ def test_a_bad_row_is_the_pandas_error_when_scores_are_asked_for(
     with pytest.raises(DataContractError) as from_pandas:
         fitted.predict(broken, 10)
     spark_frame = frame.sparkSession.createDataFrame(broken.reset_index()).repartition(3)
-    for method in (fitted.predict_proba_alive, partial(fitted.predict, t=10)):
+    spend = GammaGammaModel().fit(expected)
+    value = partial(customer_lifetime_value, fitted, spend, horizon="52W")
+    for method in (fitted.predict_proba_alive, partial(fitted.predict, t=10), value):
         with pytest.raises(DataContractError) as from_spark:
             method(spark_frame)
         assert str(from_spark.value) == str(from_pandas.value)

@@ -269,7 +269,10 @@ class LifetimeModel(Estimator):
         self._param_values()  # NotFittedError before any Spark job
         by_id = "customer_id" in summary.columns
         keys = list(summary.columns) if keyed_by_columns and not by_id else None
-        scored = score(summary, method, interval=interval, keys=keys)
+        if interval == "bootstrap" or not (by_id or keyed_by_columns):
+            return score(summary, method, interval=interval, keys=keys)  # raises as pandas
+        # Whole frame first: the probe ``score`` runs on one row would word a bad row's
+        # error with that row alone.
         refuse_rows(
             summary,
             contract=self.contract,
@@ -278,7 +281,7 @@ class LifetimeModel(Estimator):
             key="customer_id" if by_id else None,
             numeric=self._extra_columns(),
         )
-        return scored
+        return score(summary, method, interval=interval, keys=keys)
 
     def _fit_grouped(
         self,

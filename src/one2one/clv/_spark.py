@@ -553,8 +553,9 @@ def refuse_rows(
     """
     f = pyspark_functions(_FEATURE)
     columns = list(contract.required)
-    require_columns(_empty(summary), columns, name=contract.name, arguments=None)
-    require_columns(_empty(summary), list(numeric), name=contract.name, arguments=None)
+    as_index = _empty(summary).drop(columns=[key] if key else [])  # the pandas summary's columns
+    require_columns(as_index, columns, name=contract.name, arguments=None)
+    require_columns(as_index, list(numeric), name=contract.name, arguments=None)
     order = [key] if key is not None else columns
 
     def as_pandas(rows: SparkFrame) -> pd.DataFrame:

@@ -572,7 +572,10 @@ class TransactionModel(CovariateSettings):
         pyspark.sql.DataFrame
             For a Spark summary: ``customer_id`` and ``p_alive``, scored on
             the executors by the pandas code (the fitted model travels
-            pickled; nothing is collected).
+            pickled; nothing is collected). The rows are checked first, in
+            one Spark job, so a bad row raises the pandas error here (the
+            first offender in ``customer_id`` order, the whole frame's
+            count), not later where the scores are used.
         """
         if is_spark_frame(summary):
             return self._score_spark(summary, self.predict_proba_alive)
