@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+import numpy as np
 import pandas as pd
 
 from ._validation import optional_import
@@ -106,14 +107,22 @@ def spark_attrs(frame: SparkFrame) -> dict[str, Any]:
 _MARK = "<<one2one-error>>"
 
 
+def _plain_value(value: object) -> object:
+    """Return a value JSON can hold: a NumPy scalar as its Python number, else its text."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
 def carry_errors(
     function: Callable[[pd.DataFrame], pd.DataFrame],
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """Wrap a function run on the executors so its DataContractError reaches the driver whole.
 
     Spark re-raises an executor's exception on the driver as its own
-    ``PythonException`` holding only the text; the error's column and value
-    travel in that text as marked JSON, for :func:`executor_errors` to
+    ``PythonException`` holding only the text; the error's column, value and
+    row travel in that text as marked JSON (numbers and text as they were,
+    other values as their text), for :func:`executor_errors` to
     rebuild the same typed error the pandas path raises.
     """
 
@@ -121,8 +130,13 @@ def carry_errors(
         try:
             return function(part)
         except DataContractError as error:
-            payload = {"message": str(error), "column": error.column, "value": error.value}
-            marked = f"{_MARK}{json.dumps(payload, default=str)}{_MARK}"
+            payload = {
+                "message": str(error),
+                "column": error.column,
+                "value": error.value,
+                "row": error.row,
+            }
+            marked = f"{_MARK}{json.dumps(payload, default=_plain_value)}{_MARK}"
             raise RuntimeError(marked) from None
 
     return run
@@ -143,7 +157,10 @@ def executor_errors() -> Iterator[None]:
             raise
         payload = json.loads(text[start + len(_MARK) : stop])
         raise DataContractError(
-            payload["message"], column=payload["column"], value=payload["value"]
+            payload["message"],
+            column=payload["column"],
+            value=payload["value"],
+            row=payload.get("row"),
         ) from None
 
 

@@ -73,6 +73,20 @@ def test_lorenz_curve_of_equal_values_is_the_diagonal():
     assert skewed["value_share"].iloc[1] == pytest.approx(0.97)
 
 
+@settings(max_examples=40)
+@given(st.integers(1, 60), st.integers(2, 30))
+def test_lorenz_points_are_rows_of_the_whole_curve(n, points):
+    values = pd.Series(np.arange(1.0, n + 1.0) % 7 + 1.0)
+    whole = lorenz_curve(values)
+    some = lorenz_curve(values, points=points)
+    assert len(some) == min(points, n + 1)
+    assert some.iloc[0].tolist() == [0.0, 0.0]
+    assert some["customer_share"].iloc[-1] == 1.0
+    assert some["customer_share"].is_monotonic_increasing
+    rows = np.rint(some["customer_share"].to_numpy() * n).astype(int)
+    pd.testing.assert_frame_equal(some, whole.iloc[rows].reset_index(drop=True))
+
+
 def test_bad_input_is_refused():
     values = _values([(1.0, 2.0, 0.5)])
     with pytest.raises(DataContractError, match="missing required column"):
@@ -87,6 +101,12 @@ def test_bad_input_is_refused():
         value_tiers(values, most_valuable_share=1.5)
     with pytest.raises(DataContractError, match="positive total"):
         lorenz_curve(pd.Series([0.0, 0.0]))
+    with pytest.raises(DataContractError, match="finite") as infinite:
+        lorenz_curve(pd.Series([1.0, np.inf]))
+    assert infinite.value.value == np.inf
+    with pytest.raises(DataContractError) as one_point:
+        lorenz_curve(pd.Series([1.0, 2.0]), points=1)
+    assert one_point.value.column == "points"
 
 
 @settings(max_examples=60)

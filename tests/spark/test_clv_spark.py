@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from typing import Any
 from unittest.mock import patch
 
@@ -19,13 +20,14 @@ from one2one.clv import (
     GammaGammaModel,
     ModifiedBetaGeoModel,
     ParetoNBDModel,
+    ShiftedBetaGeometricModel,
     customer_lifetime_value,
     discrete_summary,
     rfm_summary,
 )
 from one2one.clv import _spark as clv_spark
-from one2one.datasets import load_cdnow_transactions
-from one2one.errors import DataContractError, DataWarning
+from one2one.datasets import load_cdnow_transactions, load_donations, load_retention_cohorts
+from one2one.errors import DataContractError, DataWarning, NotFittedError
 
 MODELS = [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel]
 
@@ -353,3 +355,186 @@ def test_summary_fit_and_value_on_the_cluster(cluster: Any, cdnow: pd.DataFrame)
     oracle = customer_lifetime_value(fitted, spend, expected, horizon="26W")
     for column in oracle.columns:
         close(value[column], oracle[column], rtol=1e-12)
+
+
+# ------------------------------------------------------------------ BG/BB scores
+@pytest.fixture(scope="module")
+def bgbb() -> BetaGeoBetaBinomModel:
+    """BG/BB fitted to the donations of Fader, Hardie & Shang (2010), on pandas."""
+    return BetaGeoBetaBinomModel().fit(load_donations())
+
+
+def by_pattern(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["frequency", "recency", "n_periods"], ignore_index=True)
+
+
+def test_bgbb_scores_a_spark_discrete_summary_as_pandas(
+    spark: Any, cdnow: pd.DataFrame, bgbb: BetaGeoBetaBinomModel
+) -> None:
+    expected = discrete_summary(cdnow, freq="M")
+    frame = discrete_summary(spark.createDataFrame(cdnow), freq="M")
+    oracle = by_pattern(expected.join(bgbb.predict(expected, 6)))
+    result = bgbb.predict(frame, 6)
+    assert is_spark_frame(result)
+    got = by_pattern(result.toPandas())
+    assert list(got.columns) == list(oracle.columns)
+    pd.testing.assert_frame_equal(got[list(expected.columns)], pandas_view(expected))
+    for column in ("p_alive", "expected_purchases"):
+        close(got[column], oracle[column], rtol=1e-12)
+    alive = by_pattern(bgbb.predict_proba_alive(frame).toPandas())
+    close(alive["p_alive"], oracle["p_alive"], rtol=1e-12)
+    bought = by_pattern(bgbb.predict_purchases(frame, 3).toPandas())
+    close(bought["expected_purchases"], bgbb.predict_purchases(by_pattern(expected), 3), 1e-12)
+
+
+@st.composite
+def discrete_customers(draw: st.DrawFn) -> pd.DataFrame:
+    """Per-customer BG/BB summaries, valid but for up to three rows that break a rule."""
+    n = draw(st.integers(1, 12))
+    rows = []
+    for _ in range(n):
+        n_periods = draw(st.integers(0, 8))
+        recency = draw(st.integers(0, n_periods))
+        frequency = draw(st.integers(min(recency, 1), recency))
+        rows.append((frequency, recency, n_periods))
+    frame = pd.DataFrame(rows, columns=["frequency", "recency", "n_periods"])
+    frame.index = pd.Index([f"c{i}" for i in range(n)], name="customer_id")
+    kinds = st.sampled_from(["late", "too_many", "no_last"])
+    for kind, at in draw(st.lists(st.tuples(kinds, st.integers(0, n - 1)), max_size=3)):
+        x, tx, periods = (int(v) for v in frame.iloc[at])
+        frame.iloc[at] = {
+            "late": (x, periods + 1, periods),
+            "too_many": (tx + 1, tx, max(periods, tx)),
+            "no_last": (0, 1, max(periods, 1)),
+        }[kind]
+    return frame.astype(np.int64)
+
+
+def bgbb_error(
+    model: BetaGeoBetaBinomModel, customers: pd.DataFrame, t: int
+) -> tuple[str, str | None, object, object] | None:
+    """The message, column, row and value of the error pandas raises scoring ``customers``."""
+    try:
+        model.predict(customers, t)
+    except DataContractError as error:
+        return str(error), error.column, error.row, error.value
+    return None
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(customers=discrete_customers(), t=st.integers(0, 5))
+def test_random_discrete_customers_score_or_fail_as_pandas(
+    spark: Any, bgbb: BetaGeoBetaBinomModel, customers: pd.DataFrame, t: int
+) -> None:
+    frame = spark.createDataFrame(customers.reset_index())
+    customers = customers.sort_index()  # Spark reports the first offender in customer_id order
+    refused = bgbb_error(bgbb, customers, t)
+    if refused is not None:
+        with pytest.raises(DataContractError) as raised:
+            bgbb.predict(frame, t)
+        assert (str(raised.value), raised.value.column, raised.value.row) == refused[:3]
+        assert raised.value.value == refused[3]
+        return
+    expected = bgbb.predict(customers, t)
+    got = collect(bgbb.predict(frame, t))
+    assert list(got.columns) == list(expected.columns)
+    for column in expected.columns:
+        close(got[column], expected[column].sort_index(), rtol=1e-12)
+
+
+def test_bgbb_on_spark_refuses_as_pandas_before_any_job(
+    spark: Any, bgbb: BetaGeoBetaBinomModel
+) -> None:
+    patterns = load_donations()
+    frame = spark.createDataFrame(patterns)
+    with pytest.raises(NotFittedError):
+        BetaGeoBetaBinomModel().predict(frame, 3)
+    with pytest.raises(DataContractError) as from_pandas:
+        bgbb.predict(patterns.drop(columns="n_periods"), 3)
+    with pytest.raises(DataContractError) as from_spark:
+        bgbb.predict(frame.drop("n_periods"), 3)
+    assert str(from_spark.value) == str(from_pandas.value)
+    with pytest.raises(DataContractError) as bad_t:
+        bgbb.predict_purchases(frame, -1)
+    assert bad_t.value.column == "t"
+    customers = patterns.drop(columns="weight").astype(float)
+    customers.index = pd.Index([f"c{i:02d}" for i in range(len(customers))], name="customer_id")
+    for column, value in (("frequency", 0.5), ("recency", np.nan), ("n_periods", -1.0)):
+        broken = customers.copy()
+        broken.loc[["c03", "c07"], column] = value
+        with pytest.raises(DataContractError) as from_pandas:
+            bgbb.predict(broken, 3)
+        with pytest.raises(DataContractError) as from_spark:
+            bgbb.predict(spark.createDataFrame(broken.reset_index()), 3)
+        assert from_spark.value.column == from_pandas.value.column == column
+        assert from_spark.value.row == from_pandas.value.row == "c03"
+    text = customers.reset_index().astype({"n_periods": str})
+    with pytest.raises(DataContractError, match="numeric") as not_numbers:
+        bgbb.predict(spark.createDataFrame(text), 3)
+    assert not_numbers.value.column == "n_periods"
+
+
+def test_sbg_fits_a_spark_survivor_table_as_pandas(spark: Any) -> None:
+    # A survivor table has a row per cohort and period, never per customer: the
+    # Spark path collects it and fits it as pandas does (predictions take periods,
+    # not frames, so there is nothing to score on Spark).
+    table = load_retention_cohorts()
+    frame = spark.createDataFrame(table.sample(frac=1.0, random_state=3))
+    close(
+        ShiftedBetaGeometricModel().fit(frame).params_,
+        ShiftedBetaGeometricModel().fit(table).params_,
+    )
+    with pytest.raises(DataContractError) as from_pandas:
+        ShiftedBetaGeometricModel().fit(table.assign(n_alive=table["n_alive"].iloc[::-1].values))
+    with pytest.raises(DataContractError) as from_spark:
+        ShiftedBetaGeometricModel().fit(
+            spark.createDataFrame(table.assign(n_alive=table["n_alive"].iloc[::-1].values))
+        )
+    assert str(from_spark.value) == str(from_pandas.value)
+
+
+def test_bgbb_scores_on_the_cluster(cluster: Any, bgbb: BetaGeoBetaBinomModel) -> None:
+    patterns = load_donations()
+    customers = patterns.loc[patterns.index.repeat(3)].reset_index(drop=True)
+    customers.index = pd.Index([f"id{i:03d}" for i in range(len(customers))], name="customer_id")
+    frame = cluster.createDataFrame(customers.reset_index()).repartition(3)
+    got = collect(bgbb.predict(frame, 5))
+    expected = bgbb.predict(customers, 5)
+    for column in expected.columns:
+        close(got[column], expected[column], rtol=1e-12)
+    broken = customers.assign(recency=customers["n_periods"] + 1)
+    with pytest.raises(DataContractError) as from_pandas:
+        bgbb.predict(broken, 5)
+    with pytest.raises(DataContractError) as from_spark:
+        bgbb.predict(cluster.createDataFrame(broken.reset_index()), 5)
+    assert str(from_spark.value) == str(from_pandas.value)
+
+
+@pytest.mark.parametrize("breach", ["late", "recency_without_repeat"])
+def test_a_bad_row_is_the_pandas_error_when_scores_are_asked_for(
+    summaries: tuple[pd.DataFrame, Any], breach: str
+) -> None:
+    # Scores are lazy, but the rows are checked first: the pandas error, typed, at
+    # the call (before, it surfaced where the scores were used, as Spark's error).
+    expected, frame = summaries
+    fitted = BetaGeoModel().fit(expected)
+    broken = expected.sort_index().head(60).copy()
+    column = broken.columns.get_loc("recency")
+    if breach == "late":
+        broken.iloc[[5, 40], column] = broken["T"].iloc[[5, 40]] + 1.0
+    else:
+        rows = np.flatnonzero(broken["frequency"].to_numpy() == 0)[:2]
+        broken.iloc[rows, column] = 3.0
+    with pytest.raises(DataContractError) as from_pandas:
+        fitted.predict(broken, 10)
+    spark_frame = frame.sparkSession.createDataFrame(broken.reset_index()).repartition(3)
+    spend = GammaGammaModel().fit(expected)
+    value = partial(customer_lifetime_value, fitted, spend, horizon="52W")
+    for method in (fitted.predict_proba_alive, partial(fitted.predict, t=10), value):
+        with pytest.raises(DataContractError) as from_spark:
+            method(spark_frame)
+        assert str(from_spark.value) == str(from_pandas.value)
+        assert (from_spark.value.row, from_spark.value.value) == (
+            from_pandas.value.row,
+            from_pandas.value.value,
+        )

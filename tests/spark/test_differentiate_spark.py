@@ -22,13 +22,14 @@ from one2one.differentiate import (
     ClassTransformationUplift,
     NeedsSegmenter,
     TwoModelUplift,
+    lorenz_curve,
     rfm_scores,
     rfm_segments,
     rfm_table,
     tier_report,
     value_tiers,
 )
-from one2one.errors import DataContractError, DataWarning
+from one2one.errors import DataContractError, DataWarning, NotFittedError
 
 # Every example is a few Spark jobs: few examples, and no long shrinking on a shared machine.
 SLOW = settings(
@@ -365,3 +366,99 @@ def test_rfm_on_the_cluster_matches_pandas(cluster: Any) -> None:
         table = rfm_table(_spark_of(cluster, log))
     _same(_keyed(table), expected)
     _same(_keyed(rfm_scores(table, bins=4)), rfm_scores(expected, bins=4))
+
+
+def test_segment_probabilities_on_spark_are_the_pandas_ones(spark: Any) -> None:
+    features = _features(300, 4)
+    segmenter = NeedsSegmenter(method="gmm", n_segments=3, random_state=0).fit(features)
+    scored = segmenter.predict_proba(_spark_of(spark, features))
+    assert list(scored.columns) == ["customer_id", "proba_0", "proba_1", "proba_2"]
+    got = _keyed(scored)
+    expected = segmenter.predict_proba(features)
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-12, atol=0)
+    with pytest.raises(NotFittedError):
+        NeedsSegmenter(method="gmm").predict_proba(_spark_of(spark, features))
+    with pytest.raises(DataContractError, match="proba_1") as taken:
+        segmenter.predict_proba(_spark_of(spark, features.assign(proba_1=1.0)))
+    assert taken.value.column == "proba_1"
+
+
+@settings(SLOW, max_examples=12)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.sampled_from([0.0, 1.0, 2.5, 10.0, -3.0]),
+            st.floats(-50, 1e6, allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    points=st.sampled_from([None, 2, 3, 7, 40]),
+)
+def test_lorenz_curve_on_spark_is_the_pandas_curve(
+    spark: Any, values: list[float], points: int | None
+) -> None:
+    series = pd.Series(values, dtype=float)
+    frame = spark.createDataFrame(pd.DataFrame({"net_value": series}))
+    try:
+        expected = lorenz_curve(series, points=points or 101)
+    except DataContractError as refused:
+        message = str(refused)
+    else:
+        message = None
+    if message is not None:
+        assert series.sum() <= 0
+        with pytest.raises(DataContractError, match="positive total"):
+            lorenz_curve(frame, points=points)
+        return
+    got = lorenz_curve(frame, points=points)
+    assert len(got) == min(points or 101, len(series) + 1)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12, atol=1e-15)
+
+
+def test_lorenz_curve_on_spark_refuses_as_pandas(spark: Any) -> None:
+    frame = pd.DataFrame({"net_value": [3.0, np.nan, 1.0], "tier": ["a", "b", "c"]})
+    for bad in (frame["net_value"], frame["net_value"].fillna(np.inf)):
+        with pytest.raises(DataContractError) as from_pandas:
+            lorenz_curve(bad)
+        with pytest.raises(DataContractError) as from_spark:
+            lorenz_curve(spark.createDataFrame(bad.to_frame()))
+        assert str(from_spark.value) == str(from_pandas.value)
+        assert from_spark.value.value == from_pandas.value.value
+    empty = spark.createDataFrame([], "net_value double")
+    with pytest.raises(DataContractError, match="non-empty"):
+        lorenz_curve(empty)
+    with pytest.raises(DataContractError, match="one column"):
+        lorenz_curve(spark.createDataFrame(frame))
+    with pytest.raises(DataContractError, match="numeric"):
+        lorenz_curve(spark.createDataFrame(frame[["tier"]]))
+    with pytest.raises(DataContractError) as few:
+        lorenz_curve(spark.createDataFrame(frame.fillna(2.0)[["net_value"]]), points=1)
+    assert few.value.column == "points"
+
+
+def test_probabilities_and_value_curve_on_the_cluster(cluster: Any) -> None:
+    features = _features(200, 5)
+    segmenter = NeedsSegmenter(method="gmm", n_segments=2, random_state=0).fit(features)
+    got = _keyed(segmenter.predict_proba(_spark_of(cluster, features)))
+    np.testing.assert_allclose(got.to_numpy(), segmenter.predict_proba(features), rtol=1e-12)
+    values = features.assign(value=(features["spend"] * 3).round(2))[["value"]]
+    curve = lorenz_curve(_spark_of(cluster, values).select("value"), points=11)
+    expected = lorenz_curve(values["value"], points=11)
+    pd.testing.assert_frame_equal(curve, expected, check_exact=False, rtol=1e-12)
+
+
+def test_lorenz_curve_sums_across_sorted_partitions(spark: Any) -> None:
+    # Many distinct values, partitions not coalesced: the running sums cross partitions.
+    rng = np.random.default_rng(7)
+    values = pd.Series(np.r_[rng.integers(0, 40, 300), rng.normal(50, 20, 300)], dtype=float)
+    frame = spark.createDataFrame(pd.DataFrame({"clv": values})).repartition(5)
+    previous = spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled")
+    spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    try:
+        for points in (None, 2, 601, 1000):
+            got = lorenz_curve(frame, points=points)
+            expected = lorenz_curve(values, points=points or 101)
+            pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    finally:
+        spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", previous)

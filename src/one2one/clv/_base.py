@@ -6,7 +6,7 @@ import json
 import math
 import numbers
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
@@ -64,6 +64,34 @@ _MAX_SETTING = 10_000_000  # n_starts and max_iter read from a file: no resource
 
 
 @frozen
+class RowRule:
+    """A rule on a summary's rows that reads a pandas and a Spark frame alike.
+
+    ``breaks`` takes the frame and indexes it by column name, so the same
+    rule gives a boolean Series on a pandas frame and a boolean Column on a
+    Spark one; ``message`` words the error from the number of rows that
+    break it, the first one's label and its value in ``column``. Both paths
+    raise the same error (the Spark path from one aggregation, see
+    :func:`one2one.clv._spark.refuse_rows`).
+    """
+
+    column: str
+    breaks: Callable[[Any], Any]
+    message: Callable[[int, object, object], str]
+
+    def refuse(self, frame: pd.DataFrame) -> None:
+        """Raise a DataContractError for the first row of ``frame`` that breaks the rule."""
+        bad = self.breaks(frame)
+        if not bad.any():
+            return
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        row = frame.index[position]
+        value = frame[self.column].iloc[position]
+        msg = self.message(int(bad.sum()), row, value)
+        raise DataContractError(msg, column=self.column, value=value, row=row)
+
+
+@frozen
 class Fitted:
     """One fit's outcome, whichever route produced it (before it is stored on the model)."""
 
@@ -98,6 +126,8 @@ class LifetimeModel(Estimator):
     param_names: ClassVar[tuple[str, ...]]
     data_columns: ClassVar[tuple[str, ...]]
     contract: ClassVar[FrameContract]
+    row_rules: ClassVar[tuple[RowRule, ...]] = ()
+    """Rules on the summary's rows that ``_check_data`` applies (checked first on Spark)."""
 
     def __init__(
         self,
@@ -216,6 +246,42 @@ class LifetimeModel(Estimator):
         from ._spark import compressed_summary  # noqa: PLC0415 - pyspark lazily
 
         return compressed_summary(self, data)
+
+    def _score_spark(
+        self,
+        summary: SparkFrame,
+        method: Callable[[pd.DataFrame], pd.DataFrame | pd.Series],
+        *,
+        interval: object = None,
+        keyed_by_columns: bool = False,
+    ) -> SparkFrame:
+        """Score a Spark summary on the executors, its rows checked first on the driver.
+
+        The pandas ``method`` runs per batch (:func:`one2one.clv._spark.score`);
+        before the lazy result is returned, one Spark job checks the column
+        contract and :attr:`row_rules`, so a bad row raises the pandas error
+        here rather than an executor's error where the scores are used. A
+        summary without ``customer_id`` is scored keyed by all its columns
+        when ``keyed_by_columns`` (a pattern table), refused otherwise.
+        """
+        from ._spark import refuse_rows, score  # noqa: PLC0415 - pyspark lazily
+
+        self._param_values()  # NotFittedError before any Spark job
+        by_id = "customer_id" in summary.columns
+        keys = list(summary.columns) if keyed_by_columns and not by_id else None
+        if interval == "bootstrap" or not (by_id or keyed_by_columns):
+            return score(summary, method, interval=interval, keys=keys)  # raises as pandas
+        # Whole frame first: the probe ``score`` runs on one row would word a bad row's
+        # error with that row alone.
+        refuse_rows(
+            summary,
+            contract=self.contract,
+            check=self._check_data,
+            rules=self.row_rules,
+            key="customer_id" if by_id else None,
+            numeric=self._extra_columns(),
+        )
+        return score(summary, method, interval=interval, keys=keys)
 
     def _fit_grouped(
         self,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Self
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast, overload
 
 import numpy as np
 import pandas as pd
 from attrs import frozen
 from numpy.typing import ArrayLike, NDArray
 
+from .._spark import is_spark_frame
 from .._validation import Column, FrameContract, require_no_missing, require_number
 from ..errors import DataContractError
-from ._base import LifetimeModel
+from ._base import LifetimeModel, RowRule
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .._spark import SparkFrame
@@ -66,8 +68,48 @@ def _refuse(frame: pd.DataFrame, bad: pd.Series, column: str, rule: str) -> None
         return
     position = np.flatnonzero(bad.to_numpy())[0]
     row = frame.index[position]
-    msg = f"{rule} (got {int(bad.sum())} row(s) that break it, first at row {row!r})."
+    msg = broken_rule_message(rule, int(bad.sum()), row)
     raise DataContractError(msg, column=column, value=frame[column].iloc[position], row=row)
+
+
+def broken_rule_message(rule: str, count: int, row: object) -> str:
+    """Say that ``count`` rows break ``rule``, the first at ``row`` (pandas and Spark alike)."""
+    return f"{rule} (got {count} row(s) that break it, first at row {row!r})."
+
+
+def _rule(column: str, rule: str, breaks: Callable[[Any], Any]) -> RowRule:
+    """Return a BG/BB row rule, worded as ``rule`` with the count and the first row."""
+    return RowRule(
+        column=column,
+        breaks=breaks,
+        message=lambda count, row, _value: broken_rule_message(rule, count, row),
+    )
+
+
+DISCRETE_RULES: tuple[RowRule, ...] = (
+    _rule(
+        "n_periods",
+        "summary column 'n_periods' must be >= 0 (opportunities observed after the first)",
+        lambda rows: rows["n_periods"] < 0,
+    ),
+    _rule(
+        "recency",
+        "summary column 'recency' must be <= 'n_periods'; check the observation end",
+        lambda rows: rows["recency"] > rows["n_periods"],
+    ),
+    _rule(
+        "frequency",
+        "summary column 'frequency' must be <= 'recency': at most one transaction per "
+        "opportunity, the last at opportunity 'recency'",
+        lambda rows: rows["frequency"] > rows["recency"],
+    ),
+    _rule(
+        "recency",
+        "summary column 'recency' must be 0 when 'frequency' is 0 (no last transaction)",
+        lambda rows: (rows["frequency"] == 0) & (rows["recency"] > 0),
+    ),
+)
+"""BG/BB's rules on a summary's rows, in the order they are checked."""
 
 
 def _whole_numbers(values: ArrayLike, *, name: str, low: float) -> FloatArray:
@@ -140,6 +182,7 @@ class BetaGeoBetaBinomModel(LifetimeModel):
     param_names = ("alpha", "beta", "gamma", "delta")
     data_columns = ("frequency", "recency", "n_periods")
     contract = DISCRETE_CONTRACT
+    row_rules = DISCRETE_RULES
     maths: ClassVar[DiscreteMaths] = DiscreteMaths(
         loglik=bgbb_loglik,
         p_alive=bgbb_p_alive,
@@ -154,17 +197,8 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         if len(frame) == 0:
             msg = "summary is empty; fitting and predicting need at least one customer."
             raise DataContractError(msg, column="frequency")
-        rule = "summary column 'n_periods' must be >= 0 (opportunities observed after the first)"
-        _refuse(frame, frame["n_periods"] < 0, "n_periods", rule)
-        rule = "summary column 'recency' must be <= 'n_periods'; check the observation end"
-        _refuse(frame, frame["recency"] > frame["n_periods"], "recency", rule)
-        rule = (
-            "summary column 'frequency' must be <= 'recency': at most one transaction per "
-            "opportunity, the last at opportunity 'recency'"
-        )
-        _refuse(frame, frame["frequency"] > frame["recency"], "frequency", rule)
-        rule = "summary column 'recency' must be 0 when 'frequency' is 0 (no last transaction)"
-        _refuse(frame, (frame["frequency"] == 0) & (frame["recency"] > 0), "recency", rule)
+        for rule in self.row_rules:
+            rule.refuse(frame)
         return frame
 
     def _columns(self, summary: pd.DataFrame) -> tuple[Columns, NDArray[np.intp]]:
@@ -174,19 +208,37 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         return (x, tx, n), inverse
 
     # --- predictions ---------------------------------------------------------------------
-    def predict_proba_alive(self, summary: pd.DataFrame) -> pd.Series:
+    @overload
+    def predict_proba_alive(self, summary: pd.DataFrame) -> pd.Series: ...
+
+    @overload
+    def predict_proba_alive(self, summary: SparkFrame) -> SparkFrame: ...
+
+    def predict_proba_alive(self, summary: pd.DataFrame | SparkFrame) -> pd.Series | SparkFrame:
         """Return the probability that each customer is alive at the next opportunity.
 
         Parameters
         ----------
         summary
-            Customers' ``frequency``, ``recency`` and ``n_periods``.
+            Customers' ``frequency``, ``recency`` and ``n_periods``: a pandas
+            or a Spark DataFrame (see Returns).
 
         Returns
         -------
         pandas.Series
             ``p_alive`` in [0, 1] (P(alive at opportunity ``n_periods + 1``),
             FHS 2010 eq. 11), indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary, scored on the executors by the pandas code
+            (the fitted model travels pickled; nothing is collected but one
+            row, checked on the driver first): ``customer_id`` and
+            ``p_alive`` when it has a ``customer_id`` column, otherwise all
+            its columns (a Spark :func:`~one2one.clv.discrete_summary`'s
+            patterns and weights) and ``p_alive``. The rows are checked
+            first, in one Spark job: a row that breaks the contract raises
+            the pandas error (the message, column, value and row, the
+            first offender in ``customer_id`` order, or pattern order
+            without one, and the count of the whole frame).
 
         Raises
         ------
@@ -195,18 +247,30 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         DataContractError
             If ``summary`` breaks the model's contract.
         """
+        if is_spark_frame(summary):
+            return self._score_spark(summary, self.predict_proba_alive, keyed_by_columns=True)
+        summary = cast("pd.DataFrame", summary)
         params = self._param_values()
         (x, tx, n), inverse = self._columns(summary)
         p = np.clip(self.maths.p_alive(params, x, tx, n), 0.0, 1.0)
         return pd.Series(p[inverse], index=summary.index, name="p_alive")
 
-    def predict_purchases(self, summary: pd.DataFrame, t: int) -> pd.Series:
+    @overload
+    def predict_purchases(self, summary: pd.DataFrame, t: int) -> pd.Series: ...
+
+    @overload
+    def predict_purchases(self, summary: SparkFrame, t: int) -> SparkFrame: ...
+
+    def predict_purchases(
+        self, summary: pd.DataFrame | SparkFrame, t: int
+    ) -> pd.Series | SparkFrame:
         """Predict each customer's transactions over the next ``t`` opportunities.
 
         Parameters
         ----------
         summary
-            Customers' ``frequency``, ``recency`` and ``n_periods``.
+            Customers' ``frequency``, ``recency`` and ``n_periods``: a pandas
+            or a Spark DataFrame.
         t
             Number of future opportunities (a whole number >= 0).
 
@@ -214,6 +278,9 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         -------
         pandas.Series
             ``expected_purchases`` (FHS 2010 eq. 13), indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary: its keys (as :meth:`predict_proba_alive`
+            says) and ``expected_purchases``, scored on the executors.
 
         Raises
         ------
@@ -223,6 +290,11 @@ class BetaGeoBetaBinomModel(LifetimeModel):
             If ``summary`` breaks the model's contract or ``t`` is not a
             whole number >= 0.
         """
+        if is_spark_frame(summary):
+            return self._score_spark(
+                summary, partial(self.predict_purchases, t=t), keyed_by_columns=True
+            )
+        summary = cast("pd.DataFrame", summary)
         params = self._param_values()
         horizon = require_number(t, name="t", low=0, integer=True)
         (x, tx, n), inverse = self._columns(summary)
@@ -255,14 +327,21 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         params = self._param_values()
         return self.maths.expected(params, _whole_numbers(n, name="n", low=0))
 
-    def predict(self, summary: pd.DataFrame, t: int) -> pd.DataFrame:
+    @overload
+    def predict(self, summary: pd.DataFrame, t: int) -> pd.DataFrame: ...
+
+    @overload
+    def predict(self, summary: SparkFrame, t: int) -> SparkFrame: ...
+
+    def predict(self, summary: pd.DataFrame | SparkFrame, t: int) -> pd.DataFrame | SparkFrame:
         """Return P(alive) and the expected transactions in the next ``t`` opportunities.
 
         Parameters
         ----------
         summary
             ``frequency``, ``recency`` and ``n_periods`` per customer, as
-            :func:`~one2one.clv.discrete_summary` builds it.
+            :func:`~one2one.clv.discrete_summary` builds it: a pandas or a
+            Spark DataFrame.
         t
             Future transaction opportunities (whole number >= 0).
 
@@ -270,6 +349,10 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         -------
         pandas.DataFrame
             Columns ``p_alive`` and ``expected_purchases``, indexed like ``summary``.
+        pyspark.sql.DataFrame
+            For a Spark summary: its keys (as :meth:`predict_proba_alive`
+            says), ``p_alive`` and ``expected_purchases``, scored in one pass
+            on the executors.
 
         Raises
         ------
@@ -278,6 +361,9 @@ class BetaGeoBetaBinomModel(LifetimeModel):
         DataContractError
             If ``summary`` or ``t`` breaks the contract.
         """
+        if is_spark_frame(summary):
+            return self._score_spark(summary, partial(self.predict, t=t), keyed_by_columns=True)
+        summary = cast("pd.DataFrame", summary)
         return pd.concat(
             [self.predict_proba_alive(summary), self.predict_purchases(summary, t)], axis=1
         )

@@ -28,7 +28,7 @@ or per transaction.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,7 +52,8 @@ from .._transactions import (
     to_units,
     warn_unnetted_totals,
 )
-from .._validation import as_utc, require_columns, require_one_of
+from .._validation import Column as ColumnSpec
+from .._validation import FrameContract, as_utc, require_columns, require_one_of
 from ..errors import DataContractError
 from ._periods import Freq, period_ordinals, require_freq
 from ._summary import Returns, SummaryCounts, _warn_left_out, _window, summarise_table
@@ -61,9 +62,16 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import Column
     from pyspark.sql.types import StructType
 
-    from ._base import LifetimeModel
+    from ._base import LifetimeModel, RowRule
 
-__all__ = ["collected", "compressed_summary", "discrete_summary", "rfm_summary", "score"]
+__all__ = [
+    "collected",
+    "compressed_summary",
+    "discrete_summary",
+    "refuse_rows",
+    "rfm_summary",
+    "score",
+]
 
 _ROWS_PER_GROUP = 200_000
 """Transactions per group of customers summarised in one pandas call (memory per task)."""
@@ -488,6 +496,106 @@ def collected(frame: SparkFrame) -> pd.DataFrame:
     return result
 
 
+def _contract_breaks(
+    summary: SparkFrame, specs: Sequence[ColumnSpec], *, refuse: Callable[[], object]
+) -> Column:
+    """Return whether a row breaks the numeric columns' contract (as the pandas checks do).
+
+    A column whose Spark type is not numeric is refused at once, by
+    ``refuse`` (the pandas checks on one row) or with its Spark type.
+    """
+    f = pyspark_functions(_FEATURE)
+    types = _spark_types()
+    broken: Column = f.lit(False)  # noqa: FBT003 - a Spark literal
+    for spec in specs:
+        values, kind = summary[spec.name], summary.schema[spec.name].dataType
+        if not isinstance(kind, types.NumericType):
+            refuse()
+            name = kind.simpleString()
+            msg = f"summary column {spec.name!r} has Spark type {name}; it must be numeric."
+            raise DataContractError(msg, column=spec.name, value=name)
+        bad = f.lit(False) if spec.nullable else values.isNull()  # noqa: FBT003
+        if isinstance(kind, types.FloatType | types.DoubleType):
+            bad = bad | f.isnan(values) | (f.abs(values) == math.inf)
+        if spec.non_negative:
+            bad = bad | (values < 0)
+        if spec.kind == "integer" and not isinstance(kind, types.IntegralType):
+            bad = bad | (values != f.floor(values))
+        if spec.low is not None:
+            bad = bad | (values < spec.low)
+        if spec.high is not None:
+            bad = bad | (values > spec.high)
+        broken = broken | bad
+    return broken
+
+
+def refuse_rows(
+    summary: SparkFrame,
+    *,
+    contract: FrameContract,
+    check: Callable[[pd.DataFrame], pd.DataFrame],
+    rules: Sequence[RowRule],
+    key: str | None,
+    numeric: Sequence[str] = (),
+) -> None:
+    """Refuse a Spark summary the pandas checks would refuse, in one Spark job.
+
+    One aggregation counts the rows that break the column contract (values
+    missing, not finite, negative, not whole or out of range, as each
+    numeric column's kind says, and the ``numeric`` columns, such as
+    covariates, missing or not finite) and each of ``rules``, with the
+    first offender of each rule in ``key`` order (in the order of the
+    contract's columns without a key). A broken rule is raised with the
+    pandas message and the whole frame's count, the first offender's row
+    collected alone for its label and value; a broken contract by the
+    pandas checks on the first offending row. So a bad row is found when
+    the scores are asked for, not on an executor where they are used.
+    """
+    f = pyspark_functions(_FEATURE)
+    columns = list(contract.required)
+    as_index = _empty(summary).drop(columns=[key] if key else [])  # the pandas summary's columns
+    require_columns(as_index, columns, name=contract.name, arguments=None)
+    require_columns(as_index, list(numeric), name=contract.name, arguments=None)
+    order = [key] if key is not None else columns
+
+    def as_pandas(rows: SparkFrame) -> pd.DataFrame:
+        frame = rows.toPandas()
+        return frame.set_index(key) if key is not None else frame
+
+    specs = [s for s in contract.columns if s.name in columns and s.kind in ("number", "integer")]
+    specs += [ColumnSpec(name, "number") for name in numeric if name not in columns]
+    broken = _contract_breaks(
+        summary, specs, refuse=lambda: check(contract.validate(as_pandas(summary.limit(1))))
+    )
+    first = f.struct(*[summary[c].alias(f"_key{j}") for j, c in enumerate(order)])
+    facts = summary.agg(
+        f.count(f.lit(1)).alias("n"),
+        f.count(f.when(broken, 1)).alias("broken"),
+        *[f.count(f.when(rule.breaks(summary), 1)).alias(f"r{i}") for i, rule in enumerate(rules)],
+        *[
+            f.min(f.when(rule.breaks(summary), first)).alias(f"k{i}")
+            for i, rule in enumerate(rules)
+        ],
+    ).first()
+    if facts is None or facts["n"] == 0 or facts["broken"]:
+        rows = summary.filter(broken).orderBy(*order).limit(1)
+        check(contract.validate(as_pandas(rows)))  # raises: empty, or the contract's error
+        msg = f"summary has {facts['broken'] if facts else 0} row(s) that break its contract."
+        raise DataContractError(msg, column=columns[0])
+    for i, rule in enumerate(rules):
+        if facts[f"r{i}"]:
+            found = tuple(facts[f"k{i}"])
+            same = f.lit(True)  # noqa: FBT003 - a Spark literal
+            for column, value in zip(order, found, strict=True):
+                same = same & summary[column].eqNullSafe(value)
+            offender = as_pandas(summary.filter(same).limit(1))
+            row = offender.index[0] if key is not None else found
+            row = row.item() if isinstance(row, np.generic) else row  # the id as Spark holds it
+            value = offender[rule.column].iloc[0]
+            msg = rule.message(int(facts[f"r{i}"]), row, value)
+            raise DataContractError(msg, column=rule.column, value=value, row=row)
+
+
 def _batch(part: pd.DataFrame, attrs: dict[str, Any]) -> pd.DataFrame:
     """One Arrow batch as a pandas summary: indexed by customer_id, with the summary's attrs."""
     frame = part.set_index("customer_id")
@@ -500,14 +608,20 @@ def score(
     method: Callable[[pd.DataFrame], pd.DataFrame | pd.Series],
     *,
     interval: object = None,
+    keys: Sequence[str] | None = None,
 ) -> SparkFrame:
-    """Run a pandas prediction on each batch of a Spark summary: customer_id and its columns.
+    """Run a pandas prediction on each batch of a Spark summary: its keys and their columns.
 
-    ``method`` runs on the driver first on one customer of the summary
-    (the only row collected), so a missing column, a period that disagrees
-    or a bad argument is the pandas error, raised here, and the output
-    columns are known. The fitted model travels to the executors pickled
-    with ``method``.
+    ``method`` runs on the driver first on one row of the summary (the
+    only row collected), so a missing column, a period that disagrees or a
+    bad argument is the pandas error, raised here, and the output columns
+    are known. The fitted model travels to the executors pickled with
+    ``method``.
+
+    ``keys`` are the columns carried beside the predictions: by default
+    ``customer_id``, which becomes each batch's index as in a pandas
+    summary; other keys (a BG/BB pattern table's own columns) are carried
+    as they are, the batch keeping a plain row index.
     """
     if interval == "bootstrap":
         msg = (
@@ -518,14 +632,17 @@ def score(
         raise DataContractError(msg, column="interval", value=interval)
     types = _spark_types()
     attrs = spark_attrs(summary)
+    by_id = keys is None
+    carried = ["customer_id"] if keys is None else list(keys)
     probe = summary.limit(1).toPandas()
-    if "customer_id" not in summary.columns:
-        probe["customer_id"] = pd.Series(dtype=object)
-    probe = probe.set_index("customer_id")
+    if by_id:
+        if "customer_id" not in summary.columns:
+            probe["customer_id"] = pd.Series(dtype=object)
+        probe = probe.set_index("customer_id")
     probe.attrs.update(attrs)
     shape = _as_frame(method(probe))
-    require_columns(_empty(summary), ["customer_id"], name="summary", arguments=None)
-    fields = [types.StructField("customer_id", summary.schema["customer_id"].dataType)]
+    require_columns(_empty(summary), carried, name="summary", arguments=None)
+    fields = [types.StructField(c, summary.schema[c].dataType) for c in carried]
     fields += [types.StructField(str(c), types.DoubleType()) for c in shape.columns]
     schema = types.StructType(fields)
     result_attrs = {str(k): v for k, v in shape.attrs.items()}
@@ -533,17 +650,22 @@ def score(
     def run(part: pd.DataFrame) -> pd.DataFrame:
         if part.empty:
             return pd.DataFrame({field.name: [] for field in fields})
-        frame = _as_frame(method(_batch(part, attrs))).astype(np.float64)
-        return frame.reset_index()
+        if by_id:
+            frame = _as_frame(method(_batch(part, attrs))).astype(np.float64)
+            return frame.reset_index()
+        batch = part.reset_index(drop=True)
+        batch.attrs.update(attrs)
+        scores = _as_frame(method(batch)).astype(np.float64)
+        return pd.concat([batch[carried], scores], axis=1)
 
-    carried = carry_errors(run)
+    checked = carry_errors(run)
 
     def batches(parts: Any) -> Any:
         for part in parts:
-            yield carried(part)
+            yield checked(part)
 
     scored = summary.mapInPandas(batches, schema)
-    return with_spark_attrs(scored, "customer_id", result_attrs) if result_attrs else scored
+    return with_spark_attrs(scored, carried[0], result_attrs) if result_attrs else scored
 
 
 def _as_frame(result: pd.DataFrame | pd.Series) -> pd.DataFrame:

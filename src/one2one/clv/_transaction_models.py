@@ -24,7 +24,7 @@ from .._validation import (
     require_numeric,
 )
 from ..errors import ConvergenceError, DataContractError
-from ._base import Fitted, LifetimeModel
+from ._base import Fitted, LifetimeModel, RowRule
 from ._bgnbd import (
     GroupedLikelihood,
     bgnbd_expected_purchases,
@@ -82,6 +82,27 @@ RFM_CONTRACT = FrameContract(
         Column("T", "number", non_negative=True),
     ],
 )
+
+
+TRANSACTION_RULES: tuple[RowRule, ...] = (
+    RowRule(
+        column="recency",
+        breaks=lambda rows: rows["recency"] > rows["T"],
+        message=lambda count, row, _value: (
+            f"summary column 'recency' must be <= 'T' (got {count} customer(s) "
+            f"with recency > T, first at row {row!r}); check the observation end date."
+        ),
+    ),
+    RowRule(
+        column="recency",
+        breaks=lambda rows: (rows["frequency"] == 0) & (rows["recency"] != 0),
+        message=lambda _count, row, value: (
+            "summary column 'recency' must be 0 for customers without repeat purchases "
+            f"(got {value!r} at row {row!r}, where frequency is 0)."
+        ),
+    ),
+)
+"""The transaction models' rules on a summary's rows, in the order they are checked."""
 
 
 @frozen
@@ -175,6 +196,7 @@ class TransactionModel(CovariateSettings):
 
     data_columns = ("frequency", "recency", "T")
     contract = RFM_CONTRACT
+    row_rules = TRANSACTION_RULES
     maths: ClassVar[TransactionMaths]
 
     def __init__(
@@ -226,23 +248,8 @@ class TransactionModel(CovariateSettings):
         require_no_missing(frame, extra, name="summary")
         for column in extra:
             require_numeric(frame, column, name="summary")
-        bad = frame["recency"] > frame["T"]
-        if bad.any():
-            row = frame.index[np.flatnonzero(bad.to_numpy())[0]]
-            msg = (
-                f"summary column 'recency' must be <= 'T' (got {int(bad.sum())} customer(s) "
-                f"with recency > T, first at row {row!r}); check the observation end date."
-            )
-            raise DataContractError(msg, column="recency", value=frame.at[row, "recency"], row=row)
-        bad = (frame["frequency"] == 0) & (frame["recency"] != 0)
-        if bad.any():
-            row = frame.index[np.flatnonzero(bad.to_numpy())[0]]
-            value = frame.at[row, "recency"]
-            msg = (
-                f"summary column 'recency' must be 0 for customers without repeat purchases "
-                f"(got {value!r} at row {row!r}, where frequency is 0)."
-            )
-            raise DataContractError(msg, column="recency", value=value, row=row)
+        for rule in self.row_rules:
+            rule.refuse(frame)
         if len(frame) == 0:
             msg = "summary is empty; fitting needs at least one customer."
             raise DataContractError(msg, column="frequency")
@@ -565,12 +572,13 @@ class TransactionModel(CovariateSettings):
         pyspark.sql.DataFrame
             For a Spark summary: ``customer_id`` and ``p_alive``, scored on
             the executors by the pandas code (the fitted model travels
-            pickled; nothing is collected).
+            pickled; nothing is collected). The rows are checked first, in
+            one Spark job, so a bad row raises the pandas error here (the
+            first offender in ``customer_id`` order, the whole frame's
+            count), not later where the scores are used.
         """
         if is_spark_frame(summary):
-            from ._spark import score  # noqa: PLC0415 - pyspark lazily
-
-            return score(summary, self.predict_proba_alive)
+            return self._score_spark(summary, self.predict_proba_alive)
         summary = cast("pd.DataFrame", summary)
         columns, inverse = self._columns(summary)
         return self._per_customer(summary, self.p_alive_on_columns(columns)[inverse], "p_alive")
@@ -614,9 +622,7 @@ class TransactionModel(CovariateSettings):
             If the prediction is not finite for some customer.
         """
         if is_spark_frame(summary):
-            from ._spark import score  # noqa: PLC0415 - pyspark lazily
-
-            return score(summary, partial(self.predict_purchases, t=t))
+            return self._score_spark(summary, partial(self.predict_purchases, t=t))
         summary = cast("pd.DataFrame", summary)
         self._require_fitted()
         horizon = self._horizon(summary, t)
@@ -779,10 +785,8 @@ class TransactionModel(CovariateSettings):
             installed.
         """
         if is_spark_frame(summary):
-            from ._spark import score  # noqa: PLC0415 - pyspark lazily
-
             predict = partial(self.predict, t=t, interval=interval, level=level, progress=progress)
-            return score(summary, predict, interval=interval)
+            return self._score_spark(summary, predict, interval=interval)
         summary = cast("pd.DataFrame", summary)
         progress = check_progress(progress)
         result = pd.concat(

@@ -224,8 +224,6 @@ def customer_lifetime_value(
     (['p_alive', 'expected_purchases', 'expected_spend', 'clv'], {'period': 'W', 'horizon': 52.0})
     """
     if is_spark_frame(summary):
-        from ._spark import score  # noqa: PLC0415 - pyspark lazily
-
         if isinstance(transaction_model, TimeVaryingParetoNBDModel):
             msg = "a TimeVaryingParetoNBDModel values a TimeVaryingSummary, not a Spark frame."
             raise DataContractError(msg, column="summary")
@@ -241,7 +239,7 @@ def customer_lifetime_value(
             level=level,
             progress=progress,
         )
-        return score(summary, valuer, interval=interval)
+        return transaction_model._score_spark(summary, valuer, interval=interval)  # noqa: SLF001
     summary = cast("pd.DataFrame | TimeVaryingSummary", summary)
     progress = check_progress(progress)
     if isinstance(transaction_model, TimeVaryingParetoNBDModel) or isinstance(

@@ -397,8 +397,12 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         del kwargs
         return np.asarray(self.fit(X, y).labels_, dtype=np.intp)
 
+    @overload
+    def predict_proba(self, X: SparkFrame) -> SparkFrame: ...
+    @overload
+    def predict_proba(self, X: Any) -> NDArray[np.float64]: ...
     @available_if(lambda self: self.method == "gmm")  # type: ignore[untyped-decorator]
-    def predict_proba(self, X: Any) -> NDArray[np.float64]:
+    def predict_proba(self, X: Any) -> NDArray[np.float64] | SparkFrame:
         """Probability of each segment (``method="gmm"`` only; k-means segments are hard).
 
         A customer between two segments can be treated as both, or asked
@@ -408,21 +412,45 @@ class NeedsSegmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         ----------
         X
             Customer features, array-like of shape (n_customers, n_features)
-            or a DataFrame, with the columns of ``fit``.
+            or a DataFrame, with the columns of ``fit``. A Spark DataFrame is
+            scored on the executors, as :meth:`predict` says.
 
         Returns
         -------
         numpy.ndarray of shape (n_customers, n_segments)
             Each row sums to 1; column ``j`` is segment ``j``.
+        pyspark.sql.DataFrame
+            For a Spark DataFrame: its other columns (its keys, e.g.
+            ``customer_id``) and one double column per segment,
+            ``proba_0``, ``proba_1``, ... (``proba_j`` is column ``j`` of
+            the array pandas gives for the same rows).
 
         Raises
         ------
         NotFittedError
             If called before ``fit``.
         DataContractError
-            If a feature is missing, text or infinite.
+            If a feature is missing, text or infinite; for a Spark
+            DataFrame also if the segmenter was fitted without column names
+            or ``X`` already has a ``proba_j`` column.
         """
         self._check_fitted()
+        if is_spark_frame(X):
+            from ._spark import score_frame  # noqa: PLC0415 - pyspark only here
+
+            names = [f"proba_{j}" for j in range(len(self._relabel))]
+
+            def probabilities(features: pd.DataFrame) -> dict[str, Any]:
+                proba = self.predict_proba(features)
+                return {name: proba[:, j] for j, name in enumerate(names)}
+
+            return score_frame(
+                X,
+                features=getattr(self, "feature_names_in_", None),
+                model=type(self).__name__,
+                outputs=[(name, "double") for name in names],
+                score=probabilities,
+            )
         values = self._check_input(X, reset=False)
         scaled = self._scaler.transform(values) if self._scaler is not None else values
         proba = self._model_.predict_proba(scaled)

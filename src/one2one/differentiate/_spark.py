@@ -53,9 +53,10 @@ from .._transactions import (
 from .._validation import as_utc, require_number
 from ..errors import DataContractError, DataWarning
 from ._rfm import RFMSegment, _moment, _rfm_rows
-from ._tiers import TIERS, _count, _report
+from ._tiers import TIERS, _count, _report, curve_positions
 
 __all__ = [
+    "lorenz_curve",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",
@@ -624,6 +625,100 @@ def tier_report(tiers: SparkFrame) -> pd.DataFrame:
         found["net_value"].astype(np.float64),
         found["growth_gap"].astype(np.float64),
     )
+
+
+def _held_above(counts: SparkFrame) -> SparkFrame:
+    """Add, to each distinct value ``_v`` with ``_d`` rows, the rows and value above it.
+
+    A running sum over all distinct values in one window would put them in
+    one task; instead they are sorted across partitions (largest first,
+    partition 0 the largest range), each partition's rows and value (one
+    row per partition) are collected, and their running totals, added to a
+    running sum within each partition, give every value's ``_above`` (rows
+    of larger values) and ``_held`` (their value). The sorted values are
+    checkpointed on the executors, so both jobs see the same partitions.
+    """
+    part = F.col("_part")
+    spread = (
+        counts.orderBy(F.col("_v").desc())
+        .withColumn("_part", F.spark_partition_id())
+        .localCheckpoint(eager=True)
+    )
+    amount = F.col("_v") * F.col("_d")
+    totals = sorted(
+        spread.groupBy(part).agg(F.sum("_d").alias("d"), F.sum(amount).alias("s")).collect(),
+        key=lambda row: int(row["_part"]),
+    )
+    offsets, rows_before, value_before = [], 0, 0.0
+    for row in totals:
+        offsets.append((int(row["_part"]), rows_before, value_before))
+        rows_before += int(row["d"])
+        value_before += float(row["s"])
+    starts = spread.sparkSession.createDataFrame(offsets, "_part int, _rows long, _value double")
+    within = (
+        Window.partitionBy(part)
+        .orderBy(F.col("_v").desc())
+        .rowsBetween(Window.unboundedPreceding, -1)
+    )
+    return spread.join(F.broadcast(starts), "_part").select(
+        "_v",
+        "_d",
+        (F.col("_rows") + F.coalesce(F.sum("_d").over(within), F.lit(0))).alias("_above"),
+        (F.col("_value") + F.coalesce(F.sum(amount).over(within), F.lit(0.0))).alias("_held"),
+    )
+
+
+def lorenz_curve(value: SparkFrame, *, points: int) -> pd.DataFrame:
+    """Spark path of :func:`one2one.differentiate.lorenz_curve`: ``points`` points, as pandas.
+
+    The values are counted per distinct value (``value -> customers``), and
+    running sums over the distinct values, largest first (see
+    :func:`_held_above`), give the customers and the value above each; the
+    top ``k`` customers then hold the value
+    above the distinct value where ``k`` falls, plus ``k`` minus the
+    customers above it times that value. Only the requested ``k`` (at most
+    ``points``) are joined (a broadcast of those few) and collected.
+    """
+    if len(value.columns) != 1:
+        msg = (
+            f"a Spark value for lorenz_curve must have one column (got {list(value.columns)}); "
+            "select the value first, e.g. frame.select('net_value')."
+        )
+        raise DataContractError(msg, column="value", value=list(value.columns))
+    column = value.columns[0]
+    _numeric(value, column, name="value")
+    kind = value.schema[column].dataType
+    amount = F.col(column).cast("double")
+    stats = value.agg(
+        F.count(F.lit(1)).alias("n"),
+        _count_when(_missing(column, kind)).alias("missing"),
+        F.max(F.when(_infinite(column, kind), amount)).alias("infinite"),
+        F.sum(amount).alias("total"),
+    ).collect()[0]
+    n = int(stats["n"])
+    if n == 0 or stats["missing"]:
+        msg = "value must be a non-empty series without missing values."
+        raise DataContractError(msg, column="value")
+    if stats["infinite"] is not None:
+        first = float(stats["infinite"])
+        msg = f"value must be finite (got {first!r}); a share of an infinite total is undefined."
+        raise DataContractError(msg, column="value", value=first)
+    total = float(stats["total"])
+    if total <= 0:
+        msg = f"the values sum to {total}; a share of value needs a positive total."
+        raise DataContractError(msg, column="value", value=total)
+    counts = value.groupBy(amount.alias("_v")).agg(F.count(F.lit(1)).alias("_d"))
+    ranked = _held_above(counts)
+    wanted = [int(k) for k in curve_positions(n, points) if k > 0]
+    ks = value.sparkSession.createDataFrame([(k,) for k in wanted], "_k long")
+    k = F.col("_k")
+    inside = (k > F.col("_above")) & (k <= F.col("_above") + F.col("_d"))
+    held = F.col("_held") + (k - F.col("_above")).cast("double") * F.col("_v")
+    rows = ranked.join(F.broadcast(ks), inside).select(k, held.alias("held")).collect()
+    top = {int(row["_k"]): float(row["held"]) for row in rows}
+    shares = np.array([0.0] + [top[k] for k in wanted]) / total
+    positions = np.array([0, *wanted], dtype=np.int64)
+    return pd.DataFrame({"customer_share": positions / n, "value_share": shares})
 
 
 # ------------------------------------------------------------------- fitted models

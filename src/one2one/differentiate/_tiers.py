@@ -13,6 +13,7 @@ from typing import overload
 import attrs
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from .._spark import SparkFrame, is_spark_frame
 from .._transactions import money_decimals, round_money
@@ -236,7 +237,34 @@ def _report(customers: pd.Series, net_value: pd.Series, growth_gap: pd.Series) -
     return report[["customers", "customer_share", "net_value", "value_share", "growth_gap"]]
 
 
-def lorenz_curve(value: pd.Series) -> pd.DataFrame:
+SPARK_CURVE_POINTS = 101
+"""Points of :func:`lorenz_curve` on a Spark column when ``points`` is not given (every 1%)."""
+
+
+def curve_positions(n: int, points: int | None) -> NDArray[np.int64]:
+    """Return how many of the most valuable customers each point of the curve counts.
+
+    ``points`` evenly spaced counts ``floor(i * n / (points - 1))`` from 0
+    to ``n``, without repeats (every count 0..n when ``points > n``);
+    ``None`` is every count.
+    """
+    if points is None:
+        return np.arange(n + 1, dtype=np.int64)
+    steps = int(points) - 1
+    return np.unique((np.arange(steps + 1, dtype=np.int64) * n) // steps)
+
+
+def _check_points(points: int | None) -> int | None:
+    if points is None:
+        return None
+    return int(require_number(points, name="points", low=2, integer=True))
+
+
+@overload
+def lorenz_curve(value: pd.Series, *, points: int | None = None) -> pd.DataFrame: ...
+@overload
+def lorenz_curve(value: SparkFrame, *, points: int | None = None) -> pd.DataFrame: ...
+def lorenz_curve(value: pd.Series | SparkFrame, *, points: int | None = None) -> pd.DataFrame:
     """Cumulative share of value held by the most valuable customers (the Pareto curve).
 
     The curve says how concentrated value is, which is what decides whether
@@ -245,39 +273,67 @@ def lorenz_curve(value: pd.Series) -> pd.DataFrame:
     Parameters
     ----------
     value
-        One value per customer (e.g. net value or CLV), no missing values,
-        with a positive total.
+        One value per customer (e.g. net value or CLV), finite, no missing
+        values, with a positive total. A pandas Series, or a Spark
+        DataFrame of one numeric column (``tiers.select("net_value")``).
+    points
+        How many points of the curve to return: the shares of the top
+        ``floor(i * n / (points - 1))`` customers, i = 0 .. points - 1, of
+        ``n`` (repeats dropped, so every customer's point when ``points`` >
+        ``n``). ``None``: every customer's point for a Series, and 101
+        points (every 1% of customers) for a Spark frame.
 
     Returns
     -------
     pandas.DataFrame
         ``customer_share`` (0..1, most valuable first) and ``value_share``
-        (cumulative share of the total), starting at (0, 0).
+        (cumulative share of the total), starting at (0, 0). A pandas frame
+        for a Spark frame too, of at most ``points`` rows: Spark counts
+        each distinct value once, ranks those counts with a window, and
+        only the curve's points are collected, never a row per customer;
+        they are the points pandas gives with the same ``points`` (equal
+        up to rounding: Spark adds the values in another order).
 
     Raises
     ------
     DataContractError
-        If ``value`` is empty, has missing values, or does not sum to more
-        than 0.
+        If ``value`` is empty, has missing or infinite values, or does not
+        sum to more than 0; if ``points`` is not a whole number >= 2; if a
+        Spark ``value`` has more than one column or a non-numeric one.
 
     Examples
     --------
     >>> import pandas as pd
     >>> lorenz_curve(pd.Series([60.0, 30, 10])).round(2).values.tolist()
     [[0.0, 0.0], [0.33, 0.6], [0.67, 0.9], [1.0, 1.0]]
+    >>> lorenz_curve(pd.Series([60.0, 30, 10, 0]), points=3).values.tolist()
+    [[0.0, 0.0], [0.5, 0.9], [1.0, 1.0]]
     """
+    checked = _check_points(points)
+    if is_spark_frame(value):
+        from ._spark import lorenz_curve as spark_lorenz_curve  # noqa: PLC0415 - pyspark here
+
+        return spark_lorenz_curve(value, points=checked or SPARK_CURVE_POINTS)
     values = pd.Series(value, dtype=float)
     if values.empty or values.isna().any():
         msg = "value must be a non-empty series without missing values."
         raise DataContractError(msg, column="value")
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        first = float(values.to_numpy()[infinite][0])
+        msg = f"value must be finite (got {first!r}); a share of an infinite total is undefined."
+        raise DataContractError(msg, column="value", value=first)
     total = values.sum()
     if total <= 0:
         msg = f"the values sum to {total}; a share of value needs a positive total."
         raise DataContractError(msg, column="value", value=float(total))
     ordered = np.sort(values.to_numpy())[::-1]
-    return pd.DataFrame(
+    curve = pd.DataFrame(
         {
             "customer_share": np.arange(len(ordered) + 1) / len(ordered),
             "value_share": np.concatenate([[0.0], np.cumsum(ordered) / total]),
         }
     )
+    if checked is None:
+        return curve
+    return curve.iloc[curve_positions(len(ordered), checked)].reset_index(drop=True)
