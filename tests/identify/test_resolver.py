@@ -132,3 +132,18 @@ def test_bad_use_is_refused(resolver, tmp_path):
         IdentityResolver.load(tmp_path / "missing.json")
     with pytest.raises(DataContractError, match="not a saved"):
         IdentityResolver.from_dict({"format": "something else"})
+
+
+def test_a_fitted_matcher_is_used_as_it_is_not_refitted():
+    from one2one.identify import RecordMatcher  # noqa: PLC0415
+
+    first, second = RECORDS.iloc[:600], RECORDS.iloc[600:]
+    matcher = RecordMatcher(FEBRL, progress=False).fit(first)
+    learnt = matcher.weights_table()
+    resolver = IdentityResolver.from_records(second, FEBRL, matcher=matcher)
+    pd.testing.assert_frame_equal(matcher.weights_table(), learnt)  # the model is the same
+    expected = matcher.predict(second)  # and the customers are its predictions
+    got = pd.Series({rid: resolver.customer_of(rid) for rid in second["rec_id"]})
+    pairs = pd.DataFrame({"a": expected.sort_index().to_numpy(), "b": got.sort_index().to_numpy()})
+    assert pairs.groupby("a")["b"].nunique().eq(1).all()
+    assert pairs.groupby("b")["a"].nunique().eq(1).all()

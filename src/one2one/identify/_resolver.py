@@ -255,7 +255,9 @@ class IdentityResolver:
         schema
             A :class:`RecordSchema` (ignored if ``matcher`` is given).
         matcher
-            An unfitted or fitted matcher to use; a default one if ``None``.
+            The matcher to use: a fitted one predicts the records as it is
+            (not refitted), an unfitted one is fitted on them; a default
+            one if ``None``.
         threshold, id_prefix
             See :class:`IdentityResolver`.
 
@@ -271,8 +273,14 @@ class IdentityResolver:
             If the records break the schema, or a parameter is out of range.
         """
         chosen = RecordMatcher(schema) if matcher is None else matcher
+        # a fitted matcher is used as it is (predict); an unfitted one learns from the records
+        fitted = hasattr(chosen, "model_")
         if is_spark_frame(records):  # matched in Spark; the resolver holds the records anyway
-            result = chosen.fit_predict(records).toPandas()
+            spark_records = records
+            found_spark = (
+                chosen.predict(spark_records) if fitted else chosen.fit_predict(spark_records)
+            )
+            result = found_spark.toPandas()
             rid = chosen.schema.record_id
             columns = list(dict.fromkeys([rid, *chosen.schema.fields().values()]))
             frame: pd.DataFrame = records.select(*columns).toPandas()
@@ -282,7 +290,7 @@ class IdentityResolver:
             labels = found.reindex(frame[rid].to_numpy())
         else:
             frame = cast("pd.DataFrame", records)
-            labels = chosen.fit_predict(frame)
+            labels = chosen.predict(frame) if fitted else chosen.fit_predict(frame)
         resolver = cls(chosen, threshold=threshold, id_prefix=id_prefix)
         with warnings.catch_warnings():  # fit_predict has just warned about these records
             warnings.simplefilter("ignore", DataWarning)
