@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,24 @@ def _assert_same_model(pandas_matcher: RecordMatcher, spark_matcher: RecordMatch
     assert spark_matcher.blocking_ == pandas_matcher.blocking_
 
 
+_T = TypeVar("_T")
+
+# rules of every kind, on the SMALL schema's fields (sorted ties: by record id)
+_SMALL_BLOCKING = (
+    BlockingRule("surname", prefix=1),
+    BlockingRule("date_of_birth"),
+    SortedNeighbourhood(["postcode", "given_name"], window=3),
+)
+
+
+def _warned(call: Callable[[], _T]) -> tuple[_T, list[str]]:
+    """Run ``call``; return its result and the messages of the DataWarnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        result = call()
+    return result, [str(w.message) for w in caught]
+
+
 def _sorted_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     out = pairs.assign(left=pairs["left"].astype(str), right=pairs["right"].astype(str))
     out["matched_by"] = out["matched_by"].astype(str)
@@ -114,13 +133,11 @@ def test_a_tight_budget_refines_and_drops_the_rules_as_pandas_does(spark: Any) -
     records = _febrl()
     pandas_matcher = RecordMatcher(FEBRL, progress=False, max_pairs=1500)
     spark_matcher = RecordMatcher(FEBRL, progress=False, max_pairs=1500)
-    with warnings.catch_warnings(record=True) as pandas_warned:
-        warnings.simplefilter("always", DataWarning)
-        expected = pandas_matcher.fit_predict(records)
-    with warnings.catch_warnings(record=True) as spark_warned:
-        warnings.simplefilter("always", DataWarning)
-        got = spark_matcher.fit_predict(_spark_frame(spark, records)).toPandas()
-    assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
+    expected, pandas_warned = _warned(lambda: pandas_matcher.fit_predict(records))
+    got, spark_warned = _warned(
+        lambda: spark_matcher.fit_predict(_spark_frame(spark, records)).toPandas()
+    )
+    assert spark_warned == pandas_warned
     report = pandas_matcher.blocking_plan_
     assert (report["action"] == "refined").sum() == 3
     pd.testing.assert_frame_equal(spark_matcher.blocking_plan_, report)
@@ -203,13 +220,8 @@ def test_random_records_give_the_same_pairs_levels_and_customers(
 ) -> None:
     people = _people(np.random.default_rng(seed), n_people)
     people["id"] = "r" + people["id"].astype(str).str.zfill(3)  # text ids this time
-    blocking = [
-        BlockingRule("surname", prefix=1),
-        BlockingRule("date_of_birth"),
-        SortedNeighbourhood(["postcode", "given_name"], window=3),  # ties: by record id
-    ]
     options: dict[str, Any] = {
-        "blocking": blocking,
+        "blocking": list(_SMALL_BLOCKING),
         "threshold": threshold,
         "group_link": group_link,
         "max_pairs": max_pairs,
@@ -217,18 +229,14 @@ def test_random_records_give_the_same_pairs_levels_and_customers(
     }
     pandas_matcher = RecordMatcher(SMALL, **options)
     spark_matcher = RecordMatcher(SMALL, **options)
-    with warnings.catch_warnings(record=True) as pandas_warned:
-        warnings.simplefilter("always", DataWarning)
-        prepared = pandas_matcher._prepare(people, None, fitting=True)
-    with warnings.catch_warnings(record=True) as spark_warned:
-        warnings.simplefilter("always", DataWarning)
-        ready = identify_spark.prepare(spark_matcher, _spark_frame(spark, people), fitting=True)
+    prepared, pandas_warned = _warned(lambda: pandas_matcher._prepare(people, None, fitting=True))
+    ready, spark_warned = _warned(
+        lambda: identify_spark.prepare(spark_matcher, _spark_frame(spark, people), fitting=True)
+    )
     # the same blocking plan, and the same warnings about it
-    assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
+    assert spark_warned == pandas_warned
     try:
-        with warnings.catch_warnings(record=True) as pandas_warned:
-            warnings.simplefilter("always", DataWarning)
-            pandas_matcher._fit_prepared(prepared, None)
+        _, pandas_warned = _warned(lambda: pandas_matcher._fit_prepared(prepared, None))
     except DataContractError as error:  # e.g. no pair at all: Spark refuses alike
         with pytest.raises(DataContractError, match=re.escape(str(error))):
             identify_spark.fit(spark_matcher, ready)
@@ -241,11 +249,9 @@ def test_random_records_give_the_same_pairs_levels_and_customers(
     for field in prepared.levels.columns:
         assert levels[f"lv_{field}"].tolist() == prepared.levels[field].astype(int).tolist()
     assert levels["swapped"].tolist() == prepared.swapped.tolist()
-    with warnings.catch_warnings(record=True) as spark_warned:
-        warnings.simplefilter("always", DataWarning)
-        identify_spark.fit(spark_matcher, ready)
+    _, spark_warned = _warned(lambda: identify_spark.fit(spark_matcher, ready))
     # few pairs may teach a related class the match class: both say so alike
-    assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
+    assert spark_warned == pandas_warned
     _assert_same_model(pandas_matcher, spark_matcher)
     got = identify_spark.customers(
         spark_matcher, ready, identify_spark.score(spark_matcher, ready)
@@ -356,11 +362,7 @@ def test_random_files_link_as_pandas_links_them(
     if left.empty or right.empty:
         return
     options: dict[str, Any] = {
-        "blocking": [
-            BlockingRule("surname", prefix=1),
-            BlockingRule("date_of_birth"),
-            SortedNeighbourhood(["postcode", "given_name"], window=3),
-        ],
+        "blocking": list(_SMALL_BLOCKING),
         "match_rules": [MatchRule(["date_of_birth", "postcode"])],
         "group_link": group_link,
         "one_to_one": one_to_one,
@@ -369,19 +371,19 @@ def test_random_files_link_as_pandas_links_them(
     }
     pandas_matcher = RecordMatcher(SMALL, **options)
     spark_matcher = RecordMatcher(SMALL, **options)
-    with warnings.catch_warnings(record=True) as pandas_warned:
-        warnings.simplefilter("always", DataWarning)
-        try:
-            expected = pandas_matcher.fit_predict(left, right)
-        except DataContractError as error:
-            with pytest.raises(DataContractError, match=re.escape(str(error))):
-                spark_matcher.fit_predict(_spark_frame(spark, left), _spark_frame(spark, right))
-            return
-    with warnings.catch_warnings(record=True) as spark_warned:
-        warnings.simplefilter("always", DataWarning)
-        got = spark_matcher.fit_predict(_spark_frame(spark, left), _spark_frame(spark, right))
-        labels = got.toPandas().set_index(["source", "id"])["customer_id"]
-    assert [str(w.message) for w in spark_warned] == [str(w.message) for w in pandas_warned]
+    try:
+        expected, pandas_warned = _warned(lambda: pandas_matcher.fit_predict(left, right))
+    except DataContractError as error:
+        with pytest.raises(DataContractError, match=re.escape(str(error))):
+            spark_matcher.fit_predict(_spark_frame(spark, left), _spark_frame(spark, right))
+        return
+    got, spark_warned = _warned(
+        lambda: spark_matcher.fit_predict(
+            _spark_frame(spark, left), _spark_frame(spark, right)
+        ).toPandas()
+    )
+    labels = got.set_index(["source", "id"])["customer_id"]
+    assert spark_warned == pandas_warned
     pd.testing.assert_frame_equal(spark_matcher.blocking_plan_, pandas_matcher.blocking_plan_)
     _assert_same_model(pandas_matcher, spark_matcher)
     assert _link_labels(labels) == _link_labels(expected)

@@ -270,11 +270,7 @@ class _CountedKeys:
         if not isinstance(rule, BlockingRule):  # pragma: no cover - checked before planning
             msg = f"blocking rule {rule!r} cannot run on Spark."
             raise DataContractError(msg, column="blocking", value=repr(rule))
-        if rule.name in self.counts:
-            pairs, largest = self.counts[rule.name]
-        else:
-            self.prefetch([KeyCount(rule)])
-            pairs, largest = self.made[KeyCount(rule)]
+        pairs, largest = self._count(KeyCount(rule))
         return Plan(pairs, largest, _unbuilt)
 
     def held_fields(self) -> list[str]:
@@ -289,20 +285,23 @@ class _CountedKeys:
             self._held = [name for name, count in zip(self.fields, held, strict=True) if count]
         return self._held
 
-    def _known(self, key: KeyCount) -> bool:
-        plain = key.anchor is None and key.holding is None
-        return key in self.made or (plain and key.rule.name in self.counts)
+    def _known(self, key: KeyCount) -> tuple[int, int] | None:
+        """Return the count of ``key`` if made already (a given rule's key, or counted since)."""
+        if key.anchor is None and key.holding is None and key.rule.name in self.counts:
+            return self.counts[key.rule.name]
+        return self.made.get(key)
+
+    def _count(self, key: KeyCount) -> tuple[int, int]:
+        self.prefetch([key])  # counted now unless known
+        return self._known(key) or self.made[key]
 
     def prefetch(self, keys: Sequence[KeyCount]) -> None:
-        wanted = list(dict.fromkeys(k for k in keys if not self._known(k)))
+        wanted = list(dict.fromkeys(k for k in keys if self._known(k) is None))
         if wanted:
             self.made.update(_count_keys(self.sides, self.fields, wanted))
 
     def key_pairs(self, key: KeyCount) -> int:
-        if key.anchor is None and key.holding is None and key.rule.name in self.counts:
-            return self.counts[key.rule.name][0]
-        self.prefetch([key])
-        return self.made[key][0]
+        return self._count(key)[0]
 
 
 def _count_keys(
